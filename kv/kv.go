@@ -1,0 +1,85 @@
+// Package kv defines the ordered key-value store that every storage engine
+// implements. The store is untrusted: it only ever sees opaque keys built from
+// identifiers and blind indexes, and values sealed by the barrier package.
+package kv
+
+import (
+	"context"
+	"errors"
+)
+
+var (
+	// ErrNotFound is returned by Get when a key has no value.
+	ErrNotFound = errors.New("kv: key not found")
+	// ErrConflict is returned by Update when a concurrent transaction
+	// changed what this one read, so it could not commit. Nothing of the
+	// failed transaction is applied; the caller may retry.
+	ErrConflict = errors.New("kv: transaction conflict")
+	// ErrClosed is returned by any call on a closed store.
+	ErrClosed = errors.New("kv: store closed")
+	// Stop may be returned by a Scan callback to end the scan early
+	// without an error.
+	Stop = errors.New("kv: stop scan")
+)
+
+// Range selects the keys k with Start <= k < End in byte order. A nil End
+// means no upper bound. Reverse walks from the largest key down. Limit > 0
+// caps the number of pairs visited.
+type Range struct {
+	Start, End []byte
+	Reverse    bool
+	Limit      int
+}
+
+// Prefix returns the Range of every key that starts with p.
+func Prefix(p []byte) Range {
+	return Range{Start: p, End: PrefixEnd(p)}
+}
+
+// PrefixEnd returns the smallest key greater than every key with prefix p,
+// or nil when there is none (p is empty or all 0xff).
+func PrefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Reader reads keys. The key and value slices passed to a Scan callback are
+// only valid during that call; copy them to keep them.
+type Reader interface {
+	Get(ctx context.Context, key []byte) ([]byte, error)
+	Scan(ctx context.Context, r Range, fn func(key, value []byte) error) error
+}
+
+// Tx is a read-write transaction. Reads see the transaction's own writes.
+type Tx interface {
+	Reader
+	Set(key, value []byte) error
+	Delete(key []byte) error
+}
+
+// Store is an ordered, durable key-value store.
+//
+// Update runs fn in a serializable transaction and commits its writes
+// atomically and durably when fn returns nil; when fn returns an error
+// nothing is written and that error is returned. Update returns ErrConflict
+// when the transaction lost a race with another writer.
+//
+// Batch applies blind writes (no reads) atomically and durably; it is the
+// fast path for appends such as time-series chunks.
+type Store interface {
+	Reader
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	Batch(ctx context.Context, writes []Write) error
+	Close() error
+}
+
+// Write is one blind write of a Batch. A nil Value deletes Key.
+type Write struct {
+	Key, Value []byte
+}
