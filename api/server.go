@@ -1,0 +1,288 @@
+// Package api is TwinVault's front door: the HTTPS handler that every AWS
+// client talks to. A request gets an ID, passes the size limits, SigV4
+// verification and authorisation, is decoded and validated against the
+// TwinMaker model, and reaches the service bound to its operation; one
+// function writes every response and every error in the restJson1 form the
+// AWS SDKs parse.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/auth/sigv4"
+	"github.com/twinvault/twinvault/model"
+)
+
+const (
+	// DefaultMaxBody caps request bodies. The largest TwinMaker requests
+	// (component types with many properties, entities with many
+	// components) stay far below it.
+	DefaultMaxBody = 4 << 20
+
+	twinmakerService = "iottwinmaker"
+)
+
+// Config holds what a Server needs.
+type Config struct {
+	Verifier *sigv4.Verifier // checks every request's signature
+	Logger   *slog.Logger    // nil: slog.Default()
+	MaxBody  int64           // 0: DefaultMaxBody
+}
+
+// Server serves the TwinMaker API over HTTPS.
+type Server struct {
+	verifier  *sigv4.Verifier
+	log       *slog.Logger
+	maxBody   int64
+	twinmaker *router
+}
+
+// New returns a Server with a route for every TwinMaker operation of the
+// model; operations are bound to services with Handle.
+func New(cfg Config) *Server {
+	s := &Server{verifier: cfg.Verifier, log: cfg.Logger, maxBody: cfg.MaxBody, twinmaker: &router{}}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	for _, op := range model.Operations {
+		s.twinmaker.add(op, nil)
+	}
+	return s
+}
+
+// HTTPServer returns an http.Server for s with timeouts that bound slow or
+// idle clients. There is no plaintext variant: tlsConfig is required.
+func (s *Server) HTTPServer(tlsConfig *tls.Config) *http.Server {
+	return &http.Server{
+		Handler:           s,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// Request describes the call being served; services find it in their
+// context with FromContext.
+type Request struct {
+	ID          string
+	Operation   string
+	AccessKeyID string
+	SourceIP    string
+	Time        time.Time
+}
+
+type ctxKey struct{}
+
+// FromContext returns the call's Request, or nil outside a call.
+func FromContext(ctx context.Context) *Request {
+	r, _ := ctx.Value(ctxKey{}).(*Request)
+	return r
+}
+
+// WithRequest returns ctx carrying req; for tests and internal callers.
+func WithRequest(ctx context.Context, req *Request) context.Context {
+	return context.WithValue(ctx, ctxKey{}, req)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := &Request{ID: newRequestID(), Time: time.Now().UTC(), SourceIP: sourceIP(r)}
+	h := w.Header()
+	h.Set("x-amzn-RequestId", req.ID)
+	h.Set("Strict-Transport-Security", "max-age=63072000")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+
+	status := http.StatusOK
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic serving request", "requestId", req.ID, "operation", req.Operation, "panic", fmt.Sprint(p))
+			status = s.writeError(w, req, errors.New("panic"))
+		}
+		s.log.Debug("request", "requestId", req.ID, "operation", req.Operation, "status", status,
+			"accessKeyId", req.AccessKeyID, "duration", time.Since(req.Time))
+	}()
+	out, err := s.serve(r, req)
+	if err != nil {
+		status = s.writeError(w, req, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) serve(r *http.Request, req *Request) (any, error) {
+	body, err := s.readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.verifier.Verify(r, body)
+	if err != nil {
+		return nil, authError(err)
+	}
+	req.AccessKeyID = res.AccessKeyID
+	if res.Service != twinmakerService && res.Service != "awsiottwinmaker" {
+		return nil, twinvault.Errorf(twinvault.UnknownOperationException, "service %q is not served here", res.Service)
+	}
+	rt, labels, pathFound, err := s.twinmaker.match(r.Method, r.URL.EscapedPath())
+	if err != nil {
+		return nil, err
+	}
+	if rt == nil {
+		if pathFound {
+			return nil, twinvault.Errorf(twinvault.UnknownOperationException, "method %s is not allowed on this resource", r.Method)
+		}
+		return nil, twinvault.Errorf(twinvault.UnknownOperationException, "no operation matches %s %s", r.Method, r.URL.EscapedPath())
+	}
+	req.Operation = rt.op.Name
+	in := rt.op.Input()
+	if err := decodeBody(body, in); err != nil {
+		return nil, err
+	}
+	for name, v := range labels {
+		if err := in.SetLabel(name, v); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.BindQuery(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	ctx := WithRequest(r.Context(), req)
+	return rt.serve(ctx, in)
+}
+
+func (s *Server) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > s.maxBody {
+		return nil, tooLarge(s.maxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.maxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, tooLarge(s.maxBody)
+	}
+	if err != nil {
+		return nil, twinvault.Errorf(twinvault.ValidationException, "could not read the request body")
+	}
+	return body, nil
+}
+
+func tooLarge(max int64) error {
+	return twinvault.Errorf(twinvault.RequestEntityTooLarge, "request body exceeds %d bytes", max)
+}
+
+// decodeBody fills in from a JSON object. An empty body is an empty object
+// (GET and DELETE requests carry none).
+func decodeBody(body []byte, in any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(in); err != nil {
+		return twinvault.Errorf(twinvault.ValidationException, "malformed request body: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return twinvault.Errorf(twinvault.ValidationException, "malformed request body: unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at offset %d", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field '%s' must be of type %s", typ.Field, typ.Type)
+		}
+		return fmt.Sprintf("expected a JSON value of type %s", typ.Type)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "unexpected end of JSON"
+	default:
+		var verr *model.ValidationError
+		if errors.As(err, &verr) {
+			return verr.Error()
+		}
+		return "the body is not a valid JSON object for this operation"
+	}
+}
+
+func authError(err error) error {
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return &twinvault.Error{Code: se.Code, Message: se.Message}
+	}
+	return err
+}
+
+// writeError answers with the restJson1 error envelope: the code in
+// X-Amzn-ErrorType and {"message": ...}. An error without a code is
+// internal: its cause is logged under the request ID and the client sees
+// only that an internal error happened.
+func (s *Server) writeError(w http.ResponseWriter, req *Request, err error) int {
+	var te *twinvault.Error
+	var ve *model.ValidationError
+	switch {
+	case errors.As(err, &te):
+	case errors.As(err, &ve):
+		te = &twinvault.Error{Code: twinvault.ValidationException, Message: ve.Error()}
+	default:
+		s.log.Error("internal error", "requestId", req.ID, "operation", req.Operation, "err", err)
+		te = &twinvault.Error{Code: twinvault.InternalServerException, Message: "Internal error (request " + req.ID + ")"}
+	}
+	status := te.Status()
+	w.Header().Set("X-Amzn-ErrorType", te.Code)
+	s.writeJSON(w, status, map[string]string{"message": te.Message})
+	return status
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode response", "err", err)
+		status = http.StatusInternalServerError
+		w.Header().Set("X-Amzn-ErrorType", twinvault.InternalServerException)
+		data = []byte(`{"message":"Internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(data)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,126 @@
+// Package catalog implements the TwinMaker control plane: workspaces,
+// component types with extendsFrom inheritance, entities in a hierarchy with
+// components and properties, scenes, tags and the pricing plan.
+//
+// Everything is stored through the barrier. Workspace records live in the
+// system view; each workspace's contents live in a view of its own, so that
+// deleting the workspace destroys its key. Storage keys never hold a
+// user-supplied string: records are found by blind indexes (view.Index).
+//
+// Key layout (each key is relative to its view):
+//
+//	system view:     ws/<idx(workspaceId)>                      → workspace record
+//	                 pricing                                    → pricing plan
+//	workspace view:  ct/<idx(componentTypeId)>                  → component type record
+//	                 ctx/<idx(parent)>/<idx(child)>             → child type id   (extendsFrom)
+//	                 ctu/<idx(componentTypeId)>/<idx(entityId)> → entity id       (type in use)
+//	                 en/<idx(entityId)>                         → entity record
+//	                 ch/<idx(parentId)>/<idx(childId)>          → child entity id (hierarchy)
+//	                 ex/<idx(externalId)>/<idx(entityId)>       → entity id       (isExternalId values)
+//	                 sc/<idx(sceneId)>                          → scene record
+//	                 n/entities                                 → entity count
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
+)
+
+// Config holds the service's settings.
+type Config struct {
+	Region string
+	Now    func() time.Time // nil: time.Now
+}
+
+// Service serves the control-plane operations.
+type Service struct {
+	b      *barrier.Barrier
+	region string
+	now    func() time.Time
+}
+
+// New returns a Service over b.
+func New(b *barrier.Barrier, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return &Service{b: b, region: cfg.Region, now: cfg.Now}
+}
+
+func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// arn builds an ARN for a TwinMaker resource path such as
+// "workspace/ws1/entity/e1".
+func (s *Service) arn(resource string) string {
+	return twinvault.ARN{Partition: "aws", Service: "iottwinmaker", Region: s.region, Account: twinvault.Account, Resource: resource}.String()
+}
+
+// key joins a prefix and blind indexes into a storage key.
+func key(prefix string, parts ...[]byte) []byte {
+	k := []byte(prefix)
+	for _, p := range parts {
+		k = append(k, '/')
+		k = append(k, p...)
+	}
+	return k
+}
+
+// getJSON reads and decodes a record; ok is false when there is none.
+func getJSON(tx *barrier.Tx, v *barrier.View, k []byte, dst any) (ok bool, err error) {
+	data, err := tx.Get(v, k)
+	if errors.Is(err, kv.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		return false, fmt.Errorf("decode record: %w", err)
+	}
+	return true, nil
+}
+
+func putJSON(tx *barrier.Tx, v *barrier.View, k []byte, src any) error {
+	data, err := json.Marshal(src)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	return tx.Set(v, k, data)
+}
+
+// update runs fn in one transaction; a storage conflict becomes the
+// ConflictException TwinMaker returns for concurrent updates.
+func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) error {
+	err := s.b.Update(ctx, fn)
+	if errors.Is(err, kv.ErrConflict) {
+		return twinvault.Errorf(twinvault.ConflictException, "a concurrent request changed the same resource; retry")
+	}
+	return err
+}
+
+// view runs fn in a read-only transaction.
+func (s *Service) view(ctx context.Context, fn func(tx *barrier.Tx) error) error {
+	return s.b.Update(ctx, fn)
+}
+
+func notFound(format string, args ...any) error {
+	return twinvault.Errorf(twinvault.ResourceNotFoundException, format, args...)
+}
+
+func invalid(format string, args ...any) error {
+	return twinvault.Errorf(twinvault.ValidationException, format, args...)
+}
+
+func conflict(format string, args ...any) error {
+	return twinvault.Errorf(twinvault.ConflictException, format, args...)
+}

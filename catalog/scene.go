@@ -1,0 +1,182 @@
+package catalog
+
+import (
+	"context"
+	"time"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/model"
+)
+
+// scene is the stored record of a scene. Its content (the scene JSON and
+// models) lives in the workspace's bucket at ContentLocation.
+type scene struct {
+	ID              string            `json:"id"`
+	ContentLocation string            `json:"contentLocation"`
+	Description     *string           `json:"description,omitempty"`
+	Capabilities    []string          `json:"capabilities,omitempty"`
+	Metadata        map[string]string `json:"metadata,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	Created         time.Time         `json:"created"`
+	Updated         time.Time         `json:"updated"`
+}
+
+func sceneKey(v *barrier.View, id string) []byte { return key("sc", v.Index(id)) }
+
+func (s *Service) sceneARN(ws, id string) string { return s.arn("workspace/" + ws + "/scene/" + id) }
+
+func loadScene(tx *barrier.Tx, v *barrier.View, id string) (*scene, error) {
+	var sc scene
+	ok, err := getJSON(tx, v, sceneKey(v, id), &sc)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &sc, nil
+}
+
+func (s *Service) CreateScene(ctx context.Context, in *model.CreateSceneInput) (*model.CreateSceneOutput, error) {
+	now := s.timestamp()
+	id := *in.SceneId
+	err := s.update(ctx, func(tx *barrier.Tx) error {
+		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		if old, err := loadScene(tx, v, id); err != nil {
+			return err
+		} else if old != nil {
+			return conflict("Scene %s already exists in workspace %s", id, ws.ID)
+		}
+		return putJSON(tx, v, sceneKey(v, id), &scene{
+			ID: id, ContentLocation: *in.ContentLocation, Description: in.Description,
+			Capabilities: in.Capabilities, Metadata: in.SceneMetadata, Tags: in.Tags, Created: now, Updated: now,
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateSceneOutput{Arn: model.String(s.sceneARN(in.WorkspaceId, id)), CreationDateTime: ts(now)}, nil
+}
+
+func (s *Service) GetScene(ctx context.Context, in *model.GetSceneInput) (*model.GetSceneOutput, error) {
+	var out *model.GetSceneOutput
+	err := s.view(ctx, func(tx *barrier.Tx) error {
+		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		sc, err := loadScene(tx, v, in.SceneId)
+		if err != nil {
+			return err
+		}
+		if sc == nil {
+			return notFound("Scene %s not found in workspace %s", in.SceneId, ws.ID)
+		}
+		out = &model.GetSceneOutput{
+			WorkspaceId:      model.String(ws.ID),
+			SceneId:          model.String(sc.ID),
+			ContentLocation:  model.String(sc.ContentLocation),
+			Arn:              model.String(s.sceneARN(ws.ID, sc.ID)),
+			CreationDateTime: ts(sc.Created),
+			UpdateDateTime:   ts(sc.Updated),
+			Description:      sc.Description,
+			Capabilities:     sc.Capabilities,
+			SceneMetadata:    sc.Metadata,
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) UpdateScene(ctx context.Context, in *model.UpdateSceneInput) (*model.UpdateSceneOutput, error) {
+	now := s.timestamp()
+	err := s.update(ctx, func(tx *barrier.Tx) error {
+		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		sc, err := loadScene(tx, v, in.SceneId)
+		if err != nil {
+			return err
+		}
+		if sc == nil {
+			return notFound("Scene %s not found in workspace %s", in.SceneId, ws.ID)
+		}
+		if in.ContentLocation != nil {
+			sc.ContentLocation = *in.ContentLocation
+		}
+		if in.Description != nil {
+			sc.Description = in.Description
+		}
+		if in.Capabilities != nil {
+			sc.Capabilities = in.Capabilities
+		}
+		if in.SceneMetadata != nil {
+			sc.Metadata = in.SceneMetadata
+		}
+		sc.Updated = now
+		return putJSON(tx, v, sceneKey(v, sc.ID), sc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateSceneOutput{UpdateDateTime: ts(now)}, nil
+}
+
+func (s *Service) DeleteScene(ctx context.Context, in *model.DeleteSceneInput) (*model.DeleteSceneOutput, error) {
+	err := s.update(ctx, func(tx *barrier.Tx) error {
+		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		sc, err := loadScene(tx, v, in.SceneId)
+		if err != nil {
+			return err
+		}
+		if sc == nil {
+			return notFound("Scene %s not found in workspace %s", in.SceneId, ws.ID)
+		}
+		return tx.Delete(v, sceneKey(v, sc.ID))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeleteSceneOutput{}, nil
+}
+
+func (s *Service) ListScenes(ctx context.Context, in *model.ListScenesInput) (*model.ListScenesOutput, error) {
+	p := pager{sys: s.b.System(), scope: "ListScenes\x00" + in.WorkspaceId}
+	after, err := p.decode(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ListScenesOutput{SceneSummaries: []model.SceneSummary{}}
+	var next []byte
+	err = s.view(ctx, func(tx *barrier.Tx) error {
+		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		next, err = scanPage(tx, v, []byte("sc/"), after, pageSize(in.MaxResults, 25), func(_, val []byte) (bool, error) {
+			var sc scene
+			if err := decode(val, &sc); err != nil {
+				return false, err
+			}
+			out.SceneSummaries = append(out.SceneSummaries, model.SceneSummary{
+				SceneId:          model.String(sc.ID),
+				ContentLocation:  model.String(sc.ContentLocation),
+				Arn:              model.String(s.sceneARN(ws.ID, sc.ID)),
+				CreationDateTime: ts(sc.Created),
+				UpdateDateTime:   ts(sc.Updated),
+				Description:      sc.Description,
+			})
+			return true, nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.NextToken = optString(p.encode(next))
+	return out, nil
+}

@@ -1,0 +1,214 @@
+package catalog
+
+import (
+	"context"
+	"crypto/rand"
+	"strings"
+	"time"
+
+	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/model"
+)
+
+// workspace is the stored record of a workspace.
+type workspace struct {
+	ID          string            `json:"id"`
+	Description *string           `json:"description,omitempty"`
+	Role        *string           `json:"role,omitempty"`
+	S3Location  *string           `json:"s3Location,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	Created     time.Time         `json:"created"`
+	Updated     time.Time         `json:"updated"`
+	// ViewID names the barrier view holding the workspace's contents. It is
+	// random, so a workspace re-created under the same name never meets the
+	// old one's data.
+	ViewID []byte `json:"viewId"`
+}
+
+func (s *Service) workspaceKey(id string) []byte {
+	return key("ws", s.b.System().Index(id))
+}
+
+func (s *Service) workspaceARN(id string) string { return s.arn("workspace/" + id) }
+
+// loadWorkspace reads a workspace and opens its view.
+func (s *Service) loadWorkspace(ctx context.Context, tx *barrier.Tx, id string) (*workspace, *barrier.View, error) {
+	var ws workspace
+	ok, err := getJSON(tx, s.b.System(), s.workspaceKey(id), &ws)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, notFound("Workspace %s not found", id)
+	}
+	v, err := s.b.View(ctx, ws.ViewID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &ws, v, nil
+}
+
+// CreateWorkspace creates a workspace and the encrypted view that holds
+// its contents, in one transaction.
+func (s *Service) CreateWorkspace(ctx context.Context, in *model.CreateWorkspaceInput) (*model.CreateWorkspaceOutput, error) {
+	id := in.WorkspaceId
+	now := s.timestamp()
+	ws := &workspace{ID: id, Description: in.Description, Role: in.Role, S3Location: in.S3Location,
+		Tags: in.Tags, Created: now, Updated: now, ViewID: make([]byte, 16)}
+	rand.Read(ws.ViewID)
+	err := s.update(ctx, func(tx *barrier.Tx) error {
+		if _, err := tx.Get(s.b.System(), s.workspaceKey(id)); err == nil {
+			return conflict("Workspace %s already exists", id)
+		} else if !isNotFound(err) {
+			return err
+		}
+		if _, err := tx.CreateView(ws.ViewID); err != nil {
+			return err
+		}
+		return putJSON(tx, s.b.System(), s.workspaceKey(id), ws)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateWorkspaceOutput{Arn: model.String(s.workspaceARN(id)), CreationDateTime: ts(now)}, nil
+}
+
+// workspaceID accepts a workspace ID or its ARN, as GetWorkspace does.
+func (s *Service) workspaceID(idOrARN string) (string, error) {
+	if !strings.HasPrefix(idOrARN, "arn:") {
+		return idOrARN, nil
+	}
+	a, err := twinvault.ParseARN(idOrARN)
+	if err != nil || a.Service != "iottwinmaker" {
+		return "", invalid("%s is not a workspace ARN", "workspaceId")
+	}
+	id, ok := strings.CutPrefix(a.Resource, "workspace/")
+	if !ok || strings.Contains(id, "/") || a.Region != s.region || a.Account != twinvault.Account {
+		return "", notFound("Workspace not found")
+	}
+	return id, nil
+}
+
+func (s *Service) GetWorkspace(ctx context.Context, in *model.GetWorkspaceInput) (*model.GetWorkspaceOutput, error) {
+	id, err := s.workspaceID(in.WorkspaceId)
+	if err != nil {
+		return nil, err
+	}
+	var ws *workspace
+	err = s.view(ctx, func(tx *barrier.Tx) error {
+		ws, _, err = s.loadWorkspace(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.GetWorkspaceOutput{
+		WorkspaceId:      model.String(ws.ID),
+		Arn:              model.String(s.workspaceARN(ws.ID)),
+		Description:      ws.Description,
+		Role:             ws.Role,
+		S3Location:       ws.S3Location,
+		LinkedServices:   []string{},
+		CreationDateTime: ts(ws.Created),
+		UpdateDateTime:   ts(ws.Updated),
+	}, nil
+}
+
+func (s *Service) UpdateWorkspace(ctx context.Context, in *model.UpdateWorkspaceInput) (*model.UpdateWorkspaceOutput, error) {
+	now := s.timestamp()
+	err := s.update(ctx, func(tx *barrier.Tx) error {
+		ws, _, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		if in.Description != nil {
+			ws.Description = in.Description
+		}
+		if in.Role != nil {
+			ws.Role = in.Role
+		}
+		if in.S3Location != nil {
+			ws.S3Location = in.S3Location
+		}
+		ws.Updated = now
+		return putJSON(tx, s.b.System(), s.workspaceKey(ws.ID), ws)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateWorkspaceOutput{UpdateDateTime: ts(now)}, nil
+}
+
+// DeleteWorkspace removes an empty workspace and destroys its key, so
+// nothing ever written in it can be decrypted again. Like TwinMaker it
+// refuses while entities, component types or scenes remain.
+func (s *Service) DeleteWorkspace(ctx context.Context, in *model.DeleteWorkspaceInput) (*model.DeleteWorkspaceOutput, error) {
+	var viewID []byte
+	err := s.update(ctx, func(tx *barrier.Tx) error {
+		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		var left []string
+		for _, p := range []struct{ prefix, what string }{{"en/", "entities"}, {"ct/", "component types"}, {"sc/", "scenes"}} {
+			found := false
+			err := tx.Scan(v, kv.Range{Start: []byte(p.prefix), End: kv.PrefixEnd([]byte(p.prefix)), Limit: 1}, func(_, _ []byte) error {
+				found = true
+				return kv.Stop
+			})
+			if err != nil {
+				return err
+			}
+			if found {
+				left = append(left, p.what)
+			}
+		}
+		if len(left) > 0 {
+			return invalid("Workspace %s is not empty: delete its %s first", ws.ID, strings.Join(left, ", "))
+		}
+		viewID = ws.ViewID
+		return tx.Delete(s.b.System(), s.workspaceKey(ws.ID))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.b.DropView(ctx, viewID); err != nil {
+		return nil, err
+	}
+	return &model.DeleteWorkspaceOutput{Message: model.String("Workspace " + in.WorkspaceId + " deleted")}, nil
+}
+
+func (s *Service) ListWorkspaces(ctx context.Context, in *model.ListWorkspacesInput) (*model.ListWorkspacesOutput, error) {
+	p := pager{sys: s.b.System(), scope: "ListWorkspaces"}
+	after, err := p.decode(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ListWorkspacesOutput{WorkspaceSummaries: []model.WorkspaceSummary{}}
+	var next []byte
+	err = s.view(ctx, func(tx *barrier.Tx) error {
+		next, err = scanPage(tx, s.b.System(), []byte("ws/"), after, pageSize(in.MaxResults, 25), func(_, val []byte) (bool, error) {
+			var ws workspace
+			if err := decode(val, &ws); err != nil {
+				return false, err
+			}
+			out.WorkspaceSummaries = append(out.WorkspaceSummaries, model.WorkspaceSummary{
+				WorkspaceId:      model.String(ws.ID),
+				Arn:              model.String(s.workspaceARN(ws.ID)),
+				Description:      ws.Description,
+				LinkedServices:   []string{},
+				CreationDateTime: ts(ws.Created),
+				UpdateDateTime:   ts(ws.Updated),
+			})
+			return true, nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.NextToken = optString(p.encode(next))
+	return out, nil
+}

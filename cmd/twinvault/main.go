@@ -1,0 +1,124 @@
+// Command twinvault is the TwinVault server and its tools.
+//
+//	twinvault serve [flags]   start the server on the embedded store
+//	twinvault version         print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/twinvault/twinvault/node"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `TwinVault: a self-hosted, AWS IoT TwinMaker-compatible digital-twin server.
+
+Usage:
+  twinvault serve [flags]   start the server (run "twinvault serve --help" for its flags)
+  twinvault version         print the version
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "twinvault", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "twinvault: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg node.Config
+	var hosts stringList
+	var logLevel string
+	fs.StringVar(&cfg.DataDir, "data-dir", envOr("TWINVAULT_DATA_DIR", node.DefaultDataDir), "encrypted store and the public TLS CA certificate (env TWINVAULT_DATA_DIR)")
+	fs.StringVar(&cfg.KeyFile, "key-file", envOr("TWINVAULT_KEY_FILE", node.DefaultKeyFile), "master key, created 0600 on first start; must lie outside the data dir (env TWINVAULT_KEY_FILE)")
+	fs.StringVar(&cfg.CredentialsFile, "credentials-file", envOr("TWINVAULT_CREDENTIALS_FILE", node.DefaultCredentialsFile), "where the administrator's access key is written on first start, profile [twinvault] (env TWINVAULT_CREDENTIALS_FILE)")
+	fs.StringVar(&cfg.Listen, "listen", envOr("TWINVAULT_LISTEN", node.DefaultListen), "HTTPS listen address; there is no plaintext listener (env TWINVAULT_LISTEN)")
+	fs.StringVar(&cfg.Region, "region", envOr("TWINVAULT_REGION", node.DefaultRegion), "region in ARNs and in the SigV4 scope (env TWINVAULT_REGION)")
+	fs.Var(&hosts, "tls-hostname", "extra certificate name, with api. and data. variants (repeatable)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "operator-provided certificate chain (PEM) instead of the generated one")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) for --tls-cert")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "twinvault serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg.TLSHostnames = hosts
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		fmt.Fprintf(stderr, "twinvault serve: bad --log-level %q\n", logLevel)
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "twinvault serve: %v\n", err)
+		return 1
+	}
+	defer n.Close()
+	c := n.Config()
+	fmt.Fprintf(stdout, "TwinVault is serving the AWS IoT TwinMaker API\n")
+	fmt.Fprintf(stdout, "  endpoint:    %s\n", n.Endpoint())
+	if c.TLSCert == "" {
+		fmt.Fprintf(stdout, "  CA bundle:   %s\n", c.CAPath())
+	}
+	fmt.Fprintf(stdout, "  credentials: %s (profile %s)\n", c.CredentialsFile, node.CredentialsProfile)
+	fmt.Fprintf(stdout, "  region:      %s\n", c.Region)
+	if err := n.Serve(ctx); err != nil {
+		fmt.Fprintf(stderr, "twinvault serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "TwinVault stopped")
+	return 0
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// The test binary doubles as the twinvault binary: with this variable set
+// it runs main, so the tests start real server processes.
+func TestMain(m *testing.M) {
+	if os.Getenv("TWINVAULT_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	stderr *strings.Builder
+}
+
+func start(t *testing.T, dir string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TWINVAULT_TEST_MAIN=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, lines: make(chan string, 100), stderr: &strings.Builder{}}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return p
+}
+
+// ready reads the start-up banner and returns its fields.
+func (p *proc) ready(t *testing.T) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	timeout := time.After(60 * time.Second)
+	for len(got) < 4 {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				p.cmd.Wait()
+				t.Fatalf("server exited: %s", p.stderr)
+			}
+			if k, v, ok := strings.Cut(l, ":"); ok {
+				got[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		case <-timeout:
+			t.Fatalf("server not ready: %s", p.stderr)
+		}
+	}
+	return got
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestServeFirstStartAndRestart(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	p := start(t, dir, "--listen", addr)
+	banner := p.ready(t)
+	_, port, _ := net.SplitHostPort(addr)
+	if banner["endpoint"] != "https://localhost:"+port {
+		t.Errorf("endpoint %q", banner["endpoint"])
+	}
+	if banner["region"] != "us-east-1" || !strings.HasPrefix(banner["credentials"], "./twinvault-credentials") {
+		t.Errorf("banner %v", banner)
+	}
+	for path, mode := range map[string]os.FileMode{
+		"twinvault-master.key":      0o600,
+		"twinvault-credentials":     0o600,
+		"twinvault-data":            0o700 | os.ModeDir,
+		"twinvault-data/tls/ca.pem": 0o644,
+	} {
+		st, err := os.Stat(filepath.Join(dir, path))
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if st.Mode() != mode {
+			t.Errorf("%s: mode %v, want %v", path, st.Mode(), mode)
+		}
+	}
+	creds, _ := os.ReadFile(filepath.Join(dir, "twinvault-credentials"))
+	if !strings.Contains(string(creds), "[twinvault]") || !strings.Contains(string(creds), "aws_secret_access_key") {
+		t.Errorf("credentials file: no [twinvault] profile")
+	}
+
+	tm := client(t, dir, banner["endpoint"])
+	if _, err := tm.CreateWorkspace(context.Background(), &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("persist")}); err != nil {
+		t.Fatal(err)
+	}
+	// SIGTERM: a graceful stop.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v: %s", err, p.stderr)
+	}
+
+	// The same files again: same data, same keys, credentials kept.
+	p2 := start(t, dir, "--listen", addr)
+	p2.ready(t)
+	again, _ := os.ReadFile(filepath.Join(dir, "twinvault-credentials"))
+	if string(again) != string(creds) {
+		t.Error("credentials file rewritten on restart")
+	}
+	if _, err := client(t, dir, banner["endpoint"]).GetWorkspace(context.Background(), &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("persist")}); err != nil {
+		t.Errorf("after restart: %v", err)
+	}
+	// Only TLS: a plaintext request gets no HTTP answer.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	reply, _ := io.ReadAll(c)
+	c.Close()
+	if strings.HasPrefix(string(reply), "HTTP/1.1 200") {
+		t.Errorf("plaintext request answered: %q", reply)
+	}
+}
+
+func client(t *testing.T, dir, endpoint string) *iottwinmaker.Client {
+	t.Helper()
+	ca, err := os.Open(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close()
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithSharedCredentialsFiles([]string{filepath.Join(dir, "twinvault-credentials")}),
+		config.WithSharedConfigFiles([]string{}),
+		config.WithSharedConfigProfile("twinvault"),
+		config.WithRegion("us-east-1"),
+		config.WithCustomCABundle(ca),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iottwinmaker.NewFromConfig(cfg, func(o *iottwinmaker.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+				}), middleware.Before)
+		})
+	})
+}
+
+func TestServeRefusesUnsafeKeyFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(dir string)
+		args    []string
+		want    string
+	}{
+		{"inside the data dir", func(string) {}, []string{"--key-file", "twinvault-data/master.key"}, "data dir"},
+		{"readable by others", func(dir string) {
+			os.WriteFile(filepath.Join(dir, "open.key"), []byte("x"), 0o644)
+		}, []string{"--key-file", "open.key"}, "0644"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.prepare(dir)
+			p := start(t, dir, append(tt.args, "--listen", freePort(t))...)
+			err := p.cmd.Wait()
+			if err == nil {
+				t.Fatal("server started with an unsafe key file")
+			}
+			if !strings.Contains(strings.ToLower(p.stderr.String()), tt.want) {
+				t.Errorf("error %q does not explain %q", p.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestServeTLSVersions(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	p := start(t, dir, "--listen", addr, "--tls-hostname", "twin.example")
+	p.ready(t)
+	pem, _ := os.ReadFile(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	for _, name := range []string{"localhost", "api.localhost", "data.localhost", "api.twin.example"} {
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: name})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if v := c.ConnectionState().Version; v != tls.VersionTLS13 {
+			t.Errorf("%s: TLS version %x, want 1.3", name, v)
+		}
+		c.Close()
+	}
+	if _, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "localhost", MaxVersion: tls.VersionTLS11}); err == nil {
+		t.Error("TLS 1.1 accepted")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run(nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "serve") {
+		t.Errorf("no arguments: %d %q", code, errOut.String())
+	}
+	if code := run([]string{"bogus"}, &out, &errOut); code != 2 {
+		t.Errorf("unknown command: %d", code)
+	}
+	errOut.Reset()
+	if code := run([]string{"serve", "--help"}, &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "--data-dir") && !strings.Contains(errOut.String(), "-data-dir") {
+		t.Errorf("serve --help: %d %q", code, errOut.String())
+	}
+}

@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twinvault/twinvault/twinvaulttest"
+)
+
+// awsCLI is the Debian awscli package (2.9), the client this test judges
+// the server by; another "aws" earlier in PATH may be a different major
+// version.
+const awsCLI = "/usr/bin/aws"
+
+// connectProxy tunnels CONNECT requests for any host to the server. The CLI
+// prepends "api." to the endpoint and cannot be told not to; through this
+// proxy "api.localhost" reaches the server while TLS still checks that name
+// against the server's certificate, with no change to the machine's DNS.
+func connectProxy(t *testing.T, target string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(2 * time.Minute))
+				req, err := http.ReadRequest(bufioReader(c))
+				if err != nil || req.Method != http.MethodConnect {
+					io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+					return
+				}
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+					return
+				}
+				defer up.Close()
+				io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+				done := make(chan struct{}, 2)
+				go func() { io.Copy(up, c); done <- struct{}{} }()
+				go func() { io.Copy(c, up); done <- struct{}{} }()
+				<-done
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+type cli struct {
+	t        *testing.T
+	env      []string
+	endpoint string
+	ca       string
+}
+
+func newCLI(t *testing.T, srv *twinvaulttest.Server) *cli {
+	if _, err := os.Stat(awsCLI); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the AWS CLI is not installed at %s", awsCLI)
+		}
+		t.Skipf("the AWS CLI is not installed at %s", awsCLI)
+	}
+	home := t.TempDir()
+	proxy := connectProxy(t, srv.Node.Addr().String())
+	cfg := srv.Config()
+	return &cli{t: t, endpoint: srv.Endpoint, ca: cfg.CAPath(), env: []string{
+		"HOME=" + home,
+		"PATH=/usr/bin:/bin",
+		"AWS_SHARED_CREDENTIALS_FILE=" + cfg.CredentialsFile,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
+		"AWS_PROFILE=twinvault",
+		"AWS_REGION=" + srv.Region,
+		"AWS_PAGER=",
+		"HTTPS_PROXY=" + proxy,
+		"NO_PROXY=",
+	}}
+}
+
+// run runs one iottwinmaker command and decodes its JSON output.
+func (c *cli) run(args ...string) (map[string]any, error) {
+	c.t.Helper()
+	full := append([]string{"iottwinmaker"}, args...)
+	full = append(full, "--endpoint-url", c.endpoint, "--ca-bundle", c.ca, "--output", "json", "--cli-read-timeout", "60")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, awsCLI, full...)
+	cmd.Env = c.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, &cliError{args: args[0], stderr: stderr.String(), err: err}
+	}
+	out := map[string]any{}
+	if s := strings.TrimSpace(stdout.String()); s != "" {
+		if err := json.Unmarshal([]byte(s), &out); err != nil {
+			c.t.Fatalf("%s: output is not JSON: %q", args[0], s)
+		}
+	}
+	return out, nil
+}
+
+func (c *cli) must(args ...string) map[string]any {
+	c.t.Helper()
+	out, err := c.run(args...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+type cliError struct {
+	args, stderr string
+	err          error
+}
+
+func (e *cliError) Error() string { return e.args + ": " + e.err.Error() + ": " + e.stderr }
+
+func TestAWSCLI(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	c := newCLI(t, srv)
+
+	c.must("create-workspace", "--workspace-id", "cli", "--description", "from the CLI",
+		"--role", "arn:aws:iam::123456789012:role/twinmaker", "--s3-location", "arn:aws:s3:::cli-bucket")
+	got := c.must("get-workspace", "--workspace-id", "cli")
+	if got["workspaceId"] != "cli" || got["description"] != "from the CLI" || got["s3Location"] != "arn:aws:s3:::cli-bucket" {
+		t.Errorf("get-workspace: %v", got)
+	}
+	if created, _ := got["creationDateTime"].(string); !strings.HasPrefix(created, "20") {
+		t.Errorf("creationDateTime %v: the CLI did not parse an epoch timestamp", got["creationDateTime"])
+	}
+	list := c.must("list-workspaces")
+	if ws, _ := list["workspaceSummaries"].([]any); len(ws) != 1 {
+		t.Errorf("list-workspaces: %v", list)
+	}
+
+	// A component type from the sample, as the CLI takes it.
+	dir := sampleDir(t)
+	types := loadSampleTypes(t, dir, "cli")
+	var src *sampleType
+	for _, st := range types {
+		if st.id == "com.example.timestream-telemetry" {
+			src = st
+		}
+	}
+	input := map[string]any{"workspaceId": "cli", "componentTypeId": src.id, "isSingleton": src.raw["isSingleton"]}
+	props := map[string]any{}
+	for name, p := range src.raw["propertyDefinitions"].(map[string]any) {
+		def := map[string]any{}
+		for k, v := range p.(map[string]any) {
+			if k != "isInherited" && k != "isFinal" && k != "isImported" {
+				def[k] = v
+			}
+		}
+		props[name] = def
+	}
+	input["propertyDefinitions"] = props
+	fns := map[string]any{}
+	for name, f := range src.raw["functions"].(map[string]any) {
+		fns[name] = map[string]any{"implementedBy": f.(map[string]any)["implementedBy"]}
+	}
+	input["functions"] = fns
+	file := filepath.Join(t.TempDir(), "component-type.json")
+	data, _ := json.Marshal(input)
+	os.WriteFile(file, data, 0o600)
+	c.must("create-component-type", "--cli-input-json", "file://"+file)
+	ct := c.must("get-component-type", "--workspace-id", "cli", "--component-type-id", src.id)
+	if defs, _ := ct["propertyDefinitions"].(map[string]any); len(defs) != 2 {
+		t.Errorf("get-component-type: %v", ct)
+	}
+
+	c.must("create-entity", "--workspace-id", "cli", "--entity-id", "asset-1", "--entity-name", "Asset 1",
+		"--components", `{"telemetry":{"componentTypeId":"com.example.timestream-telemetry","properties":{"telemetryAssetId":{"value":{"stringValue":"A1"}},"telemetryAssetType":{"value":{"stringValue":"Mixer"}}}}}`)
+	e := c.must("get-entity", "--workspace-id", "cli", "--entity-id", "asset-1")
+	if e["entityName"] != "Asset 1" || e["parentEntityId"] != "$ROOT" {
+		t.Errorf("get-entity: %v", e)
+	}
+	comps, _ := e["components"].(map[string]any)
+	tel, _ := comps["telemetry"].(map[string]any)
+	props2, _ := tel["properties"].(map[string]any)
+	val, _ := props2["telemetryAssetId"].(map[string]any)["value"].(map[string]any)
+	if val["stringValue"] != "A1" {
+		t.Errorf("get-entity property: %v", tel)
+	}
+	ents := c.must("list-entities", "--workspace-id", "cli")
+	if s, _ := ents["entitySummaries"].([]any); len(s) != 1 {
+		t.Errorf("list-entities: %v", ents)
+	}
+	arn := "arn:aws:iottwinmaker:us-east-1:000000000000:workspace/cli/entity/asset-1"
+	c.must("tag-resource", "--resource-arn", arn, "--tags", "team=ops")
+	tags := c.must("list-tags-for-resource", "--resource-arn", arn)
+	if tg, _ := tags["tags"].(map[string]any); tg["team"] != "ops" {
+		t.Errorf("list-tags-for-resource: %v", tags)
+	}
+
+	// Errors come back as the CLI prints AWS's.
+	_, err := c.run("get-workspace", "--workspace-id", "missing")
+	if err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Errorf("get-workspace of a missing workspace: %v", err)
+	}
+	_, err = c.run("delete-workspace", "--workspace-id", "cli")
+	if err == nil || !strings.Contains(err.Error(), "ValidationException") {
+		t.Errorf("delete-workspace of a non-empty workspace: %v", err)
+	}
+	c.must("delete-entity", "--workspace-id", "cli", "--entity-id", "asset-1")
+	c.must("delete-component-type", "--workspace-id", "cli", "--component-type-id", src.id)
+	c.must("delete-workspace", "--workspace-id", "cli")
+	if l := c.must("list-workspaces"); l["workspaceSummaries"] != nil && len(l["workspaceSummaries"].([]any)) != 0 {
+		t.Errorf("after delete-workspace: %v", l)
+	}
+}
+
+func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 4096) }

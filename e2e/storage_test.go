@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
+
+	"github.com/twinvault/twinvault/twinvaulttest"
+)
+
+// TestNoPlaintextAtRest writes distinctive markers into every kind of
+// user-supplied text, then reads every file under the data directory, while
+// the server runs and after it stopped, and finds none of them, nor the
+// administrator's secret access key.
+func TestNoPlaintextAtRest(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	ctx := context.Background()
+	m := func(what string) string { return "QZX" + what + "MARK" }
+	markers := []string{
+		m("wsid"), m("wsdesc"), m("wstagk"), m("wstagv"), m("ctid"), m("ctdesc"), m("ctprop"), m("entid"),
+		m("entname"), m("entdesc"), m("enttagk"), m("enttagv"), m("comp"), m("strval"), m("listval"), m("mapkey"),
+		m("mapval"), m("sceneid"), m("scenedesc"), m("scenemeta"), m("tagkey2"), m("tagval2"),
+	}
+	ws := aws.String(m("wsid"))
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: ws, Description: aws.String(m("wsdesc")),
+		Tags: map[string]string{m("wstagk"): m("wstagv")}}); err != nil {
+		t.Fatal(err)
+	}
+	ctID := "com.example." + m("ctid")
+	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String(ctID),
+		Description:         aws.String(m("ctdesc")),
+		PropertyDefinitions: map[string]types.PropertyDefinitionRequest{m("ctprop"): {DataType: &types.DataType{Type: types.TypeString}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityId: aws.String(m("entid")),
+		EntityName: aws.String(m("entname")), Description: aws.String(m("entdesc")), Tags: map[string]string{m("enttagk"): m("enttagv")},
+		Components: map[string]types.ComponentRequest{m("comp"): {ComponentTypeId: aws.String(ctID), Properties: map[string]types.PropertyRequest{
+			m("ctprop"): strProp(m("strval")),
+			"list": {Definition: &types.PropertyDefinitionRequest{DataType: &types.DataType{Type: types.TypeList, NestedType: &types.DataType{Type: types.TypeString}}},
+				Value: &types.DataValue{ListValue: []types.DataValue{{StringValue: aws.String(m("listval"))}}}},
+			"map": {Definition: &types.PropertyDefinitionRequest{DataType: &types.DataType{Type: types.TypeMap, NestedType: &types.DataType{Type: types.TypeString}}},
+				Value: &types.DataValue{MapValue: map[string]types.DataValue{m("mapkey"): {StringValue: aws.String(m("mapval"))}}}},
+		}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: ws, SceneId: aws.String(m("sceneid")),
+		ContentLocation: aws.String("s3://bucket/scene.json"), Description: aws.String(m("scenedesc")),
+		SceneMetadata: map[string]string{"k": m("scenemeta")}}); err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:iottwinmaker:us-east-1:000000000000:workspace/" + *ws + "/entity/" + m("entid")
+	if _, err := tm.TagResource(ctx, &iottwinmaker.TagResourceInput{ResourceARN: aws.String(arn), Tags: map[string]string{m("tagkey2"): m("tagval2")}}); err != nil {
+		t.Fatal(err)
+	}
+	// Everything reads back, so the markers were stored.
+	e, err := tm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: ws, EntityId: aws.String(m("entid"))})
+	if err != nil || *e.Components[m("comp")].Properties[m("ctprop")].Value.StringValue != m("strval") {
+		t.Fatalf("GetEntity: %v", err)
+	}
+
+	secrets := append(markers, srv.SecretKey)
+	dataDir := srv.Config().DataDir
+	scan := func(when string) {
+		n := 0
+		err := filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			n++
+			for _, s := range secrets {
+				if bytes.Contains(data, []byte(s)) || bytes.Contains(bytes.ToLower(data), bytes.ToLower([]byte(s))) {
+					t.Errorf("%s: %s holds %q in plaintext", when, path, s)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 3 {
+			t.Fatalf("%s: only %d files under the data directory", when, n)
+		}
+	}
+	scan("while serving")
+	srv.Stop(t)
+	scan("after shutdown")
+}

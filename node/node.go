@@ -1,0 +1,251 @@
+// Package node assembles a TwinVault server: configuration → master key →
+// storage engine → keyring → barrier → services → HTTPS API. It is the only
+// package that knows every part.
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/twinvault/twinvault/api"
+	"github.com/twinvault/twinvault/auth/sigv4"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/catalog"
+	"github.com/twinvault/twinvault/certs"
+	"github.com/twinvault/twinvault/iam"
+	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/pebble"
+)
+
+// Config is what `twinvault serve` takes (DESIGN §3).
+type Config struct {
+	DataDir         string
+	KeyFile         string
+	CredentialsFile string
+	Listen          string
+	Region          string
+	TLSHostnames    []string
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
+	Now             func() time.Time // nil: time.Now
+}
+
+// Defaults as documented for `twinvault serve`.
+const (
+	DefaultDataDir         = "./twinvault-data"
+	DefaultKeyFile         = "./twinvault-master.key"
+	DefaultCredentialsFile = "./twinvault-credentials"
+	DefaultListen          = "127.0.0.1:8443"
+	DefaultRegion          = "us-east-1"
+	CredentialsProfile     = "twinvault"
+)
+
+// Node is a running server's parts.
+type Node struct {
+	cfg      Config
+	log      *slog.Logger
+	store    kv.Store
+	barrier  *barrier.Barrier
+	iam      *iam.Store
+	catalog  *catalog.Service
+	api      *api.Server
+	certs    *certs.Manager
+	fileCert *certs.FileCertificate
+	ln       net.Listener
+	http     *http.Server
+
+	// BootstrapKey is set on first start only: the administrator's key,
+	// also written to the credentials file.
+	BootstrapKey *iam.AccessKey
+}
+
+// CAPath is where the generated CA certificate is written.
+func (c Config) CAPath() string { return filepath.Join(c.DataDir, "tls", "ca.pem") }
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.KeyFile == "" {
+		c.KeyFile = DefaultKeyFile
+	}
+	if c.CredentialsFile == "" {
+		c.CredentialsFile = DefaultCredentialsFile
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Open prepares every part and binds the listener, without serving yet.
+func Open(ctx context.Context, cfg Config) (n *Node, err error) {
+	cfg.setDefaults()
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	n = &Node{cfg: cfg, log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	master, _, err := keyring.LoadOrCreateMasterKey(cfg.KeyFile, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	n.store, err = pebble.Open(filepath.Join(cfg.DataDir, "kv"), pebble.Options{})
+	if err != nil {
+		return nil, err
+	}
+	kr, err := keyring.Open(ctx, n.store, master)
+	clear(master)
+	if err != nil {
+		return nil, err
+	}
+	n.barrier, err = barrier.New(ctx, n.store, kr)
+	if err != nil {
+		return nil, err
+	}
+	n.iam = iam.New(n.barrier)
+	key, created, err := n.iam.Bootstrap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		if err := writeCredentials(cfg.CredentialsFile, key); err != nil {
+			return nil, err
+		}
+		n.BootstrapKey = key
+	}
+	getCert, err := n.openCerts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now})
+	verifier := &sigv4.Verifier{
+		Region:   cfg.Region,
+		Services: []string{"iottwinmaker", "awsiottwinmaker"},
+		Lookup:   n.iam.Lookup,
+		Now:      cfg.Now,
+	}
+	n.api = api.New(api.Config{Verifier: verifier, Logger: cfg.Logger})
+	bindTwinMaker(n.api, n.catalog)
+
+	n.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	n.http = n.api.HTTPServer(certs.ServerConfig(getCert))
+	return n, nil
+}
+
+func (n *Node) openCerts(ctx context.Context) (func(*tls.ClientHelloInfo) (*tls.Certificate, error), error) {
+	if n.cfg.TLSCert != "" {
+		fc, err := certs.LoadFiles(n.cfg.TLSCert, n.cfg.TLSKey)
+		if err != nil {
+			return nil, err
+		}
+		n.fileCert = fc
+		return fc.GetCertificate, nil
+	}
+	m, err := certs.Open(ctx, certStore{n.barrier}, n.cfg.CAPath(), n.cfg.TLSHostnames, n.cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	n.certs = m
+	return m.GetCertificate, nil
+}
+
+// Addr is the address the server listens on.
+func (n *Node) Addr() net.Addr { return n.ln.Addr() }
+
+// Endpoint is the HTTPS URL clients use.
+func (n *Node) Endpoint() string {
+	addr := n.ln.Addr().(*net.TCPAddr)
+	host := "localhost"
+	if !addr.IP.IsLoopback() && !addr.IP.IsUnspecified() {
+		host = addr.IP.String()
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return fmt.Sprintf("https://%s:%d", host, addr.Port)
+}
+
+// Config returns the node's effective configuration.
+func (n *Node) Config() Config { return n.cfg }
+
+// Serve answers requests until ctx is done, then stops accepting, finishes
+// in-flight requests (up to 30 s) and returns.
+func (n *Node) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- n.http.ServeTLS(n.ln, "", "") }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.http.Shutdown(shut); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the storage engine. Call it after Serve returns.
+func (n *Node) Close() error {
+	var errs []error
+	if n.ln != nil {
+		n.ln.Close()
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// certStore keeps TLS private keys in the barrier's system view.
+type certStore struct{ b *barrier.Barrier }
+
+func (s certStore) Load(ctx context.Context, name string) ([]byte, error) {
+	v, err := s.b.System().Get(ctx, []byte("tls/"+name))
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, certs.ErrNotExist
+	}
+	return v, err
+}
+
+func (s certStore) Save(ctx context.Context, name string, data []byte) error {
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
+		return tx.Set(s.b.System(), []byte("tls/"+name), data)
+	})
+}

@@ -1,0 +1,42 @@
+package node
+
+import (
+	"github.com/twinvault/twinvault/api"
+	"github.com/twinvault/twinvault/catalog"
+)
+
+// bindTwinMaker connects the control-plane operations to the catalog.
+func bindTwinMaker(s *api.Server, c *catalog.Service) {
+	api.Handle(s, "CreateWorkspace", c.CreateWorkspace)
+	api.Handle(s, "GetWorkspace", c.GetWorkspace)
+	api.Handle(s, "UpdateWorkspace", c.UpdateWorkspace)
+	api.Handle(s, "DeleteWorkspace", c.DeleteWorkspace)
+	api.Handle(s, "ListWorkspaces", c.ListWorkspaces)
+
+	api.Handle(s, "CreateComponentType", c.CreateComponentType)
+	api.Handle(s, "GetComponentType", c.GetComponentType)
+	api.Handle(s, "UpdateComponentType", c.UpdateComponentType)
+	api.Handle(s, "DeleteComponentType", c.DeleteComponentType)
+	api.Handle(s, "ListComponentTypes", c.ListComponentTypes)
+
+	api.Handle(s, "CreateEntity", c.CreateEntity)
+	api.Handle(s, "GetEntity", c.GetEntity)
+	api.Handle(s, "UpdateEntity", c.UpdateEntity)
+	api.Handle(s, "DeleteEntity", c.DeleteEntity)
+	api.Handle(s, "ListEntities", c.ListEntities)
+	api.Handle(s, "ListComponents", c.ListComponents)
+	api.Handle(s, "ListProperties", c.ListProperties)
+
+	api.Handle(s, "CreateScene", c.CreateScene)
+	api.Handle(s, "GetScene", c.GetScene)
+	api.Handle(s, "UpdateScene", c.UpdateScene)
+	api.Handle(s, "DeleteScene", c.DeleteScene)
+	api.Handle(s, "ListScenes", c.ListScenes)
+
+	api.Handle(s, "TagResource", c.TagResource)
+	api.Handle(s, "UntagResource", c.UntagResource)
+	api.Handle(s, "ListTagsForResource", c.ListTagsForResource)
+
+	api.Handle(s, "GetPricingPlan", c.GetPricingPlan)
+	api.Handle(s, "UpdatePricingPlan", c.UpdatePricingPlan)
+}
