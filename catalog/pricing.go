@@ -43,7 +43,7 @@ func (s *Service) billableEntities(ctx context.Context, tx *barrier.Tx) (int64, 
 		if err := decode(val, &ws); err != nil {
 			return err
 		}
-		v, err := s.b.View(ctx, ws.ViewID)
+		v, err := tx.View(ws.ViewID)
 		if err != nil {
 			return err
 		}

@@ -43,7 +43,7 @@ func (s *Service) loadWorkspace(ctx context.Context, tx *barrier.Tx, id string) 
 	if !ok {
 		return nil, nil, notFound("Workspace %s not found", id)
 	}
-	v, err := s.b.View(ctx, ws.ViewID)
+	v, err := tx.View(ws.ViewID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -44,9 +44,10 @@ func (s *Store) keyPath(id string) []byte {
 	return append([]byte("iam/ak/"), s.b.System().Index(id)...)
 }
 
-// Bootstrap creates the administrator's access key on first start. Later
-// calls return created=false and no key: the secret is handed out once.
-func (s *Store) Bootstrap(ctx context.Context) (key *AccessKey, created bool, err error) {
+// Bootstrap creates the administrator's access key on first start and
+// hands it to deliver before storing it, so a key is never kept that
+// nobody received. Later calls do nothing: the secret is handed out once.
+func (s *Store) Bootstrap(ctx context.Context, deliver func(*AccessKey) error) (created bool, err error) {
 	sys := s.b.System()
 	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
 		if _, err := tx.Get(sys, bootstrapKey); err == nil {
@@ -68,13 +69,13 @@ func (s *Store) Bootstrap(ctx context.Context) (key *AccessKey, created bool, er
 		if err := tx.Set(sys, bootstrapKey, []byte(k.ID)); err != nil {
 			return err
 		}
-		key, created = k, true
-		return nil
+		created = true
+		return deliver(k)
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("iam: bootstrap: %w", err)
+		return false, fmt.Errorf("iam: bootstrap: %w", err)
 	}
-	return key, created, nil
+	return created, nil
 }
 
 // Lookup returns the secret of an active access key, for SigV4.

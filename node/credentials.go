@@ -67,3 +67,39 @@ func writeCredentials(path string, key *iam.AccessKey) error {
 	}
 	return nil
 }
+
+// inside reports whether path lies within dir, comparing absolute paths
+// with the symbolic links of their existing parts resolved.
+func inside(path, dir string) (bool, error) {
+	p, err := resolve(path)
+	if err != nil {
+		return false, err
+	}
+	d, err := resolve(dir)
+	if err != nil {
+		return false, err
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../"), nil
+}
+
+// resolve makes p absolute and resolves the links of its longest existing
+// prefix; the rest, not created yet, is kept as written.
+func resolve(p string) (string, error) {
+	p, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	var rest []string
+	for {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(append([]string{r}, rest...)...), nil
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return filepath.Join(append([]string{p}, rest...)...), nil
+		}
+		rest = append([]string{filepath.Base(p)}, rest...)
+		p = parent
+	}
+}

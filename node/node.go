@@ -97,54 +97,61 @@ func (c *Config) setDefaults() {
 }
 
 // Open prepares every part and binds the listener, without serving yet.
-func Open(ctx context.Context, cfg Config) (n *Node, err error) {
+func Open(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
-	n = &Node{cfg: cfg, log: cfg.Logger}
-	defer func() {
-		if err != nil {
-			n.Close()
-		}
-	}()
-	master, _, err := keyring.LoadOrCreateMasterKey(cfg.KeyFile, cfg.DataDir)
-	if err != nil {
+	n := &Node{cfg: cfg, log: cfg.Logger}
+	if err := n.open(ctx); err != nil {
+		n.Close()
 		return nil, err
 	}
+	return n, nil
+}
+
+func (n *Node) open(ctx context.Context) error {
+	cfg := n.cfg
+	if in, err := inside(cfg.CredentialsFile, cfg.DataDir); err != nil || in {
+		if err == nil {
+			err = fmt.Errorf("the credentials file %s is inside the data directory %s; it holds a secret in plaintext and must be kept outside", cfg.CredentialsFile, cfg.DataDir)
+		}
+		return err
+	}
+	master, _, err := keyring.LoadOrCreateMasterKey(cfg.KeyFile, cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+		return fmt.Errorf("create data directory: %w", err)
 	}
 	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		return fmt.Errorf("data directory: %w", err)
 	}
 	n.store, err = pebble.Open(filepath.Join(cfg.DataDir, "kv"), pebble.Options{})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	kr, err := keyring.Open(ctx, n.store, master)
 	clear(master)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.barrier, err = barrier.New(ctx, n.store, kr)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.iam = iam.New(n.barrier)
-	key, created, err := n.iam.Bootstrap(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		if err := writeCredentials(cfg.CredentialsFile, key); err != nil {
-			return nil, err
-		}
+	_, err = n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
 		n.BootstrapKey = key
+		return writeCredentials(cfg.CredentialsFile, key)
+	})
+	if err != nil {
+		return err
 	}
 	getCert, err := n.openCerts(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now})
 	verifier := &sigv4.Verifier{
@@ -158,10 +165,10 @@ func Open(ctx context.Context, cfg Config) (n *Node, err error) {
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	n.http = n.api.HTTPServer(certs.ServerConfig(getCert))
-	return n, nil
+	return nil
 }
 
 func (n *Node) openCerts(ctx context.Context) (func(*tls.ClientHelloInfo) (*tls.Certificate, error), error) {

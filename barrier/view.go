@@ -1,0 +1,360 @@
+package barrier
+
+import (
+	"bytes"
+	"context"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/twinvault/twinvault/kv"
+)
+
+// IndexSize is the length of a blind index.
+const IndexSize = 16
+
+const (
+	genSize = 8
+	keySize = 32
+	// maxIDLen keeps the length prefix of a view id to one byte.
+	maxIDLen = 255
+)
+
+// View is one partition of the data with its own keys. Its values are
+// sealed under the view's data-encryption key (DEK) versions, and the keys
+// in its key record are the only copy of those DEKs, so deleting the record
+// makes every value of the view unreadable (crypto-shredding).
+//
+// A View stands for one incarnation of its id: if the view is dropped and
+// an id is used again, the old handle keeps failing with ErrNoView rather
+// than reaching the new view. A View is safe for concurrent use.
+type View struct {
+	b      *Barrier
+	id     []byte
+	rec    []byte // storage key of the key record
+	prefix []byte // storage key prefix of the values: "v" | len | id | gen
+	gen    [genSize]byte
+	index  []byte // blind-index key; fixed for the life of the view
+
+	// mu orders blind Batch writes against DropView: a drop waits for
+	// batches in flight before it removes the data, and batches that
+	// start after it find keys == nil. Transactions need no lock; they
+	// check the key record instead (see Tx).
+	mu   sync.RWMutex
+	keys atomic.Pointer[keys] // nil once the view is known to be gone
+}
+
+// keys is an immutable set of the view's DEK versions, ready to use.
+type keys struct {
+	raw    []byte // the sealed key record they came from, to detect changes
+	active uint32
+	aeads  map[uint32]cipher.AEAD
+}
+
+func (k *keys) seal(aad, plaintext []byte) []byte {
+	return seal(k.aeads[k.active], k.active, aad, plaintext)
+}
+
+func (k *keys) open(aad, v []byte) ([]byte, error) {
+	ver, body, err := header(v)
+	if err != nil {
+		return nil, err
+	}
+	a := k.aeads[ver]
+	if a == nil {
+		return nil, errUnknownVersion
+	}
+	return open(a, aad, body)
+}
+
+// record is the plaintext of a key record:
+//
+//	[format u8 = 1][gen 8][index key 32][active u32][n u16] n × ([version u32][DEK 32])
+//
+// gen tells incarnations of one id apart and is part of every value's
+// storage key. The version list lets a rotation add DEKs while older
+// values still open.
+type record struct {
+	gen    [genSize]byte
+	index  []byte
+	active uint32
+	deks   []dek // ascending by version
+}
+
+type dek struct {
+	version uint32
+	key     []byte
+}
+
+const recordFormat = 1
+
+func newRecord() *record {
+	r := &record{index: make([]byte, keySize), active: 1, deks: []dek{{1, make([]byte, keySize)}}}
+	rand.Read(r.gen[:])
+	rand.Read(r.index)
+	rand.Read(r.deks[0].key)
+	return r
+}
+
+func (r *record) encode() []byte {
+	b := make([]byte, 0, 1+genSize+keySize+6+len(r.deks)*(4+keySize))
+	b = append(b, recordFormat)
+	b = append(b, r.gen[:]...)
+	b = append(b, r.index...)
+	b = binary.BigEndian.AppendUint32(b, r.active)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(r.deks)))
+	for _, d := range r.deks {
+		b = binary.BigEndian.AppendUint32(b, d.version)
+		b = append(b, d.key...)
+	}
+	return b
+}
+
+func decodeRecord(b []byte) (*record, error) {
+	const fixed = 1 + genSize + keySize + 4 + 2
+	if len(b) < fixed || b[0] != recordFormat {
+		return nil, errors.New("unknown key record format")
+	}
+	r := &record{index: slices.Clone(b[1+genSize : 1+genSize+keySize])}
+	copy(r.gen[:], b[1:])
+	r.active = binary.BigEndian.Uint32(b[1+genSize+keySize:])
+	n := int(binary.BigEndian.Uint16(b[fixed-2:]))
+	b = b[fixed:]
+	if n == 0 || len(b) != n*(4+keySize) {
+		return nil, errors.New("bad key record length")
+	}
+	found := false
+	for i := range n {
+		e := b[i*(4+keySize):]
+		d := dek{binary.BigEndian.Uint32(e), slices.Clone(e[4 : 4+keySize])}
+		if i > 0 && d.version <= r.deks[i-1].version {
+			return nil, errors.New("key record versions out of order")
+		}
+		found = found || d.version == r.active
+		r.deks = append(r.deks, d)
+	}
+	if !found {
+		return nil, errors.New("key record lacks its active version")
+	}
+	return r, nil
+}
+
+// clear wipes the plaintext key bytes the record holds. The expanded AES
+// key schedules inside cipher.AEAD cannot be wiped from Go; dropping every
+// reference to them is the best the runtime allows.
+func (r *record) clear() {
+	clear(r.index)
+	for _, d := range r.deks {
+		clear(d.key)
+	}
+}
+
+func newKeys(raw []byte, r *record) (*keys, error) {
+	k := &keys{raw: raw, active: r.active, aeads: make(map[uint32]cipher.AEAD, len(r.deks))}
+	for _, d := range r.deks {
+		a, err := newAEAD(d.key)
+		if err != nil {
+			return nil, err
+		}
+		k.aeads[d.version] = a
+	}
+	return k, nil
+}
+
+// Storage keys; see the package documentation for the layout.
+
+func recordKey(id []byte) []byte {
+	return append([]byte{'k', byte(len(id))}, id...)
+}
+
+// idPrefix is the prefix of every value of every incarnation of id.
+func idPrefix(id []byte) []byte {
+	return append([]byte{'v', byte(len(id))}, id...)
+}
+
+func newView(b *Barrier, id []byte, r *record) *View {
+	id = slices.Clone(id)
+	return &View{
+		b:      b,
+		id:     id,
+		rec:    recordKey(id),
+		prefix: append(idPrefix(id), r.gen[:]...),
+		gen:    r.gen,
+		index:  slices.Clone(r.index),
+	}
+}
+
+// same reports whether r describes the incarnation v stands for.
+func (v *View) same(r *record) bool {
+	return r.gen == v.gen && hmac.Equal(r.index, v.index)
+}
+
+// ID returns a copy of the view's id; the system view's id is empty.
+func (v *View) ID() []byte { return slices.Clone(v.id) }
+
+// Index returns the blind index of name: HMAC-SHA256 under the view's
+// index key, truncated to IndexSize bytes. Look-ups by user-supplied names
+// or tags key on it, so storage keys never contain the name itself. It is
+// stable for the life of the view. Callers that index several kinds of
+// name in one view should prefix name with its kind, so that equal strings
+// of different kinds do not share an index.
+func (v *View) Index(name string) []byte {
+	m := hmac.New(sha256.New, v.index)
+	io.WriteString(m, name)
+	return m.Sum(nil)[:IndexSize]
+}
+
+// key returns the storage key of k in v.
+func (v *View) key(k []byte) []byte {
+	sk := make([]byte, 0, len(v.prefix)+len(k))
+	return append(append(sk, v.prefix...), k...)
+}
+
+// rng maps a range over the view's keys to one over storage keys.
+func (v *View) rng(r kv.Range) kv.Range {
+	out := kv.Range{Start: v.key(r.Start), Reverse: r.Reverse, Limit: r.Limit}
+	if r.End != nil {
+		out.End = v.key(r.End)
+	} else {
+		out.End = kv.PrefixEnd(v.prefix)
+	}
+	return out
+}
+
+// errOutOfRange reports a store that answered a scan with a key it was not
+// asked for. Checking keeps one view's scan from ever returning another
+// view's pairs, whatever the store does.
+var errOutOfRange = fmt.Errorf("%w: store returned a key outside the scanned range", ErrIntegrity)
+
+// inRange reports whether storage key sk lies in the storage range r built
+// by rng, whose End is never nil. Every such key starts with the view
+// prefix.
+func inRange(sk []byte, r kv.Range) bool {
+	return bytes.Compare(sk, r.Start) >= 0 && bytes.Compare(sk, r.End) < 0
+}
+
+// Get returns the value of key in the view, outside any transaction.
+// A missing key yields kv.ErrNotFound.
+func (v *View) Get(ctx context.Context, key []byte) ([]byte, error) {
+	k := v.keys.Load()
+	if k == nil {
+		return nil, ErrNoView
+	}
+	sk := v.key(key)
+	val, err := v.b.store.Get(ctx, sk)
+	if err != nil {
+		return nil, err
+	}
+	return v.open(ctx, k, sk, val)
+}
+
+// Scan calls fn for each pair of the view in r, outside any transaction.
+// Keys in r and passed to fn are relative to the view; fn's key is valid
+// only during the call. fn may return kv.Stop to end the scan early.
+func (v *View) Scan(ctx context.Context, r kv.Range, fn func(key, value []byte) error) error {
+	k := v.keys.Load()
+	if k == nil {
+		return ErrNoView
+	}
+	sr := v.rng(r)
+	return v.b.store.Scan(ctx, sr, func(sk, val []byte) error {
+		if !inRange(sk, sr) {
+			return errOutOfRange
+		}
+		pt, err := v.open(ctx, k, sk, val)
+		if err != nil {
+			return err
+		}
+		return fn(sk[len(v.prefix):], pt)
+	})
+}
+
+// open opens a value read outside a transaction. A value sealed under a
+// DEK version these keys lack may come from a rotation by another node, so
+// the key record is read again once before the value is declared bad.
+func (v *View) open(ctx context.Context, k *keys, sk, val []byte) ([]byte, error) {
+	pt, err := k.open(sk, val)
+	if !errors.Is(err, errUnknownVersion) {
+		return pt, err
+	}
+	k2, rerr := v.reload(ctx)
+	if rerr != nil {
+		return nil, rerr
+	}
+	return k2.open(sk, val)
+}
+
+// reload reads the view's key record again, outside any transaction.
+func (v *View) reload(ctx context.Context) (*keys, error) {
+	raw, err := v.b.store.Get(ctx, v.rec)
+	if errors.Is(err, kv.ErrNotFound) {
+		v.b.forget(v)
+		return nil, ErrNoView
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := v.b.unwrap(ctx, v.b.store, v.rec, raw)
+	if err != nil {
+		return nil, err
+	}
+	defer r.clear()
+	if !v.same(r) {
+		v.b.forget(v)
+		return nil, ErrNoView
+	}
+	k, err := newKeys(raw, r)
+	if err != nil {
+		return nil, err
+	}
+	v.keys.Store(k)
+	return k, nil
+}
+
+// Batch applies blind writes to the view atomically; a nil Value deletes
+// the key. It is the fast path for appends and does not read the key
+// record: within this process DropView waits for batches in flight and
+// later ones fail with ErrNoView. A batch racing a drop made by another
+// process sharing the store can leave values under the dropped
+// incarnation's prefix; they are unreadable (their DEK is gone), invisible
+// to a new view with the same id (whose prefix differs), and removed by
+// the next DropView of that id.
+func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	k := v.keys.Load()
+	if k == nil {
+		return ErrNoView
+	}
+	out := make([]kv.Write, len(writes))
+	for i, w := range writes {
+		sk := v.key(w.Key)
+		out[i].Key = sk
+		if w.Value != nil {
+			out[i].Value = k.seal(sk, w.Value)
+		}
+	}
+	return v.b.store.Batch(ctx, out)
+}
+
+// kill marks the view gone, after waiting for batches in flight.
+func (v *View) kill() {
+	v.mu.Lock()
+	v.keys.Store(nil)
+	v.mu.Unlock()
+}
+
+func validID(id []byte) error {
+	if len(id) == 0 || len(id) > maxIDLen {
+		return fmt.Errorf("%w: length %d, want 1 to %d bytes", ErrInvalidViewID, len(id), maxIDLen)
+	}
+	return nil
+}
