@@ -535,3 +535,60 @@ func TestTagsAndPricing(t *testing.T) {
 		t.Errorf("plan after update: %+v", plan.CurrentPricingPlan)
 	}
 }
+
+// GetEntity returns at most 30 components and says so; ListComponents
+// pages through all of them.
+func TestGetEntityTruncation(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	ctx := context.Background()
+	mustWorkspace(t, tm, "big")
+	comps := map[string]types.ComponentRequest{}
+	for i := range 31 {
+		comps["doc"+string(rune('A'+i%26))+strings.Repeat("z", i/26)] = types.ComponentRequest{
+			ComponentTypeId: aws.String("com.amazon.iottwinmaker.documents"),
+			Properties:      map[string]types.PropertyRequest{"documents": {Value: &types.DataValue{MapValue: map[string]types.DataValue{"manual": {StringValue: aws.String("https://example.com")}}}}},
+		}
+	}
+	long := make([]types.DataValue, 50)
+	for i := range long {
+		long[i] = types.DataValue{LongValue: aws.Int64(int64(i))}
+	}
+	comps["params"] = types.ComponentRequest{ComponentTypeId: aws.String("com.amazon.iottwinmaker.parameters"), Properties: map[string]types.PropertyRequest{
+		"series": {Definition: &types.PropertyDefinitionRequest{DataType: &types.DataType{Type: types.TypeList, NestedType: &types.DataType{Type: types.TypeLong}}}, Value: &types.DataValue{ListValue: long}},
+	}}
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("big"), EntityId: aws.String("many"), EntityName: aws.String("many"), Components: comps}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := tm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("big"), EntityId: aws.String("many")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Components) != 30 || aws.ToBool(e.AreAllComponentsReturned) {
+		t.Errorf("GetEntity: %d components, areAllComponentsReturned %v", len(e.Components), aws.ToBool(e.AreAllComponentsReturned))
+	}
+	seen := map[string]bool{}
+	var token *string
+	for {
+		out, err := tm.ListComponents(ctx, &iottwinmaker.ListComponentsInput{WorkspaceId: aws.String("big"), EntityId: aws.String("many"), NextToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.ComponentSummaries) > 25 {
+			t.Errorf("page of %d, default is 25", len(out.ComponentSummaries))
+		}
+		for _, c := range out.ComponentSummaries {
+			seen[*c.ComponentName] = true
+		}
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	if len(seen) != 32 {
+		t.Errorf("ListComponents found %d components, want 32", len(seen))
+	}
+	props, err := tm.ListProperties(ctx, &iottwinmaker.ListPropertiesInput{WorkspaceId: aws.String("big"), EntityId: aws.String("many"), ComponentName: aws.String("params")})
+	if err != nil || len(props.PropertySummaries) != 1 || len(props.PropertySummaries[0].Value.ListValue) != 50 || !aws.ToBool(props.PropertySummaries[0].AreAllPropertyValuesReturned) {
+		t.Errorf("ListProperties: %+v %v", props, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
@@ -197,3 +198,48 @@ func TestBodyLimitsAndRouting(t *testing.T) {
 		t.Errorf("wrong method: %d %s", r.Status, r.ErrorType)
 	}
 }
+
+func TestPresignedAndMalformedAuth(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	mustWorkspace(t, tm, "pre")
+	s := newSigner(srv)
+	presign := func(signedAt time.Time, expires string) *http.Request {
+		req := s.request(t, "GET", "/workspaces/pre", nil)
+		q := req.URL.Query()
+		q.Set("X-Amz-Expires", expires)
+		req.URL.RawQuery = q.Encode()
+		url, _, err := v4.NewSigner().PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: s.key, SecretAccessKey: s.secret},
+			req, emptySHA256, "iottwinmaker", s.region, signedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := http.NewRequest("GET", url, nil)
+		return out
+	}
+	if r := s.do(t, presign(time.Now(), "300")); r.Status != 200 {
+		t.Errorf("presigned GET: %d %s %q", r.Status, r.ErrorType, r.Message)
+	}
+	if r := s.do(t, presign(time.Now().Add(-10*time.Minute), "300")); r.Status != 403 {
+		t.Errorf("expired presigned GET: %d %s %q", r.Status, r.ErrorType, r.Message)
+	}
+	if r := s.do(t, presign(time.Now(), "604801")); r.Status < 400 || r.Status >= 500 {
+		t.Errorf("X-Amz-Expires over 7 days: %d %s", r.Status, r.ErrorType)
+	}
+	for _, auth := range []string{
+		"AWS4-HMAC-SHA256",
+		"AWS4-HMAC-SHA256 Credential=" + s.key + "/20260101/us-east-1/iottwinmaker/aws4_request",
+		"AWS4-HMAC-SHA512 Credential=x, SignedHeaders=host, Signature=00",
+		"Basic dXNlcjpwYXNz",
+	} {
+		req := s.request(t, "POST", "/workspaces-list", []byte("{}"))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
+		r := s.do(t, req)
+		if r.Status < 400 || r.Status >= 500 || r.ErrorType == "" {
+			t.Errorf("Authorization %q: %d %s", auth, r.Status, r.ErrorType)
+		}
+	}
+}
+
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
