@@ -23,8 +23,9 @@ var (
 )
 
 // Range selects the keys k with Start <= k < End in byte order. A nil End
-// means no upper bound. Reverse walks from the largest key down. Limit > 0
-// caps the number of pairs visited.
+// means no upper bound; a Start at or after End selects nothing. Reverse
+// walks from the largest key down. Limit > 0 caps the number of pairs
+// visited; zero or less means no cap.
 type Range struct {
 	Start, End []byte
 	Reverse    bool
@@ -50,13 +51,23 @@ func PrefixEnd(p []byte) []byte {
 }
 
 // Reader reads keys. The key and value slices passed to a Scan callback are
-// only valid during that call; copy them to keep them.
+// only valid during that call; copy them to keep them. The slice Get returns
+// is the caller's to keep and modify.
+//
+// Scan returns nil when the callback returns Stop, and any other error of
+// the callback unchanged. Get and Scan return ctx.Err() when ctx is done,
+// and a Scan stops early when ctx is done during it.
 type Reader interface {
 	Get(ctx context.Context, key []byte) ([]byte, error)
 	Scan(ctx context.Context, r Range, fn func(key, value []byte) error) error
 }
 
 // Tx is a read-write transaction. Reads see the transaction's own writes.
+// Set and Delete copy their arguments, so the caller may reuse them; a nil
+// value given to Set is an empty value, not a delete. A Scan callback may
+// call Set and Delete; whether the running scan sees those writes is up to
+// the engine. A Tx is valid only until its Update returns and must not be
+// used from more than one goroutine at a time.
 type Tx interface {
 	Reader
 	Set(key, value []byte) error
@@ -68,10 +79,20 @@ type Tx interface {
 // Update runs fn in a serializable transaction and commits its writes
 // atomically and durably when fn returns nil; when fn returns an error
 // nothing is written and that error is returned. Update returns ErrConflict
-// when the transaction lost a race with another writer.
+// when the transaction lost a race with another writer. It commits nothing
+// and returns ctx.Err() when ctx is done before fn is called or by the time
+// fn returns. If fn panics, nothing is written and the panic goes on up.
+// fn must not call Update or Batch on the same Store: an engine may run one
+// writer at a time, and the inner call would wait for the outer one.
 //
-// Batch applies blind writes (no reads) atomically and durably; it is the
-// fast path for appends such as time-series chunks.
+// Batch applies blind writes (no reads) atomically and durably, in order,
+// so the last write to a key wins; it is the fast path for appends such as
+// time-series chunks. Batch copies the writes, so the caller may reuse them.
+//
+// A write is durable when Update or Batch returns nil. Every call returns
+// ctx.Err() when ctx is done before it starts. Close waits for calls in
+// flight or makes them fail with ErrClosed; any call after Close returns
+// ErrClosed.
 type Store interface {
 	Reader
 	Update(ctx context.Context, fn func(tx Tx) error) error
