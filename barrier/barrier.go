@@ -281,6 +281,32 @@ func (b *Barrier) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
+// Read runs fn over one consistent snapshot of the store, across views,
+// without taking a writer's turn: it never waits for Update and Update
+// never waits for it. The Tx it passes refuses writes.
+func (b *Barrier) Read(ctx context.Context, fn func(tx *Tx) error) error {
+	var tx *Tx
+	err := b.store.View(ctx, func(r kv.Reader) error {
+		tx = &Tx{b: b, ctx: ctx, kv: readOnly{r}, keys: map[*View]*keys{}}
+		return fn(tx)
+	})
+	if err == nil && tx != nil {
+		for _, v := range tx.loaded {
+			b.remember(v)
+		}
+	}
+	return err
+}
+
+// errReadOnly is returned by writes in a Read transaction.
+var errReadOnly = errors.New("barrier: write in a read-only transaction")
+
+// readOnly is a kv.Tx over a snapshot that refuses writes.
+type readOnly struct{ kv.Reader }
+
+func (readOnly) Set(_, _ []byte) error { return errReadOnly }
+func (readOnly) Delete([]byte) error   { return errReadOnly }
+
 // DropView crypto-shreds the view id and removes its data. It first
 // deletes the key record, the only copy of the view's DEKs, in a
 // transaction of its own, and forgets the keys held in memory; from then on

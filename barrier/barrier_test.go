@@ -220,7 +220,7 @@ func TestAADBinding(t *testing.T) {
 	set(t, b, a, "k2", "secret-2")
 	set(t, b, c, "k1", "other-1")
 	set(t, b, b.System(), "k1", "sys-1")
-	raw := s.raw()
+	raw := s.Raw()
 	val := raw[string(a.key([]byte("k1")))]
 
 	tests := []struct {
@@ -236,7 +236,7 @@ func TestAADBinding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s.put(string(tt.dst.key([]byte(tt.key))), val)
+			s.Put(string(tt.dst.key([]byte(tt.key))), val)
 			got, err := tt.dst.Get(ctx, []byte(tt.key))
 			if !errors.Is(err, ErrIntegrity) || got != nil {
 				t.Fatalf("Get = %q, %v; want ErrIntegrity", got, err)
@@ -258,7 +258,7 @@ func TestAADBinding(t *testing.T) {
 			t.Fatal(err)
 		}
 		c2 := create(t, b, "view-c")
-		s.put(string(c2.key([]byte("k1"))), raw[string(c.key([]byte("k1")))])
+		s.Put(string(c2.key([]byte("k1"))), raw[string(c.key([]byte("k1")))])
 		if _, err := c2.Get(ctx, []byte("k1")); !errors.Is(err, ErrIntegrity) {
 			t.Fatalf("Get: %v, want ErrIntegrity", err)
 		}
@@ -272,10 +272,10 @@ func TestValueMutations(t *testing.T) {
 	v := create(t, b, "mut")
 	set(t, b, v, "k", "a value worth protecting")
 	sk := string(v.key([]byte("k")))
-	orig := s.raw()[sk]
+	orig := s.Raw()[sk]
 	try := func(name string, m []byte) {
 		t.Helper()
-		s.put(sk, m)
+		s.Put(sk, m)
 		got, err := v.Get(ctx, []byte("k"))
 		if !errors.Is(err, ErrIntegrity) || got != nil {
 			t.Fatalf("%s: Get = %q, %v; want ErrIntegrity", name, got, err)
@@ -292,7 +292,7 @@ func TestValueMutations(t *testing.T) {
 		try(fmt.Sprintf("truncated to %d", n), orig[:n])
 	}
 	try("extended", append(slices.Clone(orig), 0))
-	s.put(sk, orig)
+	s.Put(sk, orig)
 	if got, err := v.Get(ctx, []byte("k")); err != nil || string(got) != "a value worth protecting" {
 		t.Fatalf("original no longer opens: %v", err)
 	}
@@ -466,9 +466,7 @@ func TestNewRefusesOrphanedViews(t *testing.T) {
 	s, b := newTestBarrier(t)
 	set(t, b, create(t, b, "ws"), "k", "v")
 	// A restart over a store whose system key record went missing.
-	s.mu.Lock()
-	delete(s.data, string(recordKey(nil)))
-	s.mu.Unlock()
+	s.Put(string(recordKey(nil)), nil)
 	kr, err := keyring.Open(ctx, s, testMaster)
 	if err != nil {
 		t.Fatal(err)
@@ -476,7 +474,7 @@ func TestNewRefusesOrphanedViews(t *testing.T) {
 	if _, err := New(ctx, s, kr); !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("New: %v, want ErrIntegrity", err)
 	}
-	if _, ok := s.raw()[string(recordKey(nil))]; ok {
+	if _, ok := s.Raw()[string(recordKey(nil))]; ok {
 		t.Fatal("New created a new system view over existing data")
 	}
 }
@@ -525,7 +523,7 @@ func heldAEADs(t *testing.T, s *memStore, b *Barrier) []cipher.AEAD {
 		views = append(views, v)
 	}
 	b.mu.Unlock()
-	for rk := range s.raw() {
+	for rk := range s.Raw() {
 		if rk[0] == 'k' && len(rk) > 2 {
 			v, err := b.View(ctx, []byte(rk[2:]))
 			if err != nil {
@@ -566,7 +564,7 @@ func TestDropViewCryptoShreds(t *testing.T) {
 	}
 	set(t, b, keep, "k", "kept value")
 	set(t, b, b.System(), "workspace/doomed", "record")
-	before := s.raw() // an attacker's copy, or a backup
+	before := s.Raw() // an attacker's copy, or a backup
 
 	// Every captured value opens before the drop, with the keys held.
 	var captured [][2][]byte
@@ -588,7 +586,7 @@ func TestDropViewCryptoShreds(t *testing.T) {
 	if err := b.DropView(ctx, []byte("doomed")); err != nil {
 		t.Fatal(err)
 	}
-	after := s.raw()
+	after := s.Raw()
 	for k := range after {
 		if strings.HasPrefix(k, string(idPrefix([]byte("doomed")))) || k == string(recordKey([]byte("doomed"))) {
 			t.Fatalf("key %q survived the drop", k)
@@ -606,7 +604,7 @@ func TestDropViewCryptoShreds(t *testing.T) {
 	}
 	// Restoring the captured values does not bring them back either.
 	for _, c := range captured {
-		s.put(string(c[0]), c[1])
+		s.Put(string(c[0]), c[1])
 	}
 	if _, err := ws.Get(ctx, []byte("k1")); !errors.Is(err, ErrNoView) {
 		t.Fatalf("Get on dropped handle: %v, want ErrNoView", err)
@@ -715,13 +713,13 @@ func TestDropByOtherNode(t *testing.T) {
 		t.Fatalf("orphan batch reached the live view: %q, %v", got, err)
 	}
 	orphanKey := string(stale.key([]byte("k")))
-	if _, ok := s.raw()[orphanKey]; !ok {
+	if _, ok := s.Raw()[orphanKey]; !ok {
 		t.Fatal("test setup: orphan not written")
 	}
 	if err := b1.sweep(ctx, []byte("shared")); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.raw()[orphanKey]; ok {
+	if _, ok := s.Raw()[orphanKey]; ok {
 		t.Fatal("sweep left the orphan")
 	}
 	if got, err := fresh.Get(ctx, []byte("k")); err != nil || string(got) != "new" {
@@ -755,7 +753,7 @@ func TestDropViewSweepsInBatches(t *testing.T) {
 	if err := b.DropView(ctx, []byte("big")); err != nil {
 		t.Fatal(err)
 	}
-	for k := range s.raw() {
+	for k := range s.Raw() {
 		if strings.HasPrefix(k, string(idPrefix([]byte("big")))) {
 			t.Fatalf("value %q left behind", k)
 		}
@@ -774,7 +772,7 @@ func TestNoPlaintextInStore(t *testing.T) {
 	if err := ws.Batch(ctx, []kv.Write{{Key: ws.Index("tag:" + marker), Value: []byte(strings.Repeat(marker, 100))}}); err != nil {
 		t.Fatal(err)
 	}
-	raw := s.raw()
+	raw := s.Raw()
 	if len(raw) < 5 {
 		t.Fatalf("store holds %d pairs, want at least 5", len(raw))
 	}
@@ -850,7 +848,7 @@ func TestKeyringRotation(t *testing.T) {
 
 func recordTerm(t *testing.T, s *memStore, id string) uint32 {
 	t.Helper()
-	term, _, err := header(s.raw()[string(recordKey([]byte(id)))])
+	term, _, err := header(s.Raw()[string(recordKey([]byte(id)))])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -903,7 +901,7 @@ func TestDEKVersions(t *testing.T) {
 	// The next transaction notices the changed record and seals with
 	// version 2; the cache is updated after commit.
 	set(t, b, v, "new", "two")
-	term, _, _ := header(s.raw()[string(v.key([]byte("new")))])
+	term, _, _ := header(s.Raw()[string(v.key([]byte("new")))])
 	if term != 2 {
 		t.Fatalf("new value sealed with version %d, want 2", term)
 	}
@@ -920,18 +918,18 @@ func TestDEKVersions(t *testing.T) {
 	}
 	// A handle whose view is gone finds out when it reloads for an
 	// unknown version, and stays dead.
-	captured := s.raw()[string(v.key([]byte("new")))]
+	captured := s.Raw()[string(v.key([]byte("new")))]
 	v3, err := node(t, s).View(ctx, []byte("rot"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	addDEKVersion(t, b, v)
 	set(t, b, v, "newer", "three")
-	newer := s.raw()[string(v.key([]byte("newer")))]
+	newer := s.Raw()[string(v.key([]byte("newer")))]
 	if err := b.DropView(ctx, []byte("rot")); err != nil {
 		t.Fatal(err)
 	}
-	s.put(string(v.key([]byte("newer"))), newer)
+	s.Put(string(v.key([]byte("newer"))), newer)
 	if _, err := v3.Get(ctx, []byte("newer")); !errors.Is(err, ErrNoView) {
 		t.Fatalf("reload after drop: %v, want ErrNoView", err)
 	}
@@ -940,12 +938,12 @@ func TestDEKVersions(t *testing.T) {
 	}
 	v = create(t, b, "rot")
 	set(t, b, v, "new", "x")
-	s.put(string(v.key([]byte("new"))), captured)
+	s.Put(string(v.key([]byte("new"))), captured)
 
 	// A header naming a version the record does not have fails cleanly.
-	raw := slices.Clone(s.raw()[string(v.key([]byte("new")))])
+	raw := slices.Clone(s.Raw()[string(v.key([]byte("new")))])
 	raw[3] = 9
-	s.put(string(v.key([]byte("new"))), raw)
+	s.Put(string(v.key([]byte("new"))), raw)
 	if _, err := v.Get(ctx, []byte("new")); !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("unknown version: %v, want ErrIntegrity", err)
 	}
@@ -967,7 +965,7 @@ func TestUntrustedStore(t *testing.T) {
 	c := create(t, b, "c")
 	set(t, b, a, "k", "secret")
 	set(t, b, c, "k", "other")
-	raw := s.raw()
+	raw := s.Raw()
 	// Scanning c, the store slips in a's (authentic) pair.
 	ls := &lyingStore{memStore: s, extra: [2][]byte{a.key([]byte("k")), raw[string(a.key([]byte("k")))]}}
 	b.store = ls
@@ -987,13 +985,13 @@ func TestUntrustedStore(t *testing.T) {
 	}
 	b.store = s
 	// A corrupt key record is an integrity error, not a panic.
-	s.put(string(recordKey([]byte("c"))), []byte("garbage"))
+	s.Put(string(recordKey([]byte("c"))), []byte("garbage"))
 	b2 := node(t, s)
 	if _, err := b2.View(ctx, []byte("c")); !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("corrupt key record: %v, want ErrIntegrity", err)
 	}
 	// A key record moved to another id does not open there.
-	s.put(string(recordKey([]byte("c"))), raw[string(recordKey([]byte("a")))])
+	s.Put(string(recordKey([]byte("c"))), raw[string(recordKey([]byte("a")))])
 	if _, err := b2.View(ctx, []byte("c")); !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("moved key record: %v, want ErrIntegrity", err)
 	}
@@ -1082,5 +1080,35 @@ func TestConcurrent(t *testing.T) {
 		if err := v.Scan(ctx, kv.Range{}, func(k, v []byte) error { return nil }); err != nil {
 			t.Fatalf("view %s after the storm: %v", id, err)
 		}
+	}
+}
+
+// Read sees one snapshot across views and refuses writes.
+func TestReadSnapshot(t *testing.T) {
+	_, b := newTestBarrier(t)
+	v := create(t, b, "snap")
+	set(t, b, v, "a", "1")
+	err := b.Read(ctx, func(tx *Tx) error {
+		set(t, b, v, "a", "2")
+		got, err := tx.Get(v, []byte("a"))
+		if err != nil || string(got) != "1" {
+			t.Errorf("Get in Read after a later write: %q %v, want the snapshot's 1", got, err)
+		}
+		if err := tx.Set(v, []byte("b"), []byte("x")); err == nil {
+			t.Error("Set in a Read transaction succeeded")
+		}
+		if _, err := tx.CreateView([]byte("new")); err == nil {
+			t.Error("CreateView in a Read transaction succeeded")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Read(ctx, func(tx *Tx) error {
+		_, err := tx.View([]byte("snap"))
+		return err
+	}); err != nil {
+		t.Errorf("View in Read: %v", err)
 	}
 }

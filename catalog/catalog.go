@@ -108,9 +108,9 @@ func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) err
 	return err
 }
 
-// view runs fn in a read-only transaction.
+// view runs fn over a consistent snapshot; readers never wait for writers.
 func (s *Service) view(ctx context.Context, fn func(tx *barrier.Tx) error) error {
-	return s.b.Update(ctx, fn)
+	return s.b.Read(ctx, fn)
 }
 
 func notFound(format string, args ...any) error {

@@ -62,7 +62,7 @@ func TestOpenErrors(t *testing.T) {
 			s := newMemStore()
 			mustOpen(t, s, testMaster(1))
 			if tt.mangle != nil {
-				s.put(RecordKey, tt.mangle(s.raw()[RecordKey]))
+				s.Put(RecordKey, tt.mangle(s.Raw()[RecordKey]))
 			}
 			_, err := Open(context.Background(), s, tt.master)
 			if !errors.Is(err, tt.want) {
@@ -81,14 +81,12 @@ func TestOpenErrors(t *testing.T) {
 func TestOpenRefusesStoreWithoutKeyring(t *testing.T) {
 	s := newMemStore()
 	mustOpen(t, s, testMaster(1))
-	s.put("v\x01xdata", []byte("sealed"))
-	s.mu.Lock()
-	delete(s.data, RecordKey)
-	s.mu.Unlock()
+	s.Put("v\x01xdata", []byte("sealed"))
+	s.Put(RecordKey, nil)
 	if _, err := Open(context.Background(), s, testMaster(1)); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open over data without a keyring: %v, want ErrCorrupt", err)
 	}
-	if _, ok := s.raw()[RecordKey]; ok {
+	if _, ok := s.Raw()[RecordKey]; ok {
 		t.Fatal("a new keyring was created over existing data")
 	}
 }
@@ -186,7 +184,7 @@ func TestNoKeyMaterialInStore(t *testing.T) {
 		key, _ := k.Key(ti.Term)
 		secrets = append(secrets, key)
 	}
-	for rk, v := range s.raw() {
+	for rk, v := range s.Raw() {
 		for _, sec := range secrets {
 			for _, part := range [][]byte{sec[:8], sec[8:16], sec[16:24], sec[24:]} {
 				if bytes.Contains(v, part) || strings.Contains(rk, string(part)) {

@@ -89,6 +89,11 @@ type Tx interface {
 // so the last write to a key wins; it is the fast path for appends such as
 // time-series chunks. Batch copies the writes, so the caller may reuse them.
 //
+// View runs fn over a consistent snapshot: every read fn makes sees the
+// store as it was when View began, whatever is written meanwhile, and
+// neither waits for writers nor makes them wait. fn's error is returned.
+// The Reader is valid only until View returns.
+//
 // A write is durable when Update or Batch returns nil. Every call returns
 // ctx.Err() when ctx is done before it starts. Close waits for calls in
 // flight or makes them fail with ErrClosed; any call after Close returns
@@ -96,6 +101,7 @@ type Tx interface {
 type Store interface {
 	Reader
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	View(ctx context.Context, fn func(r Reader) error) error
 	Batch(ctx context.Context, writes []Write) error
 	Close() error
 }

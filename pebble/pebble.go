@@ -172,6 +172,45 @@ func (s *Store) Scan(ctx context.Context, r kv.Range, fn func(key, value []byte)
 	return scan(ctx, s.db, r, fn)
 }
 
+// View runs fn over a Pebble snapshot, which pins a sequence number: reads
+// through it see nothing committed later, and writers never wait for it.
+func (s *Store) View(ctx context.Context, fn func(kv.Reader) error) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.leave()
+	snap := s.db.NewSnapshot()
+	r := &snapshot{s: snap}
+	defer func() {
+		r.done = true
+		snap.Close()
+	}()
+	return fn(r)
+}
+
+// snapshot reads through a Pebble snapshot until its View returns.
+type snapshot struct {
+	s    *pebble.Snapshot
+	done bool
+}
+
+func (r *snapshot) Get(ctx context.Context, key []byte) ([]byte, error) {
+	if r.done {
+		return nil, errTxDone
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return get(r.s, key)
+}
+
+func (r *snapshot) Scan(ctx context.Context, rg kv.Range, fn func(key, value []byte) error) error {
+	if r.done {
+		return errTxDone
+	}
+	return scan(ctx, r.s, rg, fn)
+}
+
 // Batch applies ws atomically and returns once they are synced.
 func (s *Store) Batch(ctx context.Context, ws []kv.Write) error {
 	if err := s.enter(ctx); err != nil {

@@ -78,6 +78,7 @@ func Run(t *testing.T, open Opener) {
 		{"TxPanic", testTxPanic},
 		{"TxCancelledBeforeCommit", testTxCancelledBeforeCommit},
 		{"TxUseAfterReturn", testTxUseAfterReturn},
+		{"View", testView},
 		{"Counter", testCounter},
 		{"WriteSkew", testWriteSkew},
 		{"Durability", testDurability},
