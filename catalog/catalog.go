@@ -19,6 +19,7 @@
 //	                 ex/<idx(externalId)>/<idx(entityId)>       → entity id       (isExternalId values)
 //	                 sc/<idx(sceneId)>                          → scene record
 //	                 n/entities                                 → entity count
+//	                 ts/...                                     → time series (package tsdb)
 package catalog
 
 import (
@@ -31,17 +32,20 @@ import (
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/tsdb"
 )
 
 // Config holds the service's settings.
 type Config struct {
 	Region string
 	Now    func() time.Time // nil: time.Now
+	TS     *tsdb.DB         // the time-series store of property values
 }
 
-// Service serves the control-plane operations.
+// Service serves the control-plane and data-plane operations.
 type Service struct {
 	b      *barrier.Barrier
+	ts     *tsdb.DB
 	region string
 	now    func() time.Time
 }
@@ -54,7 +58,7 @@ func New(b *barrier.Barrier, cfg Config) *Service {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	return &Service{b: b, region: cfg.Region, now: cfg.Now}
+	return &Service{b: b, ts: cfg.TS, region: cfg.Region, now: cfg.Now}
 }
 
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

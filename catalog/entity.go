@@ -655,6 +655,10 @@ func (s *Service) UpdateEntity(ctx context.Context, in *model.UpdateEntityInput)
 		if err != nil {
 			return err
 		}
+		oldSeries, err := timeSeries(r, e)
+		if err != nil {
+			return err
+		}
 		if in.EntityName != nil {
 			e.Name = *in.EntityName
 		}
@@ -685,6 +689,18 @@ func (s *Service) UpdateEntity(ctx context.Context, in *model.UpdateEntityInput)
 		}
 		if err := reindex(tx, v, oldKeys, newKeys); err != nil {
 			return err
+		}
+		// History of properties and components that are gone goes too.
+		newSeries, err := timeSeries(r, e)
+		if err != nil {
+			return err
+		}
+		for sp := range oldSeries {
+			if !newSeries[sp] {
+				if err := s.ts.DeleteSeries(tx, v, seriesOf(v, e, sp[0], sp[1])); err != nil {
+					return err
+				}
+			}
 		}
 		e.Updated = now
 		return putJSON(tx, v, entityKey(v, e.ID), e)
@@ -880,6 +896,11 @@ func (s *Service) DeleteEntity(ctx context.Context, in *model.DeleteEntityInput)
 				return err
 			}
 			if err := tx.Delete(v, entityKey(v, cur.ID)); err != nil {
+				return err
+			}
+			var ent [16]byte
+			copy(ent[:], entitySeriesIndex(v, cur))
+			if err := s.ts.DeleteEntity(tx, v, ent); err != nil {
 				return err
 			}
 			if err := addEntityCount(tx, v, -1); err != nil {
@@ -1107,5 +1128,34 @@ func (s *Service) ListProperties(ctx context.Context, in *model.ListPropertiesIn
 		return nil, err
 	}
 	out.NextToken = optString(p.encode(next))
+	return out, nil
+}
+
+// timeSeries lists the (component path, property) pairs of an entity's
+// time-series properties.
+func timeSeries(r *resolver, e *entity) (map[[2]string]bool, error) {
+	out := map[[2]string]bool{}
+	visit := func(path string, c *component) error {
+		res, err := r.resolve(c.TypeID)
+		if err != nil {
+			return err
+		}
+		for name, p := range effective(res, c) {
+			if deref(p.def.IsTimeSeries) {
+				out[[2]string{path, name}] = true
+			}
+		}
+		return nil
+	}
+	for name, c := range e.Components {
+		if err := visit(name, c); err != nil {
+			return nil, err
+		}
+	}
+	for path, c := range e.Composite {
+		if err := visit(path, c); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }

@@ -205,13 +205,12 @@ func lowerKeys(v any) any {
 	return v
 }
 
-func TestCookieFactory(t *testing.T) {
+// loadCookieFactory creates the sample's workspace, component types,
+// entities and scenes through the SDK, as the sample's deploy step does.
+func loadCookieFactory(t *testing.T, tm *iottwinmaker.Client, ws string) ([]*sampleType, []*sampleEntity) {
+	t.Helper()
 	dir := sampleDir(t)
-	srv := twinvaulttest.Start(t)
-	tm := srv.TwinMaker() // keeps the SDK's api. host prefix
 	ctx := context.Background()
-	const ws = "cookiefactory"
-
 	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{
 		WorkspaceId: aws.String(ws),
 		Description: aws.String("AWS IoT TwinMaker CookieFactory sample"),
@@ -220,7 +219,6 @@ func TestCookieFactory(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("CreateWorkspace: %v", err)
 	}
-
 	typesIn := loadSampleTypes(t, dir, ws)
 	if len(typesIn) != 10 {
 		t.Fatalf("sample has %d component types, want 10", len(typesIn))
@@ -234,7 +232,6 @@ func TestCookieFactory(t *testing.T) {
 			t.Errorf("CreateComponentType %s = %+v", st.id, out)
 		}
 	}
-
 	entities := loadSampleEntities(t, dir, ws)
 	if len(entities) != 132 {
 		t.Fatalf("sample has %d entities, want 132", len(entities))
@@ -255,6 +252,14 @@ func TestCookieFactory(t *testing.T) {
 			t.Fatalf("CreateScene %s: %v", scene, err)
 		}
 	}
+	return typesIn, entities
+}
+
+func TestCookieFactory(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	tm := srv.TwinMaker() // keeps the SDK's api. host prefix
+	const ws = "cookiefactory"
+	typesIn, entities := loadCookieFactory(t, tm, ws)
 
 	check := func(t *testing.T) {
 		checkTypes(t, tm, ws, typesIn)

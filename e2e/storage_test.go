@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
@@ -27,7 +28,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	markers := []string{
 		m("wsid"), m("wsdesc"), m("wstagk"), m("wstagv"), m("ctid"), m("ctdesc"), m("ctprop"), m("entid"),
 		m("entname"), m("entdesc"), m("enttagk"), m("enttagv"), m("comp"), m("strval"), m("listval"), m("mapkey"),
-		m("mapval"), m("sceneid"), m("scenedesc"), m("scenemeta"), m("tagkey2"), m("tagval2"),
+		m("mapval"), m("sceneid"), m("scenedesc"), m("scenemeta"), m("tagkey2"), m("tagval2"), m("tsval"),
 	}
 	ws := aws.String(m("wsid"))
 	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: ws, Description: aws.String(m("wsdesc")),
@@ -36,8 +37,11 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	}
 	ctID := "com.example." + m("ctid")
 	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String(ctID),
-		Description:         aws.String(m("ctdesc")),
-		PropertyDefinitions: map[string]types.PropertyDefinitionRequest{m("ctprop"): {DataType: &types.DataType{Type: types.TypeString}}}}); err != nil {
+		Description: aws.String(m("ctdesc")),
+		PropertyDefinitions: map[string]types.PropertyDefinitionRequest{
+			m("ctprop"): {DataType: &types.DataType{Type: types.TypeString}},
+			"events":    {DataType: &types.DataType{Type: types.TypeString}, IsTimeSeries: aws.Bool(true)},
+		}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityId: aws.String(m("entid")),
@@ -59,6 +63,20 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	arn := "arn:aws:iottwinmaker:us-east-1:000000000000:workspace/" + *ws + "/entity/" + m("entid")
 	if _, err := tm.TagResource(ctx, &iottwinmaker.TagResourceInput{ResourceARN: aws.String(arn), Tags: map[string]string{m("tagkey2"): m("tagval2")}}); err != nil {
 		t.Fatal(err)
+	}
+	// A string time series, enough points that some get compacted.
+	for i := range 30 {
+		var vals []types.PropertyValue
+		for j := range 10 {
+			vals = append(vals, types.PropertyValue{Time: aws.String(time.Unix(1700000000+int64(i*10+j), 0).UTC().Format(time.RFC3339)),
+				Value: &types.DataValue{StringValue: aws.String(m("tsval"))}})
+		}
+		out, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: []types.PropertyValueEntry{{
+			EntityPropertyReference: &types.EntityPropertyReference{EntityId: aws.String(m("entid")), ComponentName: aws.String(m("comp")), PropertyName: aws.String("events")},
+			PropertyValues:          vals}}})
+		if err != nil || len(out.ErrorEntries) > 0 {
+			t.Fatalf("BatchPutPropertyValues: %v %+v", err, out)
+		}
 	}
 	// Everything reads back, so the markers were stored.
 	e, err := tm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: ws, EntityId: aws.String(m("entid"))})

@@ -25,6 +25,7 @@ import (
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/pebble"
+	"github.com/twinvault/twinvault/tsdb"
 )
 
 // Config is what `twinvault serve` takes (DESIGN §3).
@@ -58,6 +59,7 @@ type Node struct {
 	barrier  *barrier.Barrier
 	iam      *iam.Store
 	catalog  *catalog.Service
+	ts       *tsdb.DB
 	api      *api.Server
 	certs    *certs.Manager
 	fileCert *certs.FileCertificate
@@ -153,7 +155,8 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now})
+	n.ts = tsdb.Open(n.barrier, cfg.Logger)
+	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
 		Services: []string{"iottwinmaker", "awsiottwinmaker"},
@@ -233,6 +236,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.ln != nil {
 		n.ln.Close()
+	}
+	if n.ts != nil {
+		n.ts.Close()
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())

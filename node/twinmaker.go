@@ -5,7 +5,7 @@ import (
 	"github.com/twinvault/twinvault/catalog"
 )
 
-// bindTwinMaker connects the control-plane operations to the catalog.
+// bindTwinMaker connects the TwinMaker operations to the catalog.
 func bindTwinMaker(s *api.Server, c *catalog.Service) {
 	api.Handle(s, "CreateWorkspace", c.CreateWorkspace)
 	api.Handle(s, "GetWorkspace", c.GetWorkspace)
@@ -36,6 +36,10 @@ func bindTwinMaker(s *api.Server, c *catalog.Service) {
 	api.Handle(s, "TagResource", c.TagResource)
 	api.Handle(s, "UntagResource", c.UntagResource)
 	api.Handle(s, "ListTagsForResource", c.ListTagsForResource)
+
+	api.Handle(s, "BatchPutPropertyValues", c.BatchPutPropertyValues)
+	api.Handle(s, "GetPropertyValue", c.GetPropertyValue)
+	api.Handle(s, "GetPropertyValueHistory", c.GetPropertyValueHistory)
 
 	api.Handle(s, "GetPricingPlan", c.GetPricingPlan)
 	api.Handle(s, "UpdatePricingPlan", c.UpdatePricingPlan)

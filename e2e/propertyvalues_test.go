@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
+
+	"github.com/twinvault/twinvault/twinvaulttest"
+)
+
+// sensorWorkspace makes a workspace with one entity whose component has a
+// time-series property of every kind and a static one.
+func sensorWorkspace(t *testing.T, tm *iottwinmaker.Client, ws string) {
+	t.Helper()
+	ctx := context.Background()
+	mustWorkspace(t, tm, ws)
+	ts := func(dt *types.DataType) types.PropertyDefinitionRequest {
+		return types.PropertyDefinitionRequest{DataType: dt, IsTimeSeries: aws.Bool(true)}
+	}
+	dt := func(t types.Type) *types.DataType { return &types.DataType{Type: t} }
+	_, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{
+		WorkspaceId: aws.String(ws), ComponentTypeId: aws.String("com.example.sensor"),
+		PropertyDefinitions: map[string]types.PropertyDefinitionRequest{
+			"d":      ts(dt(types.TypeDouble)),
+			"i":      ts(dt(types.TypeInteger)),
+			"l":      ts(dt(types.TypeLong)),
+			"b":      ts(dt(types.TypeBoolean)),
+			"s":      ts(dt(types.TypeString)),
+			"list":   ts(&types.DataType{Type: types.TypeList, NestedType: dt(types.TypeDouble)}),
+			"map":    ts(&types.DataType{Type: types.TypeMap, NestedType: dt(types.TypeString)}),
+			"rel":    ts(dt(types.TypeRelationship)),
+			"serial": {DataType: dt(types.TypeString), IsExternalId: aws.Bool(true)},
+		},
+		PropertyGroups: map[string]types.PropertyGroupRequest{"table": {GroupType: types.GroupTypeTabular, PropertyNames: []string{"d", "s", "serial"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"), EntityName: aws.String("Device 1"),
+		Components: map[string]types.ComponentRequest{"sensor": {ComponentTypeId: aws.String("com.example.sensor"),
+			Properties: map[string]types.PropertyRequest{"serial": strProp("SN-1")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func at(sec int) *string {
+	return aws.String(time.Unix(1700000000+int64(sec), 0).UTC().Format(time.RFC3339))
+}
+
+func ref(prop string) *types.EntityPropertyReference {
+	return &types.EntityPropertyReference{EntityId: aws.String("dev1"), ComponentName: aws.String("sensor"), PropertyName: aws.String(prop)}
+}
+
+func history(t *testing.T, tm *iottwinmaker.Client, ws, prop string) []types.PropertyValue {
+	t.Helper()
+	out, err := tm.GetPropertyValueHistory(context.Background(), &iottwinmaker.GetPropertyValueHistoryInput{
+		WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"), ComponentName: aws.String("sensor"),
+		SelectedProperties: []string{prop}, StartTime: at(-100000), EndTime: at(100000), MaxResults: aws.Int32(200)})
+	if err != nil {
+		t.Fatalf("history of %s: %v", prop, err)
+	}
+	var vals []types.PropertyValue
+	for _, h := range out.PropertyValues {
+		vals = append(vals, h.Values...)
+	}
+	return vals
+}
+
+func TestBatchPutEveryTypeAndPartialFailure(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	ctx := context.Background()
+	const ws = "sensors"
+	sensorWorkspace(t, tm, ws)
+	pv := func(sec int, v types.DataValue) types.PropertyValue {
+		return types.PropertyValue{Time: at(sec), Value: &v}
+	}
+	good := []types.PropertyValueEntry{
+		{EntityPropertyReference: ref("d"), PropertyValues: []types.PropertyValue{pv(2, types.DataValue{DoubleValue: aws.Float64(2.5)}), pv(1, types.DataValue{DoubleValue: aws.Float64(1.5)})}},
+		{EntityPropertyReference: ref("i"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{IntegerValue: aws.Int32(-7)})}},
+		{EntityPropertyReference: ref("l"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{LongValue: aws.Int64(1 << 62)})}},
+		{EntityPropertyReference: ref("b"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{BooleanValue: aws.Bool(true)})}},
+		{EntityPropertyReference: &types.EntityPropertyReference{ExternalIdProperty: map[string]string{"serial": "SN-1"}, PropertyName: aws.String("s")},
+			PropertyValues: []types.PropertyValue{pv(1, types.DataValue{StringValue: aws.String("ok")})}},
+		{EntityPropertyReference: ref("list"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{ListValue: []types.DataValue{{DoubleValue: aws.Float64(1)}, {DoubleValue: aws.Float64(2)}}})}},
+		{EntityPropertyReference: ref("map"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{MapValue: map[string]types.DataValue{"k": {StringValue: aws.String("v")}}})}},
+		{EntityPropertyReference: ref("rel"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{RelationshipValue: &types.RelationshipValue{TargetEntityId: aws.String("dev2")}})}},
+	}
+	bad := []types.PropertyValueEntry{
+		{EntityPropertyReference: &types.EntityPropertyReference{EntityId: aws.String("ghost"), ComponentName: aws.String("sensor"), PropertyName: aws.String("d")},
+			PropertyValues: []types.PropertyValue{pv(1, types.DataValue{DoubleValue: aws.Float64(1)})}},
+		{EntityPropertyReference: ref("serial"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{StringValue: aws.String("x")})}},
+	}
+	out, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(ws), Entries: append(append([]types.PropertyValueEntry{}, good...), bad...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.ErrorEntries) != 2 {
+		t.Fatalf("errorEntries %+v, want 2", out.ErrorEntries)
+	}
+	for i, code := range []string{"ResourceNotFoundException", "ValidationException"} {
+		e := out.ErrorEntries[i].Errors[0]
+		if aws.ToString(e.ErrorCode) != code || e.Entry == nil {
+			t.Errorf("error entry %d: %s %s", i, aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage))
+		}
+	}
+	// More failures, one at a time, each beside a good entry that lands.
+	failures := []struct {
+		name  string
+		entry types.PropertyValueEntry
+	}{
+		{"unknown property", types.PropertyValueEntry{EntityPropertyReference: ref("nope"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{DoubleValue: aws.Float64(1)})}}},
+		{"unknown component", types.PropertyValueEntry{EntityPropertyReference: &types.EntityPropertyReference{EntityId: aws.String("dev1"), ComponentName: aws.String("nope"), PropertyName: aws.String("d")}, PropertyValues: []types.PropertyValue{pv(1, types.DataValue{DoubleValue: aws.Float64(1)})}}},
+		{"wrong type", types.PropertyValueEntry{EntityPropertyReference: ref("d"), PropertyValues: []types.PropertyValue{pv(5, types.DataValue{DoubleValue: aws.Float64(5)}), pv(6, types.DataValue{StringValue: aws.String("x")})}}},
+		{"bad time", types.PropertyValueEntry{EntityPropertyReference: ref("d"), PropertyValues: []types.PropertyValue{{Time: aws.String("2023-13-45T99:00:00Z"), Value: &types.DataValue{DoubleValue: aws.Float64(1)}}}}},
+		{"unknown external ID", types.PropertyValueEntry{EntityPropertyReference: &types.EntityPropertyReference{ExternalIdProperty: map[string]string{"serial": "SN-404"}, PropertyName: aws.String("s")}, PropertyValues: []types.PropertyValue{pv(1, types.DataValue{StringValue: aws.String("x")})}}},
+	}
+	for i, f := range failures {
+		sec := 100 + i
+		okEntry := types.PropertyValueEntry{EntityPropertyReference: ref("i"), PropertyValues: []types.PropertyValue{pv(sec, types.DataValue{IntegerValue: aws.Int32(int32(sec))})}}
+		out, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(ws), Entries: []types.PropertyValueEntry{f.entry, okEntry}})
+		if err != nil {
+			t.Fatalf("%s: %v", f.name, err)
+		}
+		if len(out.ErrorEntries) != 1 {
+			t.Errorf("%s: %d error entries", f.name, len(out.ErrorEntries))
+		}
+	}
+	// Nothing of the failed "wrong type" entry was written, though its first
+	// value was good.
+	for _, v := range history(t, tm, ws, "d") {
+		if *v.Time == *at(5) {
+			t.Error("a failed entry was half written")
+		}
+	}
+	if got := history(t, tm, ws, "i"); len(got) != 1+len(failures) {
+		t.Errorf("good entries beside failures: %d values of i, want %d", len(got), 1+len(failures))
+	}
+
+	// Every type reads back; out-of-order writes come back sorted.
+	d := history(t, tm, ws, "d")
+	if len(d) != 2 || *d[0].Value.DoubleValue != 1.5 || *d[1].Value.DoubleValue != 2.5 {
+		t.Errorf("d: %+v", d)
+	}
+	checks := map[string]func(v *types.DataValue) bool{
+		"i":    func(v *types.DataValue) bool { return aws.ToInt32(v.IntegerValue) == -7 },
+		"l":    func(v *types.DataValue) bool { return aws.ToInt64(v.LongValue) == 1<<62 },
+		"b":    func(v *types.DataValue) bool { return aws.ToBool(v.BooleanValue) },
+		"s":    func(v *types.DataValue) bool { return aws.ToString(v.StringValue) == "ok" },
+		"list": func(v *types.DataValue) bool { return len(v.ListValue) == 2 && *v.ListValue[1].DoubleValue == 2 },
+		"map":  func(v *types.DataValue) bool { return aws.ToString(v.MapValue["k"].StringValue) == "v" },
+		"rel": func(v *types.DataValue) bool {
+			return v.RelationshipValue != nil && aws.ToString(v.RelationshipValue.TargetEntityId) == "dev2"
+		},
+	}
+	for prop, ok := range checks {
+		got := history(t, tm, ws, prop)
+		if len(got) == 0 || !ok(got[0].Value) {
+			t.Errorf("%s: %+v", prop, got)
+		}
+	}
+
+	// A value written twice at one time replaces the first.
+	if _, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(ws), Entries: []types.PropertyValueEntry{
+		{EntityPropertyReference: ref("d"), PropertyValues: []types.PropertyValue{pv(1, types.DataValue{DoubleValue: aws.Float64(9)})}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := history(t, tm, ws, "d"); len(d) != 2 || *d[0].Value.DoubleValue != 9 {
+		t.Errorf("after overwrite: %+v", d)
+	}
+
+	// Whole-request failures.
+	_, err = tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String("nowhere"), Entries: good[:1]})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("unknown workspace: %v", err)
+	}
+	many := make([]types.PropertyValueEntry, 11)
+	for i := range many {
+		many[i] = good[1]
+	}
+	_, err = tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(ws), Entries: many})
+	var ve *types.ValidationException
+	if !errors.As(err, &ve) {
+		t.Errorf("11 entries: %v", err)
+	}
+
+	// GetPropertyValue: latest and static values, and a tabular group.
+	latest, err := tm.GetPropertyValue(ctx, &iottwinmaker.GetPropertyValueInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"),
+		ComponentName: aws.String("sensor"), SelectedProperties: []string{"d", "serial", "s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *latest.PropertyValues["d"].PropertyValue.DoubleValue != 2.5 || aws.ToString(latest.PropertyValues["serial"].PropertyValue.StringValue) != "SN-1" {
+		t.Errorf("GetPropertyValue: %+v", latest.PropertyValues)
+	}
+	tab, err := tm.GetPropertyValue(ctx, &iottwinmaker.GetPropertyValueInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"),
+		ComponentName: aws.String("sensor"), SelectedProperties: []string{"d", "s", "serial"}, PropertyGroupName: aws.String("table"),
+		TabularConditions: &types.TabularConditions{OrderBy: []types.OrderBy{{PropertyName: aws.String("d"), Order: types.OrderDescending}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.TabularPropertyValues) != 1 || len(tab.TabularPropertyValues[0]) != 2 {
+		t.Fatalf("tabular: %+v", tab.TabularPropertyValues)
+	}
+	row := tab.TabularPropertyValues[0][0]
+	if *row["d"].DoubleValue != 9 || aws.ToString(row["s"].StringValue) != "ok" || aws.ToString(row["serial"].StringValue) != "SN-1" {
+		t.Errorf("first tabular row: %+v", row)
+	}
+
+	// History goes with its entity.
+	if _, err := tm.DeleteEntity(ctx, &iottwinmaker.DeleteEntityInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1")}); err != nil {
+		t.Fatal(err)
+	}
+	sensorEntityAgain(t, tm, ws)
+	if got := history(t, tm, ws, "d"); len(got) != 0 {
+		t.Errorf("a re-created entity inherited %d points", len(got))
+	}
+	_, err = tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"),
+		ComponentName: aws.String("sensor"), SelectedProperties: []string{"d"}})
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "startTime") {
+		t.Errorf("history without a time range: %v", err)
+	}
+}
+
+func sensorEntityAgain(t *testing.T, tm *iottwinmaker.Client, ws string) {
+	t.Helper()
+	_, err := tm.CreateEntity(context.Background(), &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"), EntityName: aws.String("Device 1"),
+		Components: map[string]types.ComponentRequest{"sensor": {ComponentTypeId: aws.String("com.example.sensor"),
+			Properties: map[string]types.PropertyRequest{"serial": strProp("SN-1")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,218 @@
+package tsdb
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/kv/kvtest"
+	"github.com/twinvault/twinvault/tsdb/chunkenc"
+)
+
+func newTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View, *kvtest.Mem) {
+	t.Helper()
+	ctx := context.Background()
+	store := kvtest.NewMem()
+	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := barrier.New(ctx, store, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v *barrier.View
+	if err := b.Update(ctx, func(tx *barrier.Tx) error {
+		v, err = tx.CreateView([]byte("ws"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db := Open(b, nil)
+	t.Cleanup(db.Close)
+	return db, b, v, store
+}
+
+func doubles(ts []int64, vs []float64) *chunkenc.Chunk {
+	return &chunkenc.Chunk{Kind: chunkenc.KindDouble, Times: ts, Doubles: vs}
+}
+
+func (db *DB) write(t testing.TB, b *barrier.Barrier, v *barrier.View, s Series, c *chunkenc.Chunk) {
+	t.Helper()
+	if err := b.Update(context.Background(), func(tx *barrier.Tx) error { return db.Append(tx, v, s, c) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (db *DB) read(t testing.TB, b *barrier.Barrier, v *barrier.View, s Series, q Query) (*chunkenc.Chunk, bool) {
+	t.Helper()
+	var c *chunkenc.Chunk
+	var more bool
+	err := b.Read(context.Background(), func(tx *barrier.Tx) error {
+		var err error
+		c, more, err = db.Read(tx, v, s, q)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, more
+}
+
+// TestRandomAgainstModel writes random batches (out of order, overwriting,
+// with gaps), compacts at random moments, and checks random reads in both
+// orders and with limits against a plain map.
+func TestRandomAgainstModel(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var s Series
+	s.Entity[0], s.Prop[0] = 1, 2
+	model := map[int64]float64{}
+	for round := range 300 {
+		n := 1 + rng.IntN(40)
+		pts := map[int64]float64{}
+		base := int64(rng.IntN(20000)) * 1e9
+		for range n {
+			ts := base + int64(rng.IntN(300))*1e9
+			pts[ts] = float64(round) + rng.Float64()
+		}
+		var ts []int64
+		for k := range pts {
+			ts = append(ts, k)
+		}
+		slices.Sort(ts)
+		vs := make([]float64, len(ts))
+		for i, k := range ts {
+			vs[i] = pts[k]
+			model[k] = pts[k]
+		}
+		db.write(t, b, v, s, doubles(ts, vs))
+		if rng.IntN(5) == 0 {
+			if err := db.Compact(context.Background(), v, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 3 {
+			from := int64(rng.IntN(21000)) * 1e9
+			q := Query{From: from, To: from + int64(rng.IntN(5000))*1e9, Desc: rng.IntN(2) == 0, Limit: rng.IntN(50)}
+			if rng.IntN(10) == 0 {
+				q.From, q.To = MinTime, MaxTime
+			}
+			got, more := db.read(t, b, v, s, q)
+			var want []int64
+			for k := range model {
+				if k >= q.From && k < q.To {
+					want = append(want, k)
+				}
+			}
+			slices.Sort(want)
+			if q.Desc {
+				slices.Reverse(want)
+			}
+			wantMore := q.Limit > 0 && len(want) > q.Limit
+			if wantMore {
+				want = want[:q.Limit]
+			}
+			var gotTimes []int64
+			if got != nil {
+				gotTimes = got.Times
+			}
+			if !slices.Equal(gotTimes, want) || more != wantMore {
+				t.Fatalf("round %d %+v: got %d points (more %v), want %d (more %v)", round, q, len(gotTimes), more, len(want), wantMore)
+			}
+			for i, k := range gotTimes {
+				if got.Doubles[i] != model[k] {
+					t.Fatalf("round %d: value at %d is %v, want %v", round, k, got.Doubles[i], model[k])
+				}
+			}
+		}
+	}
+}
+
+// Compaction leaves non-overlapping blocks of at most BlockPoints points,
+// no deltas, and the same points.
+func TestCompactionShape(t *testing.T) {
+	db, b, v, store := newTestDB(t)
+	var s Series
+	s.Entity[0] = 9
+	for batch := range 40 {
+		var ts []int64
+		var vs []float64
+		for i := range 100 {
+			ts = append(ts, int64(batch*100+i)*1e9)
+			vs = append(vs, float64(i))
+		}
+		db.write(t, b, v, s, doubles(ts, vs))
+	}
+	if err := db.Compact(context.Background(), v, s); err != nil {
+		t.Fatal(err)
+	}
+	var blocks, deltas int
+	var lastEnd int64 = MinTime
+	err := b.Read(context.Background(), func(tx *barrier.Tx) error {
+		return tx.Scan(v, kv.Prefix(s.prefix()), func(k, val []byte) error {
+			switch k[len(s.prefix())] {
+			case 'a':
+				deltas++
+			case 'b':
+				blocks++
+				first, last, _ := blockSpan(k)
+				c, err := chunkenc.Decode(val)
+				if err != nil {
+					return err
+				}
+				if first <= lastEnd || c.Len() > BlockPoints || c.Times[0] != first || c.Times[c.Len()-1] != last {
+					t.Errorf("block [%d, %d] of %d points after %d", first, last, c.Len(), lastEnd)
+				}
+				lastEnd = last
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deltas != 0 || blocks != 4 {
+		t.Errorf("%d deltas and %d blocks, want 0 and 4", deltas, blocks)
+	}
+	got, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
+	if got.Len() != 4000 {
+		t.Errorf("%d points after compaction, want 4000", got.Len())
+	}
+	// Nothing in the store shows a value in plaintext: blocks are sealed.
+	for k, val := range store.Raw() {
+		if bytes.Contains([]byte(k), []byte("ts/")) && len(val) < 30 {
+			t.Errorf("suspiciously small sealed value under %q", k)
+		}
+	}
+}
+
+func TestDeleteEntity(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	var s1, s2, other Series
+	s1.Entity[0], s1.Prop[0] = 1, 1
+	s2.Entity[0], s2.Prop[0] = 1, 2
+	other.Entity[0] = 2
+	for _, s := range []Series{s1, s2, other} {
+		db.write(t, b, v, s, doubles([]int64{1, 2}, []float64{1, 2}))
+	}
+	if err := db.Compact(context.Background(), v, s1); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(context.Background(), func(tx *barrier.Tx) error { return db.DeleteEntity(tx, v, s1.Entity) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []Series{s1, s2} {
+		if c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime}); c != nil && c.Len() > 0 {
+			t.Errorf("series survived its entity: %d points", c.Len())
+		}
+	}
+	if c, _ := db.read(t, b, v, other, Query{From: MinTime, To: MaxTime}); c == nil || c.Len() != 2 {
+		t.Error("another entity's series was deleted")
+	}
+}
