@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -320,14 +321,13 @@ func formatTime(t int64) *string {
 
 // BatchPutPropertyValues writes time-series values. Each entry succeeds or
 // fails whole; failed entries come back in errorEntries and never stop the
-// others, which are all written in one durable transaction.
+// others, which are all written in one durable batch. Properties are
+// resolved on a snapshot, so writers never queue behind each other.
 func (s *Service) BatchPutPropertyValues(ctx context.Context, in *model.BatchPutPropertyValuesInput) (*model.BatchPutPropertyValuesOutput, error) {
 	out := &model.BatchPutPropertyValuesOutput{ErrorEntries: []model.BatchPutPropertyErrorEntry{}}
 	var view *barrier.View
-	var written []tsdb.Series
-	err := s.update(ctx, func(tx *barrier.Tx) error {
-		out.ErrorEntries = out.ErrorEntries[:0]
-		written = written[:0]
+	var items []tsdb.Item
+	err := s.view(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
 		if err != nil {
 			return err
@@ -378,18 +378,18 @@ func (s *Service) BatchPutPropertyValues(ctx context.Context, in *model.BatchPut
 					return err
 				}
 			}
-			if err := s.ts.Append(tx, v, sid, c); err != nil {
-				return err
-			}
-			written = append(written, sid)
+			items = append(items, tsdb.Item{Series: sid, Points: c})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(written) > 0 {
-		s.ts.Written(view, written...)
+	if err := s.ts.Write(ctx, view, items); err != nil {
+		if errors.Is(err, barrier.ErrNoView) {
+			return nil, notFound("Workspace %s not found", in.WorkspaceId)
+		}
+		return nil, err
 	}
 	return out, nil
 }

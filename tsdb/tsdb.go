@@ -2,8 +2,8 @@
 // so every chunk is sealed like any other value.
 //
 // A series holds the points of one property of one entity's component.
-// Writes append small "delta" chunks, one per series per write, in the
-// writer's transaction; a background compactor merges a series' deltas into
+// Writes append small "delta" chunks, one per series per write, as one
+// batch; a background compactor merges a series' deltas into
 // "blocks" of up to BlockPoints points, sorted and non-overlapping. Reads
 // merge the blocks that cover the asked range with the few deltas not yet
 // compacted, the newer write winning on equal timestamps. Every write and
@@ -42,7 +42,7 @@ const BlockPoints = 1024
 
 // compactAfter is how many deltas a series collects before the compactor
 // merges them; reads merge at most a few more than this.
-const compactAfter = 8
+const compactAfter = 16
 
 // Series names one series: an entity (one incarnation of it) and one
 // property of one of its components, both as blind indexes of the view.
@@ -92,6 +92,10 @@ type DB struct {
 
 	mu      sync.Mutex
 	pending map[dirty]int // deltas written per series since its last compaction
+	// inflight holds the sequence numbers of deltas being written. A delta
+	// can commit after one with a higher number, so a floor never passes
+	// the lowest number still in flight when its compaction began.
+	inflight map[uint64]struct{}
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -108,7 +112,7 @@ func Open(b *barrier.Barrier, log *slog.Logger) *DB {
 	if log == nil {
 		log = slog.Default()
 	}
-	db := &DB{b: b, log: log, pending: map[dirty]int{}, wake: make(chan struct{}, 1),
+	db := &DB{b: b, log: log, pending: map[dirty]int{}, inflight: map[uint64]struct{}{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	// Sequence numbers only order a series' deltas; starting from the clock
 	// keeps them increasing across restarts without a stored counter.
@@ -140,23 +144,47 @@ func (db *DB) nextSeq() uint64 {
 	}
 }
 
-// Append adds the points of c to series s within tx; c must be sorted with
-// unique times. Points at times the series already has replace them.
-func (db *DB) Append(tx *barrier.Tx, v *barrier.View, s Series, c *chunkenc.Chunk) error {
-	if c.Len() == 0 {
-		return nil
-	}
-	data, err := chunkenc.Encode(nil, c)
-	if err != nil {
-		return fmt.Errorf("tsdb: encode: %w", err)
-	}
-	k := append(s.prefix(), 'a', '/')
-	k = binary.BigEndian.AppendUint64(k, db.nextSeq())
-	return tx.Set(v, k, data)
+// Item is one chunk of points to add to a series.
+type Item struct {
+	Series Series
+	Points *chunkenc.Chunk
 }
 
-// Written tells the compactor that Append calls for these series have
-// committed.
+// Write adds chunks of points to their series in one durable batch of
+// blind writes: it takes no writer's turn, so concurrent writers share one
+// log sync. The caller resolves the series beforehand; a series whose
+// entity is deleted meanwhile keeps the points under a name no one reads.
+func (db *DB) Write(ctx context.Context, v *barrier.View, items []Item) error {
+	writes := make([]kv.Write, 0, len(items))
+	series := make([]Series, 0, len(items))
+	for _, it := range items {
+		if it.Points.Len() == 0 {
+			continue
+		}
+		data, err := chunkenc.Encode(nil, it.Points)
+		if err != nil {
+			return fmt.Errorf("tsdb: encode: %w", err)
+		}
+		k := append(it.Series.prefix(), 'a', '/')
+		writes = append(writes, kv.Write{Key: k, Value: data})
+		series = append(series, it.Series)
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	seqs := db.begin(len(writes))
+	defer db.end(seqs)
+	for i := range writes {
+		writes[i].Key = binary.BigEndian.AppendUint64(writes[i].Key, seqs[i])
+	}
+	if err := v.Batch(ctx, writes); err != nil {
+		return err
+	}
+	db.Written(v, series...)
+	return nil
+}
+
+// Written tells the compactor that deltas of these series have committed.
 func (db *DB) Written(v *barrier.View, series ...Series) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -221,7 +249,11 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if q.From >= q.To {
 		return nil, false, nil
 	}
-	deltas, err := readDeltas(tx, v, s, q.From, q.To)
+	start, err := deltaStart(tx, v, s)
+	if err != nil {
+		return nil, false, err
+	}
+	deltas, err := readDeltas(tx, v, s, start, q.From, q.To)
 	if err != nil {
 		return nil, false, err
 	}
@@ -268,9 +300,9 @@ func merge(a, b *chunkenc.Chunk) *chunkenc.Chunk {
 }
 
 // readDeltas merges every delta of s in write order, sliced to [from, to).
-func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, from, to int64) (*chunkenc.Chunk, error) {
+func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, error) {
 	var acc *chunkenc.Chunk
-	err := tx.Scan(v, kv.Prefix(append(s.prefix(), 'a', '/')), func(_, val []byte) error {
+	err := tx.Scan(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(_, val []byte) error {
 		c, err := chunkenc.Decode(val)
 		if err != nil {
 			return fmt.Errorf("tsdb: delta: %w", err)
@@ -287,6 +319,60 @@ func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, from, to int64) (*chu
 	// Slice after merging: a later delta may replace a point of an earlier
 	// one only inside the range, which slicing first would keep.
 	return acc.Slice(from, to), nil
+}
+
+// begin allocates n sequence numbers and marks them in flight.
+func (db *DB) begin(n int) []uint64 {
+	seqs := make([]uint64, n)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for i := range seqs {
+		seqs[i] = db.nextSeq()
+		db.inflight[seqs[i]] = struct{}{}
+	}
+	return seqs
+}
+
+func (db *DB) end(seqs []uint64) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, q := range seqs {
+		delete(db.inflight, q)
+	}
+}
+
+// settled is a sequence number below which every delta has either
+// committed or will never be written.
+func (db *DB) settled() uint64 {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	low := db.seq.Load() + 1
+	for q := range db.inflight {
+		low = min(low, q)
+	}
+	return low
+}
+
+// Each series keeps a floor, ts/<series>/f: the highest delta sequence
+// number its compactions removed. Delta scans start above it, so they do not
+// wade through the tombstones of compacted deltas until the LSM drops them;
+// being stored, the floor is read from the same snapshot as the deltas.
+func floorKey(s Series) []byte { return append(s.prefix(), 'f') }
+
+// deltaStart is the first key a scan of s's deltas needs to visit.
+func deltaStart(tx *barrier.Tx, v *barrier.View, s Series) ([]byte, error) {
+	k := append(s.prefix(), 'a', '/')
+	f, err := tx.Get(v, floorKey(s))
+	if errors.Is(err, kv.ErrNotFound) {
+		return k, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(f) != 8 {
+		return nil, errors.New("tsdb: malformed floor")
+	}
+	return binary.BigEndian.AppendUint64(k, binary.BigEndian.Uint64(f)+1), nil
 }
 
 // readBlocks reads the blocks overlapping q's range in q's direction until
@@ -459,14 +545,31 @@ func (db *DB) due(all bool) []dirty {
 	return out
 }
 
-// Compact merges every delta of a series into its blocks now; for tests
-// and tools that need the compacted form.
+// Compact merges every delta of a series into its blocks now, for tests
+// and tools that need the compacted form. It returns when no delta is left
+// (writes that go on meanwhile can keep it busy).
 func (db *DB) Compact(ctx context.Context, v *barrier.View, s Series) error {
-	return db.compact(ctx, dirty{string(v.ID()), s})
+	for {
+		more, err := db.compactOnce(ctx, dirty{string(v.ID()), s})
+		if err != nil || !more {
+			return err
+		}
+	}
 }
 
 func (db *DB) compact(ctx context.Context, d dirty) error {
-	return db.b.Update(ctx, func(tx *barrier.Tx) error {
+	_, err := db.compactOnce(ctx, d)
+	return err
+}
+
+// compactOnce merges a series' deltas into its blocks. The work — reading,
+// decoding, merging, encoding — runs over a snapshot without holding up
+// writers; only the swap of old chunks for new ones is a transaction.
+func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) {
+	var p *plan
+	// Every delta numbered below settled is in the snapshot taken next.
+	settled := db.settled()
+	err = db.b.Read(ctx, func(tx *barrier.Tx) error {
 		v, err := tx.View([]byte(d.view))
 		if errors.Is(err, barrier.ErrNoView) {
 			return nil // the workspace is gone
@@ -474,84 +577,137 @@ func (db *DB) compact(ctx context.Context, d dirty) error {
 		if err != nil {
 			return err
 		}
-		s := d.series
-		dp := append(s.prefix(), 'a', '/')
-		var deltaKeys [][]byte
-		var deltas *chunkenc.Chunk
-		err = tx.Scan(v, kv.Prefix(dp), func(k, val []byte) error {
-			c, err := chunkenc.Decode(val)
-			if err != nil {
-				return fmt.Errorf("tsdb: delta: %w", err)
-			}
-			deltaKeys = append(deltaKeys, bytes.Clone(k))
-			deltas = merge(deltas, c)
-			return nil
-		})
-		if err != nil || deltas == nil {
-			return err
-		}
-		first, last := deltas.Times[0], deltas.Times[deltas.Len()-1]
-		bp := append(s.prefix(), 'b', '/')
-		var oldKeys [][]byte
-		var blocks *chunkenc.Chunk
-		take := func(k, val []byte) error {
-			c, err := chunkenc.Decode(val)
-			if err != nil {
-				return fmt.Errorf("tsdb: block: %w", err)
-			}
-			oldKeys = append(oldKeys, bytes.Clone(k))
-			blocks = merge(blocks, c)
-			return nil
-		}
-		// Blocks the deltas overlap are rewritten with them.
-		err = tx.Scan(v, kv.Range{Start: timeKey(bp, first), End: kv.PrefixEnd(bp)}, func(k, val []byte) error {
-			f, _, ok := blockSpan(k)
-			if !ok {
-				return errors.New("tsdb: malformed block key")
-			}
-			if f > last {
-				return kv.Stop
-			}
-			return take(k, val)
-		})
+		start, err := deltaStart(tx, v, d.series)
 		if err != nil {
 			return err
 		}
-		// Appends in time order extend the newest block until it is full.
-		if len(oldKeys) == 0 {
-			err = tx.Scan(v, kv.Range{Start: bp, End: timeKey(bp, first), Reverse: true, Limit: 1}, func(k, val []byte) error {
-				c, err := chunkenc.Decode(val)
-				if err != nil {
-					return fmt.Errorf("tsdb: block: %w", err)
-				}
-				if c.Len() < BlockPoints {
-					oldKeys = append(oldKeys, bytes.Clone(k))
-					blocks = c
-				}
+		p, err = planCompaction(tx, v, d.series, start)
+		return err
+	})
+	if err != nil || p == nil {
+		return false, err
+	}
+	return true, db.b.Update(ctx, func(tx *barrier.Tx) error {
+		v, err := tx.View([]byte(d.view))
+		if errors.Is(err, barrier.ErrNoView) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Only the compactor removes deltas, and deleting a series removes
+		// them all: if the first is gone, so is the series (or another
+		// compaction did the work).
+		if _, err := tx.Get(v, p.deltaKeys[0]); err != nil {
+			if errors.Is(err, kv.ErrNotFound) {
 				return nil
-			})
-			if err != nil {
-				return err
 			}
+			return err
 		}
-		if blocks != nil && blocks.Kind != deltas.Kind {
-			return fmt.Errorf("tsdb: deltas of kind %v over blocks of kind %v", deltas.Kind, blocks.Kind)
-		}
-		all := merge(blocks, deltas) // deltas win on equal times
-		for _, k := range append(oldKeys, deltaKeys...) {
+		for _, k := range p.oldKeys {
 			if err := tx.Delete(v, k); err != nil {
 				return err
 			}
 		}
-		for _, c := range chunkenc.Split(all, BlockPoints) {
-			data, err := chunkenc.Encode(nil, c)
-			if err != nil {
-				return fmt.Errorf("tsdb: encode: %w", err)
-			}
-			if err := tx.Set(v, blockKey(s, c), data); err != nil {
+		for _, w := range p.blocks {
+			if err := tx.Set(v, w.Key, w.Value); err != nil {
 				return err
 			}
 		}
+		// Raise the floor to the last delta removed, but not past a
+		// delta that may still commit below it.
+		last := p.deltaKeys[len(p.deltaKeys)-1]
+		f := min(binary.BigEndian.Uint64(last[len(last)-8:]), settled-1)
+		old, err := tx.Get(v, floorKey(d.series))
+		if err == nil && len(old) == 8 && binary.BigEndian.Uint64(old) >= f {
+			return nil
+		}
+		return tx.Set(v, floorKey(d.series), binary.BigEndian.AppendUint64(nil, f))
+	})
+}
+
+// plan is a compaction worked out on a snapshot: the chunks it replaces
+// and the blocks that replace them.
+type plan struct {
+	deltaKeys [][]byte
+	oldKeys   [][]byte // deltas and blocks to delete
+	blocks    []kv.Write
+}
+
+func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*plan, error) {
+	p := &plan{}
+	dp := append(s.prefix(), 'a', '/')
+	var deltas *chunkenc.Chunk
+	err := tx.Scan(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k, val []byte) error {
+		c, err := chunkenc.Decode(val)
+		if err != nil {
+			return fmt.Errorf("tsdb: delta: %w", err)
+		}
+		if deltas != nil && deltas.Kind != c.Kind {
+			return fmt.Errorf("tsdb: delta of kind %v in a series of kind %v", c.Kind, deltas.Kind)
+		}
+		p.deltaKeys = append(p.deltaKeys, bytes.Clone(k))
+		deltas = merge(deltas, c)
 		return nil
 	})
+	if err != nil || deltas == nil {
+		return nil, err
+	}
+	first, last := deltas.Times[0], deltas.Times[deltas.Len()-1]
+	bp := append(s.prefix(), 'b', '/')
+	var blocks *chunkenc.Chunk
+	take := func(k, val []byte) error {
+		c, err := chunkenc.Decode(val)
+		if err != nil {
+			return fmt.Errorf("tsdb: block: %w", err)
+		}
+		p.oldKeys = append(p.oldKeys, bytes.Clone(k))
+		blocks = merge(blocks, c)
+		return nil
+	}
+	// Blocks the deltas overlap are rewritten with them.
+	err = tx.Scan(v, kv.Range{Start: timeKey(bp, first), End: kv.PrefixEnd(bp)}, func(k, val []byte) error {
+		f, _, ok := blockSpan(k)
+		if !ok {
+			return errors.New("tsdb: malformed block key")
+		}
+		if f > last {
+			return kv.Stop
+		}
+		return take(k, val)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Appends in time order extend the newest block before them until it
+	// is full.
+	if len(p.oldKeys) == 0 {
+		err = tx.Scan(v, kv.Range{Start: bp, End: timeKey(bp, first), Reverse: true, Limit: 1}, func(k, val []byte) error {
+			c, err := chunkenc.Decode(val)
+			if err != nil {
+				return fmt.Errorf("tsdb: block: %w", err)
+			}
+			if c.Len() < BlockPoints {
+				p.oldKeys = append(p.oldKeys, bytes.Clone(k))
+				blocks = c
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if blocks != nil && blocks.Kind != deltas.Kind {
+		return nil, fmt.Errorf("tsdb: deltas of kind %v over blocks of kind %v", deltas.Kind, blocks.Kind)
+	}
+	all := merge(blocks, deltas) // deltas win on equal times
+	p.oldKeys = append(p.oldKeys, p.deltaKeys...)
+	for _, c := range chunkenc.Split(all, BlockPoints) {
+		data, err := chunkenc.Encode(nil, c)
+		if err != nil {
+			return nil, fmt.Errorf("tsdb: encode: %w", err)
+		}
+		p.blocks = append(p.blocks, kv.Write{Key: blockKey(s, c), Value: data})
+	}
+	return p, nil
 }

@@ -3,8 +3,10 @@ package tsdb
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/twinvault/twinvault/barrier"
@@ -44,7 +46,7 @@ func doubles(ts []int64, vs []float64) *chunkenc.Chunk {
 
 func (db *DB) write(t testing.TB, b *barrier.Barrier, v *barrier.View, s Series, c *chunkenc.Chunk) {
 	t.Helper()
-	if err := b.Update(context.Background(), func(tx *barrier.Tx) error { return db.Append(tx, v, s, c) }); err != nil {
+	if err := db.Write(context.Background(), v, []Item{{s, c}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -123,6 +125,12 @@ func TestRandomAgainstModel(t *testing.T) {
 				gotTimes = got.Times
 			}
 			if !slices.Equal(gotTimes, want) || more != wantMore {
+				for i := range min(len(gotTimes), len(want)) {
+					if gotTimes[i] != want[i] {
+						t.Logf("first difference at %d: got %d, want %d", i, gotTimes[i], want[i])
+						break
+					}
+				}
 				t.Fatalf("round %d %+v: got %d points (more %v), want %d (more %v)", round, q, len(gotTimes), more, len(want), wantMore)
 			}
 			for i, k := range gotTimes {
@@ -214,5 +222,87 @@ func TestDeleteEntity(t *testing.T) {
 	}
 	if c, _ := db.read(t, b, v, other, Query{From: MinTime, To: MaxTime}); c == nil || c.Len() != 2 {
 		t.Error("another entity's series was deleted")
+	}
+}
+
+// Writers, compactions and readers at once: in the end every written point
+// is there once, and no read ever saw a point out of order or twice.
+func TestConcurrentWritesAndCompaction(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	var s Series
+	s.Entity[0] = 3
+	const writers, batches, per = 4, 60, 10
+	done := make(chan struct{})
+	errs := make(chan error, 16)
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			if err := db.Compact(context.Background(), v, s); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
+			if c != nil {
+				for i := 1; i < c.Len(); i++ {
+					if c.Times[i] <= c.Times[i-1] {
+						errs <- fmt.Errorf("read out of order at %d", i)
+						return
+					}
+				}
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range batches {
+				var ts []int64
+				var vs []float64
+				for j := range per {
+					ts = append(ts, int64((i*writers+w)*per+j))
+					vs = append(vs, float64(w))
+				}
+				if err := db.Write(context.Background(), v, []Item{{s, doubles(ts, vs)}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Compact(context.Background(), v, s); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
+	if c.Len() != writers*batches*per {
+		t.Fatalf("%d points, want %d", c.Len(), writers*batches*per)
+	}
+	for i, ts := range c.Times {
+		if ts != int64(i) {
+			t.Fatalf("point %d at %d", i, ts)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 // Command twinvault is the TwinVault server and its tools.
 //
 //	twinvault serve [flags]   start the server on the embedded store
+//	twinvault load [flags]    measure a running server's ingest and history reads
 //	twinvault version         print the version
 package main
 
@@ -30,6 +31,7 @@ const usage = `TwinVault: a self-hosted, AWS IoT TwinMaker-compatible digital-tw
 
 Usage:
   twinvault serve [flags]   start the server (run "twinvault serve --help" for its flags)
+  twinvault load [flags]    measure a running server: ingest and history reads against a baseline
   twinvault version         print the version
 `
 
@@ -41,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "load":
+		return load(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "twinvault", version)
 		return 0

@@ -34,7 +34,7 @@ func (k Kind) valid() bool { return k >= KindDouble && k <= KindBytes }
 
 // MaxPoints is the most points one encoded chunk may hold. Encode refuses
 // more (Split first); Decode refuses a header claiming more.
-const MaxPoints = 1 << 20
+const MaxPoints = 1 << 16
 
 var (
 	// ErrInvalid wraps every error Encode and Validate return for a chunk

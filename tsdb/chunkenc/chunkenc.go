@@ -19,6 +19,7 @@ const Version = 1
 
 // encoder holds scratch memory that Encode reuses across calls.
 type encoder struct {
+	seqWriter
 	buf   []byte
 	ints  []int64
 	idx   []int64
@@ -32,6 +33,7 @@ var encoders = sync.Pool{New: func() any { return new(encoder) }}
 
 // decoder holds scratch memory that Decode reuses across calls.
 type decoder struct {
+	seqReader
 	ints []int64
 	ends []int64
 }
@@ -64,7 +66,7 @@ func Encode(dst []byte, c *Chunk) ([]byte, error) {
 		return dst, nil
 	}
 	e := encoders.Get().(*encoder)
-	dst = appendTimes(dst, c.Times, &e.ints)
+	dst = e.appendTimes(dst, c.Times)
 	switch c.Kind {
 	case KindDouble:
 		dst = e.appendDoubles(dst, c.Doubles)
@@ -153,14 +155,19 @@ func DecodeInto(c *Chunk, b []byte) error {
 	n := h.Len
 	c.Kind = h.Kind
 	c.Times = grow(&c.Times, n)
-	if b, err = decodeTimes(b, c.Times); err != nil {
+	d := decoders.Get().(*decoder)
+	defer func() {
+		if cap(d.ints) <= maxScratch && cap(d.runs) <= maxScratch {
+			decoders.Put(d)
+		}
+	}()
+	if b, err = d.decodeTimes(b, c.Times); err != nil {
 		return err
 	}
 	var doubles []float64
 	var ints []int64
 	var bools []bool
 	var strs []string
-	d := decoders.Get().(*decoder)
 	if n > 0 {
 		switch c.Kind {
 		case KindDouble:
@@ -168,7 +175,7 @@ func DecodeInto(c *Chunk, b []byte) error {
 			b, err = d.decodeDoubles(b, doubles)
 		case KindInt:
 			ints = grow(&c.Ints, n)
-			b, err = decodeInts(b, ints)
+			b, err = d.decodeInts(b, ints)
 		case KindBool:
 			bools = grow(&c.Bools, n)
 			b, err = d.decodeBools(b, bools)
@@ -176,9 +183,6 @@ func DecodeInto(c *Chunk, b []byte) error {
 			strs = grow(&c.Strings, n)
 			b, err = d.decodeStrings(b, strs)
 		}
-	}
-	if cap(d.ints) <= maxScratch {
-		decoders.Put(d)
 	}
 	if err != nil {
 		return err
@@ -202,7 +206,8 @@ func DecodeTimes(b []byte) ([]int64, error) {
 		return nil, err
 	}
 	ts := make([]int64, h.Len)
-	if _, err := decodeTimes(b, ts); err != nil {
+	var s seqReader // time columns have no runs, so no scratch
+	if _, err := s.decodeTimes(b, ts); err != nil {
 		return nil, err
 	}
 	return ts, nil

@@ -13,7 +13,7 @@ import (
 //	                   integer sequence; v[i] = float64(m[i]) / 10^e
 //	doubleDict (2)     count:uvarint, count × 8 bytes (IEEE 754 bits, big
 //	                   endian), bitstream: each point's dictionary index as
-//	                   an integer sequence
+//	                   an integer sequence (absent when count is 1)
 //
 // The encoder writes the smallest that applies. Decimal applies when every
 // value is exactly a decimal of at most maxDecimalExp fraction digits
@@ -87,7 +87,8 @@ func (e *encoder) appendDoubles(dst []byte, vs []float64) []byte {
 	ms := grow(&e.ints, len(vs))
 	exp, decOK := decimals(vs, ms)
 	if decOK {
-		decBits := 8 + min(seqBits(ms, false), seqBits(ms, true))
+		_, seqBits := e.seqBits(ms, true)
+		decBits := 8 + seqBits
 		if decBits < best {
 			best = decBits
 		} else {
@@ -100,14 +101,17 @@ func (e *encoder) appendDoubles(dst []byte, vs []float64) []byte {
 		for _, v := range dict {
 			dst = binary.BigEndian.AppendUint64(dst, v)
 		}
+		if len(dict) == 1 {
+			return dst // every index is 0
+		}
 		w := bitWriter{b: dst}
-		writeSeq(&w, idx)
+		e.writeSeq(&w, idx, true)
 		return w.align()
 	}
 	if decOK {
 		dst = append(dst, doubleDecimal, byte(exp))
 		w := bitWriter{b: dst}
-		writeSeq(&w, ms)
+		e.writeSeq(&w, ms, true)
 		return w.align()
 	}
 	dst = append(dst, doubleXOR)
@@ -138,7 +142,11 @@ func (e *encoder) doubleDict(vs []float64, limit int) (dict []uint64, idx []int6
 		idx[i] = j
 	}
 	e.fvals = dict
-	size := 8*uvarintLen(uint64(len(dict))) + 64*len(dict) + min(seqBits(idx, false), seqBits(idx, true))
+	size := 8*uvarintLen(uint64(len(dict))) + 64*len(dict)
+	if len(dict) > 1 {
+		_, seqBits := e.seqBits(idx, true)
+		size += seqBits
+	}
 	return dict, idx, size < limit
 }
 
@@ -235,7 +243,7 @@ func (d *decoder) decodeDoubles(b []byte, vs []float64) ([]byte, error) {
 		b = b[1:]
 		ms := grow(&d.ints, len(vs))
 		r := newBitReader(b)
-		readSeq(&r, ms)
+		d.readSeq(&r, ms, true)
 		for i, m := range ms {
 			vs[i] = float64(m) / p
 		}
@@ -248,9 +256,16 @@ func (d *decoder) decodeDoubles(b []byte, vs []float64) ([]byte, error) {
 		}
 		dict := b[k : k+8*int(count)]
 		b = b[k+8*int(count):]
+		if count == 1 {
+			v := math.Float64frombits(binary.BigEndian.Uint64(dict))
+			for i := range vs {
+				vs[i] = v
+			}
+			return b, nil
+		}
 		idx := grow(&d.ints, len(vs))
 		r := newBitReader(b)
-		readSeq(&r, idx)
+		d.readSeq(&r, idx, true)
 		for i, j := range idx {
 			if uint64(j) >= count {
 				return nil, corrupt("double dictionary index")

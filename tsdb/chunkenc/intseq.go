@@ -1,114 +1,258 @@
 package chunkenc
 
-import "math/bits"
-
-// Integer sequences are frame-of-reference (FOR) bit-packed in blocks of
-// blockLen values. A 2-bit mode says what the blocks hold:
-//
-//	seq    = mode:2 body
-//	mode 0 (seqRaw)    blocks(v[0..n))
-//	mode 1 (seqDelta)  v[0]:varbits(zigzag)  blocks(deltas v[i]-v[i-1], i >= 1)
-//	mode 2 (seqRuns)   R-1:varbits  sub(run values)  sub(run lengths)
-//	sub    = mode:1 body, mode 0 or 1 only (no runs of runs)
-//	blocks = ( width:7  base:varbits(zigzag)  (v-base : width bits)* )*
-//
-// A block holds blockLen values (the last one fewer) and costs 14+ bits of
-// header, then width bits per value, width being the bit length of the
-// block's max-min. Constant stretches (regular timestamps, counters) cost
-// 0 bits per value; small noise costs a few; an outlier widens only its
-// own block. Runs suit values that stay put for a while (a status, an
-// alarm, a set point): R runs cost about R times a few bits, whatever
-// their length. The encoder computes each mode's exact size and writes
-// the smallest.
-//
-// Subtractions and additions wrap (two's complement) and the decoder
-// repeats exactly the same wrapping operations, so every int64 sequence
-// round-trips, including ones that jump from MinInt64 to MaxInt64.
-const (
-	seqRaw   = 0
-	seqDelta = 1
-	seqRuns  = 2
+import (
+	"math"
+	"math/bits"
 )
 
-// blockLen is the number of values per FOR block: at 128, block headers
-// cost about 0.15 bit per value while an outlier (a gap, a spike) widens
-// at most 128 values. 64 and 256 both measured worse on the benchmark data.
-const blockLen = 128
+// Integer sequences are frame-of-reference (FOR) bit-packed in blocks of
+// blockLen values, with a few exceptions per block ("patched" FOR). A
+// 2-bit mode says what the blocks hold:
+//
+//	seq    = mode:2 body
+//	mode 0 (seqRaw)     blocks of r[j] = v[j]
+//	mode 1 (seqDelta)   v[0]:varbits(zigzag), then blocks of the deltas
+//	                    r[j] = v[j]-v[j-1], j >= 1
+//	mode 2 (seqRuns)    R-1:varbits  sub(the R run values)  sub(their lengths)
+//	mode 3 (seqLinear)  blocks of r[j] = v[j], with a slope
+//	sub    = mode:1 body, where mode is seqRaw or seqDelta
+//
+//	block  = width:7  base:varbits(zigzag)  [slope:varbits(zigzag)]  patch
+//	         ( r[j] - base - slope*k : width bits, unless an exception )*
+//	patch  = 0                                  no exceptions
+//	       | 1  E-1:2  ( k:7  r[j]-base-slope*k : varbits(zigzag) )×E
+//
+// where k is j's position in its block (0..blockLen-1), slope is present
+// (and non-zero) only in seqLinear, and exceptions are listed by
+// increasing k.
+//
+// A block holds blockLen values (the last one fewer) and costs 15 bits or
+// more of header, then width bits per value. Constant stretches (regular
+// timestamps, counters) cost 0 bits per value and small noise a few bits;
+// up to maxExceptions outliers per block (a gap in time, a spike) cost
+// their own size plus 7 bits each instead of widening the block. Linear
+// blocks follow a trend with bounded noise, such as times on a schedule
+// with jitter: the noise costs bits, not the sum of it. Runs suit values
+// that stay put for a while (a status, a set point): R runs cost R times a
+// few bits, however long they are. The encoder computes each mode's exact
+// size and writes the smallest.
+//
+// Subtractions, multiplications and additions wrap (two's complement) and
+// the decoder repeats exactly the same operations, so every int64 sequence
+// round-trips, including ones that jump from MinInt64 to MaxInt64.
+const (
+	seqRaw    = 0
+	seqDelta  = 1
+	seqRuns   = 2
+	seqLinear = 3
+)
 
-// minBlockBits is the smallest block: a 7-bit width of 0 and a 7-bit
-// varbits of base 0.
-const minBlockBits = 14
+// blockLen is the number of values per FOR block, and posBits the size of
+// a position in one. At 128, block headers cost about 0.15 bit per value,
+// while the width that suits most of a block follows changes in the data
+// (64 and 256 measured slightly larger on the benchmark data).
+const (
+	blockLen = 128
+	posBits  = 7
+)
+
+// maxExceptions is the most exceptions a block has: enough for a gap or
+// two (a gap makes one outlying delta, or two in a delta-of-delta), few
+// enough that finding them is cheap.
+const maxExceptions = 4
+
+// minBlockBits is the smallest block: a width of 0, a base of 0, no patch.
+const minBlockBits = 7 + 7 + 1
 
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 func varbitsLen(v uint64) int { return 7 + bits.Len64(v) }
 
-// elem returns vals[i], or the i-th delta vals[i+1]-vals[i].
-func elem(vals []int64, i int, delta bool) int64 {
-	if delta {
-		return vals[i+1] - vals[i]
+// elem returns the j-th value a body packs: vals[j] or the delta
+// vals[j+1]-vals[j].
+func elem(vals []int64, j int, mode int) int64 {
+	if mode == seqDelta {
+		return vals[j+1] - vals[j]
 	}
-	return vals[i]
+	return vals[j]
 }
 
-// blockRange returns the smallest of values [start, end) (or deltas) and
-// the bit width of the largest distance from it.
-func blockRange(vals []int64, start, end int, delta bool) (lo int64, width uint) {
-	lo = elem(vals, start, delta)
-	hi := lo
-	for i := start + 1; i < end; i++ {
-		v := elem(vals, i, delta)
-		lo = min(lo, v)
-		hi = max(hi, v)
+// blockSlope returns the slope of a seqLinear block: the least-squares
+// fit of its values against their positions, rounded. Any slope decodes
+// exactly, so floating point is fine here; a good slope makes the block
+// narrow, and beats the slope between the end points when noise is large.
+func blockSlope(vals []int64, start, end int) int64 {
+	n := end - start
+	if n < 2 {
+		return 0
 	}
-	return lo, uint(bits.Len64(uint64(hi - lo)))
+	mid := float64(n-1) / 2
+	var sxy, sxx float64
+	for k := range n {
+		x := float64(k) - mid
+		sxy += x * float64(vals[start+k]-vals[start])
+		sxx += x * x
+	}
+	slope := math.Round(sxy / sxx)
+	if !(math.Abs(slope) < 1<<62) {
+		return 0
+	}
+	return int64(slope)
 }
 
-// flatBits returns the exact size in bits of mode seqRaw or seqDelta's
-// body for vals (len(vals) >= 1).
-func flatBits(vals []int64, delta bool) int {
+// blockPlan is how one block is written: values in [base, hi] (after the
+// slope) are packed at width bits, the others are exceptions.
+type blockPlan struct {
+	base, hi, slope int64
+	width           uint
+	exceptions      int
+	size            int // in bits
+}
+
+// planBlock finds the smallest way to write a block: for every split of
+// up to maxExceptions outliers between the lowest and the highest values,
+// the block's exact size.
+func planBlock(vals []int64, start, end int, mode int) blockPlan {
+	var slope int64
+	if mode == seqLinear {
+		slope = blockSlope(vals, start, end)
+	}
+	// The maxExceptions+1 lowest and highest residuals, sorted from the
+	// extreme inwards.
+	var lows, highs [maxExceptions + 1]int64
+	nx := 0 // entries used in each
+	for k := range end - start {
+		r := elem(vals, start+k, mode) - slope*int64(k)
+		if nx < len(lows) {
+			insertLow(lows[:nx+1], r)
+			insertHigh(highs[:nx+1], r)
+			nx++
+			continue
+		}
+		if r < lows[nx-1] {
+			insertLow(lows[:nx], r)
+		}
+		if r > highs[nx-1] {
+			insertHigh(highs[:nx], r)
+		}
+	}
+	header := 7 + 1
+	if mode == seqLinear {
+		header += varbitsLen(zigzag(slope))
+	}
+	n := end - start
+	best := blockPlan{size: math.MaxInt}
+	for nl := 0; nl <= maxExceptions && nl < nx; nl++ {
+		for nh := 0; nl+nh <= maxExceptions && nl+nh < nx; nh++ {
+			base, hi := lows[nl], highs[nh]
+			if hi < base { // nx > n - ...: the lists overlap
+				continue
+			}
+			p := blockPlan{base: base, hi: hi, slope: slope, width: uint(bits.Len64(uint64(hi - base)))}
+			p.size = header + varbitsLen(zigzag(base))
+			excBits := 0
+			for _, r := range lows[:nl] {
+				if r < base {
+					p.exceptions++
+					excBits += posBits + varbitsLen(zigzag(r-base))
+				}
+			}
+			for _, r := range highs[:nh] {
+				if r > hi {
+					p.exceptions++
+					excBits += posBits + varbitsLen(zigzag(r-base))
+				}
+			}
+			if p.exceptions > 0 {
+				p.size += 2 + excBits
+			}
+			p.size += (n - p.exceptions) * int(p.width)
+			if p.size < best.size {
+				best = p
+			}
+		}
+	}
+	return best
+}
+
+// insertLow inserts r into the ascending list s, dropping its last entry.
+func insertLow(s []int64, r int64) {
+	i := len(s) - 1
+	for ; i > 0 && s[i-1] > r; i-- {
+		s[i] = s[i-1]
+	}
+	s[i] = r
+}
+
+// insertHigh inserts r into the descending list s, dropping its last entry.
+func insertHigh(s []int64, r int64) {
+	i := len(s) - 1
+	for ; i > 0 && s[i-1] < r; i-- {
+		s[i] = s[i-1]
+	}
+	s[i] = r
+}
+
+// flatBits returns the exact size in bits of a seqRaw, seqDelta or
+// seqLinear body for vals (len(vals) >= 1).
+func flatBits(vals []int64, mode int) int {
 	n, size := len(vals), 0
-	if delta {
+	if mode == seqDelta {
 		size += varbitsLen(zigzag(vals[0]))
 		n--
 	}
 	for start := 0; start < n; start += blockLen {
-		end := min(start+blockLen, n)
-		lo, w := blockRange(vals, start, end, delta)
-		size += 7 + varbitsLen(zigzag(lo)) + (end-start)*int(w)
+		size += planBlock(vals, start, min(start+blockLen, n), mode).size
 	}
 	return size
 }
 
-// bestFlat returns the smaller of the raw and delta bodies for vals.
-func bestFlat(vals []int64) (delta bool, size int) {
-	raw := flatBits(vals, false)
+// bestFlat returns the smallest body for vals: seqRaw, or one of modes.
+func bestFlat(vals []int64, modes ...int) (mode, size int) {
+	mode, size = seqRaw, flatBits(vals, seqRaw)
 	if len(vals) < 2 {
-		return false, raw
+		return mode, size
 	}
-	if d := flatBits(vals, true); d < raw {
-		return true, d
+	for _, m := range modes {
+		if b := flatBits(vals, m); b < size {
+			mode, size = m, b
+		}
 	}
-	return false, raw
+	return mode, size
 }
 
-func writeFlat(w *bitWriter, vals []int64, delta bool) {
+func writeFlat(w *bitWriter, vals []int64, mode int) {
 	n := len(vals)
-	if delta {
+	if mode == seqDelta {
 		w.writeVarbits(zigzag(vals[0]))
 		n--
 	}
 	for start := 0; start < n; start += blockLen {
 		end := min(start+blockLen, n)
-		lo, width := blockRange(vals, start, end, delta)
-		w.writeBits(uint64(width), 7)
-		w.writeVarbits(zigzag(lo))
-		if width == 0 {
+		p := planBlock(vals, start, end, mode)
+		w.writeBits(uint64(p.width), 7)
+		w.writeVarbits(zigzag(p.base))
+		if mode == seqLinear {
+			w.writeVarbits(zigzag(p.slope))
+		}
+		w.writeBit(p.exceptions > 0)
+		if p.exceptions > 0 {
+			w.writeBits(uint64(p.exceptions-1), 2)
+			for k := range end - start {
+				if r := elem(vals, start+k, mode) - p.slope*int64(k); r < p.base || r > p.hi {
+					w.writeBits(uint64(k), posBits)
+					w.writeVarbits(zigzag(r - p.base))
+				}
+			}
+		}
+		if p.width == 0 {
 			continue
 		}
-		for i := start; i < end; i++ {
-			w.writeBits(uint64(elem(vals, i, delta)-lo), width)
+		for k := range end - start {
+			if r := elem(vals, start+k, mode) - p.slope*int64(k); r >= p.base && r <= p.hi {
+				w.writeBits(uint64(r-p.base), p.width)
+			}
 		}
 	}
 }
@@ -124,11 +268,7 @@ func (s *seqWriter) seqBits(vals []int64, runs bool) (mode, size int) {
 	if len(vals) == 0 {
 		return seqRaw, 0
 	}
-	delta, size := bestFlat(vals)
-	mode = seqRaw
-	if delta {
-		mode = seqDelta
-	}
+	mode, size = bestFlat(vals, seqDelta, seqLinear)
 	if !runs {
 		return mode, 2 + size
 	}
@@ -152,8 +292,8 @@ func (s *seqWriter) seqBits(vals []int64, runs bool) (mode, size int) {
 			start = i
 		}
 	}
-	_, vb := bestFlat(s.runVals)
-	_, lb := bestFlat(s.runLens)
+	_, vb := bestFlat(s.runVals, seqDelta)
+	_, lb := bestFlat(s.runLens, seqDelta)
 	if runSize := varbitsLen(uint64(r-1)) + 1 + vb + 1 + lb; runSize < size {
 		return seqRuns, 2 + runSize
 	}
@@ -168,17 +308,16 @@ func (s *seqWriter) writeSeq(w *bitWriter, vals []int64, runs bool) {
 	}
 	mode, _ := s.seqBits(vals, runs)
 	w.writeBits(uint64(mode), 2)
-	switch mode {
-	case seqRaw, seqDelta:
-		writeFlat(w, vals, mode == seqDelta)
-	case seqRuns:
-		// seqBits left the runs in s.
-		w.writeVarbits(uint64(len(s.runVals) - 1))
-		for _, sub := range [][]int64{s.runVals, s.runLens} {
-			delta, _ := bestFlat(sub)
-			w.writeBit(delta)
-			writeFlat(w, sub, delta)
-		}
+	if mode != seqRuns {
+		writeFlat(w, vals, mode)
+		return
+	}
+	// seqBits left the runs in s.
+	w.writeVarbits(uint64(len(s.runVals) - 1))
+	for _, sub := range [][]int64{s.runVals, s.runLens} {
+		m, _ := bestFlat(sub, seqDelta)
+		w.writeBits(uint64(m), 1)
+		writeFlat(w, sub, m)
 	}
 }
 
@@ -193,11 +332,9 @@ func (s *seqReader) readSeq(r *bitReader, dst []int64, runs bool) {
 	if len(dst) == 0 {
 		return
 	}
-	switch r.readBits(2) {
-	case seqRaw:
-		readFlat(r, dst, false)
-	case seqDelta:
-		readFlat(r, dst, true)
+	switch mode := int(r.readBits(2)); mode {
+	case seqRaw, seqDelta, seqLinear:
+		readFlat(r, dst, mode)
 	case seqRuns:
 		if !runs {
 			r.short = true
@@ -210,8 +347,8 @@ func (s *seqReader) readSeq(r *bitReader, dst []int64, runs bool) {
 		}
 		buf := grow(&s.runs, 2*int(nr))
 		vals, lens := buf[:nr], buf[nr:]
-		readFlat(r, vals, r.readBit())
-		readFlat(r, lens, r.readBit())
+		readFlat(r, vals, int(r.readBits(1)))
+		readFlat(r, lens, int(r.readBits(1)))
 		if r.short {
 			return
 		}
@@ -228,40 +365,57 @@ func (s *seqReader) readSeq(r *bitReader, dst []int64, runs bool) {
 		if i != len(dst) {
 			r.short = true
 		}
-	default:
-		r.short = true
 	}
 }
 
-func readFlat(r *bitReader, dst []int64, delta bool) {
-	if delta {
+func readFlat(r *bitReader, dst []int64, mode int) {
+	if mode == seqDelta {
 		dst[0] = unzigzag(r.readVarbits())
-		readBlocks(r, dst[1:])
+		readBlocks(r, dst[1:], mode)
 		for i := 1; i < len(dst); i++ {
 			dst[i] += dst[i-1]
 		}
 		return
 	}
-	readBlocks(r, dst)
+	readBlocks(r, dst, mode)
 }
 
-func readBlocks(r *bitReader, dst []int64) {
+func readBlocks(r *bitReader, dst []int64, mode int) {
+	var excPos [maxExceptions]int
+	var excVal [maxExceptions]int64
 	for start := 0; start < len(dst); start += blockLen {
 		blk := dst[start:min(start+blockLen, len(dst))]
 		width := uint(r.readBits(7))
 		base := unzigzag(r.readVarbits())
+		var slope int64
+		if mode == seqLinear {
+			slope = unzigzag(r.readVarbits())
+		}
+		ne := 0
+		if r.readBit() {
+			ne = int(r.readBits(2)) + 1
+			for e := range ne {
+				excPos[e] = int(r.readBits(posBits))
+				excVal[e] = unzigzag(r.readVarbits())
+				if excPos[e] >= len(blk) || (e > 0 && excPos[e] <= excPos[e-1]) {
+					r.short = true
+				}
+			}
+		}
 		if width > 64 || r.short {
 			r.short = true
 			return
 		}
-		if width == 0 {
-			for i := range blk {
-				blk[i] = base
+		e := 0
+		for k := range blk {
+			var v uint64
+			if e < ne && excPos[e] == k {
+				v = uint64(excVal[e])
+				e++
+			} else {
+				v = r.readBits(width)
 			}
-			continue
-		}
-		for i := range blk {
-			blk[i] = base + int64(r.readBits(width))
+			blk[k] = base + slope*int64(k) + int64(v)
 		}
 	}
 }

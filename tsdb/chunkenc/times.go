@@ -10,18 +10,20 @@ import (
 //	t0:varint                       n >= 1: the first time
 //	unit:uvarint  enc:u8  bitstream  n >= 2
 //
-// unit is the greatest common divisor of the n-1 deltas t[i]-t[i-1], so
-// the stream carries the deltas divided by it: 1 for a strictly regular
-// series, milliseconds for times that have millisecond precision, however
-// they jitter. enc chooses how the scaled deltas are packed:
+// unit is the greatest common divisor of the deltas t[i]-t[i-1]: the
+// period of a strictly regular series, a millisecond for times with
+// millisecond precision however they jitter. The stream carries the n-1
+// offsets s[i] = (t[i]-t0)/unit, i >= 1, packed as enc says:
 //
-//	timeFOR (0)     the deltas as an integer sequence (intseq.go), which
-//	                takes their own deltas (delta-of-delta) when smaller;
-//	timeGorilla (1) Gorilla's delta-of-delta prefix codes (below).
+//	timeFOR (0)      an integer sequence (intseq.go) without runs: seqDelta
+//	                 packs the deltas (0 bits per point when regular),
+//	                 seqLinear the distance from a schedule (the jitter);
+//	timeGorilla (1)  Gorilla's delta-of-delta prefix codes (below).
 //
-// The encoder writes whichever is smaller. FOR is best for regular and
-// jittered series (0 bits per point when regular); Gorilla for series with
-// scattered gaps, where one outlier would widen a whole FOR block.
+// The encoder writes the smaller. FOR wins on regular and jittered series;
+// Gorilla on series with scattered gaps, where one outlier would widen a
+// whole FOR block. The decoder checks that t0 + s[i]*unit neither
+// overflows nor fails to increase.
 const (
 	timeFOR     = 0
 	timeGorilla = 1
@@ -49,43 +51,44 @@ var dodBuckets = [...]struct {
 }
 
 // appendTimes appends the time column of ts, which Validate has checked.
-// scratch is reused for the deltas.
-func appendTimes(dst []byte, ts []int64, scratch *[]int64) []byte {
+func (e *encoder) appendTimes(dst []byte, ts []int64) []byte {
 	n := len(ts)
 	if n == 0 {
 		return dst
 	}
-	dst = binary.AppendVarint(dst, ts[0])
+	t0 := ts[0]
+	dst = binary.AppendVarint(dst, t0)
 	if n == 1 {
 		return dst
 	}
-	// Deltas as uint64: t[i]-t[i-1] can exceed MaxInt64 (from before 1678
-	// to after 2262), but never 2^64-1.
-	d := grow(scratch, n-1)
+	// Offsets from t0 as uint64: t[i]-t0 can exceed MaxInt64 (from before
+	// 1678 to after 2262), but never 2^64-1.
+	s := grow(&e.ints, n-1)
 	unit := uint64(0)
 	for i := 1; i < n; i++ {
+		s[i-1] = ts[i] - t0
 		delta := uint64(ts[i] - ts[i-1])
-		d[i-1] = int64(delta)
 		if unit != 1 && (unit == 0 || delta%unit != 0) {
 			unit = gcd(unit, delta)
 		}
 	}
 	if unit > 1 {
-		for i := range d {
-			d[i] = int64(uint64(d[i]) / unit)
+		for i := range s {
+			s[i] = int64(uint64(s[i]) / unit)
 		}
 	}
 	dst = binary.AppendUvarint(dst, unit)
-	forBits := min(seqBits(d, false), seqBits(d, true))
-	if gorillaTimeBits(d) < forBits {
+	// Runs are not allowed here: they would let a few bytes claim any
+	// number of points (see minTimeBits).
+	if _, forBits := e.seqBits(s, false); gorillaTimeBits(s) < forBits {
 		dst = append(dst, timeGorilla)
 		w := bitWriter{b: dst}
-		writeGorillaTimes(&w, d)
+		writeGorillaTimes(&w, s)
 		return w.align()
 	}
 	dst = append(dst, timeFOR)
 	w := bitWriter{b: dst}
-	writeSeq(&w, d)
+	e.writeSeq(&w, s, false)
 	return w.align()
 }
 
@@ -107,10 +110,14 @@ func dodCode(dod int64) int {
 	return len(dodBuckets) - 1
 }
 
-func gorillaTimeBits(d []int64) int {
-	size := varbitsLen(uint64(d[0]))
-	for i := 1; i < len(d); i++ {
-		dod := d[i] - d[i-1]
+// gorillaTimeBits returns the size of writeGorillaTimes(s).
+func gorillaTimeBits(s []int64) int {
+	size := varbitsLen(uint64(s[0]))
+	prev := s[0] // the previous delta; s[-1] is 0
+	for i := 1; i < len(s); i++ {
+		d := s[i] - s[i-1]
+		dod := d - prev
+		prev = d
 		if dod == 0 {
 			size++
 			continue
@@ -121,10 +128,15 @@ func gorillaTimeBits(d []int64) int {
 	return size
 }
 
-func writeGorillaTimes(w *bitWriter, d []int64) {
-	w.writeVarbits(uint64(d[0]))
-	for i := 1; i < len(d); i++ {
-		dod := d[i] - d[i-1]
+// writeGorillaTimes writes the offsets s as their first delta s[0], then
+// the delta-of-delta codes of the others.
+func writeGorillaTimes(w *bitWriter, s []int64) {
+	w.writeVarbits(uint64(s[0]))
+	prev := s[0]
+	for i := 1; i < len(s); i++ {
+		d := s[i] - s[i-1]
+		dod := d - prev
+		prev = d
 		if dod == 0 {
 			w.writeBits(0, 1)
 			continue
@@ -135,10 +147,11 @@ func writeGorillaTimes(w *bitWriter, d []int64) {
 	}
 }
 
-func readGorillaTimes(r *bitReader, d []int64) {
-	d[0] = int64(r.readVarbits())
-	for i := 1; i < len(d); i++ {
-		var dod int64
+// readGorillaTimes reads what writeGorillaTimes wrote into s.
+func readGorillaTimes(r *bitReader, s []int64) {
+	d := int64(r.readVarbits())
+	s[0] = d
+	for i := 1; i < len(s); i++ {
 		if r.readBit() {
 			// Count further 1 bits, up to the longest code.
 			k := 0
@@ -146,12 +159,13 @@ func readGorillaTimes(r *bitReader, d []int64) {
 				k++
 			}
 			w := dodBuckets[k].width
-			dod = int64(r.readBits(w))
+			dod := int64(r.readBits(w))
 			if w < 64 && dod >= 1<<(w-1) {
 				dod -= 1 << w // sign-extend
 			}
+			d += dod
 		}
-		d[i] = d[i-1] + dod
+		s[i] = s[i-1] + d
 		if r.short {
 			return
 		}
@@ -160,7 +174,7 @@ func readGorillaTimes(r *bitReader, d []int64) {
 
 // decodeTimes decodes the time column of n points from b into ts and
 // returns the bytes after it.
-func decodeTimes(b []byte, ts []int64) ([]byte, error) {
+func (s *seqReader) decodeTimes(b []byte, ts []int64) ([]byte, error) {
 	n := len(ts)
 	if n == 0 {
 		return b, nil
@@ -180,14 +194,14 @@ func decodeTimes(b []byte, ts []int64) ([]byte, error) {
 	}
 	enc := b[k]
 	b = b[k+1:]
-	// The deltas go into ts[1:] and become times in place.
-	d := ts[1:]
+	// The offsets go into ts[1:] and become times in place.
+	offs := ts[1:]
 	r := newBitReader(b)
 	switch enc {
 	case timeFOR:
-		readSeq(&r, d)
+		s.readSeq(&r, offs, false)
 	case timeGorilla:
-		readGorillaTimes(&r, d)
+		readGorillaTimes(&r, offs)
 	default:
 		return nil, corrupt("time encoding")
 	}
@@ -196,24 +210,23 @@ func decodeTimes(b []byte, ts []int64) ([]byte, error) {
 		return nil, corrupt("time stream")
 	}
 	prev := t0
-	for i, sd := range d {
-		hi, delta := bits.Mul64(uint64(sd), unit)
-		t := int64(uint64(prev) + delta)
-		// Strictly increasing, without wrapping past MaxInt64: a delta
-		// below 2^64 that wrapped would land below prev.
-		if hi != 0 || delta == 0 || t <= prev {
+	for i, off := range offs {
+		hi, lo := bits.Mul64(uint64(off), unit)
+		t := int64(uint64(t0) + lo)
+		if hi != 0 || t <= prev {
 			return nil, corrupt("times not increasing")
 		}
-		d[i] = t
+		offs[i] = t
 		prev = t
 	}
 	return rest, nil
 }
 
-// minTimeBits is the fewest bits n points' time column can take.
+// minTimeBits is the fewest bits the time column of n points takes: at
+// least 14 bits per FOR block, or a bit per Gorilla delta-of-delta.
 func minTimeBits(n int) int {
 	if n < 2 {
 		return 0
 	}
-	return min(seqMinBits(n-1), 7+(n-2))
+	return min(flatMinBits(n-1), 7+(n-2))
 }

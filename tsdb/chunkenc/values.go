@@ -13,17 +13,17 @@ const intSeq = 0
 func (e *encoder) appendInts(dst []byte, vs []int64) []byte {
 	dst = append(dst, intSeq)
 	w := bitWriter{b: dst}
-	writeSeq(&w, vs)
+	e.writeSeq(&w, vs, true)
 	return w.align()
 }
 
-func decodeInts(b []byte, vs []int64) ([]byte, error) {
+func (d *decoder) decodeInts(b []byte, vs []int64) ([]byte, error) {
 	if len(b) < 1 || b[0] != intSeq {
 		return nil, corrupt("int encoding")
 	}
 	b = b[1:]
 	r := newBitReader(b)
-	readSeq(&r, vs)
+	d.readSeq(&r, vs, true)
 	return alignOrCorrupt(&r, b, "int stream")
 }
 
@@ -51,13 +51,14 @@ func (e *encoder) appendBools(dst []byte, vs []bool) []byte {
 		}
 	}
 	e.ints = runs
-	runBits := 1 + varbitsLen(uint64(len(runs)-1)) + min(seqBits(runs, false), seqBits(runs, true))
+	_, seqBits := e.seqBits(runs, false)
+	runBits := 1 + varbitsLen(uint64(len(runs)-1)) + seqBits
 	if runBits < len(vs) {
 		dst = append(dst, boolRuns)
 		w := bitWriter{b: dst}
 		w.writeBit(vs[0])
 		w.writeVarbits(uint64(len(runs) - 1))
-		writeSeq(&w, runs)
+		e.writeSeq(&w, runs, false)
 		return w.align()
 	}
 	dst = append(dst, boolBitmap)
@@ -86,7 +87,7 @@ func (d *decoder) decodeBools(b []byte, vs []bool) ([]byte, error) {
 			return nil, corrupt("bool runs")
 		}
 		runs := grow(&d.ints, int(nruns))
-		readSeq(&r, runs)
+		d.readSeq(&r, runs, false)
 		if r.short {
 			return nil, corrupt("bool runs")
 		}
@@ -113,12 +114,14 @@ func (d *decoder) decodeBools(b []byte, vs []bool) ([]byte, error) {
 // strDict (0), then a dictionary of the distinct values in order of first
 // appearance, then each point's index into it as an integer sequence:
 //
-//	count:uvarint  ( len:uvarint  bytes )×count  bitstream
+//	count:uvarint  ( len:uvarint  bytes )×count  [bitstream]
 //
-// A status that rarely changes packs to about 0 bits per point (constant
-// blocks), one of a few values to 1 or 2 bits, and values that never
-// repeat to their bytes plus about 0 bits (indexes 0, 1, 2, ... are
-// constant deltas).
+// The bitstream is absent when count is 1: every index is 0.
+//
+// The indexes cost what an integer sequence of them costs: a status that
+// rarely changes a few bits per change (runs), one of a few values 1 or 2
+// bits per point, and values that never repeat almost nothing beyond their
+// bytes (indexes 0, 1, 2, ... are constant deltas).
 const strDict = 0
 
 func (e *encoder) appendStrings(dst []byte, vs []string) []byte {
@@ -143,10 +146,14 @@ func (e *encoder) appendStrings(dst []byte, vs []string) []byte {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		dst = append(dst, s...)
 	}
+	single := len(dict) == 1
 	clear(dict) // drop the references before pooling
 	e.svals = dict[:0]
+	if single {
+		return dst // every index is 0
+	}
 	w := bitWriter{b: dst}
-	writeSeq(&w, idx)
+	e.writeSeq(&w, idx, true)
 	return w.align()
 }
 
@@ -183,9 +190,15 @@ func (d *decoder) decodeStrings(b []byte, vs []string) ([]byte, error) {
 		b = b[k+int(l):]
 	}
 	all := sb.String()
+	if count == 1 {
+		for i := range vs {
+			vs[i] = all
+		}
+		return b, nil
+	}
 	idx := grow(&d.ints, len(vs))
 	r := newBitReader(b)
-	readSeq(&r, idx)
+	d.readSeq(&r, idx, true)
 	if r.short {
 		return nil, corrupt("string stream")
 	}

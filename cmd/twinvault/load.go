@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/twinvault/twinvault/node"
+)
+
+// loadConfig is what `twinvault load` takes.
+type loadConfig struct {
+	endpoint, caBundle, profile, region, workspace, dataDir string
+	series, concurrency, entries, values                    int
+	duration                                                time.Duration
+}
+
+// load drives a running server through the AWS SDK over HTTPS with SigV4
+// and reports, against a baseline measured in the same run (the cheapest
+// authenticated call, GetWorkspace), the ingest rate of
+// BatchPutPropertyValues and the latency of GetPropertyValueHistory pages.
+func load(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c loadConfig
+	fs.StringVar(&c.endpoint, "endpoint-url", "https://localhost:8443", "server endpoint")
+	fs.StringVar(&c.caBundle, "ca-bundle", filepath.Join(node.DefaultDataDir, "tls", "ca.pem"), "CA certificate that signed the server's certificate")
+	fs.StringVar(&c.profile, "profile", os.Getenv("AWS_PROFILE"), "credentials profile (the standard AWS chain otherwise)")
+	fs.StringVar(&c.region, "region", node.DefaultRegion, "region")
+	fs.StringVar(&c.workspace, "workspace", "load", "workspace to create (if missing) and fill")
+	fs.IntVar(&c.series, "series", 100, "number of series written to")
+	fs.IntVar(&c.concurrency, "concurrency", 8, "concurrent clients")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
+	fs.IntVar(&c.entries, "entries", 10, "entries per BatchPutPropertyValues request (1..10)")
+	fs.IntVar(&c.values, "values", 10, "values per entry (1..10)")
+	fs.StringVar(&c.dataDir, "data-dir", "", "the server's data directory, to report bytes on disk per point")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if c.entries < 1 || c.entries > 10 || c.values < 1 || c.values > 10 || c.series < 1 || c.concurrency < 1 || c.duration <= 0 {
+		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10; --series, --concurrency and --duration must be positive")
+		return 2
+	}
+	if err := runLoad(context.Background(), c, stdout); err != nil {
+		fmt.Fprintf(stderr, "twinvault load: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func loadClient(ctx context.Context, c loadConfig) (*iottwinmaker.Client, error) {
+	ca, err := os.Open(c.caBundle)
+	if err != nil {
+		return nil, fmt.Errorf("CA bundle: %w", err)
+	}
+	defer ca.Close()
+	opts := []func(*config.LoadOptions) error{config.WithRegion(c.region), config.WithCustomCABundle(ca)}
+	if c.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return iottwinmaker.NewFromConfig(cfg, func(o *iottwinmaker.Options) {
+		o.BaseEndpoint = aws.String(c.endpoint)
+		o.RetryMaxAttempts = 1
+		// The tool needs no api./data. host names in DNS.
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+				}), middleware.Before)
+		})
+	}), nil
+}
+
+const loadEntities = 10 // series are spread over this many entities
+
+func seriesName(i int) (entity, prop string) {
+	return fmt.Sprintf("load-%d", i%loadEntities), fmt.Sprintf("p%d", i/loadEntities)
+}
+
+// setup creates the workspace, a component type with enough double
+// time-series properties and the entities, unless they exist.
+func setup(ctx context.Context, tm *iottwinmaker.Client, c loadConfig) error {
+	ws := aws.String(c.workspace)
+	var nf *types.ResourceNotFoundException
+	if _, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws}); errors.As(err, &nf) {
+		if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: ws}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	props := map[string]types.PropertyDefinitionRequest{}
+	for i := 0; i < c.series; i += loadEntities {
+		_, p := seriesName(i)
+		props[p] = types.PropertyDefinitionRequest{DataType: &types.DataType{Type: types.TypeDouble}, IsTimeSeries: aws.Bool(true)}
+	}
+	ct := aws.String("com.twinvault.load")
+	var ce *types.ConflictException
+	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: ct, PropertyDefinitions: props}); errors.As(err, &ce) {
+		if _, err := tm.UpdateComponentType(ctx, &iottwinmaker.UpdateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: ct, PropertyDefinitions: props}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	for i := range loadEntities {
+		e, _ := seriesName(i)
+		_, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityId: aws.String(e), EntityName: aws.String(e),
+			Components: map[string]types.ComponentRequest{"load": {ComponentTypeId: ct}}})
+		if err != nil && !errors.As(err, &ce) {
+			return err
+		}
+	}
+	return nil
+}
+
+// phase runs fn from c.concurrency goroutines for c.duration and returns
+// the latency of every call.
+func phase(ctx context.Context, c loadConfig, fn func(ctx context.Context, worker int) error) ([]time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.duration)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for w := range c.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				start := time.Now()
+				if err := fn(context.Background(), w); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					cancel()
+					break
+				}
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return nil, err
+	}
+	slices.Sort(lat)
+	return lat, nil
+}
+
+func pct(lat []time.Duration, p float64) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+}
+
+func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
+	tm, err := loadClient(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := setup(ctx, tm, c); err != nil {
+		return fmt.Errorf("set up the workspace: %w", err)
+	}
+	ws := aws.String(c.workspace)
+	fmt.Fprintf(out, "twinvault load: %s, %d clients, %s per phase, %d series, %d×%d values per request\n\n",
+		c.endpoint, c.concurrency, c.duration, c.series, c.entries, c.values)
+
+	base, err := phase(ctx, c, func(ctx context.Context, _ int) error {
+		_, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	baseRate := float64(len(base)) / c.duration.Seconds()
+
+	// Each series advances its own clock one second per point, starting
+	// where earlier runs left off would need a read; a fresh start time per
+	// run keeps runs apart instead.
+	origin := time.Now().Add(-24 * time.Hour).Truncate(time.Second)
+	next := make([]atomic.Int64, c.series)
+	var points atomic.Int64
+	var turn atomic.Int64
+	ingest, err := phase(ctx, c, func(ctx context.Context, _ int) error {
+		var entries []types.PropertyValueEntry
+		for range c.entries {
+			i := int(turn.Add(1)-1) % c.series
+			e, p := seriesName(i)
+			first := next[i].Add(int64(c.values)) - int64(c.values)
+			vals := make([]types.PropertyValue, c.values)
+			for j := range vals {
+				ts := origin.Add(time.Duration(first+int64(j)) * time.Second)
+				vals[j] = types.PropertyValue{Time: aws.String(ts.UTC().Format(time.RFC3339Nano)),
+					Value: &types.DataValue{DoubleValue: aws.Float64(20 + float64((first+int64(j))%600)/10)}}
+			}
+			entries = append(entries, types.PropertyValueEntry{EntityPropertyReference: &types.EntityPropertyReference{
+				EntityId: aws.String(e), ComponentName: aws.String("load"), PropertyName: aws.String(p)}, PropertyValues: vals})
+		}
+		res, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: entries})
+		if err != nil {
+			return err
+		}
+		if len(res.ErrorEntries) > 0 {
+			return fmt.Errorf("%d entries failed: %s", len(res.ErrorEntries), aws.ToString(res.ErrorEntries[0].Errors[0].ErrorMessage))
+		}
+		points.Add(int64(c.entries * c.values))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	ingestRate := float64(len(ingest)) / c.duration.Seconds()
+
+	history, err := phase(ctx, c, func(ctx context.Context, _ int) error {
+		i := rand.IntN(c.series)
+		n := next[i].Load()
+		if n == 0 {
+			return nil
+		}
+		e, p := seriesName(i)
+		from := origin.Add(time.Duration(rand.Int64N(n)) * time.Second)
+		_, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
+			ComponentName: aws.String("load"), SelectedProperties: []string{p}, MaxResults: aws.Int32(200),
+			StartTime: aws.String(from.UTC().Format(time.RFC3339Nano)), EndTime: aws.String(origin.Add(time.Duration(n) * time.Second).UTC().Format(time.RFC3339Nano))})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	histRate := float64(len(history)) / c.duration.Seconds()
+
+	fmt.Fprintf(out, "%-34s %10s %10s %10s %12s\n", "phase", "req/s", "p50", "p99", "vs baseline")
+	fmt.Fprintf(out, "%-34s %10.0f %10s %10s %12s\n", "baseline: GetWorkspace", baseRate, pct(base, .5).Round(time.Microsecond), pct(base, .99).Round(time.Microsecond), "1.00")
+	fmt.Fprintf(out, "%-34s %10.0f %10s %10s %11.2f×\n", "ingest: BatchPutPropertyValues", ingestRate, pct(ingest, .5).Round(time.Microsecond), pct(ingest, .99).Round(time.Microsecond), ingestRate/baseRate)
+	fmt.Fprintf(out, "%-34s %10.0f %10s %10s %11.2f×\n", "history: 200-value pages", histRate, pct(history, .5).Round(time.Microsecond), pct(history, .99).Round(time.Microsecond),
+		float64(pct(history, .5))/float64(pct(base, .5)))
+	fmt.Fprintf(out, "\ningest: %.0f values/s (%d values); request rate %.0f%% of the baseline's\n", ingestRate*float64(c.entries*c.values), points.Load(), 100*ingestRate/baseRate)
+	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency\n",
+		float64(pct(history, .5))/float64(pct(base, .5)), float64(pct(history, .99))/float64(pct(base, .99)))
+	if c.dataDir != "" {
+		size, err := dirSize(filepath.Join(c.dataDir, "kv"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "data directory: %d bytes, %.1f bytes per point written so far (includes the write-ahead log and everything else stored)\n",
+			size, float64(size)/float64(max(points.Load(), 1)))
+	}
+	return nil
+}
+
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	return n, err
+}

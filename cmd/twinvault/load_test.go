@@ -1,0 +1,38 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The load tool runs its three phases against a real server and reports
+// each against the baseline.
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir, "--listen", freePort(t))
+	endpoint := p.ready(t)["endpoint"]
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "twinvault-credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
+	var out, errOut strings.Builder
+	code := load([]string{"--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"),
+		"--profile", "twinvault", "--duration", "700ms", "--concurrency", "2", "--series", "20",
+		"--data-dir", filepath.Join(dir, "twinvault-data")}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("load exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"baseline: GetWorkspace", "ingest: BatchPutPropertyValues", "history: 200-value pages", "values/s", "bytes per point"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	// A second run reuses the workspace.
+	out.Reset()
+	if code := load([]string{"--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"),
+		"--profile", "twinvault", "--duration", "300ms", "--concurrency", "1", "--series", "30"}, &out, &errOut); code != 0 {
+		t.Fatalf("second run exited %d: %s", code, errOut.String())
+	}
+	if code := load([]string{"--entries", "11"}, &out, &errOut); code != 2 {
+		t.Errorf("--entries 11: exit %d", code)
+	}
+}
