@@ -96,10 +96,10 @@ type DB struct {
 	// can commit after one with a higher number, so a floor never passes
 	// the lowest number still in flight when its compaction began.
 	inflight map[uint64]struct{}
-	wake    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
-	closed  bool
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	closed   bool
 }
 
 type dirty struct {
