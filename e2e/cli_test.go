@@ -209,6 +209,30 @@ func TestAWSCLI(t *testing.T) {
 	if s, _ := ents["entitySummaries"].([]any); len(s) != 1 {
 		t.Errorf("list-entities: %v", ents)
 	}
+	// The data plane, through the "data." host prefix; the telemetry type's
+	// properties are static here, so a time-series type of its own.
+	c.must("create-component-type", "--workspace-id", "cli", "--component-type-id", "com.example.meter",
+		"--property-definitions", `{"temperature":{"dataType":{"type":"DOUBLE"},"isTimeSeries":true}}`)
+	c.must("create-entity", "--workspace-id", "cli", "--entity-id", "meter-1", "--entity-name", "Meter 1",
+		"--components", `{"meter":{"componentTypeId":"com.example.meter"}}`)
+	put := c.must("batch-put-property-values", "--workspace-id", "cli", "--entries",
+		`[{"entityPropertyReference":{"entityId":"meter-1","componentName":"meter","propertyName":"temperature"},"propertyValues":[{"time":"2026-01-01T00:00:00Z","value":{"doubleValue":61.5}},{"time":"2026-01-01T00:00:01Z","value":{"doubleValue":62}}]}]`)
+	if ee, _ := put["errorEntries"].([]any); len(ee) != 0 {
+		t.Errorf("batch-put-property-values: %v", put)
+	}
+	hist := c.must("get-property-value-history", "--workspace-id", "cli", "--entity-id", "meter-1", "--component-name", "meter",
+		"--selected-properties", "temperature", "--start-time", "2025-12-31T00:00:00Z", "--end-time", "2026-01-02T00:00:00Z")
+	pvs, _ := hist["propertyValues"].([]any)
+	if len(pvs) != 1 || len(pvs[0].(map[string]any)["values"].([]any)) != 2 {
+		t.Errorf("get-property-value-history: %v", hist)
+	}
+	latest := c.must("get-property-value", "--workspace-id", "cli", "--entity-id", "meter-1", "--component-name", "meter", "--selected-properties", "temperature")
+	if v, _ := latest["propertyValues"].(map[string]any)["temperature"].(map[string]any); v == nil || v["propertyValue"].(map[string]any)["doubleValue"] != 62.0 {
+		t.Errorf("get-property-value: %v", latest)
+	}
+	c.must("delete-entity", "--workspace-id", "cli", "--entity-id", "meter-1")
+	c.must("delete-component-type", "--workspace-id", "cli", "--component-type-id", "com.example.meter")
+
 	arn := "arn:aws:iottwinmaker:us-east-1:000000000000:workspace/cli/entity/asset-1"
 	c.must("tag-resource", "--resource-arn", arn, "--tags", "team=ops")
 	tags := c.must("list-tags-for-resource", "--resource-arn", arn)
