@@ -48,6 +48,8 @@ type Service struct {
 	ts     *tsdb.DB
 	region string
 	now    func() time.Time
+
+	entities entityCache // decoded entities, for the data plane
 }
 
 // New returns a Service over b.

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,6 +12,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -74,28 +76,87 @@ func refInvalid(format string, args ...any) *refError {
 	return &refError{twinvault.ValidationException, fmt.Sprintf(format, args...)}
 }
 
-// propResolver resolves property references within one transaction,
-// remembering the entities it has read.
+// propResolver resolves property references within one read-only
+// transaction, remembering what it has read and worked out.
 type propResolver struct {
 	tx       *barrier.Tx
 	v        *barrier.View
 	r        *resolver
+	cache    *entityCache
 	entities map[string]*entity
+	effect   map[*component]map[string]effectiveProp
+	series   map[[2]string]tsdb.Series
 }
 
-func newPropResolver(tx *barrier.Tx, v *barrier.View) *propResolver {
-	return &propResolver{tx: tx, v: v, r: newResolver(tx, v), entities: map[string]*entity{}}
+func (s *Service) newPropResolver(tx *barrier.Tx, v *barrier.View) *propResolver {
+	return &propResolver{tx: tx, v: v, r: newResolver(tx, v), cache: &s.entities, entities: map[string]*entity{},
+		effect: map[*component]map[string]effectiveProp{}, series: map[[2]string]tsdb.Series{}}
 }
 
 func (p *propResolver) entity(id string) (*entity, error) {
 	if e, ok := p.entities[id]; ok {
 		return e, nil
 	}
-	e, err := loadEntity(p.tx, p.v, id)
+	e, err := p.cache.load(p.tx, p.v, id)
 	if err != nil {
 		return nil, err
 	}
 	p.entities[id] = e
+	return e, nil
+}
+
+// seriesOf is seriesOf with the blind indexes remembered.
+func (p *propResolver) seriesOf(e *entity, path, prop string) tsdb.Series {
+	k := [2]string{e.ID, path + "\x00" + prop}
+	if s, ok := p.series[k]; ok {
+		return s
+	}
+	s := seriesOf(p.v, e, path, prop)
+	p.series[k] = s
+	return s
+}
+
+// entityCache keeps decoded entity records for the data plane, which reads
+// the same entities over and over. A record is reused only while its stored
+// bytes are unchanged, so the cache never serves a stale entity; what it
+// saves is decoding. Cached entities are shared and must not be modified.
+type entityCache struct {
+	mu sync.Mutex
+	m  map[string]cachedEntity
+}
+
+type cachedEntity struct {
+	raw []byte
+	e   *entity
+}
+
+const entityCacheSize = 4096
+
+func (c *entityCache) load(tx *barrier.Tx, v *barrier.View, id string) (*entity, error) {
+	raw, err := tx.Get(v, entityKey(v, id))
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	k := string(v.ID()) + "\x00" + id
+	c.mu.Lock()
+	hit, ok := c.m[k]
+	c.mu.Unlock()
+	if ok && bytes.Equal(hit.raw, raw) {
+		return hit.e, nil
+	}
+	e := &entity{}
+	if err := decode(raw, e); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= entityCacheSize {
+		c.m = map[string]cachedEntity{} // a crude bound: start over
+	}
+	c.m[k] = cachedEntity{raw, e}
+	c.mu.Unlock()
 	return e, nil
 }
 
@@ -156,7 +217,7 @@ func (p *propResolver) resolve(ref *model.EntityPropertyReference) (*seriesRef, 
 	if !ok {
 		return nil, refNotFound("property %s not found in component %s of entity %s", prop, path, e.ID)
 	}
-	return &seriesRef{e: e, path: path, prop: prop, def: ep.def, value: ep.value, series: seriesOf(p.v, e, path, prop)}, nil
+	return &seriesRef{e: e, path: path, prop: prop, def: ep.def, value: ep.value, series: p.seriesOf(e, path, prop)}, nil
 }
 
 // props returns the effective properties of the component at path, or nil
@@ -169,11 +230,16 @@ func (p *propResolver) props(e *entity, path string) (map[string]effectiveProp, 
 	if c == nil {
 		return nil, nil
 	}
+	if m, ok := p.effect[c]; ok {
+		return m, nil
+	}
 	res, err := p.r.resolve(c.TypeID)
 	if err != nil {
 		return nil, err
 	}
-	return effective(res, c), nil
+	m := effective(res, c)
+	p.effect[c] = m
+	return m, nil
 }
 
 // byExternalID finds the one entity whose isExternalId property has the
@@ -333,7 +399,7 @@ func (s *Service) BatchPutPropertyValues(ctx context.Context, in *model.BatchPut
 			return err
 		}
 		view = v
-		pr := newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v)
 		type batch struct {
 			ref    *seriesRef
 			points []point
@@ -677,7 +743,7 @@ next:
 			if !deref(p.def.IsTimeSeries) {
 				return nil, invalid("selectedProperties: %s is not a time-series property; read it with GetPropertyValue", name)
 			}
-			refs = append(refs, &seriesRef{e: c.e, path: c.path, prop: name, def: p.def, series: seriesOf(pr.v, c.e, c.path, name)})
+			refs = append(refs, &seriesRef{e: c.e, path: c.path, prop: name, def: p.def, series: pr.seriesOf(c.e, c.path, name)})
 		}
 	}
 	return refs, nil
@@ -727,7 +793,7 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 		if err != nil {
 			return err
 		}
-		pr := newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v)
 		refs, err := s.historySeries(pr, in, filters)
 		if err != nil {
 			return err
@@ -931,7 +997,7 @@ func (s *Service) GetPropertyValue(ctx context.Context, in *model.GetPropertyVal
 		if err != nil {
 			return err
 		}
-		pr := newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v)
 		for _, name := range in.SelectedProperties {
 			r, err := pr.resolve(&model.EntityPropertyReference{EntityId: in.EntityId, ComponentPath: model.String(path), PropertyName: model.String(name)})
 			if err != nil {
@@ -1017,7 +1083,7 @@ func (s *Service) tabular(ctx context.Context, in *model.GetPropertyValueInput, 
 		if err != nil {
 			return err
 		}
-		pr := newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v)
 		e, err := pr.entity(*in.EntityId)
 		if err != nil {
 			return err
