@@ -1,0 +1,200 @@
+package tsdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/pebble"
+	"github.com/twinvault/twinvault/tsdb/chunkenc"
+)
+
+// onDisk opens a DB over the embedded engine in a temporary directory.
+func onDisk(tb testing.TB) (*DB, *barrier.Barrier, *barrier.View, kv.Store) {
+	tb.Helper()
+	ctx := context.Background()
+	store, err := pebble.Open(filepath.Join(tb.TempDir(), "kv"), pebble.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := barrier.New(ctx, store, kr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var v *barrier.View
+	if err := b.Update(ctx, func(tx *barrier.Tx) error {
+		v, err = tx.CreateView([]byte("ws"))
+		return err
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	db := Open(b, nil)
+	tb.Cleanup(db.Close)
+	return db, b, v, store
+}
+
+// storedBytes sums the sizes of the keys and sealed values of every series:
+// what the store holds for them, before the engine's own overhead.
+func storedBytes(tb testing.TB, store kv.Store) int {
+	n := 0
+	err := store.Scan(context.Background(), kv.Range{}, func(k, v []byte) error {
+		if bytes.Contains(k, []byte("ts/")) {
+			n += len(k) + len(v)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// TestCookieFactoryBytesPerPoint stores the sample telemetry the way the
+// server does (one series per entity and property, written 10 values at a
+// time, then compacted) and reports what it costs per point, keys, nonces
+// and tags included. A raw point is 16 bytes.
+func TestCookieFactoryBytesPerPoint(t *testing.T) {
+	path := filepath.Join("..", "..", "shared", "samples", "cookiefactory", "telemetry", "telemetry.csv")
+	f, err := os.Open(path)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _, v, store := onDisk(t)
+	type key struct{ id, prop string }
+	chunks := map[key]*chunkenc.Chunk{}
+	var order []key
+	for _, r := range rows {
+		k := key{r[2], r[3]}
+		c := chunks[k]
+		if c == nil {
+			kind := chunkenc.KindDouble
+			if r[5] != "DOUBLE" {
+				kind = chunkenc.KindString
+			}
+			c = &chunkenc.Chunk{Kind: kind}
+			chunks[k] = c
+			order = append(order, k)
+		}
+		ms, _ := strconv.ParseInt(r[0], 10, 64)
+		c.Times = append(c.Times, ms*1e6)
+		if c.Kind == chunkenc.KindDouble {
+			x, _ := strconv.ParseFloat(r[4], 64)
+			c.Doubles = append(c.Doubles, x)
+		} else {
+			c.Strings = append(c.Strings, r[4])
+		}
+	}
+	points := 0
+	ctx := context.Background()
+	for _, k := range order {
+		var s Series
+		copy(s.Entity[:], v.Index(k.id))
+		copy(s.Prop[:], v.Index(k.prop))
+		c := chunks[k]
+		points += c.Len()
+		for _, part := range chunkenc.Split(c, 10) {
+			if err := db.Write(ctx, v, []Item{{s, part}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.Compact(ctx, v, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := storedBytes(t, store)
+	perPoint := float64(n) / float64(points)
+	t.Logf("%d points in %d series: %d bytes stored, %.2f bytes per point (raw: 16, ratio %.3f)", points, len(order), n, perPoint, perPoint/16)
+	if perPoint > 16 {
+		t.Errorf("%.2f bytes per point: more than the raw 16", perPoint)
+	}
+}
+
+// BenchmarkReadPage reads 200-point pages at random depths of one series of
+// b-series points, compacted, on the embedded engine.
+func BenchmarkReadPage(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
+			db, bar, v, _ := onDisk(b)
+			var s Series
+			s.Entity[0] = 1
+			ctx := context.Background()
+			const step = int64(1e9)
+			for i := 0; i < n; i += BlockPoints {
+				c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
+				for j := i; j < min(i+BlockPoints, n); j++ {
+					c.Times = append(c.Times, int64(j)*step)
+					c.Doubles = append(c.Doubles, 20+float64(j%600)/10)
+				}
+				if err := db.Write(ctx, v, []Item{{s, c}}); err != nil {
+					b.Fatal(err)
+				}
+				if err := db.Compact(ctx, v, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				from := int64(i*7919%n) * step
+				err := bar.Read(ctx, func(tx *barrier.Tx) error {
+					c, _, err := db.Read(tx, v, s, Query{From: from, To: MaxTime, Limit: 200})
+					if err == nil && c.Len() == 0 {
+						err = fmt.Errorf("empty page at %d", from)
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWrite writes 10 series × 10 values per batch, the shape of a full
+// BatchPutPropertyValues request.
+func BenchmarkWrite(b *testing.B) {
+	db, _, v, _ := onDisk(b)
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			items := make([]Item, 10)
+			for k := range items {
+				c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
+				for j := range 10 {
+					c.Times = append(c.Times, int64(i*10+j)*1e9)
+					c.Doubles = append(c.Doubles, float64(j))
+				}
+				items[k].Series.Entity[0] = byte(k)
+				items[k].Points = c
+			}
+			if err := db.Write(ctx, v, items); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "values/s")
+}
