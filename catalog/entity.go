@@ -695,9 +695,9 @@ func (s *Service) UpdateEntity(ctx context.Context, in *model.UpdateEntityInput)
 		if err != nil {
 			return err
 		}
-		for sp := range oldSeries {
-			if !newSeries[sp] {
-				if err := s.ts.DeleteSeries(tx, v, seriesOf(v, e, sp[0], sp[1])); err != nil {
+		for sp, dt := range oldSeries {
+			if _, ok := newSeries[sp]; !ok {
+				if err := s.ts.DeleteSeries(tx, v, seriesOf(v, e, sp[0], sp[1], dt)); err != nil {
 					return err
 				}
 			}
@@ -1132,9 +1132,9 @@ func (s *Service) ListProperties(ctx context.Context, in *model.ListPropertiesIn
 }
 
 // timeSeries lists the (component path, property) pairs of an entity's
-// time-series properties.
-func timeSeries(r *resolver, e *entity) (map[[2]string]bool, error) {
-	out := map[[2]string]bool{}
+// time-series properties, with their data types.
+func timeSeries(r *resolver, e *entity) (map[[2]string]*model.DataType, error) {
+	out := map[[2]string]*model.DataType{}
 	visit := func(path string, c *component) error {
 		res, err := r.resolve(c.TypeID)
 		if err != nil {
@@ -1142,7 +1142,7 @@ func timeSeries(r *resolver, e *entity) (map[[2]string]bool, error) {
 		}
 		for name, p := range effective(res, c) {
 			if deref(p.def.IsTimeSeries) {
-				out[[2]string{path, name}] = true
+				out[[2]string{path, name}] = p.def.DataType
 			}
 		}
 		return nil

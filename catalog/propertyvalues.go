@@ -39,11 +39,12 @@ type seriesRef struct {
 
 // seriesOf names the series of a property. The entity's creation time is
 // part of it, so an entity deleted and created again starts with no history
-// even if a write raced the delete.
-func seriesOf(v *barrier.View, e *entity, path, prop string) tsdb.Series {
+// even if a write raced the delete; so is the kind of value, so a property
+// whose data type changes starts a new series instead of mixing kinds.
+func seriesOf(v *barrier.View, e *entity, path, prop string, dt *model.DataType) tsdb.Series {
 	var s tsdb.Series
 	copy(s.Entity[:], entitySeriesIndex(v, e))
-	copy(s.Prop[:], v.Index("series\x00"+path+"\x00"+prop))
+	copy(s.Prop[:], v.Index(fmt.Sprintf("series\x00%s\x00%s\x00%d", path, prop, kindOf(dt))))
 	return s
 }
 
@@ -106,12 +107,12 @@ func (p *propResolver) entity(id string) (*entity, error) {
 }
 
 // seriesOf is seriesOf with the blind indexes remembered.
-func (p *propResolver) seriesOf(e *entity, path, prop string) tsdb.Series {
-	k := [2]string{e.ID, path + "\x00" + prop}
+func (p *propResolver) seriesOf(e *entity, path, prop string, dt *model.DataType) tsdb.Series {
+	k := [2]string{e.ID, fmt.Sprintf("%s\x00%s\x00%d", path, prop, kindOf(dt))}
 	if s, ok := p.series[k]; ok {
 		return s
 	}
-	s := seriesOf(p.v, e, path, prop)
+	s := seriesOf(p.v, e, path, prop, dt)
 	p.series[k] = s
 	return s
 }
@@ -217,7 +218,7 @@ func (p *propResolver) resolve(ref *model.EntityPropertyReference) (*seriesRef, 
 	if !ok {
 		return nil, refNotFound("property %s not found in component %s of entity %s", prop, path, e.ID)
 	}
-	return &seriesRef{e: e, path: path, prop: prop, def: ep.def, value: ep.value, series: p.seriesOf(e, path, prop)}, nil
+	return &seriesRef{e: e, path: path, prop: prop, def: ep.def, value: ep.value, series: p.seriesOf(e, path, prop, ep.def.DataType)}, nil
 }
 
 // props returns the effective properties of the component at path, or nil
@@ -743,7 +744,7 @@ next:
 			if !deref(p.def.IsTimeSeries) {
 				return nil, invalid("selectedProperties: %s is not a time-series property; read it with GetPropertyValue", name)
 			}
-			refs = append(refs, &seriesRef{e: c.e, path: c.path, prop: name, def: p.def, series: pr.seriesOf(c.e, c.path, name)})
+			refs = append(refs, &seriesRef{e: c.e, path: c.path, prop: name, def: p.def, series: pr.seriesOf(c.e, c.path, name, p.def.DataType)})
 		}
 	}
 	return refs, nil
@@ -1130,7 +1131,7 @@ func (s *Service) tabular(ctx context.Context, in *model.GetPropertyValueInput, 
 				}
 				continue
 			}
-			chunk, more, err := s.ts.Read(tx, v, seriesOf(v, e, path, name), tsdb.Query{From: tsdb.MinTime, To: tsdb.MaxTime, Limit: maxTabularPoints - loaded})
+			chunk, more, err := s.ts.Read(tx, v, seriesOf(v, e, path, name, ep.def.DataType), tsdb.Query{From: tsdb.MinTime, To: tsdb.MaxTime, Limit: maxTabularPoints - loaded})
 			if err != nil {
 				return err
 			}

@@ -269,6 +269,9 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if deltas != nil && covered.valid {
 		deltas = deltas.Slice(max(q.From, covered.from), min(q.To, covered.to))
 	}
+	if err := checkKind(blocks, deltas); err != nil {
+		return nil, false, err
+	}
 	out := merge(blocks, deltas)
 	if out == nil {
 		return nil, false, nil
@@ -289,6 +292,9 @@ type span struct {
 	valid    bool
 }
 
+// merge joins two chunks of a series, b winning on equal times. Callers
+// check kinds first (checkKind): a series holds one kind of value, since
+// its name includes the kind.
 func merge(a, b *chunkenc.Chunk) *chunkenc.Chunk {
 	switch {
 	case a == nil || a.Len() == 0:
@@ -297,6 +303,15 @@ func merge(a, b *chunkenc.Chunk) *chunkenc.Chunk {
 		return a
 	}
 	return chunkenc.Merge(a, b)
+}
+
+// checkKind refuses a chunk whose kind differs from what the series holds
+// so far, which only a damaged store can produce.
+func checkKind(acc, c *chunkenc.Chunk) error {
+	if acc != nil && acc.Len() > 0 && c.Len() > 0 && acc.Kind != c.Kind {
+		return fmt.Errorf("tsdb: a chunk of kind %v in a series of kind %v", c.Kind, acc.Kind)
+	}
+	return nil
 }
 
 // readDeltas merges every delta of s in write order, sliced to [from, to).
@@ -396,6 +411,11 @@ func readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, need int) (*
 			return false, fmt.Errorf("tsdb: block: %w", err)
 		}
 		c = c.Slice(q.From, q.To)
+		if len(parts) > 0 {
+			if err := checkKind(parts[0], c); err != nil {
+				return false, err
+			}
+		}
 		parts = append(parts, c)
 		n += c.Len()
 		if need > 0 && n >= need {
@@ -660,6 +680,9 @@ func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*p
 		c, err := chunkenc.Decode(val)
 		if err != nil {
 			return fmt.Errorf("tsdb: block: %w", err)
+		}
+		if err := checkKind(blocks, c); err != nil {
+			return err
 		}
 		p.oldKeys = append(p.oldKeys, bytes.Clone(k))
 		blocks = merge(blocks, c)

@@ -146,6 +146,24 @@ func BenchmarkMerge(b *testing.B) {
 	}
 }
 
+// gorillaOnlySize is the size of a double chunk in this format if it had
+// only Gorilla's encodings: delta-of-delta times (in units) and XOR values.
+func gorillaOnlySize(c *Chunk) int {
+	n := c.Len()
+	size := 3 + 10 + 10 + 2 // header, t0, unit, encoding bytes: at most
+	var unit uint64
+	for i := 1; i < n; i++ {
+		unit = gcd(unit, uint64(c.Times[i]-c.Times[i-1]))
+	}
+	s := make([]int64, n-1)
+	for i := range s {
+		s[i] = int64(uint64(c.Times[i+1]-c.Times[0]) / unit)
+	}
+	var w bitWriter
+	writeXOR(&w, c.Doubles)
+	return size + (gorillaTimeBits(s)+7)/8 + len(w.align())
+}
+
 // TestSizes pins the sizes the format reaches on the benchmark series and
 // on harder ones, so a change that costs compactness fails here; -v shows
 // the figures.
@@ -160,6 +178,9 @@ func TestSizes(t *testing.T) {
 		}
 		per := float64(len(b)) / benchPoints
 		t.Logf("%-13s %6.3f B/point (%4.1f%% of raw 16 B)  %s", bc.name, per, 100*per/16, layout(b))
+		if bc.c.Kind == KindDouble {
+			t.Logf("%-13s %6.3f B/point with Gorilla codes alone", "", float64(gorillaOnlySize(bc.c))/benchPoints)
+		}
 		if per > limits[bc.name] {
 			t.Errorf("%s: %.3f B/point, more than %.2f", bc.name, per, limits[bc.name])
 		}

@@ -6,32 +6,28 @@ import (
 )
 
 // bitWriter appends bits, most significant first, to a byte slice; like
-// Prometheus' bstream, but with a 64-bit accumulator so a write is a shift
-// and an or, and whole bytes leave the accumulator as soon as they are full.
+// Prometheus' bstream, but with a 64-bit accumulator that goes to the
+// slice eight bytes at a time.
 type bitWriter struct {
 	b   []byte
-	acc uint64 // the low n bits are pending output
-	n   uint   // always < 8 between calls
+	acc uint64 // the low n bits are pending output (higher bits: junk)
+	n   uint   // 0..64
 }
 
 // writeBits writes the low nbits bits of v (nbits <= 64).
 func (w *bitWriter) writeBits(v uint64, nbits uint) {
-	if nbits == 0 {
-		return
-	}
 	v &= mask(nbits)
-	if w.n+nbits > 64 {
-		// Only when nbits > 56: split so the accumulator never overflows.
-		w.writeBits(v>>32, nbits-32)
-		w.writeBits(v, 32)
+	free := 64 - w.n
+	if nbits <= free {
+		w.acc = w.acc<<nbits | v // a shift by 64 gives 0
+		w.n += nbits
 		return
 	}
-	w.acc = w.acc<<nbits | v
-	w.n += nbits
-	for w.n >= 8 {
-		w.n -= 8
-		w.b = append(w.b, byte(w.acc>>w.n))
-	}
+	// Fill the accumulator with the high bits of v, flush it, and keep
+	// the rest.
+	rest := nbits - free
+	w.b = binary.BigEndian.AppendUint64(w.b, w.acc<<free|v>>rest)
+	w.acc, w.n = v, rest
 }
 
 func (w *bitWriter) writeBit(bit bool) {
@@ -50,17 +46,22 @@ func (w *bitWriter) writeVarbits(v uint64) {
 	w.writeBits(v, l)
 }
 
-// align pads the stream with zero bits to a byte boundary and returns it.
+// align flushes the pending bits, padded with zero bits to a byte
+// boundary, and returns the stream.
 func (w *bitWriter) align() []byte {
 	if w.n > 0 {
-		w.b = append(w.b, byte(w.acc<<(8-w.n)))
-		w.n = 0
+		top := w.acc << (64 - w.n)
+		for i := uint(0); i < w.n; i += 8 {
+			w.b = append(w.b, byte(top>>56))
+			top <<= 8
+		}
+		w.acc, w.n = 0, 0
 	}
 	return w.b
 }
 
 // bitReader reads what bitWriter wrote. Reading past the end does not
-// panic: it returns zeros and sets err, which callers check once per column
+// panic: it returns zeros and sets short, which callers check once per column
 // (every loop that reads is bounded by a point count checked beforehand).
 type bitReader struct {
 	b     []byte // bytes not yet moved into acc

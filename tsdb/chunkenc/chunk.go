@@ -48,7 +48,7 @@ var (
 // Chunk is the decoded, columnar form of some points of one series: Times
 // in Unix nanoseconds, strictly increasing, and exactly one value column,
 // chosen by Kind, with the same length as Times. The other value columns
-// are nil.
+// are empty (nil in decoded chunks).
 //
 // Chunks returned by Slice and Split share memory with the chunk they come
 // from (with capacities clipped, so an append never overwrites it); Merge

@@ -236,9 +236,9 @@ func TestDecodeCorrupt(t *testing.T) {
 		nil, {}, {Version}, {Version, byte(KindInt)},
 		{0, byte(KindInt), 0}, {2, byte(KindInt), 0}, // versions
 		{Version, 0, 0}, {Version, 6, 0}, {Version, 255, 0}, // kinds
-		{Version, byte(KindInt), 0x80}, // unterminated count
-		{Version, byte(KindInt), 0, 0}, // bytes after an empty chunk
-		{Version, byte(KindInt), 1, 0}, // no value column
+		{Version, byte(KindInt), 0x80},                           // unterminated count
+		{Version, byte(KindInt), 0, 0},                           // bytes after an empty chunk
+		{Version, byte(KindInt), 1, 0},                           // no value column
 		{Version, byte(KindInt), 2, 0, 0, timeFOR, 0, intSeq, 0}, // unit 0
 	} {
 		if _, err := Decode(b); !errors.Is(err, ErrCorrupt) {
@@ -470,5 +470,28 @@ func TestEqual(t *testing.T) {
 	}
 	if !Equal(nil, &Chunk{Kind: KindInt}) || Equal(&Chunk{Kind: KindBool}, &Chunk{Kind: KindInt}) {
 		t.Errorf("Equal on empty chunks")
+	}
+}
+
+func TestExactDiv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	ds := []uint64{1, 2, 3, 7, 1000, 1e6, 1e9, 3600e9, 1 << 63, math.MaxUint64, math.MaxUint64 - 1}
+	for range 100 {
+		ds = append(ds, rng.Uint64()>>rng.IntN(64)|1, rng.Uint64()>>rng.IntN(64)+1)
+	}
+	for _, d := range ds {
+		e := newExactDiv(d)
+		for range 200 {
+			x := rng.Uint64() >> rng.IntN(64)
+			if rng.IntN(2) == 0 {
+				x = d * (x / max(d, 1)) // a multiple of d
+			}
+			if got, want := e.divides(x), x%d == 0; got != want {
+				t.Fatalf("divides(%d) by %d = %v", x, d, got)
+			}
+			if x%d == 0 && e.quo(x) != x/d {
+				t.Fatalf("%d / %d = %d, want %d", x, d, e.quo(x), x/d)
+			}
+		}
 	}
 }

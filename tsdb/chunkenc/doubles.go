@@ -17,12 +17,13 @@ import (
 //
 // The encoder writes the smallest that applies. Decimal applies when every
 // value is exactly a decimal of at most maxDecimalExp fraction digits
-// (sensor readings rounded to 0.1 or 0.01, integers in a double): IEEE
-// division is correctly rounded, so float64(m)/10^e is the double nearest
-// to m/10^e, which is what parsing the decimal gave. XOR applies always
-// and is the only one for NaN, ±Inf and -0 among other values. The
-// dictionary suits series that cycle through a few values, such as
-// simulated telemetry or set points.
+// (sensor readings rounded to 0.1 or 0.01, integers in a double), with the
+// smallest such e: IEEE division is correctly rounded, so float64(m)/10^e
+// is the double nearest to m/10^e, which is what parsing the decimal gave;
+// the encoder checks the bits of every value all the same. The dictionary
+// suits series that cycle through a few values, such as replayed
+// telemetry or set points. XOR applies always; it is what NaN, ±Inf, -0
+// and full-precision measurements get among varied values.
 const (
 	doubleXOR     = 0
 	doubleDecimal = 1
@@ -40,8 +41,9 @@ var pow10 = func() (p [maxDecimalExp + 1]float64) {
 	return p
 }()
 
-// maxDoubleDict bounds the dictionary the encoder tries; past a few
-// hundred distinct values, XOR or decimal always wins on real data.
+// maxDoubleDict bounds the dictionary the encoder tries: each entry costs
+// 64 bits, so past a few hundred the dictionary cannot pay off in a chunk
+// of about a thousand points.
 const maxDoubleDict = 256
 
 // decimalOf returns m with float64(m)/10^e == v exactly (bits included),
@@ -86,16 +88,18 @@ func (e *encoder) appendDoubles(dst []byte, vs []float64) []byte {
 
 	ms := grow(&e.ints, len(vs))
 	exp, decOK := decimals(vs, ms)
+	decMode := 0
 	if decOK {
-		_, seqBits := e.seqBits(ms, true)
-		decBits := 8 + seqBits
-		if decBits < best {
+		var seqBits int
+		decMode, seqBits = e.seqBits(ms, tryAll)
+		if decBits := 8 + seqBits; decBits < best {
 			best = decBits
 		} else {
 			decOK = false
 		}
 	}
-	if dict, idx, ok := e.doubleDict(vs, best); ok {
+	dict, idx, idxMode, ok := e.doubleDict(vs, best)
+	if ok {
 		dst = append(dst, doubleDict)
 		dst = binary.AppendUvarint(dst, uint64(len(dict)))
 		for _, v := range dict {
@@ -105,13 +109,17 @@ func (e *encoder) appendDoubles(dst []byte, vs []float64) []byte {
 			return dst // every index is 0
 		}
 		w := bitWriter{b: dst}
-		e.writeSeq(&w, idx, true)
+		e.writeSized(&w, idx, idxMode)
 		return w.align()
 	}
 	if decOK {
 		dst = append(dst, doubleDecimal, byte(exp))
 		w := bitWriter{b: dst}
-		e.writeSeq(&w, ms, true)
+		if idx != nil {
+			e.writeSeq(&w, ms, tryAll) // doubleDict sized another sequence
+		} else {
+			e.writeSized(&w, ms, decMode)
+		}
 		return w.align()
 	}
 	dst = append(dst, doubleXOR)
@@ -119,8 +127,10 @@ func (e *encoder) appendDoubles(dst []byte, vs []float64) []byte {
 }
 
 // doubleDict builds a dictionary of vs in order of first appearance and
-// the index of each point, if that takes fewer than limit bits.
-func (e *encoder) doubleDict(vs []float64, limit int) (dict []uint64, idx []int64, ok bool) {
+// the index of each point, and reports whether that takes fewer than
+// limit bits. It returns a nil idx if it gave up before sizing the
+// indexes (with e.seqBits, whose mode for them it returns).
+func (e *encoder) doubleDict(vs []float64, limit int) (dict []uint64, idx []int64, idxMode int, ok bool) {
 	if e.fdict == nil {
 		e.fdict = make(map[uint64]int64)
 	}
@@ -129,12 +139,17 @@ func (e *encoder) doubleDict(vs []float64, limit int) (dict []uint64, idx []int6
 	idx = grow(&e.idx, len(vs))
 	for i, v := range vs {
 		b := math.Float64bits(v)
+		if i > 0 && b == math.Float64bits(vs[i-1]) {
+			idx[i] = idx[i-1] // a run: no look-up
+			continue
+		}
 		j, seen := e.fdict[b]
 		if !seen {
 			j = int64(len(dict))
 			// The entries alone cost 64 bits each.
 			if len(dict) == maxDoubleDict || 64*(len(dict)+1) >= limit {
-				return nil, nil, false
+				e.fvals = dict
+				return nil, nil, 0, false
 			}
 			e.fdict[b] = j
 			dict = append(dict, b)
@@ -143,11 +158,12 @@ func (e *encoder) doubleDict(vs []float64, limit int) (dict []uint64, idx []int6
 	}
 	e.fvals = dict
 	size := 8*uvarintLen(uint64(len(dict))) + 64*len(dict)
-	if len(dict) > 1 {
-		_, seqBits := e.seqBits(idx, true)
-		size += seqBits
+	if len(dict) == 1 {
+		return dict, nil, 0, size < limit
 	}
-	return dict, idx, size < limit
+	idxMode, seqBits := e.seqBits(idx, tryAll)
+	size += seqBits
+	return dict, idx, idxMode, size < limit
 }
 
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }

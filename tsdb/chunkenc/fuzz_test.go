@@ -197,7 +197,9 @@ func TestFuzzSeeds(t *testing.T) {
 	if !*update {
 		t.Skip("run with -update to rewrite the generated fuzz seeds")
 	}
+	ascii := strings.NewReplacer("±", "pm", "@", "at")
 	write := func(name, file string, b []byte) {
+		file = ascii.Replace(file)
 		dir := filepath.Join("testdata", "fuzz", name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)

@@ -206,7 +206,9 @@ var timeGens = []timeGen{
 	{"1s±5ms@ms", func(rng *rand.Rand, n int) []int64 { return regularTimes(rng, n, 1e9, 5*ms, ms) }},
 	{"100ms±20ms@us", func(rng *rand.Rand, n int) []int64 { return regularTimes(rng, n, 100*ms, 20*ms, us) }},
 	{"1s±1ms@ns", func(rng *rand.Rand, n int) []int64 { return regularTimes(rng, n, 1e9, ms, 1) }},
-	{"gaps", func(rng *rand.Rand, n int) []int64 { return withGaps(rng, regularTimes(rng, n, 1e9, 5*ms, ms), 3, 3600e9) }},
+	{"gaps", func(rng *rand.Rand, n int) []int64 {
+		return withGaps(rng, regularTimes(rng, n, 1e9, 5*ms, ms), 3, 3600e9)
+	}},
 	{"huge-gaps", func(rng *rand.Rand, n int) []int64 {
 		// From before 1678 to after 2262: deltas up to 1e18 and a span
 		// beyond MaxInt64.

@@ -83,7 +83,7 @@ func TestSampleTelemetry(t *testing.T) {
 		}
 	}
 
-	type total struct{ series, chunks, points, bytes int }
+	type total struct{ series, chunks, points, bytes, gorilla int }
 	groups := map[string]*total{}
 	layouts := map[string]map[string]int{}
 	var all total
@@ -104,6 +104,9 @@ func TestSampleTelemetry(t *testing.T) {
 			g.chunks++
 			g.points += part.Len()
 			g.bytes += len(b)
+			if part.Kind == KindDouble && part.Len() > 1 {
+				g.gorilla += gorillaOnlySize(part)
+			}
 			layouts[name][layout(b)]++
 		}
 	}
@@ -127,6 +130,9 @@ func TestSampleTelemetry(t *testing.T) {
 		sort.Strings(ls)
 		t.Logf("%-40s %3d series %6d points %7.3f B/point (%4.1f%% of raw 16 B)  [%s]", name, g.series, g.points,
 			float64(g.bytes)/float64(g.points), 100*float64(g.bytes)/float64(g.points)/16, strings.Join(ls, "; "))
+		if g.gorilla > 0 {
+			t.Logf("%-40s %7.3f B/point with Gorilla codes alone", "", float64(g.gorilla)/float64(g.points))
+		}
 	}
 	t.Logf("%-40s %3d series %6d points %7.3f B/point (%4.1f%% of raw 16 B)", "all", all.series, all.points,
 		float64(all.bytes)/float64(all.points), 100*float64(all.bytes)/float64(all.points)/16)

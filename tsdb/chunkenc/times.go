@@ -2,6 +2,7 @@ package chunkenc
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 )
 
@@ -20,19 +21,23 @@ import (
 //	                 seqLinear the distance from a schedule (the jitter);
 //	timeGorilla (1)  Gorilla's delta-of-delta prefix codes (below).
 //
-// The encoder writes the smaller. FOR wins on regular and jittered series;
-// Gorilla on series with scattered gaps, where one outlier would widen a
-// whole FOR block. The decoder checks that t0 + s[i]*unit neither
-// overflows nor fails to increase.
+// The encoder writes the smaller: FOR from about 30 points on, whatever
+// the series (its exceptions absorb gaps); Gorilla for fewer points, where
+// a FOR block's header does not pay off (say, the few points of one
+// write). The decoder checks that t0 + s[i]*unit neither overflows nor
+// fails to increase.
 const (
 	timeFOR     = 0
 	timeGorilla = 1
 )
 
 // Gorilla delta-of-delta codes, as in Prometheus' XOR chunk but with
-// buckets sized for scaled deltas: the first delta d1 is varbits, then
+// buckets sized for deltas in units: the first delta d1 is varbits, then
 // each dod = d[i]-d[i-1] (wrapping) takes the first code that holds it,
-// as a two's-complement field:
+// as a two's-complement field. Millisecond jitter fits the 7-bit code;
+// other tables (5/10/17/32, 6/12/17/24, 7/13/20/32) measured within 5% on
+// short series of every kind in the tests, and the same from 30 points on,
+// where FOR takes over.
 //
 //	0                    dod == 0
 //	10    + 7 bits       -64 <= dod < 64
@@ -64,23 +69,25 @@ func (e *encoder) appendTimes(dst []byte, ts []int64) []byte {
 	// Offsets from t0 as uint64: t[i]-t0 can exceed MaxInt64 (from before
 	// 1678 to after 2262), but never 2^64-1.
 	s := grow(&e.ints, n-1)
-	unit := uint64(0)
+	unit := uint64(ts[1] - ts[0])
+	div := newExactDiv(unit)
 	for i := 1; i < n; i++ {
 		s[i-1] = ts[i] - t0
-		delta := uint64(ts[i] - ts[i-1])
-		if unit != 1 && (unit == 0 || delta%unit != 0) {
+		if delta := uint64(ts[i] - ts[i-1]); unit != 1 && !div.divides(delta) {
 			unit = gcd(unit, delta)
+			div = newExactDiv(unit)
 		}
 	}
 	if unit > 1 {
 		for i := range s {
-			s[i] = int64(uint64(s[i]) / unit)
+			s[i] = int64(div.quo(uint64(s[i])))
 		}
 	}
 	dst = binary.AppendUvarint(dst, unit)
-	// Runs are not allowed here: they would let a few bytes claim any
-	// number of points (see minTimeBits).
-	if _, forBits := e.seqBits(s, false); gorillaTimeBits(s) < forBits {
+	// Not runs: they would let a few bytes claim any number of points
+	// (see minTimeBits). Not raw: offsets only grow, so deltas are smaller.
+	mode, forBits := e.seqBits(s, tryDelta|tryLinear)
+	if gorillaTimeBits(s) < forBits {
 		dst = append(dst, timeGorilla)
 		w := bitWriter{b: dst}
 		writeGorillaTimes(&w, s)
@@ -88,9 +95,36 @@ func (e *encoder) appendTimes(dst []byte, ts []int64) []byte {
 	}
 	dst = append(dst, timeFOR)
 	w := bitWriter{b: dst}
-	e.writeSeq(&w, s, false)
+	e.writeSized(&w, s, mode)
 	return w.align()
 }
+
+// exactDiv divides by a constant d without a division instruction, for
+// numbers that d divides (Granlund and Montgomery, "Division by invariant
+// integers using multiplication", §9): x/d = (x>>k) * inv mod 2^64, where
+// d = odd<<k and inv is the inverse of odd modulo 2^64; and d divides x
+// exactly when x has k trailing zeros and (x>>k)*inv <= MaxUint64/odd.
+type exactDiv struct {
+	k        int
+	inv, lim uint64
+}
+
+func newExactDiv(d uint64) exactDiv {
+	k := bits.TrailingZeros64(d)
+	odd := d >> k
+	inv := odd // correct to 3 bits; each Newton step doubles that
+	for range 5 {
+		inv *= 2 - odd*inv
+	}
+	return exactDiv{k: k, inv: inv, lim: math.MaxUint64 / odd}
+}
+
+func (e exactDiv) divides(x uint64) bool {
+	return bits.TrailingZeros64(x) >= e.k && (x>>e.k)*e.inv <= e.lim
+}
+
+// quo returns x/d for x that d divides.
+func (e exactDiv) quo(x uint64) uint64 { return (x >> e.k) * e.inv }
 
 func gcd(a, b uint64) uint64 {
 	for b != 0 {

@@ -13,7 +13,7 @@ const intSeq = 0
 func (e *encoder) appendInts(dst []byte, vs []int64) []byte {
 	dst = append(dst, intSeq)
 	w := bitWriter{b: dst}
-	e.writeSeq(&w, vs, true)
+	e.writeSeq(&w, vs, tryAll)
 	return w.align()
 }
 
@@ -51,14 +51,14 @@ func (e *encoder) appendBools(dst []byte, vs []bool) []byte {
 		}
 	}
 	e.ints = runs
-	_, seqBits := e.seqBits(runs, false)
+	mode, seqBits := e.seqBits(runs, tryFlat)
 	runBits := 1 + varbitsLen(uint64(len(runs)-1)) + seqBits
 	if runBits < len(vs) {
 		dst = append(dst, boolRuns)
 		w := bitWriter{b: dst}
 		w.writeBit(vs[0])
 		w.writeVarbits(uint64(len(runs) - 1))
-		e.writeSeq(&w, runs, false)
+		e.writeSized(&w, runs, mode)
 		return w.align()
 	}
 	dst = append(dst, boolBitmap)
@@ -128,10 +128,13 @@ func (e *encoder) appendStrings(dst []byte, vs []string) []byte {
 	if e.sdict == nil {
 		e.sdict = make(map[string]int64)
 	}
-	clear(e.sdict)
 	dict := e.svals[:0]
 	idx := grow(&e.idx, len(vs))
 	for i, v := range vs {
+		if i > 0 && v == vs[i-1] {
+			idx[i] = idx[i-1] // a run: no look-up
+			continue
+		}
 		j, seen := e.sdict[v]
 		if !seen {
 			j = int64(len(dict))
@@ -147,13 +150,21 @@ func (e *encoder) appendStrings(dst []byte, vs []string) []byte {
 		dst = append(dst, s...)
 	}
 	single := len(dict) == 1
-	clear(dict) // drop the references before pooling
+	// Drop the references to the caller's strings before e is pooled;
+	// drop a large map altogether, as clearing it would cost its size
+	// on every later chunk.
+	clear(dict)
 	e.svals = dict[:0]
+	if len(e.sdict) > 1024 {
+		e.sdict = nil
+	} else {
+		clear(e.sdict)
+	}
 	if single {
 		return dst // every index is 0
 	}
 	w := bitWriter{b: dst}
-	e.writeSeq(&w, idx, true)
+	e.writeSeq(&w, idx, tryAll)
 	return w.align()
 }
 
