@@ -121,6 +121,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"accessKeyId", req.AccessKeyID, "duration", time.Since(req.Time))
 	}()
 	out, err := s.serve(r, req)
+	// Server-Timing (a W3C header) lets a load tool tell the server's share
+	// of a call's latency from the client's and the network's.
+	h.Set("Server-Timing", fmt.Sprintf("app;dur=%.3f", float64(time.Since(req.Time).Microseconds())/1000))
 	if err != nil {
 		status = s.writeError(w, req, err)
 		return

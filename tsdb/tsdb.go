@@ -42,7 +42,7 @@ const BlockPoints = 1024
 
 // compactAfter is how many deltas a series collects before the compactor
 // merges them; reads merge at most a few more than this.
-const compactAfter = 16
+const compactAfter = 32
 
 // Series names one series: an entity (one incarnation of it) and one
 // property of one of its components, both as blind indexes of the view.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
@@ -138,31 +139,40 @@ func setup(ctx context.Context, tm *iottwinmaker.Client, c loadConfig) error {
 	return nil
 }
 
-// phase runs fn from c.concurrency goroutines for c.duration and returns
-// the latency of every call.
-func phase(ctx context.Context, c loadConfig, fn func(ctx context.Context, worker int) error) ([]time.Duration, error) {
+// latencies are what one phase measured: each call as the client saw it,
+// and the server's own share from its Server-Timing header.
+type latencies struct {
+	client, server []time.Duration
+}
+
+// phase runs fn from c.concurrency goroutines for c.duration. fn returns
+// the server's time for its call.
+func phase(ctx context.Context, c loadConfig, fn func(ctx context.Context) (time.Duration, error)) (*latencies, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.duration)
 	defer cancel()
 	var mu sync.Mutex
-	var lat []time.Duration
+	lat := &latencies{}
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	for w := range c.concurrency {
+	for range c.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine []time.Duration
+			var mine latencies
 			for ctx.Err() == nil {
 				start := time.Now()
-				if err := fn(context.Background(), w); err != nil {
+				srv, err := fn(context.Background())
+				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					cancel()
 					break
 				}
-				mine = append(mine, time.Since(start))
+				mine.client = append(mine.client, time.Since(start))
+				mine.server = append(mine.server, srv)
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			lat.client = append(lat.client, mine.client...)
+			lat.server = append(lat.server, mine.server...)
 			mu.Unlock()
 		}()
 	}
@@ -170,8 +180,22 @@ func phase(ctx context.Context, c loadConfig, fn func(ctx context.Context, worke
 	if err, _ := firstErr.Load().(error); err != nil {
 		return nil, err
 	}
-	slices.Sort(lat)
+	slices.Sort(lat.client)
+	slices.Sort(lat.server)
 	return lat, nil
+}
+
+// serverTime reads the server's Server-Timing header off a call's result.
+func serverTime(md middleware.Metadata) time.Duration {
+	resp, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response)
+	if !ok {
+		return 0
+	}
+	var ms float64
+	if _, err := fmt.Sscanf(resp.Header.Get("Server-Timing"), "app;dur=%g", &ms); err != nil {
+		return 0
+	}
+	return time.Duration(ms * float64(time.Millisecond))
 }
 
 func pct(lat []time.Duration, p float64) time.Duration {
@@ -193,14 +217,17 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	fmt.Fprintf(out, "twinvault load: %s, %d clients, %s per phase, %d series, %d×%d values per request\n\n",
 		c.endpoint, c.concurrency, c.duration, c.series, c.entries, c.values)
 
-	base, err := phase(ctx, c, func(ctx context.Context, _ int) error {
-		_, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
-		return err
+	base, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
+		out, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
+		if err != nil {
+			return 0, err
+		}
+		return serverTime(out.ResultMetadata), nil
 	})
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
-	baseRate := float64(len(base)) / c.duration.Seconds()
+	baseRate := float64(len(base.client)) / c.duration.Seconds()
 
 	// Each series advances its own clock one second per point, starting
 	// where earlier runs left off would need a read; a fresh start time per
@@ -209,7 +236,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	next := make([]atomic.Int64, c.series)
 	var points atomic.Int64
 	var turn atomic.Int64
-	ingest, err := phase(ctx, c, func(ctx context.Context, _ int) error {
+	ingest, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
 		var entries []types.PropertyValueEntry
 		for range c.entries {
 			i := int(turn.Add(1)-1) % c.series
@@ -226,45 +253,54 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		}
 		res, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: entries})
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if len(res.ErrorEntries) > 0 {
-			return fmt.Errorf("%d entries failed: %s", len(res.ErrorEntries), aws.ToString(res.ErrorEntries[0].Errors[0].ErrorMessage))
+			return 0, fmt.Errorf("%d entries failed: %s", len(res.ErrorEntries), aws.ToString(res.ErrorEntries[0].Errors[0].ErrorMessage))
 		}
 		points.Add(int64(c.entries * c.values))
-		return nil
+		return serverTime(res.ResultMetadata), nil
 	})
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	ingestRate := float64(len(ingest)) / c.duration.Seconds()
+	ingestRate := float64(len(ingest.client)) / c.duration.Seconds()
 
-	history, err := phase(ctx, c, func(ctx context.Context, _ int) error {
+	history, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
 		i := rand.IntN(c.series)
 		n := next[i].Load()
 		if n == 0 {
-			return nil
+			return 0, nil
 		}
 		e, p := seriesName(i)
 		from := origin.Add(time.Duration(rand.Int64N(n)) * time.Second)
-		_, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
+		out, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
 			ComponentName: aws.String("load"), SelectedProperties: []string{p}, MaxResults: aws.Int32(200),
 			StartTime: aws.String(from.UTC().Format(time.RFC3339Nano)), EndTime: aws.String(origin.Add(time.Duration(n) * time.Second).UTC().Format(time.RFC3339Nano))})
-		return err
+		if err != nil {
+			return 0, err
+		}
+		return serverTime(out.ResultMetadata), nil
 	})
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	histRate := float64(len(history)) / c.duration.Seconds()
+	histRate := float64(len(history.client)) / c.duration.Seconds()
 
-	fmt.Fprintf(out, "%-34s %10s %10s %10s %12s\n", "phase", "req/s", "p50", "p99", "vs baseline")
-	fmt.Fprintf(out, "%-34s %10.0f %10s %10s %12s\n", "baseline: GetWorkspace", baseRate, pct(base, .5).Round(time.Microsecond), pct(base, .99).Round(time.Microsecond), "1.00")
-	fmt.Fprintf(out, "%-34s %10.0f %10s %10s %11.2f×\n", "ingest: BatchPutPropertyValues", ingestRate, pct(ingest, .5).Round(time.Microsecond), pct(ingest, .99).Round(time.Microsecond), ingestRate/baseRate)
-	fmt.Fprintf(out, "%-34s %10.0f %10s %10s %11.2f×\n", "history: 200-value pages", histRate, pct(history, .5).Round(time.Microsecond), pct(history, .99).Round(time.Microsecond),
-		float64(pct(history, .5))/float64(pct(base, .5)))
+	row := func(name string, rate float64, l *latencies, vs string) {
+		fmt.Fprintf(out, "%-32s %8.0f %9s %9s %9s %9s %12s\n", name, rate,
+			pct(l.client, .5).Round(time.Microsecond), pct(l.client, .99).Round(time.Microsecond),
+			pct(l.server, .5).Round(time.Microsecond), pct(l.server, .99).Round(time.Microsecond), vs)
+	}
+	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
+	fmt.Fprintf(out, "%-32s %8s %9s %9s %9s %9s %12s\n", "phase", "req/s", "p50", "p99", "server50", "server99", "vs baseline")
+	row("baseline: GetWorkspace", baseRate, base, "1.00")
+	row("ingest: BatchPutPropertyValues", ingestRate, ingest, fmt.Sprintf("%.2f× rate", ingestRate/baseRate))
+	row("history: 200-value pages", histRate, history, fmt.Sprintf("%.2f× p50", ratio(pct(history.client, .5), pct(base.client, .5))))
 	fmt.Fprintf(out, "\ningest: %.0f values/s (%d values); request rate %.0f%% of the baseline's\n", ingestRate*float64(c.entries*c.values), points.Load(), 100*ingestRate/baseRate)
-	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency\n",
-		float64(pct(history, .5))/float64(pct(base, .5)), float64(pct(history, .99))/float64(pct(base, .99)))
+	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency as the client sees it; server time p50 %.2f×, p99 %.2f× the baseline's\n",
+		ratio(pct(history.client, .5), pct(base.client, .5)), ratio(pct(history.client, .99), pct(base.client, .99)),
+		ratio(pct(history.server, .5), pct(base.server, .5)), ratio(pct(history.server, .99), pct(base.server, .99)))
 	if c.dataDir != "" {
 		size, err := dirSize(filepath.Join(c.dataDir, "kv"))
 		if err != nil {
