@@ -465,16 +465,9 @@ func (s *Service) UpdateComponentType(ctx context.Context, in *model.UpdateCompo
 		return nil, invalid("component type %s is built in and cannot be updated", id)
 	}
 	err := s.update(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		_, v, ct, err := s.typeIn(ctx, tx, in.WorkspaceId, id)
 		if err != nil {
 			return err
-		}
-		ct, err := loadType(tx, v, id)
-		if err != nil {
-			return err
-		}
-		if ct == nil {
-			return notFound("Component type %s not found in workspace %s", id, ws.ID)
 		}
 		oldParents := ct.ExtendsFrom
 		typeFields{in.IsSingleton, in.Description, in.PropertyDefinitions, in.ExtendsFrom, in.Functions,
@@ -532,16 +525,9 @@ func (s *Service) DeleteComponentType(ctx context.Context, in *model.DeleteCompo
 		return nil, invalid("component type %s is built in and cannot be deleted", id)
 	}
 	err := s.update(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		_, v, ct, err := s.typeIn(ctx, tx, in.WorkspaceId, id)
 		if err != nil {
 			return err
-		}
-		ct, err := loadType(tx, v, id)
-		if err != nil {
-			return err
-		}
-		if ct == nil {
-			return notFound("Component type %s not found in workspace %s", id, ws.ID)
 		}
 		users, err := listIndex(tx, v, append(key("ctu", v.Index(id)), '/'), 3)
 		if err != nil {

@@ -493,16 +493,9 @@ func (s *Service) CreateEntity(ctx context.Context, in *model.CreateEntityInput)
 func (s *Service) GetEntity(ctx context.Context, in *model.GetEntityInput) (*model.GetEntityOutput, error) {
 	var out *model.GetEntityOutput
 	err := s.view(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		ws, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, in.EntityId)
 		if err != nil {
 			return err
-		}
-		e, err := loadEntity(tx, v, in.EntityId)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return notFound("Entity %s not found in workspace %s", in.EntityId, ws.ID)
 		}
 		kids, err := hasChildren(tx, v, e.ID)
 		if err != nil {
@@ -639,16 +632,9 @@ func componentSummary(r *resolver, e *entity, path string) model.ComponentSummar
 func (s *Service) UpdateEntity(ctx context.Context, in *model.UpdateEntityInput) (*model.UpdateEntityOutput, error) {
 	now := s.timestamp()
 	err := s.update(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		_, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, in.EntityId)
 		if err != nil {
 			return err
-		}
-		e, err := loadEntity(tx, v, in.EntityId)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return notFound("Entity %s not found in workspace %s", in.EntityId, ws.ID)
 		}
 		r := newResolver(tx, v)
 		oldKeys, err := indexKeys(r, v, e)
@@ -746,61 +732,42 @@ func (s *Service) moveEntity(tx *barrier.Tx, v *barrier.View, e *entity, u *mode
 }
 
 func updateComponent(r *resolver, e *entity, name string, u model.ComponentUpdateRequest) error {
-	field := "componentUpdates." + name
-	c := e.Components[name]
-	op := u.UpdateType
-	if op == "" {
-		op = model.ComponentUpdateTypeUpdate
-		if c == nil {
-			op = model.ComponentUpdateTypeCreate
-		}
-	}
-	switch op {
-	case model.ComponentUpdateTypeDelete:
-		if c == nil {
-			return invalid("%s: the entity has no component %s", field, name)
-		}
-		delete(e.Components, name)
-		for p := range e.Composite {
-			if strings.HasPrefix(p, name+"/") {
-				delete(e.Composite, p)
-			}
-		}
-		return nil
-	case model.ComponentUpdateTypeCreate:
-		if c != nil {
-			return invalid("%s: component %s already exists", field, name)
-		}
-		comp, _, err := buildComponent(r, field, deref(u.ComponentTypeId), u.Description, u.PropertyUpdates, u.PropertyGroupUpdates)
-		if err != nil {
-			return err
-		}
-		e.Components[name] = comp
-		return nil
-	}
-	if c == nil {
-		return invalid("%s: the entity has no component %s", field, name)
-	}
-	if u.ComponentTypeId != nil && *u.ComponentTypeId != c.TypeID {
-		return invalid("%s.componentTypeId: a component's type cannot change; delete and re-create the component", field)
-	}
-	if u.Description != nil {
-		c.Description = u.Description
-	}
-	res, err := r.resolve(c.TypeID)
-	if err != nil {
-		return err
-	}
-	if err := setProperties(field+".propertyUpdates", c, res, u.PropertyUpdates, false); err != nil {
-		return err
-	}
-	return setGroups(field+".propertyGroupUpdates", c, effective(res, c), u.PropertyGroupUpdates, false)
+	return applyChange(r, e, "componentUpdates."+name, name, false,
+		componentChange{u.UpdateType, u.ComponentTypeId, u.Description, u.PropertyUpdates, u.PropertyGroupUpdates})
 }
 
 func updateComposite(r *resolver, e *entity, path string, u model.CompositeComponentUpdateRequest) error {
-	field := "compositeComponentUpdates." + path
-	c := e.Composite[path]
-	op := u.UpdateType
+	return applyChange(r, e, "compositeComponentUpdates."+path, path, true,
+		componentChange{u.UpdateType, nil, u.Description, u.PropertyUpdates, u.PropertyGroupUpdates})
+}
+
+// componentChange is what a component or composite component update says.
+type componentChange struct {
+	op          model.ComponentUpdateType
+	typeID      *string
+	description *string
+	props       map[string]model.PropertyRequest
+	groups      map[string]model.ComponentPropertyGroupRequest
+}
+
+// applyChange creates, updates or deletes the component at key (a name,
+// or a composite path); without an updateType it creates a missing
+// component and updates an existing one. Deleting a component deletes the
+// composite components below it.
+func applyChange(r *resolver, e *entity, field, key string, composite bool, u componentChange) error {
+	what := "component"
+	if composite {
+		what = "composite component"
+		if e.Composite == nil {
+			e.Composite = map[string]*component{}
+		}
+	}
+	set := e.Components
+	if composite {
+		set = e.Composite
+	}
+	c := set[key]
+	op := u.op
 	if op == "" {
 		op = model.ComponentUpdateTypeUpdate
 		if c == nil {
@@ -810,62 +777,59 @@ func updateComposite(r *resolver, e *entity, path string, u model.CompositeCompo
 	switch op {
 	case model.ComponentUpdateTypeDelete:
 		if c == nil {
-			return invalid("%s: the entity has no composite component %s", field, path)
+			return invalid("%s: the entity has no %s %s", field, what, key)
 		}
+		delete(set, key)
 		for p := range e.Composite {
-			if p == path || strings.HasPrefix(p, path+"/") {
+			if strings.HasPrefix(p, key+"/") {
 				delete(e.Composite, p)
 			}
 		}
 		return nil
 	case model.ComponentUpdateTypeCreate:
 		if c != nil {
-			return invalid("%s: composite component %s already exists", field, path)
+			return invalid("%s: %s %s already exists", field, what, key)
 		}
-		typeID, err := r.compositeType(e, path)
+		typeID := deref(u.typeID)
+		if composite {
+			var err error
+			if typeID, err = r.compositeType(e, key); err != nil {
+				return err
+			}
+		}
+		comp, _, err := buildComponent(r, field, typeID, u.description, u.props, u.groups)
 		if err != nil {
 			return err
 		}
-		comp, _, err := buildComponent(r, field, typeID, u.Description, u.PropertyUpdates, u.PropertyGroupUpdates)
-		if err != nil {
-			return err
-		}
-		if e.Composite == nil {
-			e.Composite = map[string]*component{}
-		}
-		e.Composite[path] = comp
+		set[key] = comp
 		return nil
 	}
 	if c == nil {
-		return invalid("%s: the entity has no composite component %s", field, path)
+		return invalid("%s: the entity has no %s %s", field, what, key)
 	}
-	if u.Description != nil {
-		c.Description = u.Description
+	if u.typeID != nil && *u.typeID != c.TypeID {
+		return invalid("%s.componentTypeId: a component's type cannot change; delete and re-create the component", field)
+	}
+	if u.description != nil {
+		c.Description = u.description
 	}
 	res, err := r.resolve(c.TypeID)
 	if err != nil {
 		return err
 	}
-	if err := setProperties(field+".propertyUpdates", c, res, u.PropertyUpdates, false); err != nil {
+	if err := setProperties(field+".propertyUpdates", c, res, u.props, false); err != nil {
 		return err
 	}
-	return setGroups(field+".propertyGroupUpdates", c, effective(res, c), u.PropertyGroupUpdates, false)
+	return setGroups(field+".propertyGroupUpdates", c, effective(res, c), u.groups, false)
 }
 
 // DeleteEntity deletes an entity, or with isRecursive its whole subtree,
 // in one transaction. Without isRecursive an entity with children stays.
 func (s *Service) DeleteEntity(ctx context.Context, in *model.DeleteEntityInput) (*model.DeleteEntityOutput, error) {
 	err := s.update(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		_, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, in.EntityId)
 		if err != nil {
 			return err
-		}
-		e, err := loadEntity(tx, v, in.EntityId)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return notFound("Entity %s not found in workspace %s", in.EntityId, ws.ID)
 		}
 		r := newResolver(tx, v)
 		queue := []*entity{e}
@@ -1018,16 +982,9 @@ func (s *Service) ListComponents(ctx context.Context, in *model.ListComponentsIn
 	out := &model.ListComponentsOutput{ComponentSummaries: []model.ComponentSummary{}}
 	var next []byte
 	err = s.view(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		_, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, in.EntityId)
 		if err != nil {
 			return err
-		}
-		e, err := loadEntity(tx, v, in.EntityId)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return notFound("Entity %s not found in workspace %s", in.EntityId, ws.ID)
 		}
 		r := newResolver(tx, v)
 		var paths []string

@@ -61,16 +61,9 @@ func (s *Service) CreateScene(ctx context.Context, in *model.CreateSceneInput) (
 func (s *Service) GetScene(ctx context.Context, in *model.GetSceneInput) (*model.GetSceneOutput, error) {
 	var out *model.GetSceneOutput
 	err := s.view(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		ws, _, sc, err := s.sceneIn(ctx, tx, in.WorkspaceId, in.SceneId)
 		if err != nil {
 			return err
-		}
-		sc, err := loadScene(tx, v, in.SceneId)
-		if err != nil {
-			return err
-		}
-		if sc == nil {
-			return notFound("Scene %s not found in workspace %s", in.SceneId, ws.ID)
 		}
 		out = &model.GetSceneOutput{
 			WorkspaceId:      model.String(ws.ID),
@@ -91,16 +84,9 @@ func (s *Service) GetScene(ctx context.Context, in *model.GetSceneInput) (*model
 func (s *Service) UpdateScene(ctx context.Context, in *model.UpdateSceneInput) (*model.UpdateSceneOutput, error) {
 	now := s.timestamp()
 	err := s.update(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		_, v, sc, err := s.sceneIn(ctx, tx, in.WorkspaceId, in.SceneId)
 		if err != nil {
 			return err
-		}
-		sc, err := loadScene(tx, v, in.SceneId)
-		if err != nil {
-			return err
-		}
-		if sc == nil {
-			return notFound("Scene %s not found in workspace %s", in.SceneId, ws.ID)
 		}
 		if in.ContentLocation != nil {
 			sc.ContentLocation = *in.ContentLocation
@@ -125,16 +111,9 @@ func (s *Service) UpdateScene(ctx context.Context, in *model.UpdateSceneInput) (
 
 func (s *Service) DeleteScene(ctx context.Context, in *model.DeleteSceneInput) (*model.DeleteSceneOutput, error) {
 	err := s.update(ctx, func(tx *barrier.Tx) error {
-		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		_, v, sc, err := s.sceneIn(ctx, tx, in.WorkspaceId, in.SceneId)
 		if err != nil {
 			return err
-		}
-		sc, err := loadScene(tx, v, in.SceneId)
-		if err != nil {
-			return err
-		}
-		if sc == nil {
-			return notFound("Scene %s not found in workspace %s", in.SceneId, ws.ID)
 		}
 		return tx.Delete(v, sceneKey(v, sc.ID))
 	})

@@ -50,6 +50,55 @@ func (s *Service) loadWorkspace(ctx context.Context, tx *barrier.Tx, id string) 
 	return &ws, v, nil
 }
 
+// entityIn loads an entity of a workspace, or says it is not there.
+func (s *Service) entityIn(ctx context.Context, tx *barrier.Tx, wsID, id string) (*workspace, *barrier.View, *entity, error) {
+	ws, v, err := s.loadWorkspace(ctx, tx, wsID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, err := loadEntity(tx, v, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if e == nil {
+		return nil, nil, nil, notFound("Entity %s not found in workspace %s", id, ws.ID)
+	}
+	return ws, v, e, nil
+}
+
+// sceneIn loads a scene of a workspace, or says it is not there.
+func (s *Service) sceneIn(ctx context.Context, tx *barrier.Tx, wsID, id string) (*workspace, *barrier.View, *scene, error) {
+	ws, v, err := s.loadWorkspace(ctx, tx, wsID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sc, err := loadScene(tx, v, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sc == nil {
+		return nil, nil, nil, notFound("Scene %s not found in workspace %s", id, ws.ID)
+	}
+	return ws, v, sc, nil
+}
+
+// typeIn loads a component type of a workspace, built-in ones included,
+// or says it is not there.
+func (s *Service) typeIn(ctx context.Context, tx *barrier.Tx, wsID, id string) (*workspace, *barrier.View, *componentType, error) {
+	ws, v, err := s.loadWorkspace(ctx, tx, wsID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ct, err := loadType(tx, v, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if ct == nil {
+		return nil, nil, nil, notFound("Component type %s not found in workspace %s", id, ws.ID)
+	}
+	return ws, v, ct, nil
+}
+
 // CreateWorkspace creates a workspace and the encrypted view that holds
 // its contents, in one transaction.
 func (s *Service) CreateWorkspace(ctx context.Context, in *model.CreateWorkspaceInput) (*model.CreateWorkspaceOutput, error) {

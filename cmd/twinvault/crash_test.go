@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func TestCrashDuringIngest(t *testing.T) {
 		pending int   // the request in flight when the server died, or -1
 	}
 	results := make([]result, writers)
+	var acked atomic.Int64 // read while the writers run; results only after
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for w := range writers {
@@ -80,6 +82,7 @@ func TestCrashDuringIngest(t *testing.T) {
 				}
 				results[w].acked = append(results[w].acked, r)
 				results[w].pending = -1
+				acked.Add(1)
 			}
 		}()
 	}
@@ -87,11 +90,7 @@ func TestCrashDuringIngest(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		time.Sleep(200 * time.Millisecond)
-		n := 0
-		for w := range results {
-			n += len(results[w].acked)
-		}
-		if n >= 60 || time.Now().After(deadline) {
+		if acked.Load() >= 60 || time.Now().After(deadline) {
 			break
 		}
 	}
