@@ -201,6 +201,21 @@ func (db *DB) Written(v *barrier.View, series ...Series) {
 	}
 }
 
+// schedule asks the compactor to compact s soon.
+func (db *DB) schedule(v *barrier.View, s Series) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return
+	}
+	d := dirty{string(v.ID()), s}
+	db.pending[d] = max(db.pending[d], compactAfter)
+	select {
+	case db.wake <- struct{}{}:
+	default:
+	}
+}
+
 // DeleteEntity removes every series of an entity within tx.
 func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) error {
 	return deleteRange(tx, v, kv.Prefix(EntityPrefix(entity)))
@@ -253,9 +268,14 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if err != nil {
 		return nil, false, err
 	}
-	deltas, err := readDeltas(tx, v, s, start, q.From, q.To)
+	deltas, n, err := readDeltas(tx, v, s, start, q.From, q.To)
 	if err != nil {
 		return nil, false, err
+	}
+	if n >= compactAfter {
+		// Deltas left from before a restart, which the compactor has not
+		// heard of: the read that meets them gets them compacted.
+		db.schedule(v, s)
 	}
 	need := q.Limit
 	if need > 0 {
@@ -315,9 +335,11 @@ func checkKind(acc, c *chunkenc.Chunk) error {
 }
 
 // readDeltas merges every delta of s in write order, sliced to [from, to).
-func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, error) {
+func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, int, error) {
 	var acc *chunkenc.Chunk
+	n := 0
 	err := tx.Scan(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(_, val []byte) error {
+		n++
 		c, err := chunkenc.Decode(val)
 		if err != nil {
 			return fmt.Errorf("tsdb: delta: %w", err)
@@ -329,11 +351,11 @@ func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, t
 		return nil
 	})
 	if err != nil || acc == nil {
-		return nil, err
+		return nil, n, err
 	}
 	// Slice after merging: a later delta may replace a point of an earlier
 	// one only inside the range, which slicing first would keep.
-	return acc.Slice(from, to), nil
+	return acc.Slice(from, to), n, nil
 }
 
 // begin allocates n sequence numbers and marks them in flight.

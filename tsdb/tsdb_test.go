@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/keyring"
@@ -304,5 +305,37 @@ func TestConcurrentWritesAndCompaction(t *testing.T) {
 		if ts != int64(i) {
 			t.Fatalf("point %d at %d", i, ts)
 		}
+	}
+}
+
+// Deltas the compactor never heard of (left from before a restart) get
+// compacted once a read meets them.
+func TestReadSchedulesForgottenDeltas(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	var s Series
+	s.Entity[0] = 5
+	for i := range compactAfter + 1 {
+		db.write(t, b, v, s, doubles([]int64{int64(i)}, []float64{float64(i)}))
+	}
+	db.mu.Lock()
+	clear(db.pending) // as after a restart
+	db.mu.Unlock()
+	db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var deltas int
+		b.Read(context.Background(), func(tx *barrier.Tx) error {
+			return tx.Scan(v, kv.Prefix(append(s.prefix(), 'a', '/')), func(_, _ []byte) error { deltas++; return nil })
+		})
+		if deltas == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deltas still there", deltas)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime}); c.Len() != compactAfter+1 {
+		t.Errorf("%d points after compaction", c.Len())
 	}
 }
