@@ -130,44 +130,59 @@ func TestCookieFactoryBytesPerPoint(t *testing.T) {
 	}
 }
 
-// BenchmarkReadPage reads 200-point pages at random depths of one series of
-// b-series points, compacted, on the embedded engine.
+// BenchmarkReadPage reads 200-point pages of one compacted series on the
+// embedded engine, near its start, middle and end: a page costs the same at
+// any depth. Set TWINVAULT_BENCH_POINTS (default 1,000,000) for longer
+// series, e.g. 10,000,000.
 func BenchmarkReadPage(b *testing.B) {
-	for _, n := range []int{100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
-			db, bar, v, _ := onDisk(b)
-			var s Series
-			s.Entity[0] = 1
-			ctx := context.Background()
-			const step = int64(1e9)
-			for i := 0; i < n; i += BlockPoints {
-				c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
-				for j := i; j < min(i+BlockPoints, n); j++ {
-					c.Times = append(c.Times, int64(j)*step)
-					c.Doubles = append(c.Doubles, 20+float64(j%600)/10)
-				}
-				if err := db.Write(ctx, v, []Item{{s, c}}); err != nil {
-					b.Fatal(err)
-				}
-				if err := db.Compact(ctx, v, s); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ResetTimer()
-			for i := range b.N {
-				from := int64(i*7919%n) * step
-				err := bar.Read(ctx, func(tx *barrier.Tx) error {
-					c, _, err := db.Read(tx, v, s, Query{From: from, To: MaxTime, Limit: 200})
-					if err == nil && c.Len() == 0 {
-						err = fmt.Errorf("empty page at %d", from)
+	n := 1_000_000
+	if env := os.Getenv("TWINVAULT_BENCH_POINTS"); env != "" {
+		if v, err := strconv.Atoi(env); err == nil && v >= BlockPoints {
+			n = v
+		}
+	}
+	db, bar, v, _ := onDisk(b)
+	var s Series
+	s.Entity[0] = 1
+	ctx := context.Background()
+	const step = int64(1e9)
+	const perWrite = 16 * BlockPoints
+	for i := 0; i < n; i += perWrite {
+		c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
+		for j := i; j < min(i+perWrite, n); j++ {
+			c.Times = append(c.Times, int64(j)*step)
+			c.Doubles = append(c.Doubles, 20+float64(j%600)/10)
+		}
+		if err := db.Write(ctx, v, []Item{{s, c}}); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Compact(ctx, v, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, depth := range []float64{0, 0.5, 0.999} {
+		for _, desc := range []bool{false, true} {
+			b.Run(fmt.Sprintf("points=%d/depth=%g/desc=%v", n, depth, desc), func(b *testing.B) {
+				at := int64(float64(n)*depth) * step
+				for i := range b.N {
+					from := at + int64(i%64)*step
+					q := Query{From: from, To: MaxTime, Limit: 200}
+					if desc {
+						q = Query{From: MinTime, To: from + 200*step, Desc: true, Limit: 200}
 					}
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
+					err := bar.Read(ctx, func(tx *barrier.Tx) error {
+						c, _, err := db.Read(tx, v, s, q)
+						if err == nil && c.Len() == 0 {
+							err = fmt.Errorf("empty page at %d", from)
+						}
+						return err
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
