@@ -207,7 +207,21 @@ func (d Double) MarshalJSON() ([]byte, error) {
 	case math.IsInf(f, -1):
 		return []byte(`"-Infinity"`), nil
 	}
-	return json.Marshal(f)
+	// As encoding/json formats a float64, without its reflection: the
+	// data plane writes thousands of these per response.
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(make([]byte, 0, 24), f, format, -1, 64)
+	if format == 'e' {
+		// Shorten e-09 to e-9, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
 }
 
 // UnmarshalJSON reads a JSON number or one of "NaN", "Infinity", "-Infinity".

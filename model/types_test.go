@@ -237,3 +237,14 @@ func TestHelpers(t *testing.T) {
 		t.Fatal("NewDouble/NewTimestamp")
 	}
 }
+
+// Double writes numbers exactly as encoding/json writes a float64.
+func TestDoubleMatchesEncodingJSON(t *testing.T) {
+	for _, f := range []float64{0, 1, -1, 0.1, 1e-7, 1.5e-7, 123456789, 1e20, 1e21, 1.7976931348623157e308, 5e-324, -2.5e-9, 3.14159, -0.0} {
+		want, _ := json.Marshal(f)
+		got, err := Double(f).MarshalJSON()
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%v: %s, want %s", f, got, want)
+		}
+	}
+}
