@@ -9,7 +9,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -104,7 +103,7 @@ func WithRequest(ctx context.Context, req *Request) context.Context {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &Request{ID: newRequestID(), Time: time.Now().UTC(), SourceIP: sourceIP(r)}
+	req := &Request{ID: twinvault.NewUUID(), Time: time.Now().UTC(), SourceIP: sourceIP(r)}
 	h := w.Header()
 	h.Set("x-amzn-RequestId", req.ID)
 	h.Set("Strict-Transport-Security", "max-age=63072000")
@@ -272,14 +271,6 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(data)
-}
-
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func sourceIP(r *http.Request) string {

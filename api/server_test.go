@@ -3,6 +3,8 @@ package api
 import (
 	"testing"
 	"time"
+
+	"github.com/twinvault/twinvault"
 )
 
 // The server bounds what a slow or idle client can hold.
@@ -22,7 +24,7 @@ func TestHTTPServerLimits(t *testing.T) {
 func TestRequestIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		id := newRequestID()
+		id := twinvault.NewUUID()
 		if len(id) != 36 || id[14] != '4' || seen[id] {
 			t.Fatalf("request ID %q", id)
 		}

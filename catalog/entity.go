@@ -2,13 +2,13 @@ package catalog
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/model"
@@ -73,16 +73,6 @@ func hasChildren(tx *barrier.Tx, v *barrier.View, id string) (bool, error) {
 	r.Limit = 1
 	err := tx.Scan(v, r, func(_, _ []byte) error { found = true; return kv.Stop })
 	return found, err
-}
-
-// newUUID returns a random (version 4) UUID, the ID TwinMaker gives an
-// entity created without one.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // effectiveProps is the full set of a component's properties: its type's
@@ -412,7 +402,7 @@ func addEntityCount(tx *barrier.Tx, v *barrier.View, delta int64) error {
 func (s *Service) CreateEntity(ctx context.Context, in *model.CreateEntityInput) (*model.CreateEntityOutput, error) {
 	id := deref(in.EntityId)
 	if id == "" {
-		id = newUUID()
+		id = twinvault.NewUUID()
 	}
 	if id == root {
 		return nil, invalid("entityId: %s is reserved", root)
