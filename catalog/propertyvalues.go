@@ -750,9 +750,45 @@ next:
 	return refs, nil
 }
 
-// maxHistoryPage caps the values of one GetPropertyValueHistory page when
+// defaultHistoryPage is the page size of GetPropertyValueHistory when
 // maxResults is absent.
 const defaultHistoryPage = 200
+
+// maxPageBytes is TwinMaker's cap on the data one data-access call returns:
+// a page ends early, with a nextToken, rather than grow past about 20 KB.
+// A page always holds at least one value.
+const maxPageBytes = 20 << 10
+
+// pointSize approximates the JSON a value's time and wrapping take.
+const pointSize = len(`{"time":"2006-01-02T15:04:05.999999999Z","value":{}},`)
+
+// valueSize approximates the JSON size of a value, cheaply.
+func valueSize(v *model.DataValue, depth int) int {
+	if v == nil || depth > maxTypeDepth {
+		return 0
+	}
+	switch {
+	case v.StringValue != nil:
+		return len(*v.StringValue) + 18
+	case v.ListValue != nil:
+		n := 14
+		for i := range v.ListValue {
+			n += valueSize(&v.ListValue[i], depth+1) + 3
+		}
+		return n
+	case v.MapValue != nil:
+		n := 13
+		for k, e := range v.MapValue {
+			n += len(k) + 6 + valueSize(&e, depth+1)
+		}
+		return n
+	case v.RelationshipValue != nil:
+		return 80 + len(deref(v.RelationshipValue.TargetEntityId)) + len(deref(v.RelationshipValue.TargetComponentName))
+	case v.Expression != nil:
+		return len(*v.Expression) + 16
+	}
+	return 36 // a number or a boolean
+}
 
 func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, error) {
 	from, to, err := timeRange(in)
@@ -806,7 +842,7 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 				}
 			}
 		}
-		remaining := limit
+		remaining, budget := limit, maxPageBytes
 		for i := cur.series; i < len(refs) && remaining > 0; i++ {
 			r := refs[i]
 			var pointFilters []filter
@@ -825,7 +861,7 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 			if step > 0 {
 				values, last, more, err = s.interpolate(tx, v, r, from, to, step, desc, c, remaining)
 			} else {
-				values, last, more, err = s.history(tx, v, r, from, to, desc, c, remaining, pointFilters)
+				values, last, more, err = s.history(tx, v, r, from, to, desc, c, remaining, pointFilters, &budget)
 			}
 			if err != nil {
 				return err
@@ -853,7 +889,7 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 
 // history reads up to n points of one series after the cursor, keeping
 // those that pass the point filters.
-func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to int64, desc bool, c cursor, n int, filters []filter) ([]model.PropertyValue, int64, bool, error) {
+func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to int64, desc bool, c cursor, n int, filters []filter, budget *int) ([]model.PropertyValue, int64, bool, error) {
 	if c.has {
 		if desc {
 			to = c.at
@@ -877,14 +913,19 @@ func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, t
 				return nil, 0, false, err
 			}
 			t := chunk.Times[i]
-			last = t
 			keep := true
 			for _, f := range filters {
 				keep = keep && f.matches(val)
 			}
 			if keep {
+				size := pointSize + valueSize(val, 0)
+				if size > *budget && *budget < maxPageBytes {
+					return out, last, true, nil // the page is full
+				}
+				*budget -= size
 				out = append(out, model.PropertyValue{Time: formatTime(t), Value: val})
 			}
+			last = t
 		}
 		if desc {
 			to = last
@@ -1207,6 +1248,18 @@ func (s *Service) tabular(ctx context.Context, in *model.GetPropertyValueInput, 
 			offset = len(table)
 		}
 		end := min(offset+n, len(table))
+		budget := maxPageBytes
+		for i := offset; i < end; i++ {
+			size := 4
+			for k, val := range table[i] {
+				size += len(k) + 4 + valueSize(&val, 0)
+			}
+			if size > budget && i > offset {
+				end = i // the page is full
+				break
+			}
+			budget -= size
+		}
 		out.TabularPropertyValues = [][]map[string]model.DataValue{table[offset:end]}
 		if end < len(table) {
 			out.NextToken = optString(p.encode(binary.AppendUvarint(nil, uint64(end))))

@@ -341,3 +341,48 @@ func TestHistoryFiltersAndLivePaging(t *testing.T) {
 		t.Errorf("unknown operator: %v", err)
 	}
 }
+
+// A history page stops at about 20 KB of data, as TwinMaker's do, and the
+// token carries on from there.
+func TestHistoryPageSizeCap(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	ctx := context.Background()
+	const ws = "bulky"
+	sensorWorkspace(t, tm, ws)
+	long := strings.Repeat("x", 250)
+	for s := 0; s < 200; s += 10 {
+		var vals []types.PropertyValue
+		for j := s; j < s+10; j++ {
+			vals = append(vals, types.PropertyValue{Time: at(j), Value: &types.DataValue{StringValue: aws.String(long)}})
+		}
+		if _, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(ws),
+			Entries: []types.PropertyValueEntry{{EntityPropertyReference: ref("s"), PropertyValues: vals}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total, pages := 0, 0
+	var token *string
+	for {
+		out, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"),
+			ComponentName: aws.String("sensor"), SelectedProperties: []string{"s"}, StartTime: at(0), EndTime: at(1000), MaxResults: aws.Int32(200), NextToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, h := range out.PropertyValues {
+			n += len(h.Values)
+		}
+		if n*len(long) > 20<<10 {
+			t.Errorf("page of %d values of %d bytes", n, len(long))
+		}
+		total += n
+		pages++
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	if total != 200 || pages < 3 {
+		t.Errorf("%d values in %d pages, want 200 in 3 or more", total, pages)
+	}
+}
