@@ -17,6 +17,7 @@ import (
 
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/model"
 	"github.com/twinvault/twinvault/tsdb"
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
@@ -526,37 +527,66 @@ func historyScope(in *model.GetPropertyValueHistoryInput, from, to int64) string
 	return "GetPropertyValueHistory\x00" + hex.EncodeToString(sum[:])
 }
 
-// cursor is where a history page ends: the series, and the time of its last
-// point returned (or the interpolation step).
+// seriesPos orders the series of a history request: by entity, then
+// component, both by blind index (so a token names neither), then by the
+// order of selectedProperties.
+type seriesPos struct {
+	entity, comp [16]byte
+	prop         int
+}
+
+func (a seriesPos) before(b seriesPos) bool {
+	if c := bytes.Compare(a.entity[:], b.entity[:]); c != 0 {
+		return c < 0
+	}
+	if c := bytes.Compare(a.comp[:], b.comp[:]); c != 0 {
+		return c < 0
+	}
+	return a.prop < b.prop
+}
+
+// cursor is where a history page ends: in the series at pos, after the
+// point (or interpolation step) at time at; or, with done, after that
+// whole series.
 type cursor struct {
-	series int
-	at     int64
-	has    bool
+	pos  seriesPos
+	at   int64
+	done bool
 }
 
 func (c cursor) encode() []byte {
-	b := binary.AppendUvarint(nil, uint64(c.series))
-	if c.has {
-		b = binary.BigEndian.AppendUint64(b, uint64(c.at))
+	b := append(c.pos.entity[:], c.pos.comp[:]...)
+	b = binary.AppendUvarint(b, uint64(c.pos.prop))
+	if c.done {
+		return append(b, 1)
 	}
-	return b
+	return binary.BigEndian.AppendUint64(append(b, 0), uint64(c.at))
 }
 
-func decodeCursor(b []byte) (cursor, error) {
+func decodeCursor(b []byte) (*cursor, error) {
 	if b == nil {
-		return cursor{}, nil
+		return nil, nil
 	}
-	n, w := binary.Uvarint(b)
-	if w <= 0 || n > 1<<20 {
-		return cursor{}, invalid("nextToken is not valid for this request")
+	bad := invalid("nextToken is not valid for this request")
+	if len(b) < 34 {
+		return nil, bad
 	}
-	c := cursor{series: int(n)}
-	switch rest := b[w:]; len(rest) {
-	case 0:
-	case 8:
-		c.at, c.has = int64(binary.BigEndian.Uint64(rest)), true
+	c := &cursor{}
+	copy(c.pos.entity[:], b[:16])
+	copy(c.pos.comp[:], b[16:32])
+	n, w := binary.Uvarint(b[32:])
+	if w <= 0 || n > 10 {
+		return nil, bad
+	}
+	c.pos.prop = int(n)
+	rest := b[32+w:]
+	switch {
+	case len(rest) == 1 && rest[0] == 1:
+		c.done = true
+	case len(rest) == 9 && rest[0] == 0:
+		c.at = int64(binary.BigEndian.Uint64(rest[1:]))
 	default:
-		return cursor{}, invalid("nextToken is not valid for this request")
+		return nil, bad
 	}
 	return c, nil
 }
@@ -656,98 +686,114 @@ func compareValues(a, b *model.DataValue) (int, bool) {
 	return 0, false
 }
 
-// historySeries lists the series a history request reads, in a stable
-// order: by entity, component and the order of selectedProperties.
-func (s *Service) historySeries(pr *propResolver, in *model.GetPropertyValueHistoryInput, filters []filter) ([]*seriesRef, error) {
-	type comp struct {
-		e    *entity
-		path string
-	}
-	var comps []comp
+// eachSeries hands fn the series a history request reads, in seriesPos
+// order, from the cursor's series on. Entities are loaded one at a time as
+// the walk reaches them, so a page costs what it returns, not the size of
+// the workspace.
+func (s *Service) eachSeries(pr *propResolver, in *model.GetPropertyValueHistoryInput, filters []filter, from *cursor,
+	fn func(pos seriesPos, r *seriesRef) (stop bool, err error)) error {
 	path := deref(in.ComponentPath)
 	if path == "" {
 		path = deref(in.ComponentName)
-	}
-	switch {
-	case in.EntityId != nil:
-		e, err := pr.entity(*in.EntityId)
-		if err != nil {
-			return nil, err
-		}
-		if e == nil {
-			return nil, notFound("Entity %s not found in workspace %s", *in.EntityId, in.WorkspaceId)
-		}
-		if path == "" {
-			return nil, invalid("componentName is required with entityId")
-		}
-		if e.Components[path] == nil && e.Composite[path] == nil {
-			return nil, notFound("Component %s not found in entity %s", path, e.ID)
-		}
-		comps = append(comps, comp{e, path})
-	case in.ComponentTypeId != nil:
-		ids, err := listIndex(pr.tx, pr.v, append(key("ctu", pr.v.Index(*in.ComponentTypeId)), '/'), 0)
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
-			e, err := pr.entity(id)
-			if err != nil {
-				return nil, err
-			}
-			if e == nil {
-				continue
-			}
-			for _, cp := range append(sortedKeys(e.Components), sortedKeys(e.Composite)...) {
-				c := e.Components[cp]
-				if c == nil {
-					c = e.Composite[cp]
-				}
-				if c.TypeID == *in.ComponentTypeId {
-					comps = append(comps, comp{e, cp})
-				}
-			}
-		}
-	default:
-		return nil, invalid("entityId with componentName, or componentTypeId, is required")
 	}
 	selected := map[string]bool{}
 	for _, p := range in.SelectedProperties {
 		selected[p] = true
 	}
-	var refs []*seriesRef
-next:
-	for _, c := range comps {
-		props, err := pr.props(c.e, c.path)
-		if err != nil {
-			return nil, err
-		}
-		// Filters on properties that are not selected time series apply
-		// to the component as a whole.
-		for _, f := range filters {
-			if selected[f.prop] && deref(props[f.prop].def.IsTimeSeries) {
-				continue
+	// visit walks the series of the given components of one entity.
+	visit := func(e *entity, paths []string) (bool, error) {
+		var pos seriesPos
+		copy(pos.entity[:], pr.v.Index(e.ID))
+		sort.Slice(paths, func(i, j int) bool { return string(pr.v.Index(paths[i])) < string(pr.v.Index(paths[j])) })
+	comps:
+		for _, cp := range paths {
+			copy(pos.comp[:], pr.v.Index(cp))
+			props, err := pr.props(e, cp)
+			if err != nil {
+				return false, err
 			}
-			p, ok := props[f.prop]
-			if !ok || !f.matches(p.value) {
-				continue next
-			}
-		}
-		for _, name := range in.SelectedProperties {
-			p, ok := props[name]
-			if !ok {
-				if in.EntityId != nil {
-					return nil, notFound("Property %s not found in component %s of entity %s", name, c.path, c.e.ID)
+			// Filters on properties that are not selected time series
+			// apply to the component as a whole.
+			for _, f := range filters {
+				if selected[f.prop] && deref(props[f.prop].def.IsTimeSeries) {
+					continue
 				}
-				continue
+				if p, ok := props[f.prop]; !ok || !f.matches(p.value) {
+					continue comps
+				}
 			}
-			if !deref(p.def.IsTimeSeries) {
-				return nil, invalid("selectedProperties: %s is not a time-series property; read it with GetPropertyValue", name)
+			for k, name := range in.SelectedProperties {
+				pos.prop = k
+				if from != nil && (pos.before(from.pos) || from.done && pos == from.pos) {
+					continue
+				}
+				p, ok := props[name]
+				if !ok {
+					if in.EntityId != nil {
+						return false, notFound("Property %s not found in component %s of entity %s", name, cp, e.ID)
+					}
+					continue
+				}
+				if !deref(p.def.IsTimeSeries) {
+					return false, invalid("selectedProperties: %s is not a time-series property; read it with GetPropertyValue", name)
+				}
+				r := &seriesRef{e: e, path: cp, prop: name, def: p.def, series: pr.seriesOf(e, cp, name, p.def.DataType)}
+				if stop, err := fn(pos, r); stop || err != nil {
+					return true, err
+				}
 			}
-			refs = append(refs, &seriesRef{e: c.e, path: c.path, prop: name, def: p.def, series: pr.seriesOf(c.e, c.path, name, p.def.DataType)})
 		}
+		return false, nil
 	}
-	return refs, nil
+	switch {
+	case in.EntityId != nil:
+		e, err := pr.entity(*in.EntityId)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return notFound("Entity %s not found in workspace %s", *in.EntityId, in.WorkspaceId)
+		}
+		if path == "" {
+			return invalid("componentName is required with entityId")
+		}
+		if e.Components[path] == nil && e.Composite[path] == nil {
+			return notFound("Component %s not found in entity %s", path, e.ID)
+		}
+		_, err = visit(e, []string{path})
+		return err
+	case in.ComponentTypeId != nil:
+		typeID := *in.ComponentTypeId
+		prefix := append(key("ctu", pr.v.Index(typeID)), '/')
+		r := kv.Prefix(prefix)
+		if from != nil {
+			r.Start = append(bytes.Clone(prefix), from.pos.entity[:]...)
+		}
+		return pr.tx.Scan(pr.v, r, func(_, val []byte) error {
+			e, err := pr.entity(string(val))
+			if err != nil || e == nil {
+				return err
+			}
+			var paths []string
+			for cp, c := range e.Components {
+				if c.TypeID == typeID {
+					paths = append(paths, cp)
+				}
+			}
+			for cp, c := range e.Composite {
+				if c.TypeID == typeID {
+					paths = append(paths, cp)
+				}
+			}
+			stop, err := visit(e, paths)
+			if err == nil && stop {
+				return kv.Stop
+			}
+			return err
+		})
+	default:
+		return invalid("entityId with componentName, or componentTypeId, is required")
+	}
 }
 
 // defaultHistoryPage is the page size of GetPropertyValueHistory when
@@ -825,61 +871,58 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 	}
 	limit := pageSize(in.MaxResults, defaultHistoryPage)
 	out := &model.GetPropertyValueHistoryOutput{PropertyValues: []model.PropertyValueHistory{}}
+	var lastPos seriesPos
 	err = s.view(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
 		if err != nil {
 			return err
 		}
 		pr := s.newPropResolver(tx, v)
-		refs, err := s.historySeries(pr, in, filters)
-		if err != nil {
-			return err
-		}
-		if step > 0 {
-			for _, r := range refs {
+		remaining, budget := limit, maxPageBytes
+		return s.eachSeries(pr, in, filters, cur, func(pos seriesPos, r *seriesRef) (bool, error) {
+			if remaining == 0 {
+				// The page is full, and another series follows.
+				out.NextToken = optString(p.encode(cursor{pos: lastPos, done: true}.encode()))
+				return true, nil
+			}
+			if step > 0 {
 				if k := kindOf(r.def.DataType); k != chunkenc.KindDouble && k != chunkenc.KindInt {
-					return invalid("interpolation: property %s is not numeric", r.prop)
+					return true, invalid("interpolation: property %s is not numeric", r.prop)
 				}
 			}
-		}
-		remaining, budget := limit, maxPageBytes
-		for i := cur.series; i < len(refs) && remaining > 0; i++ {
-			r := refs[i]
 			var pointFilters []filter
 			for _, f := range filters {
 				if f.prop == r.prop {
 					pointFilters = append(pointFilters, f)
 				}
 			}
-			var c cursor
-			if i == cur.series {
+			var c *cursor
+			if cur != nil && pos == cur.pos && !cur.done {
 				c = cur
 			}
 			var values []model.PropertyValue
 			var last int64
 			var more bool
+			var err error
 			if step > 0 {
 				values, last, more, err = s.interpolate(tx, v, r, from, to, step, desc, c, remaining)
 			} else {
 				values, last, more, err = s.history(tx, v, r, from, to, desc, c, remaining, pointFilters, &budget)
 			}
 			if err != nil {
-				return err
+				return true, err
 			}
 			if len(values) > 0 {
 				out.PropertyValues = append(out.PropertyValues, model.PropertyValueHistory{EntityPropertyReference: r.reference(), Values: values})
 				remaining -= len(values)
 			}
+			lastPos = pos
 			if more {
-				out.NextToken = optString(p.encode(cursor{series: i, at: last, has: true}.encode()))
-				return nil
+				out.NextToken = optString(p.encode(cursor{pos: pos, at: last}.encode()))
+				return true, nil
 			}
-			if remaining == 0 && i+1 < len(refs) {
-				out.NextToken = optString(p.encode(cursor{series: i + 1}.encode()))
-				return nil
-			}
-		}
-		return nil
+			return false, nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -889,8 +932,8 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 
 // history reads up to n points of one series after the cursor, keeping
 // those that pass the point filters.
-func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to int64, desc bool, c cursor, n int, filters []filter, budget *int) ([]model.PropertyValue, int64, bool, error) {
-	if c.has {
+func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to int64, desc bool, c *cursor, n int, filters []filter, budget *int) ([]model.PropertyValue, int64, bool, error) {
+	if c != nil {
 		if desc {
 			to = c.at
 		} else {
@@ -942,7 +985,7 @@ func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, t
 // interpolate computes the values at from, from+step, ... before to, each
 // linearly between the points around it; steps without a point on both
 // sides have no value. The cursor's time is the last step returned.
-func (s *Service) interpolate(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to, step int64, desc bool, c cursor, n int) ([]model.PropertyValue, int64, bool, error) {
+func (s *Service) interpolate(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to, step int64, desc bool, c *cursor, n int) ([]model.PropertyValue, int64, bool, error) {
 	steps := (to - from + step - 1) / step // steps in [from, to)
 	if to == from {
 		steps = 0
@@ -951,7 +994,7 @@ func (s *Service) interpolate(tx *barrier.Tx, v *barrier.View, r *seriesRef, fro
 	if desc {
 		k = steps - 1
 	}
-	if c.has {
+	if c != nil {
 		k = (c.at-from)/step + 1
 		if desc {
 			k = (c.at-from)/step - 1
