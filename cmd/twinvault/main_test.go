@@ -3,9 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -68,7 +74,7 @@ func (p *proc) ready(t *testing.T) map[string]string {
 	t.Helper()
 	got := map[string]string{}
 	timeout := time.After(60 * time.Second)
-	for len(got) < 4 {
+	for got["region"] == "" { // the banner's last line
 		select {
 		case l, ok := <-p.lines:
 			if !ok {
@@ -251,5 +257,43 @@ func TestUsage(t *testing.T) {
 	errOut.Reset()
 	if code := run([]string{"serve", "--help"}, &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "--data-dir") && !strings.Contains(errOut.String(), "-data-dir") {
 		t.Errorf("serve --help: %d %q", code, errOut.String())
+	}
+}
+
+// An operator's own certificate replaces the generated one.
+func TestServeOperatorCertificate(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "twin.operator"},
+		DNSNames: []string{"twin.operator"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	os.WriteFile(filepath.Join(dir, "op.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(filepath.Join(dir, "op.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	addr := freePort(t)
+	p := start(t, dir, "--listen", addr, "--tls-cert", "op.crt", "--tls-key", "op.key")
+	p.ready(t)
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "twin.operator"})
+	if err != nil {
+		t.Fatalf("handshake with the operator's certificate: %v", err)
+	}
+	c.Close()
+	if _, err := os.Stat(filepath.Join(dir, "twinvault-data", "tls", "ca.pem")); err == nil {
+		t.Error("a CA was generated although the operator gave a certificate")
+	}
+	// Half a pair is refused.
+	p2 := start(t, t.TempDir(), "--listen", freePort(t), "--tls-cert", filepath.Join(dir, "op.crt"))
+	if err := p2.cmd.Wait(); err == nil || !strings.Contains(p2.stderr.String(), "tls-key") {
+		t.Errorf("--tls-cert alone: %v %s", err, p2.stderr)
 	}
 }
