@@ -11,12 +11,15 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"encoding/json/jsontext"
+	jsonv2 "encoding/json/v2"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -193,40 +196,37 @@ func tooLarge(max int64) error {
 }
 
 // decodeBody fills in from a JSON object. An empty body is an empty object
-// (GET and DELETE requests carry none).
+// (GET and DELETE requests carry none). Member names match exactly, as
+// TwinMaker's do, and a name given twice is refused.
 func decodeBody(body []byte, in any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(in); err != nil {
+	if err := jsonv2.Unmarshal(body, in); err != nil {
 		return twinvault.Errorf(twinvault.ValidationException, "malformed request body: %s", jsonProblem(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return twinvault.Errorf(twinvault.ValidationException, "malformed request body: unexpected data after the JSON object")
 	}
 	return nil
 }
 
 // jsonProblem describes a decoding error without echoing the input.
 func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
 	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at offset %d", syn.Offset)
-	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return fmt.Sprintf("field '%s' must be of type %s", typ.Field, typ.Type)
-		}
-		return fmt.Sprintf("expected a JSON value of type %s", typ.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "unexpected end of JSON"
-	default:
-		var verr *model.ValidationError
-		if errors.As(err, &verr) {
-			return verr.Error()
+	case errors.As(err, &syn):
+		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			return fmt.Sprintf("member '%s' appears twice", syn.JSONPointer)
 		}
+		return fmt.Sprintf("invalid JSON at offset %d", syn.ByteOffset)
+	case errors.As(err, &sem):
+		field := strings.TrimPrefix(string(sem.JSONPointer), "/")
+		if field == "" {
+			return "the body must be a JSON object"
+		}
+		return fmt.Sprintf("field '%s' does not hold the type the operation expects", field)
+	default:
 		return "the body is not a valid JSON object for this operation"
 	}
 }

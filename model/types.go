@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/json/jsontext"
 	"errors"
 	"math"
 	"net/url"
@@ -255,6 +256,40 @@ func (d *Double) UnmarshalJSON(b []byte) error {
 		return errors.New("model: Double out of range")
 	}
 	*d = Double(f)
+	return nil
+}
+
+// UnmarshalJSONFrom is UnmarshalJSON for encoding/json/v2, which the server
+// decodes requests with: it reads the token in place instead of copying the
+// value out first, which counts on the data plane.
+func (d *Double) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		return nil
+	case '"':
+		switch tok.String() {
+		case "NaN":
+			*d = Double(math.NaN())
+		case "Infinity":
+			*d = Double(math.Inf(1))
+		case "-Infinity":
+			*d = Double(math.Inf(-1))
+		default:
+			return errors.New(`model: a Double string must be "NaN", "Infinity" or "-Infinity"`)
+		}
+	case '0':
+		f, err := tok.Float()
+		if err != nil || math.IsInf(f, 0) {
+			return errors.New("model: Double out of range")
+		}
+		*d = Double(f)
+	default:
+		return errors.New("model: expected Double to be a JSON number")
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	jsonv2 "encoding/json/v2"
 	"math"
 	"strings"
 	"testing"
@@ -245,6 +246,26 @@ func TestDoubleMatchesEncodingJSON(t *testing.T) {
 		got, err := Double(f).MarshalJSON()
 		if err != nil || string(got) != string(want) {
 			t.Errorf("%v: %s, want %s", f, got, want)
+		}
+	}
+}
+
+// The v2 decoder path reads Doubles as the v1 path does.
+func TestDoubleDecodersAgree(t *testing.T) {
+	for _, in := range []string{`1.5`, `-0`, `1e308`, `"NaN"`, `"Infinity"`, `"-Infinity"`, `null`, `"x"`, `true`, `1e999`, `{}`} {
+		var a, b struct{ D *Double }
+		errA := json.Unmarshal([]byte(`{"D":`+in+`}`), &a)
+		errB := jsonv2.Unmarshal([]byte(`{"D":`+in+`}`), &b)
+		if (errA == nil) != (errB == nil) {
+			t.Errorf("%s: v1 error %v, v2 error %v", in, errA, errB)
+			continue
+		}
+		if errA == nil && (a.D == nil) != (b.D == nil) {
+			t.Errorf("%s: v1 %v, v2 %v", in, a.D, b.D)
+			continue
+		}
+		if errA == nil && a.D != nil && math.Float64bits(float64(*a.D)) != math.Float64bits(float64(*b.D)) {
+			t.Errorf("%s: v1 %v, v2 %v", in, *a.D, *b.D)
 		}
 	}
 }
