@@ -130,6 +130,9 @@ func TestValidationFamilies(t *testing.T) {
 		{"wrong JSON type", "POST", "/workspaces-list", `{"maxResults":"ten"}`, "maxResults"},
 		{"malformed JSON", "POST", "/workspaces-list", `{"maxResults":`, "JSON"},
 		{"trailing data", "POST", "/workspaces-list", `{} {}`, "JSON"},
+		{"member names are exact", "POST", "/workspaces/ws1/entities", `{"EntityName":"x"}`, "entityName"},
+		{"duplicate member", "POST", "/workspaces-list", `{"maxResults":1,"maxResults":2}`, "twice"},
+		{"not an object", "POST", "/workspaces-list", `[1,2]`, "object"},
 		{"value of the wrong type", "POST", "/workspaces/ws1/entities", map[string]any{"entityName": "x", "components": map[string]any{"c": map[string]any{"componentTypeId": "com.amazon.iottwinmaker.documents", "properties": map[string]any{"documents": map[string]any{"value": map[string]any{"stringValue": "not a map"}}}}}}, "documents"},
 		{"two value members", "POST", "/workspaces/ws1/entities", map[string]any{"entityName": "x", "components": map[string]any{"c": map[string]any{"componentTypeId": "com.amazon.iottwinmaker.parameters", "properties": map[string]any{"p": map[string]any{"definition": map[string]any{"dataType": map[string]any{"type": "STRING"}}, "value": map[string]any{"stringValue": "a", "longValue": 1}}}}}}, "value"},
 	}
