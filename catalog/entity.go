@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -337,31 +338,103 @@ func checkEntity(r *resolver, e *entity) error {
 // parent, the types it uses, and its external IDs.
 func indexKeys(r *resolver, v *barrier.View, e *entity) (map[string]string, error) {
 	idx := v.Index(e.ID)
-	keys := map[string]string{string(key("ch", v.Index(e.Parent), idx)): e.ID}
-	visit := func(c *component) error {
+	keys := map[string]string{
+		string(key("ch", v.Index(e.Parent), idx)): e.ID,
+		string(key("nm", v.Index(e.Name), idx)):   e.ID,
+	}
+	visit := func(path string, c *component) error {
 		keys[string(key("ctu", v.Index(c.TypeID), idx))] = e.ID
 		res, err := r.resolve(c.TypeID)
 		if err != nil {
 			return err
 		}
-		for _, p := range effective(res, c) {
+		for name, p := range effective(res, c) {
 			if deref(p.def.IsExternalId) && p.value != nil && p.value.StringValue != nil {
 				keys[string(key("ex", v.Index(*p.value.StringValue), idx))] = e.ID
+			}
+			value := p.value
+			if value == nil {
+				value = p.def.DefaultValue
+			}
+			for _, target := range relationshipTargets(value, 0) {
+				ed := Edge{Label: name, Source: e.ID, Target: target, Component: path, ComponentType: c.TypeID}
+				data, err := json.Marshal(ed)
+				if err != nil {
+					return err
+				}
+				for _, k := range edgeKeys(v, ed) {
+					keys[string(k)] = string(data)
+				}
 			}
 		}
 		return nil
 	}
 	for _, name := range sortedKeys(e.Components) {
-		if err := visit(e.Components[name]); err != nil {
+		if err := visit(name, e.Components[name]); err != nil {
 			return nil, err
 		}
 	}
 	for _, path := range sortedKeys(e.Composite) {
-		if err := visit(e.Composite[path]); err != nil {
+		if err := visit(path, e.Composite[path]); err != nil {
 			return nil, err
 		}
 	}
 	return keys, nil
+}
+
+// Edge is a relationship of the knowledge graph: a RELATIONSHIP value (or
+// an element of a list or map of them) of a component's property, named
+// after the property, from the entity that holds it to its target.
+type Edge struct {
+	Label         string `json:"label"`
+	Source        string `json:"source"`
+	Target        string `json:"target"`
+	Component     string `json:"component"`     // component name or composite path
+	ComponentType string `json:"componentType"` // the component's type
+}
+
+// edgeKeys are the three index entries of an edge: by source, by target and
+// by label, each narrowed by label where it is not the first part, so every
+// walk of the graph is a prefix scan.
+//
+//	rf/<idx(source)>/<idx(label)>/<idx(target)>/<idx(component)>
+//	rr/<idx(target)>/<idx(label)>/<idx(source)>/<idx(component)>
+//	lb/<idx(label)>/<idx(source)>/<idx(target)>/<idx(component)>
+func edgeKeys(v *barrier.View, ed Edge) [][]byte {
+	src, tgt, lbl, comp := v.Index(ed.Source), v.Index(ed.Target), v.Index(ed.Label), v.Index(ed.Component)
+	return [][]byte{
+		key("rf", src, lbl, tgt, comp),
+		key("rr", tgt, lbl, src, comp),
+		key("lb", lbl, src, tgt, comp),
+	}
+}
+
+// relationshipTargets lists the entities a value points to: a relationship,
+// or relationships nested in lists and maps.
+func relationshipTargets(v *model.DataValue, depth int) []string {
+	if v == nil || depth > maxTypeDepth {
+		return nil
+	}
+	switch {
+	case v.RelationshipValue != nil:
+		if t := deref(v.RelationshipValue.TargetEntityId); t != "" {
+			return []string{t}
+		}
+	case v.ListValue != nil:
+		var out []string
+		for i := range v.ListValue {
+			out = append(out, relationshipTargets(&v.ListValue[i], depth+1)...)
+		}
+		return out
+	case v.MapValue != nil:
+		var out []string
+		for _, k := range sortedKeys(v.MapValue) {
+			e := v.MapValue[k]
+			out = append(out, relationshipTargets(&e, depth+1)...)
+		}
+		return out
+	}
+	return nil
 }
 
 // reindex replaces the old index entries of an entity with the new ones.

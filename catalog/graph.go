@@ -1,0 +1,226 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/model"
+)
+
+// The knowledge graph of a workspace, as the query engine reads it: every
+// entity is a node; every relationship value is an edge named after its
+// property (Edge); every parent link is an "isChildOf" edge from child to
+// parent. Each walk is answered by an index, never by reading every entity,
+// except Entities, which is that scan.
+
+// ChildOf is the label of the hierarchy's edges.
+const ChildOf = "isChildOf"
+
+// Graph reads one workspace's graph from one snapshot, so a query sees a
+// single state of the twin: every write acknowledged before it began.
+type Graph struct {
+	s  *Service
+	tx *barrier.Tx
+	v  *barrier.View
+	ws *workspace
+	pr *propResolver
+}
+
+// ReadGraph runs fn over a snapshot of the workspace's graph.
+func (s *Service) ReadGraph(ctx context.Context, workspaceID string, fn func(g *Graph) error) error {
+	return s.view(ctx, func(tx *barrier.Tx) error {
+		ws, v, err := s.loadWorkspace(ctx, tx, workspaceID)
+		if err != nil {
+			return err
+		}
+		return fn(&Graph{s: s, tx: tx, v: v, ws: ws, pr: s.newPropResolver(tx, v)})
+	})
+}
+
+// Node is an entity with the values of its properties, as the graph shows
+// it. Time-series properties have no value here.
+type Node struct {
+	ID, Name, Description, Parent, ARN, Workspace string
+	Created, Updated                              time.Time
+	Components                                    []NodeComponent // by name
+}
+
+// NodeComponent is a component of a node, composite ones included (by
+// path).
+type NodeComponent struct {
+	Name, TypeID string
+	Properties   []NodeProperty // by name
+}
+
+// NodeProperty is a property with its definition and its value (the
+// entity's, else the definition's default; nil when neither).
+type NodeProperty struct {
+	Name       string
+	Definition model.PropertyDefinitionResponse
+	Value      *model.DataValue
+}
+
+// Node returns the entity id, or nil when there is none.
+func (g *Graph) Node(id string) (*Node, error) {
+	e, err := g.pr.entity(id)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	n := &Node{ID: e.ID, Name: e.Name, Description: deref(e.Description), Parent: e.Parent,
+		ARN: g.s.entityARN(g.ws.ID, e.ID), Workspace: g.ws.ID, Created: e.Created, Updated: e.Updated}
+	paths := append(sortedKeys(e.Components), sortedKeys(e.Composite)...)
+	for _, path := range paths {
+		c := e.Components[path]
+		if c == nil {
+			c = e.Composite[path]
+		}
+		props, err := g.pr.props(e, path)
+		if err != nil {
+			return nil, err
+		}
+		nc := NodeComponent{Name: path, TypeID: c.TypeID}
+		for _, name := range sortedKeys(props) {
+			p := props[name]
+			np := NodeProperty{Name: name, Definition: definitionResponse(p.def, p.inherited, false)}
+			if !deref(p.def.IsTimeSeries) {
+				np.Value = p.value
+				if np.Value == nil {
+					np.Value = p.def.DefaultValue
+				}
+			}
+			nc.Properties = append(nc.Properties, np)
+		}
+		n.Components = append(n.Components, nc)
+	}
+	return n, nil
+}
+
+// ByName returns the entities named name.
+func (g *Graph) ByName(name string) ([]string, error) {
+	return g.ids(append(key("nm", g.v.Index(name)), '/'))
+}
+
+// ByComponentType returns the entities with a component of the type.
+func (g *Graph) ByComponentType(typeID string) ([]string, error) {
+	return g.ids(append(key("ctu", g.v.Index(typeID)), '/'))
+}
+
+// Children returns the entities whose parent is id.
+func (g *Graph) Children(id string) ([]string, error) {
+	return g.ids(append(key("ch", g.v.Index(id)), '/'))
+}
+
+func (g *Graph) ids(prefix []byte) ([]string, error) {
+	ids, err := listIndex(g.tx, g.v, prefix, 0)
+	sort.Strings(ids)
+	return ids, err
+}
+
+// Entities calls fn with every entity's ID; fn may return kv.Stop.
+func (g *Graph) Entities(fn func(id string) error) error {
+	err := g.tx.Scan(g.v, prefixRange("en/"), func(_, val []byte) error {
+		var e struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(val, &e); err != nil {
+			return fmt.Errorf("decode entity: %w", err)
+		}
+		return fn(e.ID)
+	})
+	return err
+}
+
+// Out returns the edges that leave id, with the given label or with any
+// ("" label), the hierarchy's isChildOf edge included. A relationship may
+// name an entity that does not exist (any more): callers check the target
+// with Node, as TwinMaker's graph has no such nodes.
+func (g *Graph) Out(id, label string) ([]Edge, error) {
+	var out []Edge
+	if label == "" || label == ChildOf {
+		e, err := g.pr.entity(id)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil && e.Parent != root {
+			out = append(out, Edge{Label: ChildOf, Source: id, Target: e.Parent})
+		}
+		if label == ChildOf {
+			return out, nil
+		}
+	}
+	more, err := g.edges(g.edgePrefix("rf", id, label))
+	return append(out, more...), err
+}
+
+// In returns the edges that arrive at id, with the given label or any.
+func (g *Graph) In(id, label string) ([]Edge, error) {
+	var out []Edge
+	if label == "" || label == ChildOf {
+		kids, err := g.Children(id)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range kids {
+			out = append(out, Edge{Label: ChildOf, Source: k, Target: id})
+		}
+		if label == ChildOf {
+			return out, nil
+		}
+	}
+	more, err := g.edges(g.edgePrefix("rr", id, label))
+	return append(out, more...), err
+}
+
+// EdgesLabeled returns every edge with the label.
+func (g *Graph) EdgesLabeled(label string) ([]Edge, error) {
+	if label == ChildOf {
+		var out []Edge
+		err := g.Entities(func(id string) error {
+			e, err := g.pr.entity(id)
+			if err == nil && e != nil && e.Parent != root {
+				out = append(out, Edge{Label: ChildOf, Source: id, Target: e.Parent})
+			}
+			return err
+		})
+		return out, err
+	}
+	return g.edges(append(key("lb", g.v.Index(label)), '/'))
+}
+
+func (g *Graph) edgePrefix(kind, id, label string) []byte {
+	if label == "" {
+		return append(key(kind, g.v.Index(id)), '/')
+	}
+	return append(key(kind, g.v.Index(id), g.v.Index(label)), '/')
+}
+
+func (g *Graph) edges(prefix []byte) ([]Edge, error) {
+	var out []Edge
+	err := g.tx.Scan(g.v, kv.Prefix(prefix), func(_, val []byte) error {
+		var ed Edge
+		if err := json.Unmarshal(val, &ed); err != nil {
+			return fmt.Errorf("decode edge: %w", err)
+		}
+		out = append(out, ed)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		if a.Target != b.Target {
+			return a.Target < b.Target
+		}
+		if a.Label != b.Label {
+			return a.Label < b.Label
+		}
+		return a.Component < b.Component
+	})
+	return out, err
+}
