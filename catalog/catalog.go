@@ -96,6 +96,16 @@ func getJSON(tx *barrier.Tx, v *barrier.View, k []byte, dst any) (ok bool, err e
 	return true, nil
 }
 
+// load reads and decodes a record; nil when there is none.
+func load[T any](tx *barrier.Tx, v *barrier.View, k []byte) (*T, error) {
+	var x T
+	ok, err := getJSON(tx, v, k, &x)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &x, nil
+}
+
 func putJSON(tx *barrier.Tx, v *barrier.View, k []byte, src any) error {
 	data, err := json.Marshal(src)
 	if err != nil {

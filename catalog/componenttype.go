@@ -45,15 +45,7 @@ func loadType(tx *barrier.Tx, v *barrier.View, id string) (*componentType, error
 	if ct, ok := builtinTypes[id]; ok {
 		return ct, nil
 	}
-	var ct componentType
-	ok, err := getJSON(tx, v, ctKey(v, id), &ct)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, nil
-	}
-	return &ct, nil
+	return load[componentType](tx, v, ctKey(v, id))
 }
 
 // resolved is a component type with its inheritance applied.

@@ -60,12 +60,7 @@ func entityKey(v *barrier.View, id string) []byte { return key("en", v.Index(id)
 func (s *Service) entityARN(ws, id string) string { return s.arn("workspace/" + ws + "/entity/" + id) }
 
 func loadEntity(tx *barrier.Tx, v *barrier.View, id string) (*entity, error) {
-	var e entity
-	ok, err := getJSON(tx, v, entityKey(v, id), &e)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &e, nil
+	return load[entity](tx, v, entityKey(v, id))
 }
 
 func hasChildren(tx *barrier.Tx, v *barrier.View, id string) (bool, error) {

@@ -26,12 +26,7 @@ func sceneKey(v *barrier.View, id string) []byte { return key("sc", v.Index(id))
 func (s *Service) sceneARN(ws, id string) string { return s.arn("workspace/" + ws + "/scene/" + id) }
 
 func loadScene(tx *barrier.Tx, v *barrier.View, id string) (*scene, error) {
-	var sc scene
-	ok, err := getJSON(tx, v, sceneKey(v, id), &sc)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &sc, nil
+	return load[scene](tx, v, sceneKey(v, id))
 }
 
 func (s *Service) CreateScene(ctx context.Context, in *model.CreateSceneInput) (*model.CreateSceneOutput, error) {
