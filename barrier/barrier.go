@@ -104,11 +104,7 @@ func New(ctx context.Context, store kv.Store, kr *keyring.Keyring) (*Barrier, er
 // noViews checks that the store holds no key record and no value.
 func noViews(ctx context.Context, r kv.Reader) error {
 	for _, p := range []string{"k", "v"} {
-		found := false
-		err := r.Scan(ctx, kv.Range{Start: []byte(p), End: kv.PrefixEnd([]byte(p)), Limit: 1}, func(_, _ []byte) error {
-			found = true
-			return nil
-		})
+		found, err := kv.Any(ctx, r, kv.Prefix([]byte(p)))
 		if err != nil {
 			return err
 		}

@@ -247,11 +247,7 @@ func (k *Keyring) Refresh(ctx context.Context, r kv.Reader) error {
 // empty checks that nothing is stored yet: the keyring is the first record
 // of every store.
 func empty(ctx context.Context, r kv.Reader) error {
-	found := false
-	err := r.Scan(ctx, kv.Range{Limit: 1}, func(_, _ []byte) error {
-		found = true
-		return nil
-	})
+	found, err := kv.Any(ctx, r, kv.Range{})
 	if err != nil {
 		return err
 	}

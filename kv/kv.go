@@ -110,3 +110,14 @@ type Store interface {
 type Write struct {
 	Key, Value []byte
 }
+
+// Any reports whether r holds at least one key in rng.
+func Any(ctx context.Context, r Reader, rng Range) (bool, error) {
+	found := false
+	rng.Limit = 1
+	err := r.Scan(ctx, rng, func(_, _ []byte) error {
+		found = true
+		return Stop
+	})
+	return found, err
+}
