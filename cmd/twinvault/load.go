@@ -30,6 +30,7 @@ import (
 type loadConfig struct {
 	endpoint, caBundle, profile, region, workspace, dataDir string
 	series, concurrency, entries, values                    int
+	deep                                                    int
 	duration                                                time.Duration
 }
 
@@ -51,6 +52,7 @@ func load(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
 	fs.IntVar(&c.entries, "entries", 10, "entries per BatchPutPropertyValues request (1..10)")
 	fs.IntVar(&c.values, "values", 10, "values per entry (1..10)")
+	fs.IntVar(&c.deep, "deep-series", 0, "before the history phase, grow one series to this many points and read pages at random depths of it")
 	fs.StringVar(&c.dataDir, "data-dir", "", "the server's data directory, to report bytes on disk per point")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -266,8 +268,17 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	}
 	ingestRate := float64(len(ingest.client)) / c.duration.Seconds()
 
+	if c.deep > 0 {
+		if err := growDeep(ctx, tm, c, origin, &next[0]); err != nil {
+			return fmt.Errorf("deep series: %w", err)
+		}
+		fmt.Fprintf(out, "history pages read at random depths of a series of %d points\n", next[0].Load())
+	}
 	history, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
 		i := rand.IntN(c.series)
+		if c.deep > 0 {
+			i = 0
+		}
 		n := next[i].Load()
 		if n == 0 {
 			return 0, nil
@@ -309,6 +320,47 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		fmt.Fprintf(out, "data directory: %d bytes, %.1f bytes per point written so far (includes the write-ahead log and everything else stored)\n",
 			size, float64(size)/float64(max(points.Load(), 1)))
 	}
+	return nil
+}
+
+// growDeep writes series 0 up to c.deep points, 100 a request, from
+// c.concurrency clients.
+func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin time.Time, next *atomic.Int64) error {
+	e, p := seriesName(0)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for range c.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for firstErr.Load() == nil {
+				first := next.Add(100) - 100
+				if first >= int64(c.deep) {
+					next.Add(-100)
+					return
+				}
+				var entries []types.PropertyValueEntry
+				for k := range 10 {
+					vals := make([]types.PropertyValue, 10)
+					for j := range vals {
+						n := first + int64(k*10+j)
+						vals[j] = types.PropertyValue{Time: aws.String(origin.Add(time.Duration(n) * time.Second).UTC().Format(time.RFC3339Nano)),
+							Value: &types.DataValue{DoubleValue: aws.Float64(20 + float64(n%600)/10)}}
+					}
+					entries = append(entries, types.PropertyValueEntry{EntityPropertyReference: &types.EntityPropertyReference{
+						EntityId: aws.String(e), ComponentName: aws.String("load"), PropertyName: aws.String(p)}, PropertyValues: vals})
+				}
+				if _, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(c.workspace), Entries: entries}); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return err
+	}
+	time.Sleep(3 * time.Second) // let the compactor settle, as a quiet server would
 	return nil
 }
 

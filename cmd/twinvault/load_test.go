@@ -26,11 +26,14 @@ func TestLoad(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
-	// A second run reuses the workspace.
+	// A second run reuses the workspace, and reads a deep series.
 	out.Reset()
 	if code := load([]string{"--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"),
-		"--profile", "twinvault", "--duration", "300ms", "--concurrency", "1", "--series", "30"}, &out, &errOut); code != 0 {
+		"--profile", "twinvault", "--duration", "300ms", "--concurrency", "1", "--series", "30", "--deep-series", "3000"}, &out, &errOut); code != 0 {
 		t.Fatalf("second run exited %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "random depths of a series of") {
+		t.Errorf("no deep series in the report:\n%s", out.String())
 	}
 	if code := load([]string{"--entries", "11"}, &out, &errOut); code != 2 {
 		t.Errorf("--entries 11: exit %d", code)
