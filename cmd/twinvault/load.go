@@ -269,7 +269,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	ingestRate := float64(len(ingest.client)) / c.duration.Seconds()
 
 	if c.deep > 0 {
-		if err := growDeep(ctx, tm, c, origin, &next[0]); err != nil {
+		if err := growDeep(ctx, tm, c, origin, &next[0], &points); err != nil {
 			return fmt.Errorf("deep series: %w", err)
 		}
 		fmt.Fprintf(out, "history pages read at random depths of a series of %d points\n", next[0].Load())
@@ -308,7 +308,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	row("baseline: GetWorkspace", baseRate, base, "1.00")
 	row("ingest: BatchPutPropertyValues", ingestRate, ingest, fmt.Sprintf("%.2f× rate", ingestRate/baseRate))
 	row("history: 200-value pages", histRate, history, fmt.Sprintf("%.2f× p50", ratio(pct(history.client, .5), pct(base.client, .5))))
-	fmt.Fprintf(out, "\ningest: %.0f values/s (%d values); request rate %.0f%% of the baseline's\n", ingestRate*float64(c.entries*c.values), points.Load(), 100*ingestRate/baseRate)
+	fmt.Fprintf(out, "\ningest: %.0f values/s (%d values in all); request rate %.0f%% of the baseline's\n", ingestRate*float64(c.entries*c.values), points.Load(), 100*ingestRate/baseRate)
 	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency as the client sees it; server time p50 %.2f×, p99 %.2f× the baseline's\n",
 		ratio(pct(history.client, .5), pct(base.client, .5)), ratio(pct(history.client, .99), pct(base.client, .99)),
 		ratio(pct(history.server, .5), pct(base.server, .5)), ratio(pct(history.server, .99), pct(base.server, .99)))
@@ -325,7 +325,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 
 // growDeep writes series 0 up to c.deep points, 100 a request, from
 // c.concurrency clients.
-func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin time.Time, next *atomic.Int64) error {
+func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin time.Time, next, points *atomic.Int64) error {
 	e, p := seriesName(0)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
@@ -352,7 +352,9 @@ func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin
 				}
 				if _, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(c.workspace), Entries: entries}); err != nil {
 					firstErr.CompareAndSwap(nil, err)
+					return
 				}
+				points.Add(100)
 			}
 		}()
 	}
