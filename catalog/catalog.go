@@ -49,7 +49,9 @@ type Service struct {
 	region string
 	now    func() time.Time
 
-	entities entityCache // decoded entities, for the data plane
+	// decoded records, for the data plane
+	entities recordCache[entity]
+	types    typeCache
 }
 
 // New returns a Service over b.

@@ -88,16 +88,61 @@ type resolver struct {
 	// pending overrides stored records, for a type being created or
 	// updated in this transaction.
 	pending map[string]*componentType
+	shared  *typeCache // nil: decode every read, share nothing
 }
 
 func newResolver(tx *barrier.Tx, v *barrier.View) *resolver {
 	return &resolver{tx: tx, v: v, cache: map[string]*resolved{}, pending: map[string]*componentType{}}
 }
 
+// load reads a stored or built-in type, through the shared cache when the
+// resolver has one.
+func (r *resolver) load(id string) (*componentType, error) {
+	if ct, ok := builtinTypes[id]; ok || r.shared == nil {
+		if ok {
+			return ct, nil
+		}
+		return loadType(r.tx, r.v, id)
+	}
+	return r.shared.records.load(r.tx, r.v, ctKey(r.v, id))
+}
+
 // resolve returns the type with inheritance applied, or nil if it does not
 // exist.
 func (r *resolver) resolve(id string) (*resolved, error) {
-	return r.resolveFrom(id, nil)
+	if r.shared == nil || len(r.pending) > 0 {
+		return r.resolveFrom(id, nil)
+	}
+	if res, ok := r.cache[id]; ok {
+		return res, nil
+	}
+	k := string(r.v.ID()) + "\x00" + id
+	if s, ok := r.shared.getResolved(k); ok && r.current(s.chain) {
+		r.cache[id] = s.res
+		return s.res, nil
+	}
+	res, err := r.resolveFrom(id, nil)
+	if err != nil || res == nil {
+		return res, err
+	}
+	chain := []chainLink{{id, res.ct}}
+	for _, a := range res.ancestors {
+		chain = append(chain, chainLink{a, r.cache[a].ct})
+	}
+	r.shared.putResolved(k, sharedResolved{res, chain})
+	return res, nil
+}
+
+// current reports whether every type of a shared resolution still loads
+// as the same record.
+func (r *resolver) current(chain []chainLink) bool {
+	for _, l := range chain {
+		ct, err := r.load(l.id)
+		if err != nil || ct != l.ct {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *resolver) resolveFrom(id string, path []string) (*resolved, error) {
@@ -113,7 +158,7 @@ func (r *resolver) resolveFrom(id string, path []string) (*resolved, error) {
 	ct := r.pending[id]
 	if ct == nil {
 		var err error
-		if ct, err = loadType(r.tx, r.v, id); err != nil || ct == nil {
+		if ct, err = r.load(id); err != nil || ct == nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -84,22 +83,23 @@ type propResolver struct {
 	tx       *barrier.Tx
 	v        *barrier.View
 	r        *resolver
-	cache    *entityCache
+	cache    *recordCache[entity]
 	entities map[string]*entity
 	effect   map[*component]map[string]effectiveProp
-	series   map[[2]string]tsdb.Series
 }
 
 func (s *Service) newPropResolver(tx *barrier.Tx, v *barrier.View) *propResolver {
-	return &propResolver{tx: tx, v: v, r: newResolver(tx, v), cache: &s.entities, entities: map[string]*entity{},
-		effect: map[*component]map[string]effectiveProp{}, series: map[[2]string]tsdb.Series{}}
+	r := newResolver(tx, v)
+	r.shared = &s.types
+	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, entities: map[string]*entity{},
+		effect: map[*component]map[string]effectiveProp{}}
 }
 
 func (p *propResolver) entity(id string) (*entity, error) {
 	if e, ok := p.entities[id]; ok {
 		return e, nil
 	}
-	e, err := p.cache.load(p.tx, p.v, id)
+	e, err := p.cache.load(p.tx, p.v, entityKey(p.v, id))
 	if err != nil {
 		return nil, err
 	}
@@ -109,57 +109,7 @@ func (p *propResolver) entity(id string) (*entity, error) {
 
 // seriesOf is seriesOf with the blind indexes remembered.
 func (p *propResolver) seriesOf(e *entity, path, prop string, dt *model.DataType) tsdb.Series {
-	k := [2]string{e.ID, fmt.Sprintf("%s\x00%s\x00%d", path, prop, kindOf(dt))}
-	if s, ok := p.series[k]; ok {
-		return s
-	}
-	s := seriesOf(p.v, e, path, prop, dt)
-	p.series[k] = s
-	return s
-}
-
-// entityCache keeps decoded entity records for the data plane, which reads
-// the same entities over and over. A record is reused only while its stored
-// bytes are unchanged, so the cache never serves a stale entity; what it
-// saves is decoding. Cached entities are shared and must not be modified.
-type entityCache struct {
-	mu sync.Mutex
-	m  map[string]cachedEntity
-}
-
-type cachedEntity struct {
-	raw []byte
-	e   *entity
-}
-
-const entityCacheSize = 4096
-
-func (c *entityCache) load(tx *barrier.Tx, v *barrier.View, id string) (*entity, error) {
-	raw, err := tx.Get(v, entityKey(v, id))
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	k := string(v.ID()) + "\x00" + id
-	c.mu.Lock()
-	hit, ok := c.m[k]
-	c.mu.Unlock()
-	if ok && bytes.Equal(hit.raw, raw) {
-		return hit.e, nil
-	}
-	e := &entity{}
-	if err := decode(raw, e); err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= entityCacheSize {
-		c.m = map[string]cachedEntity{} // a crude bound: start over
-	}
-	c.m[k] = cachedEntity{raw, e}
-	c.mu.Unlock()
-	return e, nil
+	return p.r.shared.seriesOf(p.v, e, path, prop, dt)
 }
 
 // resolve finds the property a reference names: by entity ID, or by the
@@ -239,7 +189,7 @@ func (p *propResolver) props(e *entity, path string) (map[string]effectiveProp, 
 	if err != nil {
 		return nil, err
 	}
-	m := effective(res, c)
+	m := p.r.shared.effectiveOf(res, c)
 	p.effect[c] = m
 	return m, nil
 }

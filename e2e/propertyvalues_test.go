@@ -386,3 +386,85 @@ func TestHistoryPageSizeCap(t *testing.T) {
 		t.Errorf("%d values in %d pages, want 200 in 3 or more", total, pages)
 	}
 }
+
+// TestDataPlaneSeesTypeChanges: the data plane shares decoded types between
+// requests; a property added to a type, or to the type it extends, must be
+// writable the moment the update returns, and a removed one refused.
+func TestDataPlaneSeesTypeChanges(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	ctx := context.Background()
+	ws := aws.String("typechange")
+	mustWorkspace(t, tm, "typechange")
+	double := &types.DataType{Type: types.TypeDouble}
+	defs := func(names ...string) map[string]types.PropertyDefinitionRequest {
+		m := map[string]types.PropertyDefinitionRequest{}
+		for _, n := range names {
+			m[n] = types.PropertyDefinitionRequest{DataType: double, IsTimeSeries: aws.Bool(true)}
+		}
+		return m
+	}
+	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.base"), PropertyDefinitions: defs("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.child"),
+		ExtendsFrom: []string{"com.example.base"}, PropertyDefinitions: defs("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityId: aws.String("dev1"), EntityName: aws.String("d"),
+		Components: map[string]types.ComponentRequest{"sensor": {ComponentTypeId: aws.String("com.example.child")}}}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(prop string) []types.BatchPutPropertyError {
+		t.Helper()
+		out, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: []types.PropertyValueEntry{{
+			EntityPropertyReference: ref(prop), PropertyValues: []types.PropertyValue{{Time: at(1), Value: &types.DataValue{DoubleValue: aws.Float64(1)}}}}}})
+		if err != nil {
+			t.Fatalf("put %s: %v", prop, err)
+		}
+		var errs []types.BatchPutPropertyError
+		for _, e := range out.ErrorEntries {
+			errs = append(errs, e.Errors...)
+		}
+		return errs
+	}
+	wait := func(id string) {
+		t.Helper()
+		for range 200 {
+			out, err := tm.GetComponentType(ctx, &iottwinmaker.GetComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String(id)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != nil && out.Status.State == types.StateActive {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("%s never became ACTIVE", id)
+	}
+	for _, p := range []string{"a", "b"} {
+		if errs := put(p); len(errs) > 0 {
+			t.Fatalf("put %s: %+v", p, errs)
+		}
+	}
+	if errs := put("c"); len(errs) != 1 || aws.ToString(errs[0].ErrorCode) != "ResourceNotFoundException" {
+		t.Fatalf("put to an undefined property: %+v", errs)
+	}
+	// The parent gains c.
+	if _, err := tm.UpdateComponentType(ctx, &iottwinmaker.UpdateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.base"), PropertyDefinitions: defs("c")}); err != nil {
+		t.Fatal(err)
+	}
+	wait("com.example.base")
+	if errs := put("c"); len(errs) > 0 {
+		t.Fatalf("put to the parent's new property: %+v", errs)
+	}
+	// The child gains d.
+	if _, err := tm.UpdateComponentType(ctx, &iottwinmaker.UpdateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.child"),
+		ExtendsFrom: []string{"com.example.base"}, PropertyDefinitions: defs("b", "d")}); err != nil {
+		t.Fatal(err)
+	}
+	wait("com.example.child")
+	if errs := put("d"); len(errs) > 0 {
+		t.Fatalf("put to the child's new property: %+v", errs)
+	}
+}

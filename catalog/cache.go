@@ -1,0 +1,142 @@
+package catalog
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/model"
+	"github.com/twinvault/twinvault/tsdb"
+)
+
+// recordCache keeps decoded records for the data plane, which reads the
+// same entities and component types over and over. A record is reused only
+// while its stored bytes are unchanged, so the cache never serves a stale
+// record; what it saves is decoding. Cached records are shared and must not
+// be modified.
+type recordCache[T any] struct {
+	mu sync.Mutex
+	m  map[string]cachedRecord[T]
+}
+
+type cachedRecord[T any] struct {
+	raw []byte
+	x   *T
+}
+
+const recordCacheSize = 4096
+
+// load reads the record at k in v, or returns nil when there is none.
+func (c *recordCache[T]) load(tx *barrier.Tx, v *barrier.View, k []byte) (*T, error) {
+	raw, err := tx.Get(v, k)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ck := string(v.ID()) + "\x00" + string(k)
+	c.mu.Lock()
+	hit, ok := c.m[ck]
+	c.mu.Unlock()
+	if ok && bytes.Equal(hit.raw, raw) {
+		return hit.x, nil
+	}
+	x := new(T)
+	if err := decode(raw, x); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= recordCacheSize {
+		c.m = map[string]cachedRecord[T]{} // a crude bound: start over
+	}
+	c.m[ck] = cachedRecord[T]{raw, x}
+	c.mu.Unlock()
+	return x, nil
+}
+
+// typeCache shares component types, resolved with their inheritance, and
+// the effective properties of components between the data plane's
+// requests. A resolved type is reused only while every type in its
+// extendsFrom chain still decodes from the same stored bytes.
+type typeCache struct {
+	records recordCache[componentType]
+
+	mu        sync.Mutex
+	resolved  map[string]sharedResolved
+	effective map[effectiveKey]map[string]effectiveProp
+	series    map[string]tsdb.Series
+}
+
+type sharedResolved struct {
+	res   *resolved
+	chain []chainLink // the type and every type it extends
+}
+
+type chainLink struct {
+	id string
+	ct *componentType
+}
+
+type effectiveKey struct {
+	c   *component
+	res *resolved
+}
+
+// bound empties m when it has grown to recordCacheSize: a crude bound.
+func bound[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil || len(m) >= recordCacheSize {
+		return map[K]V{}
+	}
+	return m
+}
+
+func (c *typeCache) getResolved(k string) (sharedResolved, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.resolved[k]
+	return s, ok
+}
+
+func (c *typeCache) putResolved(k string, s sharedResolved) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.resolved = bound(c.resolved)
+	c.resolved[k] = s
+}
+
+// effectiveOf returns effective(res, comp), shared while both are.
+func (c *typeCache) effectiveOf(res *resolved, comp *component) map[string]effectiveProp {
+	k := effectiveKey{comp, res}
+	c.mu.Lock()
+	m, ok := c.effective[k]
+	c.mu.Unlock()
+	if ok {
+		return m
+	}
+	m = effective(res, comp)
+	c.mu.Lock()
+	c.effective = bound(c.effective)
+	c.effective[k] = m
+	c.mu.Unlock()
+	return m
+}
+
+// seriesOf returns seriesOf(v, e, path, prop, dt), sparing the blind-index
+// HMACs for series seen before.
+func (c *typeCache) seriesOf(v *barrier.View, e *entity, path, prop string, dt *model.DataType) tsdb.Series {
+	k := fmt.Sprintf("%s\x00%s\x00%d\x00%s\x00%s\x00%d", v.ID(), e.ID, e.Created.UnixNano(), path, prop, kindOf(dt))
+	c.mu.Lock()
+	s, ok := c.series[k]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = seriesOf(v, e, path, prop, dt)
+	c.mu.Lock()
+	c.series = bound(c.series)
+	c.series[k] = s
+	c.mu.Unlock()
+	return s
+}
