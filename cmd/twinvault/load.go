@@ -32,6 +32,7 @@ type loadConfig struct {
 	series, concurrency, entries, values                    int
 	deep                                                    int
 	duration                                                time.Duration
+	page                                                    int
 }
 
 // load drives a running server through the AWS SDK over HTTPS with SigV4
@@ -52,6 +53,7 @@ func load(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
 	fs.IntVar(&c.entries, "entries", 10, "entries per BatchPutPropertyValues request (1..10)")
 	fs.IntVar(&c.values, "values", 10, "values per entry (1..10)")
+	fs.IntVar(&c.page, "page", 200, "values per history page (maxResults, 1..250)")
 	fs.IntVar(&c.deep, "deep-series", 0, "before the history phase, grow one series to this many points and read pages at random depths of it")
 	fs.StringVar(&c.dataDir, "data-dir", "", "the server's data directory, to report bytes on disk per point")
 	if err := fs.Parse(args); err != nil {
@@ -60,8 +62,8 @@ func load(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if c.entries < 1 || c.entries > 10 || c.values < 1 || c.values > 10 || c.series < 1 || c.concurrency < 1 || c.duration <= 0 {
-		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10; --series, --concurrency and --duration must be positive")
+	if c.entries < 1 || c.entries > 10 || c.values < 1 || c.values > 10 || c.series < 1 || c.concurrency < 1 || c.duration <= 0 || c.page < 1 || c.page > 250 {
+		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10, --page 1..250; --series, --concurrency and --duration must be positive")
 		return 2
 	}
 	if err := runLoad(context.Background(), c, stdout); err != nil {
@@ -286,7 +288,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		e, p := seriesName(i)
 		from := origin.Add(time.Duration(rand.Int64N(n)) * time.Second)
 		out, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
-			ComponentName: aws.String("load"), SelectedProperties: []string{p}, MaxResults: aws.Int32(200),
+			ComponentName: aws.String("load"), SelectedProperties: []string{p}, MaxResults: aws.Int32(int32(c.page)),
 			StartTime: aws.String(from.UTC().Format(time.RFC3339Nano)), EndTime: aws.String(origin.Add(time.Duration(n) * time.Second).UTC().Format(time.RFC3339Nano))})
 		if err != nil {
 			return 0, err
@@ -307,7 +309,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	fmt.Fprintf(out, "%-32s %8s %9s %9s %9s %9s %12s\n", "phase", "req/s", "p50", "p99", "server50", "server99", "vs baseline")
 	row("baseline: GetWorkspace", baseRate, base, "1.00")
 	row("ingest: BatchPutPropertyValues", ingestRate, ingest, fmt.Sprintf("%.2f× rate", ingestRate/baseRate))
-	row("history: 200-value pages", histRate, history, fmt.Sprintf("%.2f× p50", ratio(pct(history.client, .5), pct(base.client, .5))))
+	row(fmt.Sprintf("history: %d-value pages", c.page), histRate, history, fmt.Sprintf("%.2f× p50", ratio(pct(history.client, .5), pct(base.client, .5))))
 	fmt.Fprintf(out, "\ningest: %.0f values/s (%d values in all); request rate %.0f%% of the baseline's\n", ingestRate*float64(c.entries*c.values), points.Load(), 100*ingestRate/baseRate)
 	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency as the client sees it; server time p50 %.2f×, p99 %.2f× the baseline's\n",
 		ratio(pct(history.client, .5), pct(base.client, .5)), ratio(pct(history.client, .99), pct(base.client, .99)),
