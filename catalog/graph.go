@@ -65,14 +65,29 @@ type NodeProperty struct {
 	Value      *model.DataValue
 }
 
-// Node returns the entity id, or nil when there is none.
+// Meta returns the entity id without its components (Components is nil),
+// or nil when there is none: what a query needs to test names and dates.
+func (g *Graph) Meta(id string) (*Node, error) {
+	e, err := g.pr.entity(id)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return g.meta(e), nil
+}
+
+func (g *Graph) meta(e *entity) *Node {
+	return &Node{ID: e.ID, Name: e.Name, Description: deref(e.Description), Parent: e.Parent,
+		ARN: g.s.entityARN(g.ws.ID, e.ID), Workspace: g.ws.ID, Created: e.Created, Updated: e.Updated}
+}
+
+// Node returns the entity id with its components, or nil when there is
+// none.
 func (g *Graph) Node(id string) (*Node, error) {
 	e, err := g.pr.entity(id)
 	if err != nil || e == nil {
 		return nil, err
 	}
-	n := &Node{ID: e.ID, Name: e.Name, Description: deref(e.Description), Parent: e.Parent,
-		ARN: g.s.entityARN(g.ws.ID, e.ID), Workspace: g.ws.ID, Created: e.Created, Updated: e.Updated}
+	n := g.meta(e)
 	paths := append(sortedKeys(e.Components), sortedKeys(e.Composite)...)
 	for _, path := range paths {
 		c := e.Components[path]

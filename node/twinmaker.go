@@ -3,10 +3,14 @@ package node
 import (
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/catalog"
+	"github.com/twinvault/twinvault/query"
 )
 
-// bindTwinMaker connects the TwinMaker operations to the catalog.
+// bindTwinMaker connects the TwinMaker operations to the catalog and the
+// query engine.
 func bindTwinMaker(s *api.Server, c *catalog.Service) {
+	api.Handle(s, "ExecuteQuery", query.NewService(c).ExecuteQuery)
+
 	api.Handle(s, "CreateWorkspace", c.CreateWorkspace)
 	api.Handle(s, "GetWorkspace", c.GetWorkspace)
 	api.Handle(s, "UpdateWorkspace", c.UpdateWorkspace)
