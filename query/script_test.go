@@ -31,6 +31,7 @@ import (
 //	  <component> <typeId> [<prop>=<value> ...]
 //
 //	load cookiefactory <workspace>
+//	source <file in testdata>      (its lines stand in for this one)
 //
 //	eval <workspace> <query on one line>
 //	  columns <name>:<TYPE> ...
@@ -138,6 +139,13 @@ func runScript(t *testing.T, file string) {
 			if _, err := s.cat.CreateWorkspace(context.Background(), &model.CreateWorkspaceInput{WorkspaceId: ws}); err != nil {
 				s.fatalf("create workspace: %v", err)
 			}
+		case "source":
+			more, err := os.ReadFile(filepath.Join(filepath.Dir(file), strings.TrimSpace(rest)))
+			if err != nil {
+				s.fatalf("source: %v", err)
+			}
+			// The sourced lines take this line's place.
+			lines = append(lines[:i+1:i+1], append(strings.Split(string(more), "\n"), lines[i+1:]...)...)
 		case "type":
 			s.componentType(ws, tokens(rest))
 		case "entity":
