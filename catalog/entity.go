@@ -820,6 +820,9 @@ func applyChange(r *resolver, e *entity, field, key string, composite bool, u co
 			e.Composite = map[string]*component{}
 		}
 	}
+	if e.Components == nil {
+		e.Components = map[string]*component{} // an entity created without components
+	}
 	set := e.Components
 	if composite {
 		set = e.Composite
