@@ -89,9 +89,14 @@ func (x *executor) plan() error {
 				break
 			}
 		}
-		if start < 0 {
+		// Conditions in WHERE name few entities; a label may name many, so
+		// its edges are read only when no condition helps.
+		for _, byLabel := range []bool{false, true} {
+			if start >= 0 {
+				break
+			}
 			for i := range pat.Nodes {
-				c, ok, err := x.candidates(pat, i, labels, conj)
+				c, ok, err := x.candidates(pat, i, labels, conj, byLabel)
 				if err != nil {
 					return err
 				}
@@ -99,9 +104,9 @@ func (x *executor) plan() error {
 					start, cands, scan = i, c, false
 				}
 			}
-			if start < 0 {
-				start = 0
-			}
+		}
+		if start < 0 {
+			start = 0
 		}
 		startVar := pat.Nodes[start].Var
 		switch {
@@ -247,9 +252,9 @@ func labelHint(conj []parser.Expr, edgeVar string) string {
 
 // candidates lists, sorted, the entities node i of pat can be, when an
 // index can tell.
-func (x *executor) candidates(pat *parser.Pattern, i int, labels []string, conj []parser.Expr) ([]string, bool, error) {
+func (x *executor) candidates(pat *parser.Pattern, i int, labels []string, conj []parser.Expr, byLabel bool) ([]string, bool, error) {
 	var sets [][]string
-	if v := pat.Nodes[i].Var; v != "" {
+	if v := pat.Nodes[i].Var; v != "" && !byLabel {
 		for _, c := range conj {
 			if ids, ok := fieldLiterals(c, v, "entityId"); ok {
 				sets = append(sets, ids)
@@ -285,7 +290,7 @@ func (x *executor) candidates(pat *parser.Pattern, i int, labels []string, conj 
 			}
 		}
 	}
-	if len(sets) == 0 {
+	if byLabel {
 		// An adjacent labeled edge that must be walked at least once.
 		for _, side := range []struct {
 			edge  int
@@ -380,10 +385,14 @@ func (x *executor) scanStep(slot int) step {
 	}
 }
 
-// neighbour is an edge and the node at its far end.
+// neighbour is an edge and the node at its far end. known says the index
+// that gave the edge vouches for that node: an edge is indexed with its
+// source, and a parent cannot be deleted before its children, but a
+// relationship may name an entity that no longer exists.
 type neighbour struct {
 	e     catalog.Edge
 	other string
+	known bool
 }
 
 // adjacent lists the edges of pattern direction dir at id, walked from the
@@ -396,7 +405,7 @@ func (x *executor) adjacent(id, label string, dir parser.Direction, forward bool
 			return nil, err
 		}
 		for _, e := range edges {
-			out = append(out, neighbour{e, e.Target})
+			out = append(out, neighbour{e, e.Target, e.Label == catalog.ChildOf})
 		}
 	}
 	if dir == parser.DirBoth || (dir == parser.DirIn) == forward {
@@ -405,7 +414,7 @@ func (x *executor) adjacent(id, label string, dir parser.Direction, forward bool
 			return nil, err
 		}
 		for _, e := range edges {
-			out = append(out, neighbour{e, e.Source})
+			out = append(out, neighbour{e, e.Source, true})
 		}
 	}
 	return out, nil
@@ -426,15 +435,17 @@ func (x *executor) edgeStep(pat *parser.Pattern, ps patternSlots, labels []strin
 		hopSlot = ps.hops[i]
 	}
 	label := labels[i]
-	bind := func(row []any, far string, walked []catalog.Edge, inner []string, next func() error) error {
+	bind := func(row []any, far string, known bool, walked []catalog.Edge, inner []string, next func() error) error {
 		if join {
 			if row[to] != nodeValue(far) {
 				return nil
 			}
 		} else {
-			ok, err := x.exists(far)
-			if err != nil || !ok {
-				return err
+			if !known {
+				ok, err := x.exists(far)
+				if err != nil || !ok {
+					return err
+				}
 			}
 			row[to] = nodeValue(far)
 		}
@@ -465,7 +476,7 @@ func (x *executor) edgeStep(pat *parser.Pattern, ps patternSlots, labels []strin
 				return err
 			}
 			for _, n := range near {
-				if err := bind(row, n.other, []catalog.Edge{n.e}, nil, next); err != nil {
+				if err := bind(row, n.other, n.known, []catalog.Edge{n.e}, nil, next); err != nil {
 					return err
 				}
 			}
@@ -477,17 +488,24 @@ func (x *executor) edgeStep(pat *parser.Pattern, ps patternSlots, labels []strin
 	return func(row []any, next func() error) error {
 		var walked []catalog.Edge
 		var nodes []string // the nodes reached, the start first
-		var walk func(at string) error
-		walk = func(at string) error {
+		var walk func(at string, known bool) error
+		walk = func(at string, known bool) error {
 			if err := x.tick(); err != nil {
 				return err
+			}
+			if !known {
+				// A walk goes on only through entities that exist.
+				ok, err := x.exists(at)
+				if err != nil || !ok {
+					return err
+				}
 			}
 			if len(walked) >= e.Min {
 				inner := []string(nil)
 				if len(nodes) > 2 {
 					inner = nodes[1 : len(nodes)-1]
 				}
-				if err := bind(row, at, walked, inner, next); err != nil {
+				if err := bind(row, at, true, walked, inner, next); err != nil {
 					return err
 				}
 			}
@@ -504,7 +522,7 @@ func (x *executor) edgeStep(pat *parser.Pattern, ps patternSlots, labels []strin
 				}
 				walked = append(walked, n.e)
 				nodes = append(nodes, n.other)
-				err := walk(n.other)
+				err := walk(n.other, n.known)
 				walked = walked[:len(walked)-1]
 				nodes = nodes[:len(nodes)-1]
 				if err != nil {
@@ -515,7 +533,7 @@ func (x *executor) edgeStep(pat *parser.Pattern, ps patternSlots, labels []strin
 		}
 		start := string(row[from].(nodeValue))
 		nodes = append(nodes, start)
-		return walk(start)
+		return walk(start, true)
 	}
 }
 
