@@ -52,6 +52,7 @@ type Service struct {
 	// decoded records, for the data plane
 	entities recordCache[entity]
 	types    typeCache
+	graphs   graphMemos // what queries learned of each workspace's graph
 }
 
 // New returns a Service over b.

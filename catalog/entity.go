@@ -434,21 +434,27 @@ func relationshipTargets(v *model.DataValue, depth int) []string {
 
 // reindex replaces the old index entries of an entity with the new ones.
 func reindex(tx *barrier.Tx, v *barrier.View, old, new map[string]string) error {
+	changed := false
 	for k := range old {
 		if _, ok := new[k]; !ok {
 			if err := tx.Delete(v, []byte(k)); err != nil {
 				return err
 			}
+			changed = true
 		}
 	}
 	for _, k := range sortedKeys(new) {
-		if old[k] != new[k] {
+		if v0, ok := old[k]; !ok || v0 != new[k] {
 			if err := tx.Set(v, []byte(k), []byte(new[k])); err != nil {
 				return err
 			}
+			changed = true
 		}
 	}
-	return nil
+	if !changed {
+		return nil
+	}
+	return bumpGraph(tx, v)
 }
 
 var entityCountKey = []byte("n/entities")

@@ -2,9 +2,12 @@ package catalog
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/twinvault/twinvault/barrier"
@@ -24,22 +27,76 @@ const ChildOf = "isChildOf"
 // Graph reads one workspace's graph from one snapshot, so a query sees a
 // single state of the twin: every write acknowledged before it began.
 type Graph struct {
-	s  *Service
-	tx *barrier.Tx
-	v  *barrier.View
-	ws *workspace
-	pr *propResolver
+	s    *Service
+	tx   *barrier.Tx
+	v    *barrier.View
+	ws   *workspace
+	pr   *propResolver
+	memo *graphMemo // nil: read every list from its index
 }
 
-// ReadGraph runs fn over a snapshot of the workspace's graph.
+// ReadGraph runs fn over a snapshot of the workspace's graph. Lists the
+// graph returns are shared and must not be modified.
 func (s *Service) ReadGraph(ctx context.Context, workspaceID string, fn func(g *Graph) error) error {
 	return s.view(ctx, func(tx *barrier.Tx) error {
 		ws, v, err := s.loadWorkspace(ctx, tx, workspaceID)
 		if err != nil {
 			return err
 		}
-		return fn(&Graph{s: s, tx: tx, v: v, ws: ws, pr: s.newPropResolver(tx, v)})
+		g := &Graph{s: s, tx: tx, v: v, ws: ws, pr: s.newPropResolver(tx, v)}
+		version, err := tx.Get(v, graphVersionKey)
+		switch {
+		case err == nil:
+			g.memo = s.graphs.memo(string(v.ID()), string(version))
+		case !isNotFound(err):
+			return err
+		}
+		return fn(g)
 	})
+}
+
+// graphVersionKey holds the graph's version: random bytes that every
+// change to its indexes replaces, in the same transaction. Two snapshots
+// with the same version hold the same graph, so what one reader learned
+// from the indexes serves the next.
+var graphVersionKey = []byte("n/graph")
+
+func bumpGraph(tx *barrier.Tx, v *barrier.View) error {
+	version := make([]byte, 16)
+	rand.Read(version)
+	return tx.Set(v, graphVersionKey, version)
+}
+
+// graphMemos remember, per workspace, the index lists of one version of
+// its graph: walks of a large hierarchy then cost a map lookup per entity
+// instead of a store seek, for as long as the graph does not change.
+type graphMemos struct {
+	mu sync.Mutex
+	m  map[string]*graphMemo // by view
+}
+
+type graphMemo struct {
+	version string
+	mu      sync.Mutex
+	ids     map[string][]string
+	edges   map[string][]Edge
+}
+
+// memoLists bounds what one memo remembers.
+const memoLists = 1 << 20
+
+func (gm *graphMemos) memo(view, version string) *graphMemo {
+	gm.mu.Lock()
+	defer gm.mu.Unlock()
+	m := gm.m[view]
+	if m == nil || m.version != version {
+		if gm.m == nil {
+			gm.m = map[string]*graphMemo{}
+		}
+		m = &graphMemo{version: version, ids: map[string][]string{}, edges: map[string][]Edge{}}
+		gm.m[view] = m
+	}
+	return m
 }
 
 // Node is an entity with the values of its properties, as the graph shows
@@ -131,9 +188,28 @@ func (g *Graph) Children(id string) ([]string, error) {
 }
 
 func (g *Graph) ids(prefix []byte) ([]string, error) {
+	if g.memo != nil {
+		g.memo.mu.Lock()
+		ids, ok := g.memo.ids[string(prefix)]
+		g.memo.mu.Unlock()
+		if ok {
+			return ids, nil
+		}
+	}
 	ids, err := listIndex(g.tx, g.v, prefix, 0)
+	if err != nil {
+		return nil, err
+	}
 	sort.Strings(ids)
-	return ids, err
+	ids = slices.Clip(ids) // an append by a caller copies
+	if g.memo != nil {
+		g.memo.mu.Lock()
+		if len(g.memo.ids) < memoLists {
+			g.memo.ids[string(prefix)] = ids
+		}
+		g.memo.mu.Unlock()
+	}
+	return ids, nil
 }
 
 // Entities calls fn with every entity's ID; fn may return kv.Stop.
@@ -215,6 +291,30 @@ func (g *Graph) edgePrefix(kind, id, label string) []byte {
 }
 
 func (g *Graph) edges(prefix []byte) ([]Edge, error) {
+	if g.memo != nil {
+		g.memo.mu.Lock()
+		out, ok := g.memo.edges[string(prefix)]
+		g.memo.mu.Unlock()
+		if ok {
+			return out, nil
+		}
+	}
+	out, err := g.readEdges(prefix)
+	if err != nil {
+		return nil, err
+	}
+	out = slices.Clip(out)
+	if g.memo != nil {
+		g.memo.mu.Lock()
+		if len(g.memo.edges) < memoLists {
+			g.memo.edges[string(prefix)] = out
+		}
+		g.memo.mu.Unlock()
+	}
+	return out, nil
+}
+
+func (g *Graph) readEdges(prefix []byte) ([]Edge, error) {
 	var out []Edge
 	err := g.tx.Scan(g.v, kv.Prefix(prefix), func(_, val []byte) error {
 		var ed Edge

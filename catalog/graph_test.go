@@ -147,4 +147,19 @@ func TestGraph(t *testing.T) {
 		out, _ := g.Out("room1", "isLocationOf")
 		check("Out(room1) after the update", ends(out), [][3]string{{"room1", "isLocationOf", "lamp1"}})
 	})
+
+	// Lists are remembered for as long as the graph does not change: a
+	// second read of one version is served from memory, a write starts a
+	// new version.
+	read(func(g *Graph) {
+		ids, _ := g.Children("floor")
+		check("Children(floor)", ids, []string{"room1", "room2"})
+		_, remembered := g.memo.ids[string(append(key("ch", g.v.Index("floor")), '/'))]
+		check("Children(floor) remembered", remembered, true)
+	})
+	entity("room3", "Room 3", "floor", nil)
+	read(func(g *Graph) {
+		ids, _ := g.Children("floor")
+		check("Children(floor) after a new child", ids, []string{"room1", "room2", "room3"})
+	})
 }
