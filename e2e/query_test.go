@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/twinvault/twinvault/node"
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
 
@@ -169,5 +173,56 @@ func TestExecuteQueryErrors(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
 		t.Fatalf("a token replayed on another query: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestQueryNotLogged: neither a query's text nor its results reach the log,
+// even at debug level and when the query fails.
+func TestQueryNotLogged(t *testing.T) {
+	var logs syncBuffer
+	srv := twinvaulttest.Start(t, func(c *node.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	ctx := context.Background()
+	mustWorkspace(t, tm, "quiet")
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("quiet"), EntityId: aws.String("e1"), EntityName: aws.String("QZXresultMARK")}); err != nil {
+		t.Fatal(err)
+	}
+	_, rows, _ := queryAll(t, tm, "quiet", "SELECT e.entityName FROM EntityGraph MATCH (e) WHERE e.entityId <> 'QZXqueryMARK'", 10)
+	if len(rows) != 1 || rows[0][0] != "QZXresultMARK" {
+		t.Fatalf("rows %v", rows)
+	}
+	for _, q := range []string{"SELECT QZXbadMARK FROM", "SELECT e FROM EntityGraph MATCH (e) WHERE e.entityName = 'QZXfailMARK' AND"} {
+		if _, err := tm.ExecuteQuery(ctx, &iottwinmaker.ExecuteQueryInput{WorkspaceId: aws.String("quiet"), QueryStatement: aws.String(q)}); err == nil {
+			t.Fatalf("%s succeeded", q)
+		}
+	}
+	out := logs.String()
+	if !strings.Contains(out, "ExecuteQuery") {
+		t.Fatalf("the requests were not logged at all:\n%s", out)
+	}
+	for _, marker := range []string{"QZXresultMARK", "QZXqueryMARK", "QZXbadMARK", "QZXfailMARK"} {
+		if strings.Contains(out, marker) {
+			t.Errorf("the log holds %s", marker)
+		}
 	}
 }
