@@ -209,6 +209,19 @@ func TestAWSCLI(t *testing.T) {
 	if s, _ := ents["entitySummaries"].([]any); len(s) != 1 {
 		t.Errorf("list-entities: %v", ents)
 	}
+	q := c.must("execute-query", "--workspace-id", "cli", "--query-statement",
+		"SELECT e.entityName, e FROM EntityGraph MATCH (e) WHERE e.entityId = 'asset-1'")
+	rows, _ := q["rows"].([]any)
+	if len(rows) != 1 {
+		t.Fatalf("execute-query: %v", q)
+	}
+	cells, _ := rows[0].(map[string]any)["rowData"].([]any)
+	if len(cells) != 2 || cells[0] != "Asset 1" || cells[1].(map[string]any)["entityId"] != "asset-1" {
+		t.Errorf("execute-query row: %v", rows[0])
+	}
+	if _, err := c.run("execute-query", "--workspace-id", "cli", "--query-statement", "SELECT e FROM EntityGraph MATCH"); err == nil || !strings.Contains(err.Error(), "ValidationException") {
+		t.Errorf("execute-query of a broken query: %v", err)
+	}
 	// The data plane, through the "data." host prefix; the telemetry type's
 	// properties are static here, so a time-series type of its own.
 	c.must("create-component-type", "--workspace-id", "cli", "--component-type-id", "com.example.meter",
