@@ -433,14 +433,14 @@ func relationshipTargets(v *model.DataValue, depth int) []string {
 }
 
 // reindex replaces the old index entries of an entity with the new ones.
-func reindex(tx *barrier.Tx, v *barrier.View, old, new map[string]string) error {
-	changed := false
+func reindex(tx *barrier.Tx, v *barrier.View, old, new map[string]string, d *graphDelta) error {
+	n := len(d.keys)
 	for k := range old {
 		if _, ok := new[k]; !ok {
 			if err := tx.Delete(v, []byte(k)); err != nil {
 				return err
 			}
-			changed = true
+			d.keys = append(d.keys, []byte(k))
 		}
 	}
 	for _, k := range sortedKeys(new) {
@@ -448,13 +448,13 @@ func reindex(tx *barrier.Tx, v *barrier.View, old, new map[string]string) error 
 			if err := tx.Set(v, []byte(k), []byte(new[k])); err != nil {
 				return err
 			}
-			changed = true
+			d.keys = append(d.keys, []byte(k))
 		}
 	}
-	if !changed {
+	if len(d.keys) == n {
 		return nil
 	}
-	return bumpGraph(tx, v)
+	return bumpGraph(tx, v, d)
 }
 
 var entityCountKey = []byte("n/entities")
@@ -482,7 +482,9 @@ func (s *Service) CreateEntity(ctx context.Context, in *model.CreateEntityInput)
 		return nil, invalid("entityId: %s is reserved", root)
 	}
 	now := s.timestamp()
+	var d graphDelta // what this change does to the graph
 	err := s.update(ctx, func(tx *barrier.Tx) error {
+		d = graphDelta{} // the transaction may run again
 		ws, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
 		if err != nil {
 			return err
@@ -535,7 +537,7 @@ func (s *Service) CreateEntity(ctx context.Context, in *model.CreateEntityInput)
 		if err != nil {
 			return err
 		}
-		if err := reindex(tx, v, nil, keys); err != nil {
+		if err := reindex(tx, v, nil, keys, &d); err != nil {
 			return err
 		}
 		if err := addEntityCount(tx, v, 1); err != nil {
@@ -543,6 +545,9 @@ func (s *Service) CreateEntity(ctx context.Context, in *model.CreateEntityInput)
 		}
 		return putJSON(tx, v, entityKey(v, id), e)
 	})
+	if err == nil {
+		s.graphs.advance(&d)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -695,7 +700,9 @@ func componentSummary(r *resolver, e *entity, path string) model.ComponentSummar
 
 func (s *Service) UpdateEntity(ctx context.Context, in *model.UpdateEntityInput) (*model.UpdateEntityOutput, error) {
 	now := s.timestamp()
+	var d graphDelta // what this change does to the graph
 	err := s.update(ctx, func(tx *barrier.Tx) error {
+		d = graphDelta{} // the transaction may run again
 		_, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, in.EntityId)
 		if err != nil {
 			return err
@@ -737,7 +744,7 @@ func (s *Service) UpdateEntity(ctx context.Context, in *model.UpdateEntityInput)
 		if err != nil {
 			return err
 		}
-		if err := reindex(tx, v, oldKeys, newKeys); err != nil {
+		if err := reindex(tx, v, oldKeys, newKeys, &d); err != nil {
 			return err
 		}
 		// History of properties and components that are gone goes too.
@@ -755,6 +762,9 @@ func (s *Service) UpdateEntity(ctx context.Context, in *model.UpdateEntityInput)
 		e.Updated = now
 		return putJSON(tx, v, entityKey(v, e.ID), e)
 	})
+	if err == nil {
+		s.graphs.advance(&d)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -893,7 +903,9 @@ func applyChange(r *resolver, e *entity, field, key string, composite bool, u co
 // DeleteEntity deletes an entity, or with isRecursive its whole subtree,
 // in one transaction. Without isRecursive an entity with children stays.
 func (s *Service) DeleteEntity(ctx context.Context, in *model.DeleteEntityInput) (*model.DeleteEntityOutput, error) {
+	var d graphDelta // what this change does to the graph
 	err := s.update(ctx, func(tx *barrier.Tx) error {
+		d = graphDelta{} // the transaction may run again
 		_, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, in.EntityId)
 		if err != nil {
 			return err
@@ -923,7 +935,7 @@ func (s *Service) DeleteEntity(ctx context.Context, in *model.DeleteEntityInput)
 			if err != nil {
 				return err
 			}
-			if err := reindex(tx, v, keys, nil); err != nil {
+			if err := reindex(tx, v, keys, nil, &d); err != nil {
 				return err
 			}
 			if err := tx.Delete(v, entityKey(v, cur.ID)); err != nil {
@@ -940,6 +952,9 @@ func (s *Service) DeleteEntity(ctx context.Context, in *model.DeleteEntityInput)
 		}
 		return nil
 	})
+	if err == nil {
+		s.graphs.advance(&d)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,8 @@ type Graph struct {
 	ws   *workspace
 	pr   *propResolver
 	memo *graphMemo // nil: read every list from its index
+	// version is the graph's version in this snapshot.
+	version string
 }
 
 // ReadGraph runs fn over a snapshot of the workspace's graph. Lists the
@@ -47,7 +49,8 @@ func (s *Service) ReadGraph(ctx context.Context, workspaceID string, fn func(g *
 		version, err := tx.Get(v, graphVersionKey)
 		switch {
 		case err == nil:
-			g.memo = s.graphs.memo(string(v.ID()), string(version))
+			g.version = string(version)
+			g.memo = s.graphs.memo(string(v.ID()), g.version)
 		case !isNotFound(err):
 			return err
 		}
@@ -61,23 +64,48 @@ func (s *Service) ReadGraph(ctx context.Context, workspaceID string, fn func(g *
 // from the indexes serves the next.
 var graphVersionKey = []byte("n/graph")
 
-func bumpGraph(tx *barrier.Tx, v *barrier.View) error {
+// graphDelta is what one transaction changed in a workspace's graph: the
+// version it found and the one it wrote, and the index keys it set or
+// deleted. Once the transaction commits, the memo of the old version
+// becomes the memo of the new one, less the lists those keys belong to.
+type graphDelta struct {
+	view     string
+	old, new []byte
+	keys     [][]byte
+}
+
+// bumpGraph gives the graph a new version, once per transaction.
+func bumpGraph(tx *barrier.Tx, v *barrier.View, d *graphDelta) error {
+	if d.new != nil {
+		return nil
+	}
+	old, err := tx.Get(v, graphVersionKey)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
 	version := make([]byte, 16)
 	rand.Read(version)
-	return tx.Set(v, graphVersionKey, version)
+	if err := tx.Set(v, graphVersionKey, version); err != nil {
+		return err
+	}
+	d.view, d.old, d.new = string(v.ID()), old, version
+	return nil
 }
 
 // graphMemos remember, per workspace, the index lists of one version of
 // its graph: walks of a large hierarchy then cost a map lookup per entity
-// instead of a store seek, for as long as the graph does not change.
+// instead of a store seek, for as long as the graph does not change, and
+// a change forgets only the lists it touched.
 type graphMemos struct {
 	mu sync.Mutex
 	m  map[string]*graphMemo // by view
 }
 
+// graphMemo holds lists read at one version; a reader uses it only while
+// the memo is at the reader's own version.
 type graphMemo struct {
-	version string
 	mu      sync.Mutex
+	version string
 	ids     map[string][]string
 	edges   map[string][]Edge
 }
@@ -89,14 +117,47 @@ func (gm *graphMemos) memo(view, version string) *graphMemo {
 	gm.mu.Lock()
 	defer gm.mu.Unlock()
 	m := gm.m[view]
-	if m == nil || m.version != version {
+	if m == nil {
 		if gm.m == nil {
 			gm.m = map[string]*graphMemo{}
 		}
-		m = &graphMemo{version: version, ids: map[string][]string{}, edges: map[string][]Edge{}}
+		m = &graphMemo{}
 		gm.m[view] = m
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.version != version {
+		m.version, m.ids, m.edges = version, map[string][]string{}, map[string][]Edge{}
+	}
 	return m
+}
+
+// advance carries the memo over a committed change.
+func (gm *graphMemos) advance(d *graphDelta) {
+	if d.new == nil || d.old == nil {
+		return
+	}
+	gm.mu.Lock()
+	m := gm.m[d.view]
+	gm.mu.Unlock()
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.version != string(d.old) {
+		return // the memo is of another version; the next reader starts afresh
+	}
+	// A list is remembered under its index prefix, which ends in '/'.
+	for _, k := range d.keys {
+		for i, c := range k {
+			if c == '/' {
+				delete(m.ids, string(k[:i+1]))
+				delete(m.edges, string(k[:i+1]))
+			}
+		}
+	}
+	m.version = string(d.new)
 }
 
 // Node is an entity with the values of its properties, as the graph shows
@@ -191,6 +252,7 @@ func (g *Graph) ids(prefix []byte) ([]string, error) {
 	if g.memo != nil {
 		g.memo.mu.Lock()
 		ids, ok := g.memo.ids[string(prefix)]
+		ok = ok && g.memo.version == g.version
 		g.memo.mu.Unlock()
 		if ok {
 			return ids, nil
@@ -204,7 +266,7 @@ func (g *Graph) ids(prefix []byte) ([]string, error) {
 	ids = slices.Clip(ids) // an append by a caller copies
 	if g.memo != nil {
 		g.memo.mu.Lock()
-		if len(g.memo.ids) < memoLists {
+		if g.memo.version == g.version && len(g.memo.ids) < memoLists {
 			g.memo.ids[string(prefix)] = ids
 		}
 		g.memo.mu.Unlock()
@@ -294,6 +356,7 @@ func (g *Graph) edges(prefix []byte) ([]Edge, error) {
 	if g.memo != nil {
 		g.memo.mu.Lock()
 		out, ok := g.memo.edges[string(prefix)]
+		ok = ok && g.memo.version == g.version
 		g.memo.mu.Unlock()
 		if ok {
 			return out, nil
@@ -306,7 +369,7 @@ func (g *Graph) edges(prefix []byte) ([]Edge, error) {
 	out = slices.Clip(out)
 	if g.memo != nil {
 		g.memo.mu.Lock()
-		if len(g.memo.edges) < memoLists {
+		if g.memo.version == g.version && len(g.memo.edges) < memoLists {
 			g.memo.edges[string(prefix)] = out
 		}
 		g.memo.mu.Unlock()

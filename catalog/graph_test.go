@@ -157,9 +157,19 @@ func TestGraph(t *testing.T) {
 		_, remembered := g.memo.ids[string(append(key("ch", g.v.Index("floor")), '/'))]
 		check("Children(floor) remembered", remembered, true)
 	})
+	read(func(g *Graph) {
+		g.ByName("Kitchen")
+	})
 	entity("room3", "Room 3", "floor", nil)
 	read(func(g *Graph) {
+		// The change forgot the lists it touched and kept the others.
+		_, kept := g.memo.ids[string(append(key("nm", g.v.Index("Kitchen")), '/'))]
+		check("ByName(Kitchen) kept across an unrelated change", kept, true)
+		_, kept = g.memo.ids[string(append(key("ch", g.v.Index("floor")), '/'))]
+		check("Children(floor) kept across a new child", kept, false)
 		ids, _ := g.Children("floor")
 		check("Children(floor) after a new child", ids, []string{"room1", "room2", "room3"})
+		ids, _ = g.ByName("Room 3")
+		check("ByName(Room 3)", ids, []string{"room3"})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,5 +77,67 @@ func TestResultStore(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	if _, _, err := s.get(tok2, "ws\x00q2"); err == nil {
 		t.Error("an expired result is still served")
+	}
+}
+
+// TestQueriesDuringWrites: while a writer moves a subtree back and forth,
+// every count of descendants is one of the two true ones, whatever the
+// remembered graph holds.
+func TestQueriesDuringWrites(t *testing.T) {
+	cat := newCatalog(t)
+	ctx := context.Background()
+	if _, err := cat.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "w"}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(id, parent string) {
+		in := &model.CreateEntityInput{WorkspaceId: "w", EntityId: model.String(id), EntityName: model.String(id)}
+		if parent != "" {
+			in.ParentEntityId = model.String(parent)
+		}
+		if _, err := cat.CreateEntity(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("a", "")
+	create("b", "")
+	create("sub", "a")
+	for i := range 20 {
+		create(fmt.Sprintf("leaf%d", i), "sub")
+	}
+	svc := NewService(cat)
+	count := func(root string) string {
+		out, err := svc.ExecuteQuery(ctx, &model.ExecuteQueryInput{WorkspaceId: model.String("w"),
+			QueryStatement: model.String("SELECT COUNT(e) FROM EntityGraph MATCH (e)-[:isChildOf]->{1,10}(p) WHERE p.entityId = '" + root + "'")})
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		return fmt.Sprint(out.Rows[0].RowData[0])
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 40 {
+			parent := []string{"b", "a"}[i%2]
+			if _, err := cat.UpdateEntity(ctx, &model.UpdateEntityInput{WorkspaceId: "w", EntityId: "sub",
+				ParentEntityUpdate: &model.ParentEntityUpdateRequest{UpdateType: model.ParentEntityUpdateTypeUpdate, ParentEntityId: model.String(parent)}}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		a, b := count("a"), count("b")
+		if (a != "21" && a != "0") || (b != "21" && b != "0") {
+			t.Fatalf("descendants of a: %s, of b: %s; each must be 21 or 0", a, b)
+		}
+	}
+	if a, b := count("a"), count("b"); a != "21" || b != "0" {
+		t.Fatalf("at rest: a has %s descendants, b %s", a, b)
 	}
 }
