@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
@@ -69,6 +71,13 @@ func TestExecuteQuery(t *testing.T) {
 	node := rows[0][0].(map[string]any)
 	if node["entityName"] != "Mixer_0" || node["workspaceId"] != "cf" || !strings.HasSuffix(node["arn"].(string), ":workspace/cf/entity/"+node["entityId"].(string)) {
 		t.Fatalf("node %v", node)
+	}
+	// Dates in milliseconds since the epoch.
+	for _, f := range []string{"creationDate", "lastUpdateDate"} {
+		ms, err := strconv.ParseInt(fmt.Sprint(node[f]), 10, 64)
+		if err != nil || ms < time.Now().Add(-time.Hour).UnixMilli() || ms > time.Now().UnixMilli() {
+			t.Errorf("%s = %v, want milliseconds of the last hour", f, node[f])
+		}
 	}
 	comps, ok := node["components"].([]any)
 	if !ok || len(comps) != 3 {
