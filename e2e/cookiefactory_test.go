@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
 
+	"github.com/twinvault/twinvault/internal/cookiefactory"
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
 
@@ -30,92 +31,27 @@ func sampleDir(t *testing.T) string {
 	return dir
 }
 
-// lambdaARN stands in for the sample's __TO_FILL_IN_…_ARN__ placeholders,
-// as the sample's own deploy step fills them.
-const lambdaARN = "arn:aws:lambda:us-east-1:123456789012:function:cookiefactory-connector"
-
 type sampleType struct {
 	id     string
 	raw    map[string]any // as in the sample: a GetComponentType response
 	create *iottwinmaker.CreateComponentTypeInput
 }
 
-// loadSampleTypes reads the sample's component types and turns each into
-// a CreateComponentType request the way the sample's deploy step does:
-// read-only fields dropped, inherited definitions left to the parents
-// except those that override them.
+// loadSampleTypes returns the sample's component types as the SDK's
+// CreateComponentType requests, parents first.
 func loadSampleTypes(t *testing.T, dir, ws string) []*sampleType {
-	var manifest struct {
-		ComponentTypes []string `json:"component_types"`
+	cts, err := cookiefactory.ComponentTypes(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	readJSON(t, filepath.Join(dir, "tmdt.json"), &manifest)
 	var out []*sampleType
-	for _, f := range manifest.ComponentTypes {
-		data, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = []byte(placeholder(string(data)))
-		var raw map[string]any
-		if err := json.Unmarshal(data, &raw); err != nil {
-			t.Fatal(err)
-		}
-		req := map[string]any{}
-		for k, v := range raw {
-			req[k] = v
-		}
-		props := map[string]any{}
-		for name, p := range raw["propertyDefinitions"].(map[string]any) {
-			pm := p.(map[string]any)
-			if pm["isInherited"] == true && pm["defaultValue"] == nil {
-				continue
-			}
-			props[name] = pm
-		}
-		req["propertyDefinitions"] = props
-		if fns, ok := raw["functions"].(map[string]any); ok {
-			own := map[string]any{}
-			for name, fn := range fns {
-				if fn.(map[string]any)["isInherited"] != true {
-					own[name] = fn
-				}
-			}
-			req["functions"] = own
-		}
+	for _, ct := range cts {
 		in := &iottwinmaker.CreateComponentTypeInput{}
-		remarshal(t, req, in)
+		remarshal(t, ct.Request, in)
 		in.WorkspaceId = aws.String(ws)
-		out = append(out, &sampleType{id: raw["componentTypeId"].(string), raw: raw, create: in})
+		out = append(out, &sampleType{id: ct.ID, raw: ct.Raw, create: in})
 	}
-	// Parents first.
-	sort.SliceStable(out, func(i, j int) bool { return depth(out, out[i]) < depth(out, out[j]) })
 	return out
-}
-
-func depth(all []*sampleType, st *sampleType) int {
-	d := 0
-	for _, p := range st.create.ExtendsFrom {
-		for _, o := range all {
-			if o.id == p {
-				d = max(d, 1+depth(all, o))
-			}
-		}
-	}
-	return d
-}
-
-func placeholder(s string) string {
-	for {
-		i := strings.Index(s, "__TO_FILL_IN_")
-		if i < 0 {
-			return s
-		}
-		j := strings.Index(s[i+len("__TO_FILL_IN_"):], "__")
-		if j < 0 {
-			return s
-		}
-		s = s[:i] + lambdaARN + s[i+len("__TO_FILL_IN_")+j+2:]
-	}
 }
 
 type sampleEntity struct {
@@ -125,20 +61,10 @@ type sampleEntity struct {
 
 // loadSampleEntities returns the sample's entities, parents first.
 func loadSampleEntities(t *testing.T, dir, ws string) []*sampleEntity {
-	var raws []map[string]any
-	readJSON(t, filepath.Join(dir, "entities.json"), &raws)
-	byID := map[string]map[string]any{}
-	for _, r := range raws {
-		byID[r["entityId"].(string)] = r
+	raws, err := cookiefactory.Entities(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	level := func(r map[string]any) int {
-		n := 0
-		for p := r["parentEntityId"].(string); p != "$ROOT"; p = byID[p]["parentEntityId"].(string) {
-			n++
-		}
-		return n
-	}
-	sort.SliceStable(raws, func(i, j int) bool { return level(raws[i]) < level(raws[j]) })
 	var out []*sampleEntity
 	for _, r := range raws {
 		in := &iottwinmaker.CreateEntityInput{}
