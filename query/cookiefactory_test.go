@@ -63,4 +63,3 @@ func remarshal(t testing.TB, from, to any) {
 		t.Fatal(err)
 	}
 }
-
