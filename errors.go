@@ -30,6 +30,19 @@ const (
 	UnrecognizedClientException         = "UnrecognizedClientException"
 	ExpiredTokenException               = "ExpiredTokenException"
 
+	// IAM and STS codes (Query protocol).
+	NoSuchEntity            = "NoSuchEntity"
+	EntityAlreadyExists     = "EntityAlreadyExists"
+	MalformedPolicyDocument = "MalformedPolicyDocument"
+	LimitExceeded           = "LimitExceeded"
+	DeleteConflict          = "DeleteConflict"
+	InvalidInput            = "InvalidInput"
+	ValidationError         = "ValidationError"
+	AccessDenied            = "AccessDenied"
+	InvalidAction           = "InvalidAction"
+	MissingParameter        = "MissingParameter"
+	InvalidClientTokenID    = "InvalidClientTokenId"
+
 	// Front-door failures that are not TwinMaker operations.
 	UnknownOperationException = "UnknownOperationException"
 	RequestEntityTooLarge     = "RequestEntityTooLargeException"
@@ -56,6 +69,17 @@ var statusByCode = map[string]int{
 	UnknownOperationException:           http.StatusNotFound,
 	RequestEntityTooLarge:               http.StatusRequestEntityTooLarge,
 	SerializationException:              http.StatusBadRequest,
+	NoSuchEntity:                        http.StatusNotFound,
+	EntityAlreadyExists:                 http.StatusConflict,
+	MalformedPolicyDocument:             http.StatusBadRequest,
+	LimitExceeded:                       http.StatusConflict,
+	DeleteConflict:                      http.StatusConflict,
+	InvalidInput:                        http.StatusBadRequest,
+	ValidationError:                     http.StatusBadRequest,
+	AccessDenied:                        http.StatusForbidden,
+	InvalidAction:                       http.StatusBadRequest,
+	MissingParameter:                    http.StatusBadRequest,
+	InvalidClientTokenID:                http.StatusForbidden,
 }
 
 // Error is a failure the client is meant to see: its Code picks the

@@ -38,23 +38,28 @@ const (
 
 // Config holds what a Server needs.
 type Config struct {
-	Verifier *sigv4.Verifier // checks every request's signature
-	Logger   *slog.Logger    // nil: slog.Default()
-	MaxBody  int64           // 0: DefaultMaxBody
+	Verifier   *sigv4.Verifier // checks every request's signature
+	Authorizer Authorizer      // decides every call; nil allows every signed one
+	Logger     *slog.Logger    // nil: slog.Default()
+	MaxBody    int64           // 0: DefaultMaxBody
 }
 
-// Server serves the TwinMaker API over HTTPS.
+// Server serves the TwinMaker API, and the Query-protocol services bound
+// with HandleQuery, over HTTPS.
 type Server struct {
 	verifier  *sigv4.Verifier
+	authz     Authorizer
 	log       *slog.Logger
 	maxBody   int64
 	twinmaker *router
+	query     map[string]*queryService
 }
 
 // New returns a Server with a route for every TwinMaker operation of the
 // model; operations are bound to services with Handle.
 func New(cfg Config) *Server {
-	s := &Server{verifier: cfg.Verifier, log: cfg.Logger, maxBody: cfg.MaxBody, twinmaker: &router{}}
+	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, log: cfg.Logger, maxBody: cfg.MaxBody, twinmaker: &router{},
+		query: map[string]*queryService{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -85,11 +90,20 @@ func (s *Server) HTTPServer(tlsConfig *tls.Config) *http.Server {
 // Request describes the call being served; services find it in their
 // context with FromContext.
 type Request struct {
-	ID          string
-	Operation   string
-	AccessKeyID string
-	SourceIP    string
-	Time        time.Time
+	ID            string
+	Operation     string
+	AccessKeyID   string
+	SecurityToken string // of a session's temporary credentials
+	Region        string // of the signature's scope
+	SourceIP      string
+	Time          time.Time
+
+	// Who signed the request, as the Authorizer found.
+	PrincipalARN string
+	UserID       string
+	UserName     string // empty for roles
+
+	query *queryService // the Query-protocol service, if the request is for one
 }
 
 type ctxKey struct{}
@@ -126,11 +140,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Server-Timing (a W3C header) lets a load tool tell the server's share
 	// of a call's latency from the client's and the network's.
 	h.Set("Server-Timing", fmt.Sprintf("app;dur=%.3f", float64(time.Since(req.Time).Microseconds())/1000))
-	if err != nil {
+	switch {
+	case req.query != nil && err != nil:
+		status = s.writeQueryError(w, req, req.query, err)
+	case req.query != nil:
+		status = s.writeQuery(w, req, req.query, out)
+	case err != nil:
 		status = s.writeError(w, req, err)
-		return
+	default:
+		s.writeJSON(w, http.StatusOK, out)
 	}
-	s.writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) serve(r *http.Request, req *Request) (any, error) {
@@ -142,7 +161,11 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	if err != nil {
 		return nil, authError(err)
 	}
-	req.AccessKeyID = res.AccessKeyID
+	req.AccessKeyID, req.SecurityToken, req.Region = res.AccessKeyID, res.SecurityToken, res.Region
+	if qs := s.query[res.Service]; qs != nil {
+		req.query = qs
+		return s.serveQuery(r, req, qs, body, res.Region)
+	}
 	if res.Service != twinmakerService && res.Service != "awsiottwinmaker" {
 		return nil, twinvault.Errorf(twinvault.UnknownOperationException, "service %q is not served here", res.Service)
 	}
@@ -167,6 +190,11 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 		}
 	}
 	if err := in.BindQuery(r.URL.Query()); err != nil {
+		return nil, err
+	}
+	call := twinmakerCall(rt.op.Name, in, res.Region)
+	call.UserAgent, call.Secure = r.UserAgent(), r.TLS != nil
+	if err := s.authorize(r.Context(), req, call, twinvault.AccessDeniedException); err != nil {
 		return nil, err
 	}
 	if err := in.Validate(); err != nil {
@@ -248,6 +276,17 @@ func authError(err error) error {
 // internal: its cause is logged under the request ID and the client sees
 // only that an internal error happened.
 func (s *Server) writeError(w http.ResponseWriter, req *Request, err error) int {
+	te := s.clientError(req, err)
+	status := te.Status()
+	w.Header().Set("X-Amzn-ErrorType", te.Code)
+	s.writeJSON(w, status, map[string]string{"message": te.Message})
+	return status
+}
+
+// clientError is what the client may see of err: its own code and
+// message, or for an error without a code, only that an internal error
+// happened (the cause is logged under the request ID).
+func (s *Server) clientError(req *Request, err error) *twinvault.Error {
 	var te *twinvault.Error
 	var ve *model.ValidationError
 	switch {
@@ -258,10 +297,15 @@ func (s *Server) writeError(w http.ResponseWriter, req *Request, err error) int 
 		s.log.Error("internal error", "requestId", req.ID, "operation", req.Operation, "err", err)
 		te = &twinvault.Error{Code: twinvault.InternalServerException, Message: "Internal error (request " + req.ID + ")"}
 	}
-	status := te.Status()
-	w.Header().Set("X-Amzn-ErrorType", te.Code)
-	s.writeJSON(w, status, map[string]string{"message": te.Message})
-	return status
+	return te
+}
+
+// authorize asks the Authorizer, if there is one, to decide call.
+func (s *Server) authorize(ctx context.Context, req *Request, call *Call, code string) error {
+	if s.authz == nil {
+		return nil
+	}
+	return s.authz.Authorize(ctx, req, call, code)
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {

@@ -23,8 +23,12 @@ type AccessKey struct {
 	ID      string    `json:"id"`
 	Secret  string    `json:"secret"`
 	User    string    `json:"user"`
-	Status  string    `json:"status"`
+	Status  string    `json:"status"` // Active or Inactive
 	Created time.Time `json:"created"`
+	// Last use, recorded at most once a minute.
+	LastUsed    time.Time `json:"lastUsed,omitzero"`
+	LastService string    `json:"lastService,omitempty"`
+	LastRegion  string    `json:"lastRegion,omitempty"`
 }
 
 // BootstrapUser is the administrator created on first start.
@@ -32,7 +36,9 @@ const BootstrapUser = "twinvault-admin"
 
 // Store holds users and keys in the barrier's system view.
 type Store struct {
-	b *barrier.Barrier
+	b      *barrier.Barrier
+	used   lastUse
+	parsed parsedCache
 }
 
 // New returns a Store over b.
@@ -50,6 +56,9 @@ func (s *Store) keyPath(id string) []byte {
 func (s *Store) Bootstrap(ctx context.Context, deliver func(*AccessKey) error) (created bool, err error) {
 	sys := s.b.System()
 	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
+		if err := s.ensureAdmin(tx); err != nil {
+			return err
+		}
 		if _, err := tx.Get(sys, bootstrapKey); err == nil {
 			return nil
 		} else if !errors.Is(err, kv.ErrNotFound) {
@@ -101,18 +110,24 @@ func (s *Store) Lookup(ctx context.Context, id string) (sigv4.Key, error) {
 // so tools that recognise AWS keys treat them alike.
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
+// randomID returns n random characters of idAlphabet.
+func randomID(n int) string {
+	raw := make([]byte, n)
+	rand.Read(raw)
+	for i, c := range raw {
+		raw[i] = idAlphabet[c&31]
+	}
+	return string(raw)
+}
+
 func newAccessKey(user string) (*AccessKey, error) {
-	var raw [16 + 30]byte
+	var raw [30]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, err
 	}
-	id := []byte("AKIA")
-	for _, c := range raw[:16] {
-		id = append(id, idAlphabet[c&31])
-	}
 	return &AccessKey{
-		ID:      string(id),
-		Secret:  base64.RawStdEncoding.EncodeToString(raw[16:])[:40],
+		ID:      "AKIA" + randomID(16),
+		Secret:  base64.RawStdEncoding.EncodeToString(raw[:])[:40],
 		User:    user,
 		Status:  "Active",
 		Created: time.Now().UTC(),

@@ -22,6 +22,7 @@ import (
 	"github.com/twinvault/twinvault/catalog"
 	"github.com/twinvault/twinvault/certs"
 	"github.com/twinvault/twinvault/iam"
+	"github.com/twinvault/twinvault/iam/iamapi"
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/pebble"
@@ -159,12 +160,13 @@ func (n *Node) open(ctx context.Context) error {
 	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
-		Services: []string{"iottwinmaker", "awsiottwinmaker"},
+		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts"},
 		Lookup:   n.iam.Lookup,
 		Now:      cfg.Now,
 	}
-	n.api = api.New(api.Config{Verifier: verifier, Logger: cfg.Logger})
+	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam}, Logger: cfg.Logger})
 	bindTwinMaker(n.api, n.catalog)
+	iamapi.Bind(n.api, n.iam)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {

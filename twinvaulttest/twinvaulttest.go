@@ -19,7 +19,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -172,4 +174,28 @@ func NoHostPrefix(o *iottwinmaker.Options) {
 				return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
 			}), middleware.Before)
 	})
+}
+
+// Credentials is an SDK configuration with other credentials: a user's
+// access key, or a session's (token set).
+func (s *Server) Credentials(id, secret, token string) aws.Config {
+	cfg := s.AWSConfig()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(id, secret, token)
+	return cfg
+}
+
+// IAM returns an IAM client for the server, signed with cfg.
+func (s *Server) IAM(cfg aws.Config) *iam.Client {
+	return iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
+}
+
+// STS returns an STS client for the server, signed with cfg.
+func (s *Server) STS(cfg aws.Config) *sts.Client {
+	return sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
+}
+
+// TwinMakerAs returns a TwinMaker client signed with cfg, without host
+// prefixes.
+func (s *Server) TwinMakerAs(cfg aws.Config) *iottwinmaker.Client {
+	return iottwinmaker.NewFromConfig(cfg, func(o *iottwinmaker.Options) { o.BaseEndpoint = aws.String(s.Endpoint) }, NoHostPrefix)
 }

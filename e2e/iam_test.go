@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/twinvault/twinvault/twinvaulttest"
+)
+
+// TestLeastPrivilege: the administrator creates a user who may only read
+// one workspace. The user's reads there succeed; every write, and every
+// read of another workspace, is refused with AWS's explanation; a new
+// user can do nothing; a deactivated key stops working at once.
+func TestLeastPrivilege(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	admin := srv.IAM(srv.AWSConfig())
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	for _, ws := range []string{"plant", "other"} {
+		mustWorkspace(t, tm, ws)
+		if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String(ws), EntityId: aws.String("e1"), EntityName: aws.String("E1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Who the administrator is.
+	who, err := srv.STS(srv.AWSConfig()).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(who.Arn) != "arn:aws:iam::000000000000:user/twinvault-admin" || aws.ToString(who.Account) != "000000000000" {
+		t.Fatalf("GetCallerIdentity: %v %+v", err, who)
+	}
+
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("reader"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("ops")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("reader")}); apiCode(err) != "EntityAlreadyExists" {
+		t.Fatalf("a second user of the same name: %v", err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("reader")})
+	if err != nil || !strings.HasPrefix(aws.ToString(key.AccessKey.AccessKeyId), "AKIA") || len(aws.ToString(key.AccessKey.SecretAccessKey)) != 40 {
+		t.Fatalf("CreateAccessKey: %v", err)
+	}
+	reader := srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, "")
+	rtm := srv.TwinMakerAs(reader)
+
+	// A new user can do nothing.
+	_, err = rtm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("plant")})
+	if apiCode(err) != "AccessDeniedException" || !strings.Contains(err.Error(),
+		"User: arn:aws:iam::000000000000:user/reader is not authorized to perform: iottwinmaker:GetWorkspace on resource: arn:aws:iottwinmaker:us-east-1:000000000000:workspace/plant because no identity-based policy allows the iottwinmaker:GetWorkspace action") {
+		t.Fatalf("a new user's read: %v", err)
+	}
+
+	// Reading one workspace.
+	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"ReadPlant","Effect":"Allow",
+		"Action":["iottwinmaker:Get*","iottwinmaker:List*","iottwinmaker:ExecuteQuery"],
+		"Resource":["arn:aws:iottwinmaker:us-east-1:000000000000:workspace/plant","arn:aws:iottwinmaker:us-east-1:000000000000:workspace/plant/*"]}]}`
+	pol, err := admin.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("read-plant"), PolicyDocument: aws.String(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"), PolicyArn: pol.Policy.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rtm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("plant")}); err != nil {
+		t.Fatalf("GetWorkspace plant: %v", err)
+	}
+	if _, err := rtm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("plant"), EntityId: aws.String("e1")}); err != nil {
+		t.Fatalf("GetEntity plant: %v", err)
+	}
+	if _, err := rtm.ListEntities(ctx, &iottwinmaker.ListEntitiesInput{WorkspaceId: aws.String("plant")}); err != nil {
+		t.Fatalf("ListEntities plant: %v", err)
+	}
+	if _, err := rtm.ExecuteQuery(ctx, &iottwinmaker.ExecuteQueryInput{WorkspaceId: aws.String("plant"), QueryStatement: aws.String("SELECT e FROM EntityGraph MATCH (e)")}); err != nil {
+		t.Fatalf("ExecuteQuery plant: %v", err)
+	}
+	// A missing entity in the allowed workspace is "not found"; in another
+	// workspace, existing or not, it is "denied": a refusal says nothing
+	// of existence.
+	if _, err := rtm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("plant"), EntityId: aws.String("nope")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Fatalf("GetEntity of a missing entity in plant: %v", err)
+	}
+	for _, id := range []string{"e1", "nope"} {
+		if _, err := rtm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("other"), EntityId: aws.String(id)}); apiCode(err) != "AccessDeniedException" {
+			t.Fatalf("GetEntity %s in other: %v", id, err)
+		}
+	}
+	writes := map[string]func() error{
+		"CreateEntity": func() error {
+			_, err := rtm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("plant"), EntityName: aws.String("x")})
+			return err
+		},
+		"UpdateEntity": func() error {
+			_, err := rtm.UpdateEntity(ctx, &iottwinmaker.UpdateEntityInput{WorkspaceId: aws.String("plant"), EntityId: aws.String("e1"), EntityName: aws.String("y")})
+			return err
+		},
+		"DeleteEntity": func() error {
+			_, err := rtm.DeleteEntity(ctx, &iottwinmaker.DeleteEntityInput{WorkspaceId: aws.String("plant"), EntityId: aws.String("e1")})
+			return err
+		},
+		"DeleteWorkspace": func() error {
+			_, err := rtm.DeleteWorkspace(ctx, &iottwinmaker.DeleteWorkspaceInput{WorkspaceId: aws.String("plant")})
+			return err
+		},
+		"CreateWorkspace": func() error {
+			_, err := rtm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("mine")})
+			return err
+		},
+		"ListWorkspaces": func() error {
+			_, err := rtm.ListWorkspaces(ctx, &iottwinmaker.ListWorkspacesInput{})
+			return err
+		},
+		"GetWorkspace other": func() error {
+			_, err := rtm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("other")})
+			return err
+		},
+		"iam:CreateUser": func() error {
+			_, err := srv.IAM(reader).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("mallory")})
+			if apiCode(err) == "AccessDenied" {
+				return &smithy.GenericAPIError{Code: "AccessDeniedException"}
+			}
+			return err
+		},
+	}
+	for name, call := range writes {
+		if err := call(); apiCode(err) != "AccessDeniedException" {
+			t.Errorf("%s by the reader: %v", name, err)
+		}
+	}
+	if e, err := tm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("plant"), EntityId: aws.String("e1")}); err != nil || aws.ToString(e.EntityName) != "E1" {
+		t.Fatalf("the entity after refused writes: %v", err)
+	}
+
+	// An explicit deny wins over the allow, and says so.
+	deny := `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"iottwinmaker:GetEntity","Resource":"*"}}`
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("no-entities"), PolicyDocument: aws.String(deny)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rtm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("plant"), EntityId: aws.String("e1")})
+	if apiCode(err) != "AccessDeniedException" || !strings.Contains(err.Error(), "with an explicit deny in an identity-based policy") {
+		t.Fatalf("an explicit deny: %v", err)
+	}
+	got, err := admin.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("no-entities")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := url.QueryUnescape(aws.ToString(got.PolicyDocument)); d != deny {
+		t.Fatalf("GetUserPolicy: %q", aws.ToString(got.PolicyDocument))
+	}
+
+	// A malformed policy is refused when it is stored.
+	_, err = admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("bad"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Boool":{"aws:SecureTransport":"false"}}}}`)})
+	if apiCode(err) != "MalformedPolicyDocument" {
+		t.Fatalf("a malformed policy: %v", err)
+	}
+
+	// A deactivated key stops working at once.
+	if _, err := admin.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("reader"), AccessKeyId: key.AccessKey.AccessKeyId, Status: iamtypes.StatusTypeInactive}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rtm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("plant")}); apiCode(err) != "UnrecognizedClientException" {
+		t.Fatalf("a deactivated key: %v", err)
+	}
+	keys, err := admin.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("reader")})
+	if err != nil || len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].Status != iamtypes.StatusTypeInactive {
+		t.Fatalf("ListAccessKeys: %v", err)
+	}
+	last, err := admin.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: key.AccessKey.AccessKeyId})
+	if err != nil || last.AccessKeyLastUsed.LastUsedDate == nil || aws.ToString(last.AccessKeyLastUsed.ServiceName) != "iottwinmaker" {
+		t.Fatalf("GetAccessKeyLastUsed: %v %+v", err, last)
+	}
+
+	// A user with anything attached cannot be deleted; then it can.
+	if _, err := admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("reader")}); apiCode(err) != "DeleteConflict" {
+		t.Fatalf("deleting a user with keys and policies: %v", err)
+	}
+	admin.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("reader"), AccessKeyId: key.AccessKey.AccessKeyId})
+	admin.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("no-entities")})
+	admin.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("reader"), PolicyArn: pol.Policy.Arn})
+	if _, err := admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("reader")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("reader")}); apiCode(err) != "NoSuchEntity" {
+		t.Fatalf("GetUser after delete: %v", err)
+	}
+	if _, err := admin.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: pol.Policy.Arn}); err != nil {
+		t.Fatal(err)
+	}
+}

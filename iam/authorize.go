@@ -1,0 +1,214 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	twinvault "github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/iam/policy"
+)
+
+// Principal is who signed a request, with every policy that applies to
+// it.
+type Principal struct {
+	ARN         string
+	UserID      string // aws:userid
+	UserName    string // aws:username; empty for roles
+	Type        string // User
+	AccessKeyID string
+	Tags        []Tag
+	Policies    []policy.Policy
+	Limits      [][]policy.Policy // session policies; each set must also allow
+	MFA         bool
+	MFAAge      time.Duration
+	Created     time.Time // of the credentials
+}
+
+// Call is one request to authorise.
+type Call struct {
+	Action    string   // service:Operation
+	Resources []string // every resource the action needs; "*" when none
+	SourceIP  string
+	Region    string
+	UserAgent string
+	Secure    bool                // arrived over TLS
+	Context   map[string][]string // request keys such as aws:RequestTag/k and aws:TagKeys
+}
+
+// Context builds the condition keys of a call by p.
+func (p *Principal) Context(c *Call, now time.Time) policy.Context {
+	ctx := policy.Context{
+		"aws:PrincipalArn":     {p.ARN},
+		"aws:PrincipalAccount": {Account},
+		"aws:PrincipalType":    {p.Type},
+		"aws:userid":           {p.UserID},
+		"aws:SecureTransport":  {strconv.FormatBool(c.Secure)},
+		"aws:CurrentTime":      {now.UTC().Format(time.RFC3339)},
+		"aws:EpochTime":        {strconv.FormatInt(now.Unix(), 10)},
+	}
+	set := func(k, v string) {
+		if v != "" {
+			ctx[k] = []string{v}
+		}
+	}
+	set("aws:username", p.UserName)
+	set("aws:SourceIp", c.SourceIP)
+	set("aws:RequestedRegion", c.Region)
+	set("aws:UserAgent", c.UserAgent)
+	if p.MFA {
+		ctx["aws:MultiFactorAuthPresent"] = []string{"true"}
+		ctx["aws:MultiFactorAuthAge"] = []string{strconv.FormatInt(int64(p.MFAAge/time.Second), 10)}
+	}
+	if !p.Created.IsZero() && p.Type != "User" {
+		set("aws:TokenIssueTime", p.Created.UTC().Format(time.RFC3339))
+	}
+	for _, t := range p.Tags {
+		ctx["aws:PrincipalTag/"+t.Key] = []string{t.Value}
+	}
+	for k, v := range c.Context {
+		ctx[k] = v
+	}
+	return ctx
+}
+
+// Authorize decides a call: every resource it needs must be allowed, and
+// a deny on any is final. A refusal is an error with code (the service's
+// own: AccessDeniedException for TwinMaker, AccessDenied for IAM and STS)
+// and AWS's explanation, which names the action and the resource as the
+// caller gave them and never says whether the resource exists.
+func (p *Principal) Authorize(c *Call, code string) error {
+	ctx := p.Context(c, time.Now())
+	resources := c.Resources
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	var implicit string
+	for _, res := range resources {
+		r := policy.Evaluate(&policy.Request{Action: c.Action, Resource: res, Principal: p.ARN, Account: Account, Context: ctx}, p.Policies, p.Limits...)
+		switch r.Decision {
+		case policy.ExplicitDeny:
+			return twinvault.Errorf(code, "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy", p.ARN, c.Action, res)
+		case policy.ImplicitDeny:
+			if implicit == "" {
+				implicit = res
+			}
+		}
+	}
+	if implicit != "" {
+		return twinvault.Errorf(code, "User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action", p.ARN, c.Action, implicit, c.Action)
+	}
+	return nil
+}
+
+// parsed caches documents by their text: the same few policies decide
+// every request.
+type parsedCache struct {
+	mu sync.Mutex
+	m  map[string]*policy.Document
+}
+
+func (c *parsedCache) parse(doc string, kind policy.Kind) (*policy.Document, error) {
+	c.mu.Lock()
+	d, ok := c.m[doc]
+	c.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := policy.Parse([]byte(doc), kind, 0)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 4096 {
+		c.m = map[string]*policy.Document{}
+	}
+	c.m[doc] = d
+	c.mu.Unlock()
+	return d, nil
+}
+
+// PrincipalOf returns the principal of an access key with its policies:
+// the user's inline and attached ones and those of its groups.
+func (s *Store) PrincipalOf(ctx context.Context, accessKeyID string) (*Principal, error) {
+	var p *Principal
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		k, found, err := get[AccessKey](s, tx, "ak", accessKeyID)
+		if err != nil {
+			return err
+		}
+		if !found || k.ID != accessKeyID || k.Status != "Active" {
+			return twinvault.Errorf(twinvault.UnrecognizedClientException, "The security token included in the request is invalid.")
+		}
+		u, err := s.user(tx, k.User)
+		if err != nil {
+			return err
+		}
+		p = &Principal{ARN: u.ARN(), UserID: u.ID, UserName: u.Name, Type: "User", AccessKeyID: k.ID, Tags: u.Tags, Created: k.Created}
+		p.Policies, err = s.policiesOf(tx, u)
+		return err
+	})
+	return p, err
+}
+
+func (s *Store) policiesOf(tx *barrier.Tx, u *User) ([]policy.Policy, error) {
+	var out []policy.Policy
+	add := func(name, doc string) error {
+		d, err := s.parsed.parse(doc, policy.Identity)
+		if err != nil {
+			return fmt.Errorf("iam: stored policy %s: %w", name, err)
+		}
+		out = append(out, policy.Policy{Name: name, Doc: d})
+		return nil
+	}
+	addAll := func(owner string, inline map[string]string, attached []string) error {
+		for name, doc := range inline {
+			if err := add(owner+"/"+name, doc); err != nil {
+				return err
+			}
+		}
+		for _, arn := range attached {
+			mp, err := s.policy(tx, arn)
+			var te *twinvault.Error
+			if errors.As(err, &te) && te.Code == twinvault.NoSuchEntity {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := add(arn, mp.DefaultDocument()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := addAll(u.ARN(), u.Inline, u.Attached); err != nil {
+		return nil, err
+	}
+	for _, gname := range u.Groups {
+		g, found, err := get[Group](s, tx, "g", gname)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			if err := addAll(g.ARN(), g.Inline, g.Attached); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// ensureAdmin gives the bootstrap key's user a record with
+// AdministratorAccess, for stores made before users had records.
+func (s *Store) ensureAdmin(tx *barrier.Tx) error {
+	if _, found, err := get[User](s, tx, "u", BootstrapUser); err != nil || found {
+		return err
+	}
+	u := &User{Name: BootstrapUser, ID: newID("AIDA"), Path: "/", Created: time.Now().UTC(), Attached: []string{AdministratorAccess}}
+	return put(s, tx, "u", BootstrapUser, u)
+}

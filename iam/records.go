@@ -1,0 +1,217 @@
+package iam
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	twinvault "github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
+)
+
+// Records live in the barrier's system view under "iam/<kind>/" and a
+// blind index of their name, so no name shows in a storage key.
+
+// Account is the one account every principal belongs to.
+const Account = twinvault.Account
+
+// Tag is a key and value on a user or role.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// User is an IAM user.
+type User struct {
+	Name     string            `json:"name"`
+	ID       string            `json:"id"` // AIDA…
+	Path     string            `json:"path"`
+	Created  time.Time         `json:"created"`
+	Tags     []Tag             `json:"tags,omitempty"`
+	Inline   map[string]string `json:"inline,omitempty"`   // policy name -> document
+	Attached []string          `json:"attached,omitempty"` // managed policy ARNs
+	Groups   []string          `json:"groups,omitempty"`
+	MFA      []string          `json:"mfa,omitempty"` // serials of enabled devices
+}
+
+// ARN is the user's ARN.
+func (u *User) ARN() string { return "arn:aws:iam::" + Account + ":user" + u.Path + u.Name }
+
+// Group is an IAM group.
+type Group struct {
+	Name     string            `json:"name"`
+	ID       string            `json:"id"` // AGPA…
+	Path     string            `json:"path"`
+	Created  time.Time         `json:"created"`
+	Inline   map[string]string `json:"inline,omitempty"`
+	Attached []string          `json:"attached,omitempty"`
+	Members  []string          `json:"members,omitempty"`
+}
+
+// ARN is the group's ARN.
+func (g *Group) ARN() string { return "arn:aws:iam::" + Account + ":group" + g.Path + g.Name }
+
+// Role is an IAM role.
+type Role struct {
+	Name        string            `json:"name"`
+	ID          string            `json:"id"` // AROA…
+	Path        string            `json:"path"`
+	Description string            `json:"description,omitempty"`
+	Created     time.Time         `json:"created"`
+	Trust       string            `json:"trust"`      // the trust policy
+	MaxSession  int               `json:"maxSession"` // seconds
+	Tags        []Tag             `json:"tags,omitempty"`
+	Inline      map[string]string `json:"inline,omitempty"`
+	Attached    []string          `json:"attached,omitempty"`
+}
+
+// ARN is the role's ARN.
+func (r *Role) ARN() string { return "arn:aws:iam::" + Account + ":role" + r.Path + r.Name }
+
+// ManagedPolicy is a customer managed policy with its versions.
+type ManagedPolicy struct {
+	Name        string          `json:"name"`
+	ID          string          `json:"id"` // ANPA…
+	Path        string          `json:"path"`
+	Description string          `json:"description,omitempty"`
+	Default     string          `json:"default"` // version ID, e.g. v2
+	Versions    []PolicyVersion `json:"versions"`
+	NextVersion int             `json:"nextVersion"`
+	Attachments int             `json:"attachments"`
+	Created     time.Time       `json:"created"`
+	Updated     time.Time       `json:"updated"`
+}
+
+// ARN is the policy's ARN.
+func (p *ManagedPolicy) ARN() string { return "arn:aws:iam::" + Account + ":policy" + p.Path + p.Name }
+
+// DefaultDocument is the document of the default version.
+func (p *ManagedPolicy) DefaultDocument() string {
+	for _, v := range p.Versions {
+		if v.ID == p.Default {
+			return v.Document
+		}
+	}
+	return ""
+}
+
+// PolicyVersion is one version of a managed policy.
+type PolicyVersion struct {
+	ID       string    `json:"id"`
+	Document string    `json:"document"`
+	Created  time.Time `json:"created"`
+}
+
+func (s *Store) path(kind, name string) []byte {
+	return append([]byte("iam/"+kind+"/"), s.b.System().Index(name)...)
+}
+
+func (s *Store) prefix(kind string) kv.Range { return kv.Prefix([]byte("iam/" + kind + "/")) }
+
+// get reads a record; found is false when there is none.
+func get[T any](s *Store, tx *barrier.Tx, kind, name string) (*T, bool, error) {
+	data, err := tx.Get(s.b.System(), s.path(kind, name))
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var x T
+	if err := json.Unmarshal(data, &x); err != nil {
+		return nil, false, fmt.Errorf("iam: decode %s record: %w", kind, err)
+	}
+	return &x, true, nil
+}
+
+func put(s *Store, tx *barrier.Tx, kind, name string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Set(s.b.System(), s.path(kind, name), data)
+}
+
+func del(s *Store, tx *barrier.Tx, kind, name string) error {
+	return tx.Delete(s.b.System(), s.path(kind, name))
+}
+
+// list reads every record of a kind.
+func list[T any](s *Store, tx *barrier.Tx, kind string) ([]*T, error) {
+	var out []*T
+	err := tx.Scan(s.b.System(), s.prefix(kind), func(_, val []byte) error {
+		var x T
+		if err := json.Unmarshal(val, &x); err != nil {
+			return fmt.Errorf("iam: decode %s record: %w", kind, err)
+		}
+		out = append(out, &x)
+		return nil
+	})
+	return out, err
+}
+
+func noSuch(format string, args ...any) error {
+	return twinvault.Errorf(twinvault.NoSuchEntity, format, args...)
+}
+
+func invalid(format string, args ...any) error {
+	return twinvault.Errorf(twinvault.ValidationError, format, args...)
+}
+
+var (
+	namePattern       = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	policyNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	pathPattern       = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+)
+
+func checkName(what, name string, re *regexp.Regexp) error {
+	if !re.MatchString(name) {
+		return invalid("%s must be 1 to %d letters, digits or +=,.@_-", what, map[bool]int{true: 64, false: 128}[re == namePattern])
+	}
+	return nil
+}
+
+func checkPath(p string) (string, error) {
+	if p == "" {
+		return "/", nil
+	}
+	if len(p) > 512 || !pathPattern.MatchString(p) {
+		return "", invalid("path must begin and end with / and hold printable ASCII")
+	}
+	return p, nil
+}
+
+// newID makes an IAM unique ID: a four-letter prefix and 17 characters.
+func newID(prefix string) string {
+	return prefix + randomID(17)
+}
+
+func sortedNames[T any](xs []*T, name func(*T) string) []*T {
+	sort.Slice(xs, func(i, j int) bool { return name(xs[i]) < name(xs[j]) })
+	return xs
+}
+
+func hasPathPrefix(path, prefix string) bool { return prefix == "" || strings.HasPrefix(path, prefix) }
+
+func addUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+func remove(list []string, v string) ([]string, bool) {
+	for i, x := range list {
+		if x == v {
+			return append(list[:i:i], list[i+1:]...), true
+		}
+	}
+	return list, false
+}

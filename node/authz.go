@@ -1,0 +1,29 @@
+package node
+
+import (
+	"context"
+	"strings"
+
+	"github.com/twinvault/twinvault/api"
+	"github.com/twinvault/twinvault/iam"
+)
+
+// authorizer decides API calls with the IAM store: who holds the access
+// key, and what their policies allow.
+type authorizer struct {
+	iam *iam.Store
+}
+
+func (a authorizer) Authorize(ctx context.Context, req *api.Request, call *api.Call, code string) error {
+	p, err := a.iam.PrincipalOf(ctx, req.AccessKeyID)
+	if err != nil {
+		return err
+	}
+	req.PrincipalARN, req.UserID, req.UserName = p.ARN, p.UserID, p.UserName
+	if err := p.Authorize(&iam.Call{Action: call.Action, Resources: call.Resources, SourceIP: req.SourceIP, Region: call.Region,
+		UserAgent: call.UserAgent, Secure: call.Secure, Context: call.Context}, code); err != nil {
+		return err
+	}
+	service, _, _ := strings.Cut(call.Action, ":")
+	return a.iam.Touch(ctx, req.AccessKeyID, service, call.Region)
+}
