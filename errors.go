@@ -31,17 +31,18 @@ const (
 	ExpiredTokenException               = "ExpiredTokenException"
 
 	// IAM and STS codes (Query protocol).
-	NoSuchEntity            = "NoSuchEntity"
-	EntityAlreadyExists     = "EntityAlreadyExists"
-	MalformedPolicyDocument = "MalformedPolicyDocument"
-	LimitExceeded           = "LimitExceeded"
-	DeleteConflict          = "DeleteConflict"
-	InvalidInput            = "InvalidInput"
-	ValidationError         = "ValidationError"
-	AccessDenied            = "AccessDenied"
-	InvalidAction           = "InvalidAction"
-	MissingParameter        = "MissingParameter"
-	InvalidClientTokenID    = "InvalidClientTokenId"
+	NoSuchEntity              = "NoSuchEntity"
+	EntityAlreadyExists       = "EntityAlreadyExists"
+	MalformedPolicyDocument   = "MalformedPolicyDocument"
+	LimitExceeded             = "LimitExceeded"
+	DeleteConflict            = "DeleteConflict"
+	InvalidInput              = "InvalidInput"
+	ValidationError           = "ValidationError"
+	AccessDenied              = "AccessDenied"
+	InvalidAction             = "InvalidAction"
+	MissingParameter          = "MissingParameter"
+	InvalidClientTokenID      = "InvalidClientTokenId"
+	InvalidAuthenticationCode = "InvalidAuthenticationCode"
 
 	// Front-door failures that are not TwinMaker operations.
 	UnknownOperationException = "UnknownOperationException"
@@ -80,6 +81,7 @@ var statusByCode = map[string]int{
 	InvalidAction:                       http.StatusBadRequest,
 	MissingParameter:                    http.StatusBadRequest,
 	InvalidClientTokenID:                http.StatusForbidden,
+	InvalidAuthenticationCode:           http.StatusForbidden,
 }
 
 // Error is a failure the client is meant to see: its Code picks the

@@ -17,7 +17,7 @@ type Authorizer interface {
 
 // Call is what one request asks to do.
 type Call struct {
-	Action    string   // service:Operation
+	Action    string   // service:Operation; empty: only identify the signer
 	Resources []string // the ARNs the action needs; none for actions without a resource
 	Region    string
 	UserAgent string

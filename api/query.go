@@ -36,7 +36,8 @@ var queryServices = map[string]struct{ namespace, version string }{
 }
 
 // HandleQuery binds an action of a Query-protocol service (iam or sts).
-// resources gives the ARNs the action needs (nil: none) for authorisation;
+// resources gives the ARNs the action needs for authorisation; nil means
+// the action needs no permission (the signer is still identified);
 // fn returns the action's result, which is written as the XML of the
 // <Action>Result element (nil: no result element).
 func HandleQuery(s *Server, service, action string, resources func(form url.Values, req *Request) []string,
@@ -71,11 +72,10 @@ func (s *Server) serveQuery(r *http.Request, req *Request, qs *queryService, bod
 	if v := form.Get("Version"); v != "" && v != qs.version {
 		return nil, twinvault.Errorf(twinvault.InvalidAction, "Could not find operation %s for version %s.", action, truncate(v, 16))
 	}
-	var resources []string
+	call := &Call{Region: region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
 	if a.resources != nil {
-		resources = a.resources(form, req)
+		call.Action, call.Resources = qs.name+":"+action, a.resources(form, req)
 	}
-	call := &Call{Action: qs.name + ":" + action, Resources: resources, Region: region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
 	if err := s.authorize(r.Context(), req, call, twinvault.AccessDenied); err != nil {
 		return nil, err
 	}

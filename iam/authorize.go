@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +26,10 @@ type Principal struct {
 	Policies    []policy.Policy
 	Limits      [][]policy.Policy // session policies; each set must also allow
 	MFA         bool
-	MFAAge      time.Duration
+	MFATime     time.Time // when MFA was proven
 	Created     time.Time // of the credentials
+	Session     bool      // temporary credentials
+	RoleName    string    // of an assumed role
 }
 
 // Call is one request to authorise.
@@ -38,6 +41,7 @@ type Call struct {
 	UserAgent string
 	Secure    bool                // arrived over TLS
 	Context   map[string][]string // request keys such as aws:RequestTag/k and aws:TagKeys
+	Now       time.Time           // zero: time.Now()
 }
 
 // Context builds the condition keys of a call by p.
@@ -62,9 +66,9 @@ func (p *Principal) Context(c *Call, now time.Time) policy.Context {
 	set("aws:UserAgent", c.UserAgent)
 	if p.MFA {
 		ctx["aws:MultiFactorAuthPresent"] = []string{"true"}
-		ctx["aws:MultiFactorAuthAge"] = []string{strconv.FormatInt(int64(p.MFAAge/time.Second), 10)}
+		ctx["aws:MultiFactorAuthAge"] = []string{strconv.FormatInt(int64(now.Sub(p.MFATime)/time.Second), 10)}
 	}
-	if !p.Created.IsZero() && p.Type != "User" {
+	if p.Session {
 		set("aws:TokenIssueTime", p.Created.UTC().Format(time.RFC3339))
 	}
 	for _, t := range p.Tags {
@@ -82,7 +86,15 @@ func (p *Principal) Context(c *Call, now time.Time) policy.Context {
 // and AWS's explanation, which names the action and the resource as the
 // caller gave them and never says whether the resource exists.
 func (p *Principal) Authorize(c *Call, code string) error {
-	ctx := p.Context(c, time.Now())
+	if p.Session && p.Type == "User" && !p.MFA && strings.HasPrefix(strings.ToLower(c.Action), "iam:") {
+		// AWS's rule for GetSessionToken credentials.
+		return twinvault.Errorf(code, "User: %s is not authorized to perform: %s because credentials from GetSessionToken without MFA cannot call IAM", p.ARN, c.Action)
+	}
+	now := c.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	ctx := p.Context(c, now)
 	resources := c.Resources
 	if len(resources) == 0 {
 		resources = []string{"*"}
@@ -132,11 +144,21 @@ func (c *parsedCache) parse(doc string, kind policy.Kind) (*policy.Document, err
 	return d, nil
 }
 
-// PrincipalOf returns the principal of an access key with its policies:
-// the user's inline and attached ones and those of its groups.
-func (s *Store) PrincipalOf(ctx context.Context, accessKeyID string) (*Principal, error) {
+// PrincipalOf returns the principal of an access key (and, for temporary
+// credentials, its session token) with its policies: a user's inline and
+// attached ones and those of its groups, or an assumed role's and its
+// session policy.
+func (s *Store) PrincipalOf(ctx context.Context, accessKeyID, token string) (*Principal, error) {
 	var p *Principal
 	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		if IsSession(accessKeyID) {
+			sess, err := s.session(tx, accessKeyID, token)
+			if err != nil {
+				return err
+			}
+			p, err = s.principalOfSession(tx, sess)
+			return err
+		}
 		k, found, err := get[AccessKey](s, tx, "ak", accessKeyID)
 		if err != nil {
 			return err
@@ -156,6 +178,29 @@ func (s *Store) PrincipalOf(ctx context.Context, accessKeyID string) (*Principal
 }
 
 func (s *Store) policiesOf(tx *barrier.Tx, u *User) ([]policy.Policy, error) {
+	out, err := s.ownPolicies(tx, u.ARN(), u.Inline, u.Attached)
+	if err != nil {
+		return nil, err
+	}
+	for _, gname := range u.Groups {
+		g, found, err := get[Group](s, tx, "g", gname)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			more, err := s.ownPolicies(tx, g.ARN(), g.Inline, g.Attached)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, more...)
+		}
+	}
+	return out, nil
+}
+
+// ownPolicies parses the inline and attached policies of one user, group
+// or role.
+func (s *Store) ownPolicies(tx *barrier.Tx, owner string, inline map[string]string, attached []string) ([]policy.Policy, error) {
 	var out []policy.Policy
 	add := func(name, doc string) error {
 		d, err := s.parsed.parse(doc, policy.Identity)
@@ -165,39 +210,22 @@ func (s *Store) policiesOf(tx *barrier.Tx, u *User) ([]policy.Policy, error) {
 		out = append(out, policy.Policy{Name: name, Doc: d})
 		return nil
 	}
-	addAll := func(owner string, inline map[string]string, attached []string) error {
-		for name, doc := range inline {
-			if err := add(owner+"/"+name, doc); err != nil {
-				return err
-			}
+	for name, doc := range inline {
+		if err := add(owner+"/"+name, doc); err != nil {
+			return nil, err
 		}
-		for _, arn := range attached {
-			mp, err := s.policy(tx, arn)
-			var te *twinvault.Error
-			if errors.As(err, &te) && te.Code == twinvault.NoSuchEntity {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if err := add(arn, mp.DefaultDocument()); err != nil {
-				return err
-			}
+	}
+	for _, arn := range attached {
+		mp, err := s.policy(tx, arn)
+		var te *twinvault.Error
+		if errors.As(err, &te) && te.Code == twinvault.NoSuchEntity {
+			continue
 		}
-		return nil
-	}
-	if err := addAll(u.ARN(), u.Inline, u.Attached); err != nil {
-		return nil, err
-	}
-	for _, gname := range u.Groups {
-		g, found, err := get[Group](s, tx, "g", gname)
 		if err != nil {
 			return nil, err
 		}
-		if found {
-			if err := addAll(g.ARN(), g.Inline, g.Attached); err != nil {
-				return nil, err
-			}
+		if err := add(arn, mp.DefaultDocument()); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -209,6 +237,6 @@ func (s *Store) ensureAdmin(tx *barrier.Tx) error {
 	if _, found, err := get[User](s, tx, "u", BootstrapUser); err != nil || found {
 		return err
 	}
-	u := &User{Name: BootstrapUser, ID: newID("AIDA"), Path: "/", Created: time.Now().UTC(), Attached: []string{AdministratorAccess}}
+	u := &User{Name: BootstrapUser, ID: newID("AIDA"), Path: "/", Created: s.now().UTC(), Attached: []string{AdministratorAccess}}
 	return put(s, tx, "u", BootstrapUser, u)
 }

@@ -37,12 +37,22 @@ const BootstrapUser = "twinvault-admin"
 // Store holds users and keys in the barrier's system view.
 type Store struct {
 	b      *barrier.Barrier
+	now    func() time.Time
 	used   lastUse
 	parsed parsedCache
 }
 
-// New returns a Store over b.
-func New(b *barrier.Barrier) *Store { return &Store{b: b} }
+// Now is the store's time.
+func (s *Store) Now() time.Time { return s.now() }
+
+// New returns a Store over b; now tells the time (nil: time.Now), which
+// decides when sessions end and which one-time codes are current.
+func New(b *barrier.Barrier, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{b: b, now: now}
+}
 
 var bootstrapKey = []byte("iam/bootstrap")
 
@@ -89,6 +99,15 @@ func (s *Store) Bootstrap(ctx context.Context, deliver func(*AccessKey) error) (
 
 // Lookup returns the secret of an active access key, for SigV4.
 func (s *Store) Lookup(ctx context.Context, id string) (sigv4.Key, error) {
+	if IsSession(id) {
+		var k sigv4.Key
+		err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+			var err error
+			k, err = s.lookupSession(tx, id)
+			return err
+		})
+		return k, err
+	}
 	data, err := s.b.System().Get(ctx, s.keyPath(id))
 	if errors.Is(err, kv.ErrNotFound) {
 		return sigv4.Key{}, sigv4.ErrUnknownKey

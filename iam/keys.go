@@ -132,7 +132,7 @@ type lastUse struct {
 
 // Touch records that a key was used, at most once a minute per key.
 func (s *Store) Touch(ctx context.Context, id, service, region string) error {
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	s.used.mu.Lock()
 	if s.used.at == nil {
 		s.used.at = map[string]time.Time{}

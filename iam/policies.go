@@ -53,7 +53,7 @@ func (s *Store) CreatePolicy(ctx context.Context, name, path, description, doc s
 	if err := checkDocument(doc, policy.Identity, ManagedPolicyChars); err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	p := &ManagedPolicy{Name: name, ID: newID("ANPA"), Path: path, Description: description, Default: "v1",
 		Versions: []PolicyVersion{{ID: "v1", Document: doc, Created: now}}, NextVersion: 2, Created: now, Updated: now}
 	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
@@ -155,7 +155,7 @@ func (s *Store) CreatePolicyVersion(ctx context.Context, arn, doc string, setDef
 		if len(p.Versions) >= MaxPolicyVersions {
 			return twinvault.Errorf(twinvault.LimitExceeded, "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", MaxPolicyVersions)
 		}
-		v = PolicyVersion{ID: "v" + strconv.Itoa(p.NextVersion), Document: doc, Created: time.Now().UTC()}
+		v = PolicyVersion{ID: "v" + strconv.Itoa(p.NextVersion), Document: doc, Created: s.now().UTC()}
 		p.NextVersion++
 		p.Versions = append(p.Versions, v)
 		if setDefault {

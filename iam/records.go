@@ -164,9 +164,10 @@ func invalid(format string, args ...any) error {
 }
 
 var (
-	namePattern       = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	policyNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-	pathPattern       = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	namePattern        = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	policyNamePattern  = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	pathPattern        = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
 
 func checkName(what, name string, re *regexp.Regexp) error {

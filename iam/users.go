@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"time"
 
 	twinvault "github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
@@ -34,7 +33,7 @@ func (s *Store) CreateUser(ctx context.Context, name, path string, tags []Tag) (
 	if len(tags) > MaxTags {
 		return nil, twinvault.Errorf(twinvault.LimitExceeded, "a user may have at most %d tags", MaxTags)
 	}
-	u := &User{Name: name, ID: newID("AIDA"), Path: path, Created: time.Now().UTC(), Tags: tags}
+	u := &User{Name: name, ID: newID("AIDA"), Path: path, Created: s.now().UTC(), Tags: tags}
 	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
 		if _, found, err := get[User](s, tx, "u", name); err != nil || found {
 			if found {

@@ -40,6 +40,9 @@ type Config struct {
 	TLSCert, TLSKey string
 	Logger          *slog.Logger
 	Now             func() time.Time // nil: time.Now
+	// IAMNow is the clock of sessions and one-time codes (nil: time.Now);
+	// tests move it to see sessions end.
+	IAMNow func() time.Time
 }
 
 // Defaults as documented for `twinvault serve`.
@@ -144,7 +147,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.iam = iam.New(n.barrier)
+	n.iam = iam.New(n.barrier, cfg.IAMNow)
 	_, err = n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
 		n.BootstrapKey = key
 		return writeCredentials(cfg.CredentialsFile, key)

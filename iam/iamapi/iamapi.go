@@ -5,6 +5,7 @@ package iamapi
 
 import (
 	"context"
+	"encoding/base64"
 	"net/url"
 	"sort"
 	"strconv"
@@ -21,7 +22,11 @@ func Bind(s *api.Server, st *iam.Store) {
 	h := &handlers{st: st}
 	user := func(f url.Values, req *api.Request) []string { return []string{userARN(userOrCaller(f, req))} }
 	pol := func(f url.Values, _ *api.Request) []string { return []string{f.Get("PolicyArn")} }
-	none := func(url.Values, *api.Request) []string { return nil }
+	none := func(url.Values, *api.Request) []string { return []string{"*"} }
+	mfa := func(f url.Values, _ *api.Request) []string {
+		return []string{"arn:aws:iam::" + iam.Account + ":mfa" + orSlash(f.Get("Path")) + f.Get("VirtualMFADeviceName")}
+	}
+	serial := func(f url.Values, _ *api.Request) []string { return []string{f.Get("SerialNumber")} }
 	policyByName := func(f url.Values, _ *api.Request) []string {
 		return []string{"arn:aws:iam::" + iam.Account + ":policy" + orSlash(f.Get("Path")) + f.Get("PolicyName")}
 	}
@@ -57,10 +62,29 @@ func Bind(s *api.Server, st *iam.Store) {
 		"ListPolicyVersions":       {pol, h.listPolicyVersions},
 		"DeletePolicyVersion":      {pol, h.deletePolicyVersion},
 		"SetDefaultPolicyVersion":  {pol, h.setDefaultPolicyVersion},
+		"CreateVirtualMFADevice":   {mfa, h.createVirtualMFADevice},
+		"EnableMFADevice":          {user, h.enableMFADevice},
+		"DeactivateMFADevice":      {user, h.deactivateMFADevice},
+		"DeleteVirtualMFADevice":   {serial, h.deleteVirtualMFADevice},
+		"ListMFADevices":           {user, h.listMFADevices},
+		"ListVirtualMFADevices":    {none, h.listVirtualMFADevices},
+		"CreateRole":               {roleARN, h.createRole},
+		"GetRole":                  {roleARN, h.getRole},
+		"ListRoles":                {none, h.listRoles},
+		"DeleteRole":               {roleARN, h.deleteRole},
+		"UpdateAssumeRolePolicy":   {roleARN, h.updateAssumeRolePolicy},
+		"PutRolePolicy":            {roleARN, h.putRolePolicy},
+		"DeleteRolePolicy":         {roleARN, h.deleteRolePolicy},
+		"AttachRolePolicy":         {roleARN, h.attachRolePolicy},
+		"DetachRolePolicy":         {roleARN, h.detachRolePolicy},
 	} {
 		api.HandleQuery(s, "iam", name, a.res, a.fn)
 	}
+	// AWS requires no permission for these two: any signer may ask who it
+	// is, and turn its own key into a session.
 	api.HandleQuery(s, "sts", "GetCallerIdentity", nil, h.getCallerIdentity)
+	api.HandleQuery(s, "sts", "GetSessionToken", nil, h.getSessionToken)
+	api.HandleQuery(s, "sts", "AssumeRole", func(f url.Values, _ *api.Request) []string { return []string{f.Get("RoleArn")} }, h.assumeRole)
 }
 
 type handlers struct{ st *iam.Store }
@@ -549,4 +573,283 @@ func (h *handlers) getCallerIdentity(ctx context.Context, _ url.Values) (any, er
 		Account string
 		Arn     string
 	}{req.UserID, iam.Account, req.PrincipalARN}, nil
+}
+
+// MFA devices.
+
+type xmlMFADevice struct {
+	SerialNumber     string
+	Base32StringSeed string `xml:",omitempty"` // blobs are base64 in XML
+	QRCodePNG        string `xml:",omitempty"`
+	User             *xmlUser
+	UserName         string `xml:",omitempty"`
+	EnableDate       string `xml:",omitempty"`
+}
+
+func (h *handlers) createVirtualMFADevice(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "VirtualMFADeviceName"); err != nil {
+		return nil, err
+	}
+	d, err := h.st.CreateVirtualMFADevice(ctx, f.Get("VirtualMFADeviceName"), f.Get("Path"))
+	if err != nil {
+		return nil, err
+	}
+	return struct{ VirtualMFADevice xmlMFADevice }{xmlMFADevice{SerialNumber: d.Serial,
+		Base32StringSeed: base64.StdEncoding.EncodeToString([]byte(d.Base32Seed)), QRCodePNG: base64.StdEncoding.EncodeToString(d.QRCodePNG)}}, nil
+}
+
+func (h *handlers) enableMFADevice(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "UserName", "SerialNumber", "AuthenticationCode1", "AuthenticationCode2"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.EnableMFADevice(ctx, f.Get("UserName"), f.Get("SerialNumber"), f.Get("AuthenticationCode1"), f.Get("AuthenticationCode2"))
+}
+
+func (h *handlers) deactivateMFADevice(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "SerialNumber"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.DeactivateMFADevice(ctx, userOrCaller(f, api.FromContext(ctx)), f.Get("SerialNumber"))
+}
+
+func (h *handlers) deleteVirtualMFADevice(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "SerialNumber"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.DeleteVirtualMFADevice(ctx, f.Get("SerialNumber"))
+}
+
+func (h *handlers) listMFADevices(ctx context.Context, f url.Values) (any, error) {
+	user := userOrCaller(f, api.FromContext(ctx))
+	ds, err := h.st.MFADevices(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		MFADevices struct {
+			Member []xmlMFADevice `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for _, d := range ds {
+		out.MFADevices.Member = append(out.MFADevices.Member, xmlMFADevice{SerialNumber: d.Serial, UserName: d.User, EnableDate: isoTime(d.Enabled)})
+	}
+	return out, nil
+}
+
+func (h *handlers) listVirtualMFADevices(ctx context.Context, f url.Values) (any, error) {
+	ds, err := h.st.MFADevices(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	status := f.Get("AssignmentStatus")
+	out := struct {
+		VirtualMFADevices struct {
+			Member []xmlMFADevice `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for _, d := range ds {
+		assigned := d.User != ""
+		if status == "Assigned" && !assigned || status == "Unassigned" && assigned {
+			continue
+		}
+		x := xmlMFADevice{SerialNumber: d.Serial}
+		if assigned {
+			if u, err := h.st.User(ctx, d.User); err == nil {
+				ux := userXML(u, false)
+				x.User, x.EnableDate = &ux, isoTime(d.Enabled)
+			}
+		}
+		out.VirtualMFADevices.Member = append(out.VirtualMFADevices.Member, x)
+	}
+	return out, nil
+}
+
+// Roles.
+
+type xmlRole struct {
+	Path                     string
+	RoleName                 string
+	RoleID                   string `xml:"RoleId"`
+	Arn                      string
+	CreateDate               string
+	AssumeRolePolicyDocument string
+	Description              string `xml:",omitempty"`
+	MaxSessionDuration       int
+}
+
+func roleXML(r *iam.Role) xmlRole {
+	return xmlRole{r.Path, r.Name, r.ID, r.ARN(), isoTime(r.Created), url.QueryEscape(r.Trust), r.Description, r.MaxSession}
+}
+
+func roleARN(f url.Values, _ *api.Request) []string {
+	return []string{"arn:aws:iam::" + iam.Account + ":role" + orSlash(f.Get("Path")) + f.Get("RoleName")}
+}
+
+func (h *handlers) createRole(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName", "AssumeRolePolicyDocument"); err != nil {
+		return nil, err
+	}
+	maxSession := 0
+	if v := f.Get("MaxSessionDuration"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, twinvault.Errorf(twinvault.ValidationError, "maxSessionDuration must be a number of seconds")
+		}
+		maxSession = n
+	}
+	r, err := h.st.CreateRole(ctx, f.Get("RoleName"), f.Get("Path"), f.Get("Description"), f.Get("AssumeRolePolicyDocument"), maxSession, tags(f))
+	if err != nil {
+		return nil, err
+	}
+	return struct{ Role xmlRole }{roleXML(r)}, nil
+}
+
+func (h *handlers) getRole(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName"); err != nil {
+		return nil, err
+	}
+	r, err := h.st.Role(ctx, f.Get("RoleName"))
+	if err != nil {
+		return nil, err
+	}
+	return struct{ Role xmlRole }{roleXML(r)}, nil
+}
+
+func (h *handlers) listRoles(ctx context.Context, f url.Values) (any, error) {
+	rs, err := h.st.Roles(ctx, f.Get("PathPrefix"))
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Roles struct {
+			Member []xmlRole `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for _, r := range rs {
+		out.Roles.Member = append(out.Roles.Member, roleXML(r))
+	}
+	return out, nil
+}
+
+func (h *handlers) deleteRole(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.DeleteRole(ctx, f.Get("RoleName"))
+}
+
+func (h *handlers) updateAssumeRolePolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName", "PolicyDocument"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.UpdateAssumeRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyDocument"))
+}
+
+func (h *handlers) putRolePolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName", "PolicyName", "PolicyDocument"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.PutRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyName"), f.Get("PolicyDocument"))
+}
+
+func (h *handlers) deleteRolePolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName", "PolicyName"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.DeleteRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyName"))
+}
+
+func (h *handlers) attachRolePolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName", "PolicyArn"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.AttachRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyArn"))
+}
+
+func (h *handlers) detachRolePolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName", "PolicyArn"); err != nil {
+		return nil, err
+	}
+	return nil, h.st.DetachRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyArn"))
+}
+
+// STS.
+
+type xmlCredentials struct {
+	AccessKeyID     string `xml:"AccessKeyId"`
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      string
+}
+
+func credentialsXML(c *iam.Credentials) xmlCredentials {
+	return xmlCredentials{c.AccessKeyID, c.SecretAccessKey, c.SessionToken, isoTime(c.Expiration)}
+}
+
+func (h *handlers) caller(ctx context.Context) (*iam.Principal, error) {
+	req := api.FromContext(ctx)
+	return h.st.PrincipalOf(ctx, req.AccessKeyID, req.SecurityToken)
+}
+
+func seconds(f url.Values) (int, error) {
+	v := f.Get("DurationSeconds")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, twinvault.Errorf(twinvault.ValidationError, "durationSeconds must be a number of seconds")
+	}
+	return n, nil
+}
+
+func (h *handlers) getSessionToken(ctx context.Context, f url.Values) (any, error) {
+	p, err := h.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := seconds(f)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.st.GetSessionToken(ctx, p, d, f.Get("SerialNumber"), f.Get("TokenCode"))
+	if err != nil {
+		return nil, err
+	}
+	return struct{ Credentials xmlCredentials }{credentialsXML(c)}, nil
+}
+
+func (h *handlers) assumeRole(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleArn", "RoleSessionName"); err != nil {
+		return nil, err
+	}
+	p, err := h.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := seconds(f)
+	if err != nil {
+		return nil, err
+	}
+	c, sess, err := h.st.AssumeRole(ctx, p, f.Get("RoleArn"), f.Get("RoleSessionName"), d, f.Get("Policy"), f.Get("SerialNumber"), f.Get("TokenCode"))
+	if err != nil {
+		return nil, err
+	}
+	r, err := h.st.Role(ctx, sess.Role)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Credentials     xmlCredentials
+		AssumedRoleUser struct {
+			AssumedRoleID string `xml:"AssumedRoleId"`
+			Arn           string
+		}
+	}{Credentials: credentialsXML(c), AssumedRoleUser: struct {
+		AssumedRoleID string `xml:"AssumedRoleId"`
+		Arn           string
+	}{r.ID + ":" + sess.RoleSession, iam.AssumedRoleARN(r.Name, sess.RoleSession)}}, nil
 }
