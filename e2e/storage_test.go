@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base32"
+	"encoding/base64"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,16 +12,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
 
 // TestNoPlaintextAtRest writes distinctive markers into every kind of
 // user-supplied text, then reads every file under the data directory, while
-// the server runs and after it stopped, and finds none of them, nor the
-// administrator's secret access key.
+// the server runs and after it stopped, and finds none of them, nor any
+// credential: secret access keys, an MFA seed, a session's secret and token.
 func TestNoPlaintextAtRest(t *testing.T) {
 	srv := twinvaulttest.Start(t)
 	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
@@ -84,7 +88,31 @@ func TestNoPlaintextAtRest(t *testing.T) {
 		t.Fatalf("GetEntity: %v", err)
 	}
 
-	secrets := append(markers, srv.SecretKey)
+	// Credentials: a user's secret access key, an MFA seed (as the Base32
+	// text users see and as the bytes' base64), and a session's secret and
+	// token.
+	admin := srv.IAM(srv.AWSConfig())
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("keeper")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("keeper")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := admin.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("keeper")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(string(dev.VirtualMFADevice.Base32StringSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := srv.STS(srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, "")).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := append(markers, srv.SecretKey, *key.AccessKey.SecretAccessKey, string(dev.VirtualMFADevice.Base32StringSeed),
+		base64.StdEncoding.EncodeToString(seed), *sess.Credentials.SecretAccessKey, *sess.Credentials.SessionToken)
 	dataDir := srv.Config().DataDir
 	scan := func(when string) {
 		n := 0
