@@ -195,3 +195,78 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGroupsAndSimulation: a user gets a group's policies while a member;
+// SimulatePrincipalPolicy explains decisions statement by statement.
+func TestGroupsAndSimulation(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	admin := srv.IAM(srv.AWSConfig())
+	mustWorkspace(t, srv.TwinMaker(twinvaulttest.NoHostPrefix), "plant")
+	admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ann")})
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ann")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := srv.TwinMakerAs(srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""))
+	if _, err := admin.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AWSIoTTwinMakerReadOnlyAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("readers"), PolicyName: aws.String("no-queries"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Sid":"NoQueries","Effect":"Deny","Action":"iottwinmaker:ExecuteQuery","Resource":"*"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	get := func() error {
+		_, err := ann.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("plant")})
+		return err
+	}
+	if err := get(); apiCode(err) != "AccessDeniedException" {
+		t.Fatalf("before joining: %v", err)
+	}
+	if _, err := admin.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String("ann")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(); err != nil {
+		t.Fatalf("as a member: %v", err)
+	}
+	g, err := admin.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String("readers")})
+	if err != nil || len(g.Users) != 1 || aws.ToString(g.Users[0].UserName) != "ann" {
+		t.Fatalf("GetGroup: %v", err)
+	}
+	if _, err := admin.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("readers")}); apiCode(err) != "DeleteConflict" {
+		t.Fatalf("deleting a group with members: %v", err)
+	}
+
+	sim, err := admin.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::000000000000:user/ann"),
+		ActionNames:  []string{"iottwinmaker:GetEntity", "iottwinmaker:ExecuteQuery", "iottwinmaker:DeleteEntity"},
+		ResourceArns: []string{"arn:aws:iottwinmaker:us-east-1:000000000000:workspace/plant"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]iamtypes.PolicyEvaluationDecisionType{
+		"iottwinmaker:GetEntity":    iamtypes.PolicyEvaluationDecisionTypeAllowed,
+		"iottwinmaker:ExecuteQuery": iamtypes.PolicyEvaluationDecisionTypeExplicitDeny,
+		"iottwinmaker:DeleteEntity": iamtypes.PolicyEvaluationDecisionTypeImplicitDeny,
+	}
+	if len(sim.EvaluationResults) != 3 {
+		t.Fatalf("%d results", len(sim.EvaluationResults))
+	}
+	for _, r := range sim.EvaluationResults {
+		if r.EvalDecision != want[aws.ToString(r.EvalActionName)] {
+			t.Errorf("%s: %s", aws.ToString(r.EvalActionName), r.EvalDecision)
+		}
+		if aws.ToString(r.EvalActionName) == "iottwinmaker:ExecuteQuery" && (len(r.MatchedStatements) != 1 || !strings.HasSuffix(aws.ToString(r.MatchedStatements[0].SourcePolicyId), "#NoQueries")) {
+			t.Errorf("the denying statement: %+v", r.MatchedStatements)
+		}
+	}
+
+	if _, err := admin.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{GroupName: aws.String("readers"), UserName: aws.String("ann")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(); apiCode(err) != "AccessDeniedException" {
+		t.Fatalf("after leaving: %v", err)
+	}
+}

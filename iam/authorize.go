@@ -240,3 +240,45 @@ func (s *Store) ensureAdmin(tx *barrier.Tx) error {
 	u := &User{Name: BootstrapUser, ID: newID("AIDA"), Path: "/", Created: s.now().UTC(), Attached: []string{AdministratorAccess}}
 	return put(s, tx, "u", BootstrapUser, u)
 }
+
+// Simulation is the decision on one action and resource, for
+// SimulatePrincipalPolicy.
+type Simulation struct {
+	Action, Resource string
+	Result           policy.Result
+}
+
+// Simulate decides actions on resources for a user, with extra condition
+// keys, without doing anything: an explanation of what the user may do.
+func (s *Store) Simulate(ctx context.Context, userARN string, actions, resources []string, keys map[string][]string) ([]Simulation, error) {
+	name, ok := strings.CutPrefix(userARN, "arn:aws:iam::"+Account+":user/")
+	if !ok {
+		return nil, invalid("policySourceArn must be a user of this account")
+	}
+	name = name[strings.LastIndexByte(name, '/')+1:]
+	var p *Principal
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		u, err := s.user(tx, name)
+		if err != nil {
+			return err
+		}
+		p = &Principal{ARN: u.ARN(), UserID: u.ID, UserName: u.Name, Type: "User", Tags: u.Tags}
+		p.Policies, err = s.policiesOf(tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	pctx := p.Context(&Call{Secure: true, Context: keys}, s.now())
+	var out []Simulation
+	for _, a := range actions {
+		for _, r := range resources {
+			res := policy.Evaluate(&policy.Request{Action: a, Resource: r, Principal: p.ARN, Account: Account, Context: pctx}, p.Policies)
+			out = append(out, Simulation{Action: a, Resource: r, Result: res})
+		}
+	}
+	return out, nil
+}

@@ -77,6 +77,32 @@ func Bind(s *api.Server, st *iam.Store) {
 		"DeleteRolePolicy":         {roleARN, h.deleteRolePolicy},
 		"AttachRolePolicy":         {roleARN, h.attachRolePolicy},
 		"DetachRolePolicy":         {roleARN, h.detachRolePolicy},
+		"CreateGroup":              {groupARN, h.createGroup},
+		"GetGroup":                 {groupARN, h.getGroup},
+		"ListGroups":               {none, h.listGroups},
+		"ListGroupsForUser":        {user, h.listGroupsForUser},
+		"DeleteGroup": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+			return st.DeleteGroup(ctx, f.Get("GroupName"))
+		}, "GroupName")},
+		"AddUserToGroup": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+			return st.AddUserToGroup(ctx, f.Get("GroupName"), f.Get("UserName"))
+		}, "GroupName", "UserName")},
+		"RemoveUserFromGroup": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+			return st.RemoveUserFromGroup(ctx, f.Get("GroupName"), f.Get("UserName"))
+		}, "GroupName", "UserName")},
+		"PutGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+			return st.PutGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyName"), f.Get("PolicyDocument"))
+		}, "GroupName", "PolicyName", "PolicyDocument")},
+		"DeleteGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+			return st.DeleteGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyName"))
+		}, "GroupName", "PolicyName")},
+		"AttachGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+			return st.AttachGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyArn"))
+		}, "GroupName", "PolicyArn")},
+		"DetachGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+			return st.DetachGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyArn"))
+		}, "GroupName", "PolicyArn")},
+		"SimulatePrincipalPolicy": {func(f url.Values, _ *api.Request) []string { return []string{f.Get("PolicySourceArn")} }, h.simulatePrincipalPolicy},
 	} {
 		api.HandleQuery(s, "iam", name, a.res, a.fn)
 	}
@@ -852,4 +878,160 @@ func (h *handlers) assumeRole(ctx context.Context, f url.Values) (any, error) {
 		AssumedRoleID string `xml:"AssumedRoleId"`
 		Arn           string
 	}{r.ID + ":" + sess.RoleSession, iam.AssumedRoleARN(r.Name, sess.RoleSession)}}, nil
+}
+
+// Groups.
+
+type xmlGroup struct {
+	Path       string
+	GroupName  string
+	GroupID    string `xml:"GroupId"`
+	Arn        string
+	CreateDate string
+}
+
+func groupXML(g *iam.Group) xmlGroup {
+	return xmlGroup{g.Path, g.Name, g.ID, g.ARN(), isoTime(g.Created)}
+}
+
+func groupARN(f url.Values, _ *api.Request) []string {
+	return []string{"arn:aws:iam::" + iam.Account + ":group" + orSlash(f.Get("Path")) + f.Get("GroupName")}
+}
+
+func (h *handlers) createGroup(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "GroupName"); err != nil {
+		return nil, err
+	}
+	g, err := h.st.CreateGroup(ctx, f.Get("GroupName"), f.Get("Path"))
+	if err != nil {
+		return nil, err
+	}
+	return struct{ Group xmlGroup }{groupXML(g)}, nil
+}
+
+func (h *handlers) getGroup(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "GroupName"); err != nil {
+		return nil, err
+	}
+	g, err := h.st.Group(ctx, f.Get("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Group xmlGroup
+		Users struct {
+			Member []xmlUser `xml:"member"`
+		}
+		IsTruncated bool
+	}{Group: groupXML(g)}
+	for _, name := range g.Members {
+		if u, err := h.st.User(ctx, name); err == nil {
+			out.Users.Member = append(out.Users.Member, userXML(u, false))
+		}
+	}
+	return out, nil
+}
+
+func (h *handlers) listGroups(ctx context.Context, f url.Values) (any, error) {
+	gs, err := h.st.Groups(ctx, f.Get("PathPrefix"))
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Groups struct {
+			Member []xmlGroup `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for _, g := range gs {
+		out.Groups.Member = append(out.Groups.Member, groupXML(g))
+	}
+	return out, nil
+}
+
+func (h *handlers) listGroupsForUser(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "UserName"); err != nil {
+		return nil, err
+	}
+	u, err := h.st.User(ctx, f.Get("UserName"))
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Groups struct {
+			Member []xmlGroup `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for _, name := range u.Groups {
+		if g, err := h.st.Group(ctx, name); err == nil {
+			out.Groups.Member = append(out.Groups.Member, groupXML(g))
+		}
+	}
+	return out, nil
+}
+
+func (h *handlers) groupAction(fn func(ctx context.Context, f url.Values) error, params ...string) func(context.Context, url.Values) (any, error) {
+	return func(ctx context.Context, f url.Values) (any, error) {
+		if err := required(f, params...); err != nil {
+			return nil, err
+		}
+		return nil, fn(ctx, f)
+	}
+}
+
+// SimulatePrincipalPolicy.
+
+func (h *handlers) simulatePrincipalPolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "PolicySourceArn"); err != nil {
+		return nil, err
+	}
+	actions := members(f, "ActionNames")
+	if len(actions) == 0 {
+		return nil, twinvault.Errorf(twinvault.ValidationError, "actionNames must name at least one action")
+	}
+	keys := map[string][]string{}
+	for i := 1; ; i++ {
+		p := "ContextEntries.member." + strconv.Itoa(i)
+		name, ok := f[p+".ContextKeyName"]
+		if !ok {
+			break
+		}
+		keys[name[0]] = members(f, p+".ContextKeyValues")
+	}
+	sims, err := h.st.Simulate(ctx, f.Get("PolicySourceArn"), actions, members(f, "ResourceArns"), keys)
+	if err != nil {
+		return nil, err
+	}
+	type matched struct {
+		SourcePolicyID   string `xml:"SourcePolicyId"`
+		SourcePolicyType string
+	}
+	type result struct {
+		EvalActionName    string
+		EvalResourceName  string
+		EvalDecision      string
+		MatchedStatements struct {
+			Member []matched `xml:"member"`
+		}
+	}
+	out := struct {
+		EvaluationResults struct {
+			Member []result `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for _, s := range sims {
+		r := result{EvalActionName: s.Action, EvalResourceName: s.Resource,
+			EvalDecision: map[string]string{"Allow": "allowed", "ExplicitDeny": "explicitDeny", "ImplicitDeny": "implicitDeny"}[s.Result.Decision.String()]}
+		for _, m := range s.Result.By {
+			id := m.Policy
+			if m.Sid != "" {
+				id += "#" + m.Sid
+			}
+			r.MatchedStatements.Member = append(r.MatchedStatements.Member, matched{id, "IAM Policy"})
+		}
+		out.EvaluationResults.Member = append(out.EvaluationResults.Member, r)
+	}
+	return out, nil
 }
