@@ -103,7 +103,13 @@ func newCLI(t *testing.T, srv *twinvaulttest.Server) *cli {
 // run runs one iottwinmaker command and decodes its JSON output.
 func (c *cli) run(args ...string) (map[string]any, error) {
 	c.t.Helper()
-	full := append([]string{"iottwinmaker"}, args...)
+	return c.runIn("iottwinmaker", args...)
+}
+
+// runIn runs one command of a service (iottwinmaker, iam, sts).
+func (c *cli) runIn(service string, args ...string) (map[string]any, error) {
+	c.t.Helper()
+	full := append([]string{service}, args...)
 	full = append(full, "--endpoint-url", c.endpoint, "--ca-bundle", c.ca, "--output", "json", "--cli-read-timeout", "60")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -121,6 +127,17 @@ func (c *cli) run(args ...string) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// as returns a CLI that signs with another access key.
+func (c *cli) as(id, secret string) *cli {
+	env := []string{"AWS_ACCESS_KEY_ID=" + id, "AWS_SECRET_ACCESS_KEY=" + secret}
+	for _, e := range c.env {
+		if !strings.HasPrefix(e, "AWS_PROFILE=") && !strings.HasPrefix(e, "AWS_SHARED_CREDENTIALS_FILE=") {
+			env = append(env, e)
+		}
+	}
+	return &cli{t: c.t, endpoint: c.endpoint, ca: c.ca, env: env}
 }
 
 func (c *cli) must(args ...string) map[string]any {
@@ -271,3 +288,56 @@ func TestAWSCLI(t *testing.T) {
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 4096) }
+
+// TestAWSCLIIdentity: the AWS CLI manages users, keys and policies, and a
+// user's key is held to its policy.
+func TestAWSCLIIdentity(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	c := newCLI(t, srv)
+	iamc := func(args ...string) map[string]any {
+		t.Helper()
+		out, err := c.runIn("iam", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	who, err := c.runIn("sts", "get-caller-identity")
+	if err != nil || who["Arn"] != "arn:aws:iam::000000000000:user/twinvault-admin" {
+		t.Fatalf("sts get-caller-identity: %v %v", who, err)
+	}
+	c.must("create-workspace", "--workspace-id", "cli", "--role", "arn:aws:iam::123456789012:role/twinmaker", "--s3-location", "arn:aws:s3:::cli-bucket")
+	iamc("create-user", "--user-name", "viewer")
+	key := iamc("create-access-key", "--user-name", "viewer")["AccessKey"].(map[string]any)
+	pol := iamc("create-policy", "--policy-name", "view-cli", "--policy-document",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iottwinmaker:GetWorkspace","Resource":"arn:aws:iottwinmaker:*:*:workspace/cli"}}`)
+	arn := pol["Policy"].(map[string]any)["Arn"].(string)
+	iamc("attach-user-policy", "--user-name", "viewer", "--policy-arn", arn)
+	users := iamc("list-users")["Users"].([]any)
+	if len(users) != 2 {
+		t.Errorf("list-users: %v", users)
+	}
+	sim := iamc("simulate-principal-policy", "--policy-source-arn", "arn:aws:iam::000000000000:user/viewer",
+		"--action-names", "iottwinmaker:GetWorkspace", "iottwinmaker:DeleteWorkspace",
+		"--resource-arns", "arn:aws:iottwinmaker:us-east-1:000000000000:workspace/cli")
+	results := sim["EvaluationResults"].([]any)
+	if len(results) != 2 || results[0].(map[string]any)["EvalDecision"] != "allowed" || results[1].(map[string]any)["EvalDecision"] != "implicitDeny" {
+		t.Errorf("simulate-principal-policy: %v", results)
+	}
+	_, err = c.runIn("iam", "put-user-policy", "--user-name", "viewer", "--policy-name", "bad", "--policy-document", `{"Statement":{"Effect":"Allow"}}`)
+	if err == nil || !strings.Contains(err.Error(), "MalformedPolicyDocument") {
+		t.Errorf("a malformed policy: %v", err)
+	}
+
+	viewer := c.as(key["AccessKeyId"].(string), key["SecretAccessKey"].(string))
+	if ws := viewer.must("get-workspace", "--workspace-id", "cli"); ws["workspaceId"] != "cli" {
+		t.Errorf("the viewer's get-workspace: %v", ws)
+	}
+	_, err = viewer.run("delete-workspace", "--workspace-id", "cli")
+	if err == nil || !strings.Contains(err.Error(), "AccessDeniedException") || !strings.Contains(err.Error(), "user/viewer is not authorized to perform: iottwinmaker:DeleteWorkspace") {
+		t.Errorf("the viewer's delete-workspace: %v", err)
+	}
+	if _, err := viewer.runIn("iam", "list-users"); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("the viewer's list-users: %v", err)
+	}
+}
