@@ -25,7 +25,7 @@ func init() {
 	} {
 		created := time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC)
 		awsManaged["arn:aws:iam::aws:policy/"+name] = &ManagedPolicy{Name: name, ID: "ANPA" + strings.ToUpper(name)[:min(17, len(name))],
-			Path: "/", Default: "v1", Versions: []PolicyVersion{{ID: "v1", Document: doc, Created: created}}, Created: created, Updated: created}
+			Path: "/", Default: "v1", Versions: []PolicyVersion{{ID: "v1", Document: doc, Created: created}}, Created: created, Updated: created, awsManaged: true}
 	}
 }
 

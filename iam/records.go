@@ -85,10 +85,16 @@ type ManagedPolicy struct {
 	Attachments int             `json:"attachments"`
 	Created     time.Time       `json:"created"`
 	Updated     time.Time       `json:"updated"`
+	awsManaged  bool
 }
 
 // ARN is the policy's ARN.
-func (p *ManagedPolicy) ARN() string { return "arn:aws:iam::" + Account + ":policy" + p.Path + p.Name }
+func (p *ManagedPolicy) ARN() string {
+	if p.awsManaged {
+		return "arn:aws:iam::aws:policy" + p.Path + p.Name
+	}
+	return "arn:aws:iam::" + Account + ":policy" + p.Path + p.Name
+}
 
 // DefaultDocument is the document of the default version.
 func (p *ManagedPolicy) DefaultDocument() string {

@@ -32,6 +32,9 @@ const usage = `TwinVault: a self-hosted, AWS IoT TwinMaker-compatible digital-tw
 Usage:
   twinvault serve [flags]   start the server (run "twinvault serve --help" for its flags)
   twinvault load [flags]    measure a running server: ingest and history reads against a baseline
+  twinvault security-check [flags]
+                            report, CIS-style, administrators and users without MFA, stale access keys
+                            and policies that allow everything
   twinvault version         print the version
 `
 
@@ -45,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stdout, stderr)
 	case "load":
 		return load(args[1:], stdout, stderr)
+	case "security-check":
+		return securityCheck(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "twinvault", version)
 		return 0

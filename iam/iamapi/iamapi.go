@@ -465,11 +465,6 @@ type xmlPolicy struct {
 
 func policyXML(p *iam.ManagedPolicy) xmlPolicy {
 	arn := p.ARN()
-	if iam.IsAWSManaged("arn:aws:iam::aws:policy/" + p.Name) {
-		if _, err := url.Parse(arn); err == nil && strings.HasPrefix(p.ID, "ANPA") && !strings.Contains(arn, iam.Account) {
-			arn = "arn:aws:iam::aws:policy/" + p.Name
-		}
-	}
 	return xmlPolicy{PolicyName: p.Name, PolicyID: p.ID, Arn: arn, Path: p.Path, DefaultVersionID: p.Default,
 		AttachmentCount: p.Attachments, IsAttachable: true, Description: p.Description, CreateDate: isoTime(p.Created), UpdateDate: isoTime(p.Updated)}
 }
@@ -493,9 +488,7 @@ func (h *handlers) getPolicy(ctx context.Context, f url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := policyXML(p)
-	x.Arn = f.Get("PolicyArn")
-	return struct{ Policy xmlPolicy }{x}, nil
+	return struct{ Policy xmlPolicy }{policyXML(p)}, nil
 }
 
 func (h *handlers) listPolicies(ctx context.Context, f url.Values) (any, error) {
