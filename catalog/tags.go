@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"strings"
 
 	"github.com/twinvault/twinvault"
@@ -139,4 +141,23 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *model.ListTagsFor
 	}
 	out.NextToken = optString(p.encode(next))
 	return out, nil
+}
+
+// ResourceTags returns the tags of the resource arn names, or none when
+// there is no such resource: the authoriser's aws:ResourceTag keys.
+func (s *Service) ResourceTags(ctx context.Context, arn string) (map[string]string, error) {
+	var tags map[string]string
+	err := s.view(ctx, func(tx *barrier.Tx) error {
+		r, err := s.findTagged(ctx, tx, arn)
+		if err != nil {
+			return err
+		}
+		tags = maps.Clone(*r.tags)
+		return nil
+	})
+	var te *twinvault.Error
+	if errors.As(err, &te) && (te.Code == twinvault.ResourceNotFoundException || te.Code == twinvault.ValidationException) {
+		return nil, nil
+	}
+	return tags, err
 }

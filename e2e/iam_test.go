@@ -270,3 +270,50 @@ func TestGroupsAndSimulation(t *testing.T) {
 		t.Fatalf("after leaving: %v", err)
 	}
 }
+
+// TestTagConditions: aws:ResourceTag decides by the tags of the workspace
+// asked for; aws:RequestTag and aws:TagKeys by the tags a request sets.
+func TestTagConditions(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	admin := srv.IAM(srv.AWSConfig())
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	for ws, team := range map[string]string{"ops-ws": "ops", "dev-ws": "dev"} {
+		if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String(ws), Tags: map[string]string{"team": team}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("tagged")})
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("tagged")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iottwinmaker:GetWorkspace","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"ops"}}},
+		{"Effect":"Allow","Action":"iottwinmaker:CreateEntity","Resource":"*",
+		 "Condition":{"StringEquals":{"aws:RequestTag/env":"test"},"ForAllValues:StringEquals":{"aws:TagKeys":["env"]}}}]}`
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("tagged"), PolicyName: aws.String("abac"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	u := srv.TwinMakerAs(srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""))
+	if _, err := u.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("ops-ws")}); err != nil {
+		t.Fatalf("the ops workspace: %v", err)
+	}
+	for _, ws := range []string{"dev-ws", "missing-ws"} {
+		if _, err := u.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String(ws)}); apiCode(err) != "AccessDeniedException" {
+			t.Fatalf("%s: %v", ws, err)
+		}
+	}
+	create := func(tags map[string]string) error {
+		_, err := u.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("dev-ws"), EntityName: aws.String("e"), Tags: tags})
+		return err
+	}
+	if err := create(map[string]string{"env": "test"}); err != nil {
+		t.Fatalf("an entity tagged env=test: %v", err)
+	}
+	for _, tags := range []map[string]string{nil, {"env": "prod"}, {"env": "test", "owner": "me"}} {
+		if err := create(tags); apiCode(err) != "AccessDeniedException" {
+			t.Errorf("an entity tagged %v: %v", tags, err)
+		}
+	}
+}

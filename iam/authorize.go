@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,9 @@ type Call struct {
 	Secure    bool                // arrived over TLS
 	Context   map[string][]string // request keys such as aws:RequestTag/k and aws:TagKeys
 	Now       time.Time           // zero: time.Now()
+	// ResourceTags returns a resource's tags, for aws:ResourceTag keys;
+	// nil when the service has none. Asked only when a policy tests them.
+	ResourceTags func(arn string) (map[string]string, error)
 }
 
 // Context builds the condition keys of a call by p.
@@ -100,8 +104,20 @@ func (p *Principal) Authorize(c *Call, code string) error {
 		resources = []string{"*"}
 	}
 	var implicit string
+	tagged := c.ResourceTags != nil && p.testsResourceTags()
 	for _, res := range resources {
-		r := policy.Evaluate(&policy.Request{Action: c.Action, Resource: res, Principal: p.ARN, Account: Account, Context: ctx}, p.Policies, p.Limits...)
+		rctx := ctx
+		if tagged && res != "*" {
+			tags, err := c.ResourceTags(res)
+			if err != nil {
+				return err
+			}
+			rctx = maps.Clone(ctx)
+			for k, v := range tags {
+				rctx["aws:ResourceTag/"+k] = []string{v}
+			}
+		}
+		r := policy.Evaluate(&policy.Request{Action: c.Action, Resource: res, Principal: p.ARN, Account: Account, Context: rctx}, p.Policies, p.Limits...)
 		switch r.Decision {
 		case policy.ExplicitDeny:
 			return twinvault.Errorf(code, "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy", p.ARN, c.Action, res)
@@ -115,6 +131,24 @@ func (p *Principal) Authorize(c *Call, code string) error {
 		return twinvault.Errorf(code, "User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action", p.ARN, c.Action, implicit, c.Action)
 	}
 	return nil
+}
+
+// testsResourceTags reports whether any policy of p has a condition on
+// aws:ResourceTag, which costs a read of the resource's tags.
+func (p *Principal) testsResourceTags() bool {
+	sets := append([][]policy.Policy{p.Policies}, p.Limits...)
+	for _, set := range sets {
+		for _, pol := range set {
+			for _, st := range pol.Doc.Statements {
+				for _, c := range st.Conditions {
+					if len(c.Key) > 16 && strings.EqualFold(c.Key[:16], "aws:ResourceTag/") {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 // parsed caches documents by their text: the same few policies decide

@@ -164,10 +164,12 @@ func (n *Node) open(ctx context.Context) error {
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
 		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts"},
-		Lookup:   n.iam.Lookup,
-		Now:      cfg.Now,
+		// IAM is global: clients sign it for us-east-1 wherever they are.
+		GlobalRegions: map[string]string{"iam": "us-east-1"},
+		Lookup:        n.iam.Lookup,
+		Now:           cfg.Now,
 	}
-	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam}, Logger: cfg.Logger})
+	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Logger: cfg.Logger})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
 

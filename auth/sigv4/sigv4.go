@@ -72,8 +72,13 @@ const (
 // Verifier checks SigV4 signatures. It is safe for concurrent use once its
 // fields are set, and must not be copied after first use.
 type Verifier struct {
-	// Region is the only region accepted in the credential scope.
+	// Region is the only region accepted in the credential scope, except
+	// for the services in GlobalRegions.
 	Region string
+	// GlobalRegions gives, for a global service, one more region its
+	// requests may be signed for: clients sign IAM for us-east-1 unless
+	// told an endpoint and region of their own.
+	GlobalRegions map[string]string
 	// Services are the accepted signing names, e.g. "iottwinmaker".
 	Services []string
 	// Lookup finds the secret of an access key.
@@ -521,7 +526,7 @@ func (v *Verifier) checkScope(s *signed) error {
 	if !slices.Contains(v.Services, c.Service) {
 		return invalid("Credential should be scoped to correct service: '%s'. ", v.Services[0])
 	}
-	if c.Region != v.Region {
+	if c.Region != v.Region && (v.GlobalRegions[c.Service] == "" || c.Region != v.GlobalRegions[c.Service]) {
 		return invalid("Credential should be scoped to a valid region, not '%s'. ", clean(c.Region))
 	}
 	if c.Date != s.amzDate[:8] {

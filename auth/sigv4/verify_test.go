@@ -688,3 +688,29 @@ func TestCleanMessage(t *testing.T) {
 		t.Errorf("clean = %q", got)
 	}
 }
+
+// TestGlobalRegions: a global service is accepted signed for its own
+// region as well as the server's; other services only for the server's.
+func TestGlobalRegions(t *testing.T) {
+	v := testVerifier()
+	v.Region = "eu-west-1"
+	v.Services = []string{"iottwinmaker", "iam"}
+	v.GlobalRegions = map[string]string{"iam": "us-east-1"}
+	for _, c := range []struct {
+		service, region string
+		ok              bool
+	}{
+		{"iam", "us-east-1", true},
+		{"iam", "eu-west-1", true},
+		{"iam", "eu-central-1", false},
+		{"iottwinmaker", "eu-west-1", true},
+		{"iottwinmaker", "us-east-1", false},
+	} {
+		s := &Signer{AccessKeyID: "AKIDTEST", Secret: []byte(testKeys["AKIDTEST"]), Region: c.region, Service: c.service}
+		r, body := signedRequest(t, s, "POST", "/", []byte("Action=ListUsers"))
+		_, err := v.Verify(r, body)
+		if (err == nil) != c.ok {
+			t.Errorf("%s signed for %s: %v", c.service, c.region, err)
+		}
+	}
+}
