@@ -317,3 +317,57 @@ func TestTagConditions(t *testing.T) {
 		}
 	}
 }
+
+// TestIAMPaging: List actions page with MaxItems and Marker, as the SDK's
+// paginators expect.
+func TestIAMPaging(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	admin := srv.IAM(srv.AWSConfig())
+	for _, n := range []string{"u1", "u2", "u3", "u4"} {
+		if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	pages := 0
+	p := iam.NewListUsersPaginator(admin, &iam.ListUsersInput{MaxItems: aws.Int32(2)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, u := range out.Users {
+			names = append(names, aws.ToString(u.UserName))
+		}
+	}
+	if pages != 3 || strings.Join(names, ",") != "twinvault-admin,u1,u2,u3,u4" {
+		t.Fatalf("%d pages: %v", pages, names)
+	}
+	if _, err := admin.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(0)}); apiCode(err) != "ValidationError" {
+		t.Fatalf("MaxItems 0: %v", err)
+	}
+	// Role and group policies read back.
+	trust := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"000000000000"},"Action":"sts:AssumeRole"}}`
+	admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(trust)})
+	doc := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iottwinmaker:List*","Resource":"*"}}`
+	if _, err := admin.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	names2, err := admin.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("r")})
+	if err != nil || len(names2.PolicyNames) != 1 {
+		t.Fatalf("ListRolePolicies: %v", err)
+	}
+	got, err := admin.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("p")})
+	if d, _ := url.QueryUnescape(aws.ToString(got.PolicyDocument)); err != nil || d != doc {
+		t.Fatalf("GetRolePolicy: %v %q", err, d)
+	}
+	role, err := admin.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")})
+	if d, _ := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument)); err != nil || d != trust || aws.ToInt32(role.Role.MaxSessionDuration) != 3600 {
+		t.Fatalf("GetRole: %v", err)
+	}
+	if _, err := admin.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("r")}); apiCode(err) != "DeleteConflict" {
+		t.Fatalf("deleting a role with a policy: %v", err)
+	}
+}

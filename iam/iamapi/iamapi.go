@@ -102,7 +102,13 @@ func Bind(s *api.Server, st *iam.Store) {
 		"DetachGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
 			return st.DetachGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyArn"))
 		}, "GroupName", "PolicyArn")},
-		"SimulatePrincipalPolicy": {func(f url.Values, _ *api.Request) []string { return []string{f.Get("PolicySourceArn")} }, h.simulatePrincipalPolicy},
+		"ListAttachedGroupPolicies": {groupARN, h.listAttachedGroupPolicies},
+		"ListAttachedRolePolicies":  {roleARN, h.listAttachedRolePolicies},
+		"ListGroupPolicies":         {groupARN, h.listGroupPolicies},
+		"ListRolePolicies":          {roleARN, h.listRolePolicies},
+		"GetGroupPolicy":            {groupARN, h.getGroupPolicy},
+		"GetRolePolicy":             {roleARN, h.getRolePolicy},
+		"SimulatePrincipalPolicy":   {func(f url.Values, _ *api.Request) []string { return []string{f.Get("PolicySourceArn")} }, h.simulatePrincipalPolicy},
 	} {
 		api.HandleQuery(s, "iam", name, a.res, a.fn)
 	}
@@ -236,12 +242,17 @@ func (h *handlers) listUsers(ctx context.Context, f url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	users, marker, err := page(f, users, func(u *iam.User) string { return u.Name })
+	if err != nil {
+		return nil, err
+	}
 	out := struct {
 		Users struct {
 			Member []xmlUser `xml:"member"`
 		}
 		IsTruncated bool
-	}{}
+		Marker      string `xml:",omitempty"`
+	}{IsTruncated: marker != "", Marker: marker}
 	for _, u := range users {
 		out.Users.Member = append(out.Users.Member, userXML(u, false))
 	}
@@ -496,12 +507,17 @@ func (h *handlers) listPolicies(ctx context.Context, f url.Values) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	ps, marker, err := page(f, ps, func(p *iam.ManagedPolicy) string { return p.Name })
+	if err != nil {
+		return nil, err
+	}
 	out := struct {
 		Policies struct {
 			Member []xmlPolicy `xml:"member"`
 		}
 		IsTruncated bool
-	}{}
+		Marker      string `xml:",omitempty"`
+	}{IsTruncated: marker != "", Marker: marker}
 	for _, p := range ps {
 		out.Policies.Member = append(out.Policies.Member, policyXML(p))
 	}
@@ -741,12 +757,17 @@ func (h *handlers) listRoles(ctx context.Context, f url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	rs, marker, err := page(f, rs, func(r *iam.Role) string { return r.Name })
+	if err != nil {
+		return nil, err
+	}
 	out := struct {
 		Roles struct {
 			Member []xmlRole `xml:"member"`
 		}
 		IsTruncated bool
-	}{}
+		Marker      string `xml:",omitempty"`
+	}{IsTruncated: marker != "", Marker: marker}
 	for _, r := range rs {
 		out.Roles.Member = append(out.Roles.Member, roleXML(r))
 	}
@@ -930,12 +951,17 @@ func (h *handlers) listGroups(ctx context.Context, f url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	gs, marker, err := page(f, gs, func(g *iam.Group) string { return g.Name })
+	if err != nil {
+		return nil, err
+	}
 	out := struct {
 		Groups struct {
 			Member []xmlGroup `xml:"member"`
 		}
 		IsTruncated bool
-	}{}
+		Marker      string `xml:",omitempty"`
+	}{IsTruncated: marker != "", Marker: marker}
 	for _, g := range gs {
 		out.Groups.Member = append(out.Groups.Member, groupXML(g))
 	}
@@ -1027,4 +1053,133 @@ func (h *handlers) simulatePrincipalPolicy(ctx context.Context, f url.Values) (a
 		out.EvaluationResults.Member = append(out.EvaluationResults.Member, r)
 	}
 	return out, nil
+}
+
+// More views of group and role policies.
+
+func (h *handlers) listAttachedGroupPolicies(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "GroupName"); err != nil {
+		return nil, err
+	}
+	g, err := h.st.Group(ctx, f.Get("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	return attachedXML(g.Attached), nil
+}
+
+func (h *handlers) listAttachedRolePolicies(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName"); err != nil {
+		return nil, err
+	}
+	r, err := h.st.Role(ctx, f.Get("RoleName"))
+	if err != nil {
+		return nil, err
+	}
+	return attachedXML(r.Attached), nil
+}
+
+func attachedXML(arns []string) any {
+	out := struct {
+		AttachedPolicies struct {
+			Member []xmlAttached `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for _, arn := range arns {
+		out.AttachedPolicies.Member = append(out.AttachedPolicies.Member, xmlAttached{arn[strings.LastIndexByte(arn, '/')+1:], arn})
+	}
+	return out
+}
+
+func policyNamesXML(inline map[string]string) any {
+	out := struct {
+		PolicyNames struct {
+			Member []string `xml:"member"`
+		}
+		IsTruncated bool
+	}{}
+	for name := range inline {
+		out.PolicyNames.Member = append(out.PolicyNames.Member, name)
+	}
+	sort.Strings(out.PolicyNames.Member)
+	return out
+}
+
+func (h *handlers) listGroupPolicies(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "GroupName"); err != nil {
+		return nil, err
+	}
+	g, err := h.st.Group(ctx, f.Get("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	return policyNamesXML(g.Inline), nil
+}
+
+func (h *handlers) listRolePolicies(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName"); err != nil {
+		return nil, err
+	}
+	r, err := h.st.Role(ctx, f.Get("RoleName"))
+	if err != nil {
+		return nil, err
+	}
+	return policyNamesXML(r.Inline), nil
+}
+
+func (h *handlers) getGroupPolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "GroupName", "PolicyName"); err != nil {
+		return nil, err
+	}
+	g, err := h.st.Group(ctx, f.Get("GroupName"))
+	if err != nil {
+		return nil, err
+	}
+	doc, ok := g.Inline[f.Get("PolicyName")]
+	if !ok {
+		return nil, twinvault.Errorf(twinvault.NoSuchEntity, "The group policy with name %s cannot be found.", f.Get("PolicyName"))
+	}
+	return struct{ GroupName, PolicyName, PolicyDocument string }{g.Name, f.Get("PolicyName"), url.QueryEscape(doc)}, nil
+}
+
+func (h *handlers) getRolePolicy(ctx context.Context, f url.Values) (any, error) {
+	if err := required(f, "RoleName", "PolicyName"); err != nil {
+		return nil, err
+	}
+	r, err := h.st.Role(ctx, f.Get("RoleName"))
+	if err != nil {
+		return nil, err
+	}
+	doc, ok := r.Inline[f.Get("PolicyName")]
+	if !ok {
+		return nil, twinvault.Errorf(twinvault.NoSuchEntity, "The role policy with name %s cannot be found.", f.Get("PolicyName"))
+	}
+	return struct{ RoleName, PolicyName, PolicyDocument string }{r.Name, f.Get("PolicyName"), url.QueryEscape(doc)}, nil
+}
+
+// page cuts a list sorted by name at the Marker of the page before (the
+// last name it held, base64url-encoded) to MaxItems (1 to 1000, 100 by
+// default), as IAM's List actions do.
+func page[T any](f url.Values, items []*T, name func(*T) string) ([]*T, string, error) {
+	max := 100
+	if v := f.Get("MaxItems"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, "", twinvault.Errorf(twinvault.ValidationError, "maxItems must be between 1 and 1000")
+		}
+		max = n
+	}
+	if m := f.Get("Marker"); m != "" {
+		after, err := base64.RawURLEncoding.DecodeString(m)
+		if err != nil {
+			return nil, "", twinvault.Errorf(twinvault.ValidationError, "marker is not valid")
+		}
+		i := sort.Search(len(items), func(i int) bool { return name(items[i]) > string(after) })
+		items = items[i:]
+	}
+	if len(items) <= max {
+		return items, "", nil
+	}
+	return items[:max], base64.RawURLEncoding.EncodeToString([]byte(name(items[max-1]))), nil
 }
