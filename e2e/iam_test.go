@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/twinvault/twinvault/node"
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
 
@@ -369,5 +371,45 @@ func TestIAMPaging(t *testing.T) {
 	}
 	if _, err := admin.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("r")}); apiCode(err) != "DeleteConflict" {
 		t.Fatalf("deleting a role with a policy: %v", err)
+	}
+}
+
+// TestSecretsNotLogged: creating keys, MFA devices and sessions, and
+// failing with them, leaves no secret in the log, even at debug level.
+func TestSecretsNotLogged(t *testing.T) {
+	var logs syncBuffer
+	srv := twinvaulttest.Start(t, func(c *node.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx := context.Background()
+	admin := srv.IAM(srv.AWSConfig())
+	admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("quiet")})
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("quiet")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := admin.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("quiet")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, "")
+	sess, err := srv.STS(user).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Failures: a wrong secret, a wrong token, a wrong MFA code.
+	srv.STS(srv.Credentials(*key.AccessKey.AccessKeyId, "wrong"+*key.AccessKey.SecretAccessKey, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	srv.STS(srv.Credentials(*sess.Credentials.AccessKeyId, *sess.Credentials.SecretAccessKey, "x"+*sess.Credentials.SessionToken)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	srv.STS(user).GetSessionToken(ctx, &sts.GetSessionTokenInput{SerialNumber: dev.VirtualMFADevice.SerialNumber, TokenCode: aws.String("123456")})
+	out := logs.String()
+	if !strings.Contains(out, "GetSessionToken") {
+		t.Fatalf("nothing was logged:\n%s", out)
+	}
+	for name, secret := range map[string]string{"admin secret": srv.SecretKey, "user secret": *key.AccessKey.SecretAccessKey,
+		"session secret": *sess.Credentials.SecretAccessKey, "session token": *sess.Credentials.SessionToken,
+		"MFA seed": string(dev.VirtualMFADevice.Base32StringSeed)} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds the %s", name)
+		}
 	}
 }
