@@ -5,7 +5,6 @@ import (
 
 	twinvault "github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
-	"github.com/twinvault/twinvault/iam/policy"
 )
 
 // CreateGroup creates a group with no members and no permissions.
@@ -18,56 +17,24 @@ func (s *Store) CreateGroup(ctx context.Context, name, path string) (*Group, err
 		return nil, err
 	}
 	g := &Group{Name: name, ID: newID("AGPA"), Path: path, Created: s.now().UTC()}
-	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
-		if _, found, err := get[Group](s, tx, "g", name); err != nil || found {
-			if found {
-				return twinvault.Errorf(twinvault.EntityAlreadyExists, "Group with name %s already exists.", name)
-			}
-			return err
-		}
-		return put(s, tx, "g", name, g)
-	})
-	if err != nil {
+	if err := createNamed(ctx, s, "g", "group", name, g); err != nil {
 		return nil, err
 	}
 	return g, nil
 }
 
 func (s *Store) group(tx *barrier.Tx, name string) (*Group, error) {
-	g, found, err := get[Group](s, tx, "g", name)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, noSuch("The group with name %s cannot be found.", name)
-	}
-	return g, nil
+	return getNamed[Group](s, tx, "g", "group", name)
 }
 
 // Group returns a group.
 func (s *Store) Group(ctx context.Context, name string) (*Group, error) {
-	var g *Group
-	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
-		var err error
-		g, err = s.group(tx, name)
-		return err
-	})
-	return g, err
+	return readNamed[Group](ctx, s, "g", "group", name)
 }
 
 // Groups lists groups by name.
 func (s *Store) Groups(ctx context.Context, pathPrefix string) ([]*Group, error) {
-	var out []*Group
-	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
-		all, err := list[Group](s, tx, "g")
-		for _, g := range all {
-			if hasPathPrefix(g.Path, pathPrefix) {
-				out = append(out, g)
-			}
-		}
-		return err
-	})
-	return sortedNames(out, func(g *Group) string { return g.Name }), err
+	return listNamed(ctx, s, "g", pathPrefix, func(g *Group) string { return g.Path }, func(g *Group) string { return g.Name })
 }
 
 // DeleteGroup deletes a group with no members and no policies.
@@ -124,63 +91,25 @@ func (s *Store) membership(ctx context.Context, group, user string, in bool) err
 	})
 }
 
-func (s *Store) updateGroup(ctx context.Context, name string, fn func(g *Group) error) error {
-	return s.b.Update(ctx, func(tx *barrier.Tx) error {
-		g, err := s.group(tx, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(g); err != nil {
-			return err
-		}
-		return put(s, tx, "g", name, g)
-	})
-}
-
 // PutGroupPolicy sets an inline policy of a group.
 func (s *Store) PutGroupPolicy(ctx context.Context, group, name, doc string) error {
-	if err := checkName("policyName", name, policyNamePattern); err != nil {
-		return err
+	if doc == "" {
+		return invalid("policyDocument is required")
 	}
-	if err := checkDocument(doc, policy.Identity, InlineGroupChars); err != nil {
-		return err
-	}
-	return s.updateGroup(ctx, group, func(g *Group) error {
-		if g.Inline == nil {
-			g.Inline = map[string]string{}
-		}
-		g.Inline[name] = doc
-		return nil
-	})
+	return putInline(ctx, s, "g", "group", group, name, doc, InlineGroupChars, func(g *Group) *map[string]string { return &g.Inline })
 }
 
 // DeleteGroupPolicy removes an inline policy of a group.
 func (s *Store) DeleteGroupPolicy(ctx context.Context, group, name string) error {
-	return s.updateGroup(ctx, group, func(g *Group) error {
-		if _, ok := g.Inline[name]; !ok {
-			return noSuch("The group policy with name %s cannot be found.", name)
-		}
-		delete(g.Inline, name)
-		return nil
-	})
+	return putInline(ctx, s, "g", "group", group, name, "", 0, func(g *Group) *map[string]string { return &g.Inline })
 }
 
 // AttachGroupPolicy attaches a managed policy to a group.
 func (s *Store) AttachGroupPolicy(ctx context.Context, group, arn string) error {
-	return s.attach(ctx, arn, true, s.groupList(group))
+	return s.attach(ctx, arn, true, attachedList(s, "g", "group", group, func(g *Group) *[]string { return &g.Attached }))
 }
 
 // DetachGroupPolicy detaches a managed policy from a group.
 func (s *Store) DetachGroupPolicy(ctx context.Context, group, arn string) error {
-	return s.attach(ctx, arn, false, s.groupList(group))
-}
-
-func (s *Store) groupList(name string) func(tx *barrier.Tx) (*[]string, func() error, error) {
-	return func(tx *barrier.Tx) (*[]string, func() error, error) {
-		g, err := s.group(tx, name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return &g.Attached, func() error { return put(s, tx, "g", name, g) }, nil
-	}
+	return s.attach(ctx, arn, false, attachedList(s, "g", "group", group, func(g *Group) *[]string { return &g.Attached }))
 }

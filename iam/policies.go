@@ -217,24 +217,12 @@ func (s *Store) updatePolicy(ctx context.Context, arn string, fn func(p *Managed
 
 // AttachUserPolicy attaches a managed policy to a user.
 func (s *Store) AttachUserPolicy(ctx context.Context, user, arn string) error {
-	return s.attach(ctx, arn, true, func(tx *barrier.Tx) (*[]string, func() error, error) {
-		u, err := s.user(tx, user)
-		if err != nil {
-			return nil, nil, err
-		}
-		return &u.Attached, func() error { return put(s, tx, "u", user, u) }, nil
-	})
+	return s.attach(ctx, arn, true, attachedList(s, "u", "user", user, func(u *User) *[]string { return &u.Attached }))
 }
 
 // DetachUserPolicy detaches a managed policy from a user.
 func (s *Store) DetachUserPolicy(ctx context.Context, user, arn string) error {
-	return s.attach(ctx, arn, false, func(tx *barrier.Tx) (*[]string, func() error, error) {
-		u, err := s.user(tx, user)
-		if err != nil {
-			return nil, nil, err
-		}
-		return &u.Attached, func() error { return put(s, tx, "u", user, u) }, nil
-	})
+	return s.attach(ctx, arn, false, attachedList(s, "u", "user", user, func(u *User) *[]string { return &u.Attached }))
 }
 
 // attach adds or removes arn in the list an entity gives, keeping the

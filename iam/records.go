@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	twinvault "github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/iam/policy"
 	"github.com/twinvault/twinvault/kv"
 )
 
@@ -221,4 +223,109 @@ func remove(list []string, v string) ([]string, bool) {
 		}
 	}
 	return list, false
+}
+
+// Users, groups and roles share how they are created, read, listed,
+// changed and given inline policies; kind is the record's storage code and
+// noun what messages call it.
+
+func getNamed[T any](s *Store, tx *barrier.Tx, kind, noun, name string) (*T, error) {
+	x, found, err := get[T](s, tx, kind, name)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, noSuch("The %s with name %s cannot be found.", noun, name)
+	}
+	return x, nil
+}
+
+func readNamed[T any](ctx context.Context, s *Store, kind, noun, name string) (*T, error) {
+	var x *T
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		var err error
+		x, err = getNamed[T](s, tx, kind, noun, name)
+		return err
+	})
+	return x, err
+}
+
+func createNamed[T any](ctx context.Context, s *Store, kind, noun, name string, x *T) error {
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
+		if _, found, err := get[T](s, tx, kind, name); err != nil || found {
+			if found {
+				return twinvault.Errorf(twinvault.EntityAlreadyExists, "%s with name %s already exists.", strings.ToUpper(noun[:1])+noun[1:], name)
+			}
+			return err
+		}
+		return put(s, tx, kind, name, x)
+	})
+}
+
+func updateNamed[T any](ctx context.Context, s *Store, kind, noun, name string, fn func(*T) error) error {
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
+		x, err := getNamed[T](s, tx, kind, noun, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(x); err != nil {
+			return err
+		}
+		return put(s, tx, kind, name, x)
+	})
+}
+
+// listNamed lists the records of a kind whose path begins with
+// pathPrefix, by name.
+func listNamed[T any](ctx context.Context, s *Store, kind, pathPrefix string, path, name func(*T) string) ([]*T, error) {
+	var out []*T
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		all, err := list[T](s, tx, kind)
+		for _, x := range all {
+			if hasPathPrefix(path(x), pathPrefix) {
+				out = append(out, x)
+			}
+		}
+		return err
+	})
+	return sortedNames(out, name), err
+}
+
+// putInline sets (doc non-empty) or deletes an inline policy of a record.
+func putInline[T any](ctx context.Context, s *Store, kind, noun, owner, name, doc string, maxChars int, inline func(*T) *map[string]string) error {
+	if doc != "" {
+		if err := checkName("policyName", name, policyNamePattern); err != nil {
+			return err
+		}
+		if err := checkDocument(doc, policy.Identity, maxChars); err != nil {
+			return err
+		}
+	}
+	return updateNamed(ctx, s, kind, noun, owner, func(x *T) error {
+		m := inline(x)
+		if doc == "" {
+			if _, ok := (*m)[name]; !ok {
+				return noSuch("The %s policy with name %s cannot be found.", noun, name)
+			}
+			delete(*m, name)
+			return nil
+		}
+		if *m == nil {
+			*m = map[string]string{}
+		}
+		(*m)[name] = doc
+		return nil
+	})
+}
+
+// attachedList is what attach needs of a record: its list of managed
+// policies and how to store it again.
+func attachedList[T any](s *Store, kind, noun, name string, attached func(*T) *[]string) func(tx *barrier.Tx) (*[]string, func() error, error) {
+	return func(tx *barrier.Tx) (*[]string, func() error, error) {
+		x, err := getNamed[T](s, tx, kind, noun, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return attached(x), func() error { return put(s, tx, kind, name, x) }, nil
+	}
 }

@@ -34,16 +34,7 @@ func (s *Store) CreateUser(ctx context.Context, name, path string, tags []Tag) (
 		return nil, twinvault.Errorf(twinvault.LimitExceeded, "a user may have at most %d tags", MaxTags)
 	}
 	u := &User{Name: name, ID: newID("AIDA"), Path: path, Created: s.now().UTC(), Tags: tags}
-	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
-		if _, found, err := get[User](s, tx, "u", name); err != nil || found {
-			if found {
-				return twinvault.Errorf(twinvault.EntityAlreadyExists, "User with name %s already exists.", name)
-			}
-			return err
-		}
-		return put(s, tx, "u", name, u)
-	})
-	if err != nil {
+	if err := createNamed(ctx, s, "u", "user", name, u); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -51,39 +42,16 @@ func (s *Store) CreateUser(ctx context.Context, name, path string, tags []Tag) (
 
 // User returns a user.
 func (s *Store) User(ctx context.Context, name string) (*User, error) {
-	var u *User
-	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
-		var err error
-		u, err = s.user(tx, name)
-		return err
-	})
-	return u, err
+	return readNamed[User](ctx, s, "u", "user", name)
 }
 
 func (s *Store) user(tx *barrier.Tx, name string) (*User, error) {
-	u, found, err := get[User](s, tx, "u", name)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, noSuch("The user with name %s cannot be found.", name)
-	}
-	return u, nil
+	return getNamed[User](s, tx, "u", "user", name)
 }
 
 // Users lists users whose path begins with pathPrefix, by name.
 func (s *Store) Users(ctx context.Context, pathPrefix string) ([]*User, error) {
-	var out []*User
-	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
-		all, err := list[User](s, tx, "u")
-		for _, u := range all {
-			if hasPathPrefix(u.Path, pathPrefix) {
-				out = append(out, u)
-			}
-		}
-		return err
-	})
-	return sortedNames(out, func(u *User) string { return u.Name }), err
+	return listNamed(ctx, s, "u", pathPrefix, func(u *User) string { return u.Path }, func(u *User) string { return u.Name })
 }
 
 // DeleteUser deletes a user that has nothing left attached, as IAM
@@ -145,44 +113,20 @@ func (s *Store) UntagUser(ctx context.Context, name string, keys []string) error
 }
 
 func (s *Store) updateUser(ctx context.Context, name string, fn func(u *User) error) error {
-	return s.b.Update(ctx, func(tx *barrier.Tx) error {
-		u, err := s.user(tx, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(u); err != nil {
-			return err
-		}
-		return put(s, tx, "u", name, u)
-	})
+	return updateNamed(ctx, s, "u", "user", name, fn)
 }
 
 // PutUserPolicy sets an inline policy of a user.
 func (s *Store) PutUserPolicy(ctx context.Context, user, name, doc string) error {
-	if err := checkName("policyName", name, policyNamePattern); err != nil {
-		return err
+	if doc == "" {
+		return invalid("policyDocument is required")
 	}
-	if err := checkDocument(doc, policy.Identity, InlineUserChars); err != nil {
-		return err
-	}
-	return s.updateUser(ctx, user, func(u *User) error {
-		if u.Inline == nil {
-			u.Inline = map[string]string{}
-		}
-		u.Inline[name] = doc
-		return nil
-	})
+	return putInline(ctx, s, "u", "user", user, name, doc, InlineUserChars, func(u *User) *map[string]string { return &u.Inline })
 }
 
 // DeleteUserPolicy removes an inline policy of a user.
 func (s *Store) DeleteUserPolicy(ctx context.Context, user, name string) error {
-	return s.updateUser(ctx, user, func(u *User) error {
-		if _, ok := u.Inline[name]; !ok {
-			return noSuch("The user policy with name %s cannot be found.", name)
-		}
-		delete(u.Inline, name)
-		return nil
-	})
+	return putInline(ctx, s, "u", "user", user, name, "", 0, func(u *User) *map[string]string { return &u.Inline })
 }
 
 // checkDocument parses a policy as it is stored: a malformed one is
