@@ -6,6 +6,7 @@ package iamapi
 import (
 	"context"
 	"encoding/base64"
+	"encoding/xml"
 	"net/url"
 	"sort"
 	"strconv"
@@ -34,72 +35,106 @@ func Bind(s *api.Server, st *iam.Store) {
 		res func(url.Values, *api.Request) []string
 		fn  func(context.Context, url.Values) (any, error)
 	}{
-		"CreateUser":               {user, h.createUser},
-		"GetUser":                  {user, h.getUser},
-		"ListUsers":                {none, h.listUsers},
-		"DeleteUser":               {user, h.deleteUser},
-		"TagUser":                  {user, h.tagUser},
-		"UntagUser":                {user, h.untagUser},
-		"ListUserTags":             {user, h.listUserTags},
-		"CreateAccessKey":          {user, h.createAccessKey},
-		"ListAccessKeys":           {user, h.listAccessKeys},
-		"UpdateAccessKey":          {user, h.updateAccessKey},
-		"DeleteAccessKey":          {user, h.deleteAccessKey},
-		"GetAccessKeyLastUsed":     {none, h.accessKeyLastUsed},
-		"PutUserPolicy":            {user, h.putUserPolicy},
-		"GetUserPolicy":            {user, h.getUserPolicy},
-		"ListUserPolicies":         {user, h.listUserPolicies},
-		"DeleteUserPolicy":         {user, h.deleteUserPolicy},
-		"AttachUserPolicy":         {user, h.attachUserPolicy},
-		"DetachUserPolicy":         {user, h.detachUserPolicy},
+		"CreateUser": {user, h.createUser},
+		"GetUser":    {user, h.getUser},
+		"ListUsers":  {none, h.listUsers},
+		"DeleteUser": {user, h.do(func(ctx context.Context, f url.Values) error { return st.DeleteUser(ctx, f.Get("UserName")) }, "UserName")},
+		"TagUser":    {user, h.do(func(ctx context.Context, f url.Values) error { return st.TagUser(ctx, f.Get("UserName"), tags(f)) }, "UserName")},
+		"UntagUser": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.UntagUser(ctx, f.Get("UserName"), members(f, "TagKeys"))
+		}, "UserName")},
+		"ListUserTags":    {user, h.listUserTags},
+		"CreateAccessKey": {user, h.createAccessKey},
+		"ListAccessKeys":  {user, h.listAccessKeys},
+		"UpdateAccessKey": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.UpdateAccessKey(ctx, userOrCaller(f, api.FromContext(ctx)), f.Get("AccessKeyId"), f.Get("Status"))
+		}, "AccessKeyId", "Status")},
+		"DeleteAccessKey": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DeleteAccessKey(ctx, userOrCaller(f, api.FromContext(ctx)), f.Get("AccessKeyId"))
+		}, "AccessKeyId")},
+		"GetAccessKeyLastUsed": {none, h.accessKeyLastUsed},
+		"PutUserPolicy": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.PutUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyName"), f.Get("PolicyDocument"))
+		}, "UserName", "PolicyName", "PolicyDocument")},
+		"GetUserPolicy":    {user, h.getUserPolicy},
+		"ListUserPolicies": {user, h.listUserPolicies},
+		"DeleteUserPolicy": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DeleteUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyName"))
+		}, "UserName", "PolicyName")},
+		"AttachUserPolicy": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.AttachUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyArn"))
+		}, "UserName", "PolicyArn")},
+		"DetachUserPolicy": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DetachUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyArn"))
+		}, "UserName", "PolicyArn")},
 		"ListAttachedUserPolicies": {user, h.listAttachedUserPolicies},
 		"CreatePolicy":             {policyByName, h.createPolicy},
 		"GetPolicy":                {pol, h.getPolicy},
 		"ListPolicies":             {none, h.listPolicies},
-		"DeletePolicy":             {pol, h.deletePolicy},
+		"DeletePolicy":             {pol, h.do(func(ctx context.Context, f url.Values) error { return st.DeletePolicy(ctx, f.Get("PolicyArn")) }, "PolicyArn")},
 		"CreatePolicyVersion":      {pol, h.createPolicyVersion},
 		"GetPolicyVersion":         {pol, h.getPolicyVersion},
 		"ListPolicyVersions":       {pol, h.listPolicyVersions},
-		"DeletePolicyVersion":      {pol, h.deletePolicyVersion},
-		"SetDefaultPolicyVersion":  {pol, h.setDefaultPolicyVersion},
-		"CreateVirtualMFADevice":   {mfa, h.createVirtualMFADevice},
-		"EnableMFADevice":          {user, h.enableMFADevice},
-		"DeactivateMFADevice":      {user, h.deactivateMFADevice},
-		"DeleteVirtualMFADevice":   {serial, h.deleteVirtualMFADevice},
-		"ListMFADevices":           {user, h.listMFADevices},
-		"ListVirtualMFADevices":    {none, h.listVirtualMFADevices},
-		"CreateRole":               {roleARN, h.createRole},
-		"GetRole":                  {roleARN, h.getRole},
-		"ListRoles":                {none, h.listRoles},
-		"DeleteRole":               {roleARN, h.deleteRole},
-		"UpdateAssumeRolePolicy":   {roleARN, h.updateAssumeRolePolicy},
-		"PutRolePolicy":            {roleARN, h.putRolePolicy},
-		"DeleteRolePolicy":         {roleARN, h.deleteRolePolicy},
-		"AttachRolePolicy":         {roleARN, h.attachRolePolicy},
-		"DetachRolePolicy":         {roleARN, h.detachRolePolicy},
-		"CreateGroup":              {groupARN, h.createGroup},
-		"GetGroup":                 {groupARN, h.getGroup},
-		"ListGroups":               {none, h.listGroups},
-		"ListGroupsForUser":        {user, h.listGroupsForUser},
-		"DeleteGroup": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+		"DeletePolicyVersion": {pol, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DeletePolicyVersion(ctx, f.Get("PolicyArn"), f.Get("VersionId"))
+		}, "PolicyArn", "VersionId")},
+		"SetDefaultPolicyVersion": {pol, h.do(func(ctx context.Context, f url.Values) error {
+			return st.SetDefaultPolicyVersion(ctx, f.Get("PolicyArn"), f.Get("VersionId"))
+		}, "PolicyArn", "VersionId")},
+		"CreateVirtualMFADevice": {mfa, h.createVirtualMFADevice},
+		"EnableMFADevice": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.EnableMFADevice(ctx, f.Get("UserName"), f.Get("SerialNumber"), f.Get("AuthenticationCode1"), f.Get("AuthenticationCode2"))
+		}, "UserName", "SerialNumber", "AuthenticationCode1", "AuthenticationCode2")},
+		"DeactivateMFADevice": {user, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DeactivateMFADevice(ctx, userOrCaller(f, api.FromContext(ctx)), f.Get("SerialNumber"))
+		}, "SerialNumber")},
+		"DeleteVirtualMFADevice": {serial, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DeleteVirtualMFADevice(ctx, f.Get("SerialNumber"))
+		}, "SerialNumber")},
+		"ListMFADevices":        {user, h.listMFADevices},
+		"ListVirtualMFADevices": {none, h.listVirtualMFADevices},
+		"CreateRole":            {roleARN, h.createRole},
+		"GetRole":               {roleARN, h.getRole},
+		"ListRoles":             {none, h.listRoles},
+		"DeleteRole":            {roleARN, h.do(func(ctx context.Context, f url.Values) error { return st.DeleteRole(ctx, f.Get("RoleName")) }, "RoleName")},
+		"UpdateAssumeRolePolicy": {roleARN, h.do(func(ctx context.Context, f url.Values) error {
+			return st.UpdateAssumeRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyDocument"))
+		}, "RoleName", "PolicyDocument")},
+		"PutRolePolicy": {roleARN, h.do(func(ctx context.Context, f url.Values) error {
+			return st.PutRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyName"), f.Get("PolicyDocument"))
+		}, "RoleName", "PolicyName", "PolicyDocument")},
+		"DeleteRolePolicy": {roleARN, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DeleteRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyName"))
+		}, "RoleName", "PolicyName")},
+		"AttachRolePolicy": {roleARN, h.do(func(ctx context.Context, f url.Values) error {
+			return st.AttachRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyArn"))
+		}, "RoleName", "PolicyArn")},
+		"DetachRolePolicy": {roleARN, h.do(func(ctx context.Context, f url.Values) error {
+			return st.DetachRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyArn"))
+		}, "RoleName", "PolicyArn")},
+		"CreateGroup":       {groupARN, h.createGroup},
+		"GetGroup":          {groupARN, h.getGroup},
+		"ListGroups":        {none, h.listGroups},
+		"ListGroupsForUser": {user, h.listGroupsForUser},
+		"DeleteGroup": {groupARN, h.do(func(ctx context.Context, f url.Values) error {
 			return st.DeleteGroup(ctx, f.Get("GroupName"))
 		}, "GroupName")},
-		"AddUserToGroup": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+		"AddUserToGroup": {groupARN, h.do(func(ctx context.Context, f url.Values) error {
 			return st.AddUserToGroup(ctx, f.Get("GroupName"), f.Get("UserName"))
 		}, "GroupName", "UserName")},
-		"RemoveUserFromGroup": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+		"RemoveUserFromGroup": {groupARN, h.do(func(ctx context.Context, f url.Values) error {
 			return st.RemoveUserFromGroup(ctx, f.Get("GroupName"), f.Get("UserName"))
 		}, "GroupName", "UserName")},
-		"PutGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+		"PutGroupPolicy": {groupARN, h.do(func(ctx context.Context, f url.Values) error {
 			return st.PutGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyName"), f.Get("PolicyDocument"))
 		}, "GroupName", "PolicyName", "PolicyDocument")},
-		"DeleteGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+		"DeleteGroupPolicy": {groupARN, h.do(func(ctx context.Context, f url.Values) error {
 			return st.DeleteGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyName"))
 		}, "GroupName", "PolicyName")},
-		"AttachGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+		"AttachGroupPolicy": {groupARN, h.do(func(ctx context.Context, f url.Values) error {
 			return st.AttachGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyArn"))
 		}, "GroupName", "PolicyArn")},
-		"DetachGroupPolicy": {groupARN, h.groupAction(func(ctx context.Context, f url.Values) error {
+		"DetachGroupPolicy": {groupARN, h.do(func(ctx context.Context, f url.Values) error {
 			return st.DetachGroupPolicy(ctx, f.Get("GroupName"), f.Get("PolicyArn"))
 		}, "GroupName", "PolicyArn")},
 		"ListAttachedGroupPolicies": {groupARN, h.listAttachedGroupPolicies},
@@ -242,42 +277,7 @@ func (h *handlers) listUsers(ctx context.Context, f url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	users, marker, err := page(f, users, func(u *iam.User) string { return u.Name })
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Users struct {
-			Member []xmlUser `xml:"member"`
-		}
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, u := range users {
-		out.Users.Member = append(out.Users.Member, userXML(u, false))
-	}
-	return out, nil
-}
-
-func (h *handlers) deleteUser(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeleteUser(ctx, f.Get("UserName"))
-}
-
-func (h *handlers) tagUser(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.TagUser(ctx, f.Get("UserName"), tags(f))
-}
-
-func (h *handlers) untagUser(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.UntagUser(ctx, f.Get("UserName"), members(f, "TagKeys"))
+	return pagedXML(f, "Users", users, func(u *iam.User) string { return u.Name }, func(u *iam.User) xmlUser { return userXML(u, false) })
 }
 
 func (h *handlers) listUserTags(ctx context.Context, f url.Values) (any, error) {
@@ -333,20 +333,6 @@ func (h *handlers) listAccessKeys(ctx context.Context, f url.Values) (any, error
 	return out, nil
 }
 
-func (h *handlers) updateAccessKey(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "AccessKeyId", "Status"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.UpdateAccessKey(ctx, userOrCaller(f, api.FromContext(ctx)), f.Get("AccessKeyId"), f.Get("Status"))
-}
-
-func (h *handlers) deleteAccessKey(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "AccessKeyId"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeleteAccessKey(ctx, userOrCaller(f, api.FromContext(ctx)), f.Get("AccessKeyId"))
-}
-
 func (h *handlers) accessKeyLastUsed(ctx context.Context, f url.Values) (any, error) {
 	if err := required(f, "AccessKeyId"); err != nil {
 		return nil, err
@@ -368,13 +354,6 @@ func (h *handlers) accessKeyLastUsed(ctx context.Context, f url.Values) (any, er
 		out.AccessKeyLastUsed = lastUsed{isoTime(k.LastUsed), k.LastService, k.LastRegion}
 	}
 	return out, nil
-}
-
-func (h *handlers) putUserPolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName", "PolicyName", "PolicyDocument"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.PutUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyName"), f.Get("PolicyDocument"))
 }
 
 func (h *handlers) getUserPolicy(ctx context.Context, f url.Values) (any, error) {
@@ -401,38 +380,7 @@ func (h *handlers) listUserPolicies(ctx context.Context, f url.Values) (any, err
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		PolicyNames struct {
-			Member []string `xml:"member"`
-		}
-		IsTruncated bool
-	}{}
-	for name := range u.Inline {
-		out.PolicyNames.Member = append(out.PolicyNames.Member, name)
-	}
-	sort.Strings(out.PolicyNames.Member)
-	return out, nil
-}
-
-func (h *handlers) deleteUserPolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName", "PolicyName"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeleteUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyName"))
-}
-
-func (h *handlers) attachUserPolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName", "PolicyArn"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.AttachUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyArn"))
-}
-
-func (h *handlers) detachUserPolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName", "PolicyArn"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DetachUserPolicy(ctx, f.Get("UserName"), f.Get("PolicyArn"))
+	return policyNamesXML(u.Inline), nil
 }
 
 type xmlAttached struct {
@@ -448,16 +396,7 @@ func (h *handlers) listAttachedUserPolicies(ctx context.Context, f url.Values) (
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		AttachedPolicies struct {
-			Member []xmlAttached `xml:"member"`
-		}
-		IsTruncated bool
-	}{}
-	for _, arn := range u.Attached {
-		out.AttachedPolicies.Member = append(out.AttachedPolicies.Member, xmlAttached{arn[strings.LastIndexByte(arn, '/')+1:], arn})
-	}
-	return out, nil
+	return attachedXML(u.Attached), nil
 }
 
 type xmlPolicy struct {
@@ -507,28 +446,7 @@ func (h *handlers) listPolicies(ctx context.Context, f url.Values) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	ps, marker, err := page(f, ps, func(p *iam.ManagedPolicy) string { return p.Name })
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Policies struct {
-			Member []xmlPolicy `xml:"member"`
-		}
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, p := range ps {
-		out.Policies.Member = append(out.Policies.Member, policyXML(p))
-	}
-	return out, nil
-}
-
-func (h *handlers) deletePolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "PolicyArn"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeletePolicy(ctx, f.Get("PolicyArn"))
+	return pagedXML(f, "Policies", ps, func(p *iam.ManagedPolicy) string { return p.Name }, policyXML)
 }
 
 type xmlVersion struct {
@@ -587,20 +505,6 @@ func (h *handlers) listPolicyVersions(ctx context.Context, f url.Values) (any, e
 	return out, nil
 }
 
-func (h *handlers) deletePolicyVersion(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "PolicyArn", "VersionId"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeletePolicyVersion(ctx, f.Get("PolicyArn"), f.Get("VersionId"))
-}
-
-func (h *handlers) setDefaultPolicyVersion(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "PolicyArn", "VersionId"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.SetDefaultPolicyVersion(ctx, f.Get("PolicyArn"), f.Get("VersionId"))
-}
-
 func (h *handlers) getCallerIdentity(ctx context.Context, _ url.Values) (any, error) {
 	req := api.FromContext(ctx)
 	return struct {
@@ -631,27 +535,6 @@ func (h *handlers) createVirtualMFADevice(ctx context.Context, f url.Values) (an
 	}
 	return struct{ VirtualMFADevice xmlMFADevice }{xmlMFADevice{SerialNumber: d.Serial,
 		Base32StringSeed: base64.StdEncoding.EncodeToString([]byte(d.Base32Seed)), QRCodePNG: base64.StdEncoding.EncodeToString(d.QRCodePNG)}}, nil
-}
-
-func (h *handlers) enableMFADevice(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "UserName", "SerialNumber", "AuthenticationCode1", "AuthenticationCode2"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.EnableMFADevice(ctx, f.Get("UserName"), f.Get("SerialNumber"), f.Get("AuthenticationCode1"), f.Get("AuthenticationCode2"))
-}
-
-func (h *handlers) deactivateMFADevice(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "SerialNumber"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeactivateMFADevice(ctx, userOrCaller(f, api.FromContext(ctx)), f.Get("SerialNumber"))
-}
-
-func (h *handlers) deleteVirtualMFADevice(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "SerialNumber"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeleteVirtualMFADevice(ctx, f.Get("SerialNumber"))
 }
 
 func (h *handlers) listMFADevices(ctx context.Context, f url.Values) (any, error) {
@@ -757,63 +640,7 @@ func (h *handlers) listRoles(ctx context.Context, f url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, marker, err := page(f, rs, func(r *iam.Role) string { return r.Name })
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Roles struct {
-			Member []xmlRole `xml:"member"`
-		}
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, r := range rs {
-		out.Roles.Member = append(out.Roles.Member, roleXML(r))
-	}
-	return out, nil
-}
-
-func (h *handlers) deleteRole(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "RoleName"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeleteRole(ctx, f.Get("RoleName"))
-}
-
-func (h *handlers) updateAssumeRolePolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "RoleName", "PolicyDocument"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.UpdateAssumeRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyDocument"))
-}
-
-func (h *handlers) putRolePolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "RoleName", "PolicyName", "PolicyDocument"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.PutRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyName"), f.Get("PolicyDocument"))
-}
-
-func (h *handlers) deleteRolePolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "RoleName", "PolicyName"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DeleteRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyName"))
-}
-
-func (h *handlers) attachRolePolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "RoleName", "PolicyArn"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.AttachRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyArn"))
-}
-
-func (h *handlers) detachRolePolicy(ctx context.Context, f url.Values) (any, error) {
-	if err := required(f, "RoleName", "PolicyArn"); err != nil {
-		return nil, err
-	}
-	return nil, h.st.DetachRolePolicy(ctx, f.Get("RoleName"), f.Get("PolicyArn"))
+	return pagedXML(f, "Roles", rs, func(r *iam.Role) string { return r.Name }, roleXML)
 }
 
 // STS.
@@ -951,21 +778,7 @@ func (h *handlers) listGroups(ctx context.Context, f url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	gs, marker, err := page(f, gs, func(g *iam.Group) string { return g.Name })
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Groups struct {
-			Member []xmlGroup `xml:"member"`
-		}
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, g := range gs {
-		out.Groups.Member = append(out.Groups.Member, groupXML(g))
-	}
-	return out, nil
+	return pagedXML(f, "Groups", gs, func(g *iam.Group) string { return g.Name }, groupXML)
 }
 
 func (h *handlers) listGroupsForUser(ctx context.Context, f url.Values) (any, error) {
@@ -976,21 +789,17 @@ func (h *handlers) listGroupsForUser(ctx context.Context, f url.Values) (any, er
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Groups struct {
-			Member []xmlGroup `xml:"member"`
-		}
-		IsTruncated bool
-	}{}
+	l := listXML[xmlGroup]{name: "Groups"}
 	for _, name := range u.Groups {
 		if g, err := h.st.Group(ctx, name); err == nil {
-			out.Groups.Member = append(out.Groups.Member, groupXML(g))
+			l.items = append(l.items, groupXML(g))
 		}
 	}
-	return out, nil
+	return l, nil
 }
 
-func (h *handlers) groupAction(fn func(ctx context.Context, f url.Values) error, params ...string) func(context.Context, url.Values) (any, error) {
+// do serves an action with no result: its required parameters, then fn.
+func (h *handlers) do(fn func(ctx context.Context, f url.Values) error, params ...string) func(context.Context, url.Values) (any, error) {
 	return func(ctx context.Context, f url.Values) (any, error) {
 		if err := required(f, params...); err != nil {
 			return nil, err
@@ -1080,30 +889,20 @@ func (h *handlers) listAttachedRolePolicies(ctx context.Context, f url.Values) (
 }
 
 func attachedXML(arns []string) any {
-	out := struct {
-		AttachedPolicies struct {
-			Member []xmlAttached `xml:"member"`
-		}
-		IsTruncated bool
-	}{}
+	l := listXML[xmlAttached]{name: "AttachedPolicies"}
 	for _, arn := range arns {
-		out.AttachedPolicies.Member = append(out.AttachedPolicies.Member, xmlAttached{arn[strings.LastIndexByte(arn, '/')+1:], arn})
+		l.items = append(l.items, xmlAttached{arn[strings.LastIndexByte(arn, '/')+1:], arn})
 	}
-	return out
+	return l
 }
 
 func policyNamesXML(inline map[string]string) any {
-	out := struct {
-		PolicyNames struct {
-			Member []string `xml:"member"`
-		}
-		IsTruncated bool
-	}{}
+	l := listXML[string]{name: "PolicyNames"}
 	for name := range inline {
-		out.PolicyNames.Member = append(out.PolicyNames.Member, name)
+		l.items = append(l.items, name)
 	}
-	sort.Strings(out.PolicyNames.Member)
-	return out
+	sort.Strings(l.items)
+	return l
 }
 
 func (h *handlers) listGroupPolicies(ctx context.Context, f url.Values) (any, error) {
@@ -1182,4 +981,46 @@ func page[T any](f url.Values, items []*T, name func(*T) string) ([]*T, string, 
 		return items, "", nil
 	}
 	return items[:max], base64.RawURLEncoding.EncodeToString([]byte(name(items[max-1]))), nil
+}
+
+// listXML is the result of a List action: the items under their element
+// name, each a <member>, then IsTruncated and, when it is, the Marker.
+type listXML[X any] struct {
+	name   string
+	items  []X
+	marker string
+}
+
+func (l listXML[X]) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	items := struct {
+		Member []X `xml:"member"`
+	}{l.items}
+	if err := e.EncodeElement(items, xml.StartElement{Name: xml.Name{Local: l.name}}); err != nil {
+		return err
+	}
+	if err := e.EncodeElement(l.marker != "", xml.StartElement{Name: xml.Name{Local: "IsTruncated"}}); err != nil {
+		return err
+	}
+	if l.marker != "" {
+		if err := e.EncodeElement(l.marker, xml.StartElement{Name: xml.Name{Local: "Marker"}}); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
+}
+
+// pagedXML pages items and renders each with toXML.
+func pagedXML[T, X any](f url.Values, name string, items []*T, key func(*T) string, toXML func(*T) X) (any, error) {
+	items, marker, err := page(f, items, key)
+	if err != nil {
+		return nil, err
+	}
+	l := listXML[X]{name: name, marker: marker}
+	for _, it := range items {
+		l.items = append(l.items, toXML(it))
+	}
+	return l, nil
 }
