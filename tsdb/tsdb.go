@@ -155,6 +155,17 @@ type Item struct {
 // log sync. The caller resolves the series beforehand; a series whose
 // entity is deleted meanwhile keeps the points under a name no one reads.
 func (db *DB) Write(ctx context.Context, v *barrier.View, items []Item) error {
+	series, err := db.put(ctx, v, items)
+	if err != nil || len(series) == 0 {
+		return err
+	}
+	db.Written(v, series...)
+	return nil
+}
+
+// put stores items as deltas, returning their series, without telling
+// the compactor.
+func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series, error) {
 	writes := make([]kv.Write, 0, len(items))
 	series := make([]Series, 0, len(items))
 	for _, it := range items {
@@ -163,14 +174,14 @@ func (db *DB) Write(ctx context.Context, v *barrier.View, items []Item) error {
 		}
 		data, err := chunkenc.Encode(nil, it.Points)
 		if err != nil {
-			return fmt.Errorf("tsdb: encode: %w", err)
+			return nil, fmt.Errorf("tsdb: encode: %w", err)
 		}
 		k := append(it.Series.prefix(), 'a', '/')
 		writes = append(writes, kv.Write{Key: k, Value: data})
 		series = append(series, it.Series)
 	}
 	if len(writes) == 0 {
-		return nil
+		return nil, nil
 	}
 	seqs := db.begin(len(writes))
 	defer db.end(seqs)
@@ -178,10 +189,9 @@ func (db *DB) Write(ctx context.Context, v *barrier.View, items []Item) error {
 		writes[i].Key = binary.BigEndian.AppendUint64(writes[i].Key, seqs[i])
 	}
 	if err := v.Batch(ctx, writes); err != nil {
-		return err
+		return nil, err
 	}
-	db.Written(v, series...)
-	return nil
+	return series, nil
 }
 
 // Written tells the compactor that deltas of these series have committed.

@@ -314,12 +314,12 @@ func TestReadSchedulesForgottenDeltas(t *testing.T) {
 	db, b, v, _ := newTestDB(t)
 	var s Series
 	s.Entity[0] = 5
+	// Stored without telling the compactor, as if before a restart.
 	for i := range compactAfter + 1 {
-		db.write(t, b, v, s, doubles([]int64{int64(i)}, []float64{float64(i)}))
+		if _, err := db.put(context.Background(), v, []Item{{s, doubles([]int64{int64(i)}, []float64{float64(i)})}}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	db.mu.Lock()
-	clear(db.pending) // as after a restart
-	db.mu.Unlock()
 	db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
