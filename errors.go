@@ -44,6 +44,10 @@ const (
 	InvalidClientTokenID      = "InvalidClientTokenId"
 	InvalidAuthenticationCode = "InvalidAuthenticationCode"
 
+	// ServiceUnavailable: the audit log cannot record the call, so it
+	// does not run.
+	ServiceUnavailable = "ServiceUnavailableException"
+
 	// Front-door failures that are not TwinMaker operations.
 	UnknownOperationException = "UnknownOperationException"
 	RequestEntityTooLarge     = "RequestEntityTooLargeException"
@@ -82,6 +86,7 @@ var statusByCode = map[string]int{
 	MissingParameter:                    http.StatusBadRequest,
 	InvalidClientTokenID:                http.StatusForbidden,
 	InvalidAuthenticationCode:           http.StatusForbidden,
+	ServiceUnavailable:                  http.StatusServiceUnavailable,
 }
 
 // Error is a failure the client is meant to see: its Code picks the

@@ -68,15 +68,20 @@ func (s *Server) serveQuery(r *http.Request, req *Request, qs *queryService, bod
 	if a == nil {
 		return nil, twinvault.Errorf(twinvault.InvalidAction, "Could not find operation %s for version %s.", truncate(action, 64), qs.version)
 	}
-	req.Operation = action
+	req.Operation, req.ReadOnly = action, readOnly(qs.name, action) || action == "GetCallerIdentity"
+	req.params = redactedForm(form)
 	if v := form.Get("Version"); v != "" && v != qs.version {
 		return nil, twinvault.Errorf(twinvault.InvalidAction, "Could not find operation %s for version %s.", action, truncate(v, 16))
 	}
 	call := &Call{Region: region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
 	if a.resources != nil {
 		call.Action, call.Resources = qs.name+":"+action, a.resources(form, req)
+		req.Resources = call.Resources
 	}
 	if err := s.authorize(r.Context(), req, call, twinvault.AccessDenied); err != nil {
+		return nil, err
+	}
+	if err := s.reserve(r.Context(), req); err != nil {
 		return nil, err
 	}
 	return a.call(WithRequest(r.Context(), req), form)
@@ -98,6 +103,25 @@ func queryForm(r *http.Request, body []byte) (url.Values, error) {
 		return nil, twinvault.Errorf(twinvault.InvalidInput, "the request parameters are not valid form encoding")
 	}
 	return form, nil
+}
+
+// redactedForm is a Query request's parameters for the audit record,
+// one-time codes hidden; Action and Version are the event's own fields.
+func redactedForm(form url.Values) map[string]any {
+	out := map[string]any{}
+	for k, v := range form {
+		switch {
+		case k == "Action" || k == "Version":
+			continue
+		case k == "TokenCode" || strings.HasPrefix(k, "AuthenticationCode"):
+			out[k] = "HIDDEN_DUE_TO_SECURITY_REASONS"
+		case len(v) == 1:
+			out[k] = v[0]
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func truncate(s string, n int) string {

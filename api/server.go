@@ -40,6 +40,7 @@ const (
 type Config struct {
 	Verifier   *sigv4.Verifier // checks every request's signature
 	Authorizer Authorizer      // decides every call; nil allows every signed one
+	Auditor    Auditor         // records every call; nil records nothing
 	Logger     *slog.Logger    // nil: slog.Default()
 	MaxBody    int64           // 0: DefaultMaxBody
 }
@@ -49,17 +50,19 @@ type Config struct {
 type Server struct {
 	verifier  *sigv4.Verifier
 	authz     Authorizer
+	audit     Auditor
 	log       *slog.Logger
 	maxBody   int64
 	twinmaker *router
 	query     map[string]*queryService
+	json      map[string]*jsonService
 }
 
 // New returns a Server with a route for every TwinMaker operation of the
 // model; operations are bound to services with Handle.
 func New(cfg Config) *Server {
-	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, log: cfg.Logger, maxBody: cfg.MaxBody, twinmaker: &router{},
-		query: map[string]*queryService{}}
+	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, log: cfg.Logger, maxBody: cfg.MaxBody, twinmaker: &router{},
+		query: map[string]*queryService{}, json: map[string]*jsonService{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -99,9 +102,14 @@ type Request struct {
 	Time          time.Time
 
 	// Who signed the request, as the Authorizer found.
-	PrincipalARN string
-	UserID       string
-	UserName     string // empty for roles
+	PrincipalARN   string
+	UserID         string
+	UserName       string // empty for roles
+	Session        bool   // temporary credentials
+	MFA            bool
+	SessionCreated time.Time
+
+	auditInfo
 
 	query *queryService // the Query-protocol service, if the request is for one
 }
@@ -137,6 +145,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"accessKeyId", req.AccessKeyID, "duration", time.Since(req.Time))
 	}()
 	out, err := s.serve(r, req)
+	if s.audit != nil {
+		if req.Operation == "" {
+			// Refused before routing (unsigned, badly signed): name the
+			// operation the path is for, when it is TwinMaker's.
+			if rt, _, _, _ := s.twinmaker.match(r.Method, r.URL.EscapedPath()); rt != nil {
+				req.Operation, req.Service = rt.op.Name, twinmakerService
+				req.ReadOnly, req.Data = readOnly(twinmakerService, rt.op.Name), dataOperations[rt.op.Name]
+			}
+		}
+		rec := &Record{Req: req, Params: req.params, UserAgent: r.UserAgent(), Host: r.Host, TLS: r.TLS}
+		if err != nil {
+			rec.Err = s.clientError(req, err)
+			err = rec.Err
+		} else if !req.ReadOnly {
+			rec.Response = out
+		}
+		if aerr := s.audit.Record(r.Context(), rec); aerr != nil {
+			s.log.Error("audit record failed", "requestId", req.ID, "err", aerr)
+			out, err = nil, unavailable()
+		}
+	}
 	// Server-Timing (a W3C header) lets a load tool tell the server's share
 	// of a call's latency from the client's and the network's.
 	h.Set("Server-Timing", fmt.Sprintf("app;dur=%.3f", float64(time.Since(req.Time).Microseconds())/1000))
@@ -159,12 +188,16 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	}
 	res, err := s.verifier.Verify(r, body)
 	if err != nil {
+		req.AccessKeyID = claimedKey(r)
 		return nil, authError(err)
 	}
-	req.AccessKeyID, req.SecurityToken, req.Region = res.AccessKeyID, res.SecurityToken, res.Region
+	req.AccessKeyID, req.SecurityToken, req.Region, req.Service = res.AccessKeyID, res.SecurityToken, res.Region, res.Service
 	if qs := s.query[res.Service]; qs != nil {
 		req.query = qs
 		return s.serveQuery(r, req, qs, body, res.Region)
+	}
+	if js := s.json[res.Service]; js != nil {
+		return s.serveJSON(r, req, js, body, res.Region)
 	}
 	if res.Service != twinmakerService && res.Service != "awsiottwinmaker" {
 		return nil, twinvault.Errorf(twinvault.UnknownOperationException, "service %q is not served here", res.Service)
@@ -179,11 +212,13 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 		}
 		return nil, twinvault.Errorf(twinvault.UnknownOperationException, "no operation matches %s %s", r.Method, r.URL.EscapedPath())
 	}
-	req.Operation = rt.op.Name
+	req.Operation, req.Service = rt.op.Name, twinmakerService
+	req.ReadOnly, req.Data = readOnly(twinmakerService, rt.op.Name), dataOperations[rt.op.Name]
 	in := rt.op.Input()
 	if err := decodeBody(body, in); err != nil {
 		return nil, err
 	}
+	req.params = in
 	for name, v := range labels {
 		if err := in.SetLabel(name, v); err != nil {
 			return nil, err
@@ -192,12 +227,17 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	if err := in.BindQuery(r.URL.Query()); err != nil {
 		return nil, err
 	}
+	req.params = auditParams(in, labels, r.URL.Query())
 	call := twinmakerCall(rt.op.Name, in, res.Region)
 	call.UserAgent, call.Secure = r.UserAgent(), r.TLS != nil
+	req.Resources = call.Resources
 	if err := s.authorize(r.Context(), req, call, twinvault.AccessDeniedException); err != nil {
 		return nil, err
 	}
 	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.reserve(r.Context(), req); err != nil {
 		return nil, err
 	}
 	ctx := WithRequest(r.Context(), req)
@@ -261,6 +301,20 @@ func jsonProblem(err error) string {
 	default:
 		return "the body is not a valid JSON object for this operation"
 	}
+}
+
+// claimedKey is the access key ID a request whose signature failed says
+// it was signed with, for the audit record; never a secret.
+func claimedKey(r *http.Request) string {
+	for _, src := range []string{r.Header.Get("Authorization"), r.URL.Query().Get("X-Amz-Credential")} {
+		if i := strings.Index(src, "Credential="); i >= 0 {
+			src = src[i+len("Credential="):]
+		}
+		if id, _, ok := strings.Cut(src, "/"); ok && len(id) <= 128 {
+			return id
+		}
+	}
+	return ""
 }
 
 func authError(err error) error {

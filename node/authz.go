@@ -22,6 +22,7 @@ func (a authorizer) Authorize(ctx context.Context, req *api.Request, call *api.C
 		return err
 	}
 	req.PrincipalARN, req.UserID, req.UserName = p.ARN, p.UserID, p.UserName
+	req.Session, req.MFA, req.SessionCreated = p.Session, p.MFA, p.Created
 	if call.Action == "" {
 		return nil // an action that needs no permission
 	}

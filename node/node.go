@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/twinvault/twinvault/api"
+	"github.com/twinvault/twinvault/audit"
 	"github.com/twinvault/twinvault/auth/sigv4"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/catalog"
@@ -62,6 +63,7 @@ type Node struct {
 	store    kv.Store
 	barrier  *barrier.Barrier
 	iam      *iam.Store
+	audit    *audit.Log
 	catalog  *catalog.Service
 	ts       *tsdb.DB
 	api      *api.Server
@@ -163,15 +165,18 @@ func (n *Node) open(ctx context.Context) error {
 	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
-		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts"},
+		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts", "cloudtrail"},
 		// IAM is global: clients sign it for us-east-1 wherever they are.
 		GlobalRegions: map[string]string{"iam": "us-east-1"},
 		Lookup:        n.iam.Lookup,
 		Now:           cfg.Now,
 	}
-	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Logger: cfg.Logger})
+	n.audit = audit.Open(n.barrier, cfg.Now)
+	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog},
+		Auditor: auditor{log: n.audit, region: cfg.Region, now: cfg.Now}, Logger: cfg.Logger})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
+	bindCloudTrail(n.api, n.audit)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -246,6 +251,9 @@ func (n *Node) Close() error {
 	}
 	if n.ts != nil {
 		n.ts.Close()
+	}
+	if n.audit != nil {
+		n.audit.Close()
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())

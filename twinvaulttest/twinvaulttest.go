@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -198,4 +199,9 @@ func (s *Server) STS(cfg aws.Config) *sts.Client {
 // prefixes.
 func (s *Server) TwinMakerAs(cfg aws.Config) *iottwinmaker.Client {
 	return iottwinmaker.NewFromConfig(cfg, func(o *iottwinmaker.Options) { o.BaseEndpoint = aws.String(s.Endpoint) }, NoHostPrefix)
+}
+
+// CloudTrail returns a CloudTrail client for the server, signed with cfg.
+func (s *Server) CloudTrail(cfg aws.Config) *cloudtrail.Client {
+	return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
 }

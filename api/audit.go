@@ -1,0 +1,89 @@
+package api
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/twinvault/twinvault"
+)
+
+// Auditor records every call the server answers: allowed, denied, invalid,
+// unsigned or failed. It fails closed: an error from Reserve stops a change
+// before it runs, and an error from Record withholds the response.
+type Auditor interface {
+	// Reserve durably notes a change that is about to run.
+	Reserve(ctx context.Context, req *Request) error
+	// Record durably stores the call's event.
+	Record(ctx context.Context, rec *Record) error
+}
+
+// Record is what the server knows of a call once it has been answered.
+type Record struct {
+	Req       *Request
+	Params    any // the decoded request parameters; nil when the request did not decode
+	Response  any // the output of a change; nil for reads and failures
+	Err       *twinvault.Error
+	UserAgent string
+	Host      string
+	TLS       *tls.ConnectionState
+}
+
+// Audit fields of a request, set as the request is served.
+type auditInfo struct {
+	Service   string   // signing name: iottwinmaker, iam, sts, cloudtrail
+	ReadOnly  bool     // the operation changes nothing
+	Data      bool     // a data-plane (data.) operation: a data event
+	Resources []string // the ARNs the call named
+	params    any
+}
+
+func unavailable() error {
+	return twinvault.Errorf(twinvault.ServiceUnavailable, "the audit log cannot record the request, so it was not carried out; retry later")
+}
+
+// auditParams are a TwinMaker request's parameters as CloudTrail shows
+// them: the body's members, the path labels and the query parameters.
+func auditParams(in any, labels map[string]string, query url.Values) map[string]any {
+	m := map[string]any{}
+	if data, err := json.Marshal(in); err == nil {
+		json.Unmarshal(data, &m)
+	}
+	for k, v := range labels {
+		m[k] = v
+	}
+	for k, v := range query {
+		if len(v) > 0 {
+			m[k] = v[0]
+		}
+	}
+	return m
+}
+
+// reserve asks the Auditor to note a change before it runs.
+func (s *Server) reserve(ctx context.Context, req *Request) error {
+	if s.audit == nil || req.ReadOnly {
+		return nil
+	}
+	if err := s.audit.Reserve(ctx, req); err != nil {
+		s.log.Error("audit reservation failed", "requestId", req.ID, "err", err)
+		return unavailable()
+	}
+	return nil
+}
+
+// readOnly reports whether an operation only reads, by its name.
+func readOnly(service, op string) bool {
+	for _, p := range []string{"Get", "List", "Describe", "Lookup", "Simulate", "Generate"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return op == "ExecuteQuery"
+}
+
+// dataOperations are TwinMaker's data-plane operations (the "data." host
+// prefix): their events are data events.
+var dataOperations = map[string]bool{"BatchPutPropertyValues": true, "GetPropertyValue": true, "GetPropertyValueHistory": true}

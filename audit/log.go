@@ -1,0 +1,331 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
+)
+
+// The log is a sequence of entries in the barrier's system view, under
+// "audit/e/" and an 8-byte big-endian sequence number. Each entry holds
+// the hash of the entry before it, so removing, reordering, inserting or
+// changing one breaks the chain from there on:
+//
+//	hash(n) = SHA-256(hash(n-1) || seq(n) || kind(n) || body(n)),  hash(-1) = 32 zero bytes
+//
+// kind is "event" or "reservation"; body is the event's JSON, or the
+// reservation's.
+
+// Entry is one stored entry.
+type Entry struct {
+	Seq  uint64          `json:"seq"`
+	Kind string          `json:"kind"`
+	Body json.RawMessage `json:"body"`
+	Prev []byte          `json:"prev"`
+	Hash []byte          `json:"hash"`
+	Time time.Time       `json:"time"`
+}
+
+// Reservation is what a change leaves before it runs.
+type Reservation struct {
+	RequestID   string `json:"requestID"`
+	EventName   string `json:"eventName"`
+	EventSource string `json:"eventSource"`
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+	EventTime   string `json:"eventTime"`
+}
+
+const (
+	kindEvent       = "event"
+	kindReservation = "reservation"
+)
+
+var (
+	entryPrefix = []byte("audit/e/")
+	headKey     = []byte("audit/head") // seq and hash of the last entry
+)
+
+func entryKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), entryPrefix...), seq)
+}
+
+// chainHash is the hash of an entry after prev.
+func chainHash(prev []byte, seq uint64, kind string, body []byte) []byte {
+	h := sha256.New()
+	h.Write(prev)
+	h.Write(binary.BigEndian.AppendUint64(nil, seq))
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+type head struct {
+	Seq   uint64 `json:"seq"` // of the next entry
+	Hash  []byte `json:"hash"`
+	Empty bool   `json:"-"`
+}
+
+// ErrUnavailable reports that the log cannot take entries: the call that
+// needed one must not go ahead.
+var ErrUnavailable = errors.New("audit: the log is unavailable")
+
+// Log appends entries in batches: one writer takes every entry queued
+// while the previous write was syncing, so concurrent appends wait for one
+// durable write together.
+type Log struct {
+	b   *barrier.Barrier
+	now func() time.Time
+
+	mu    sync.Mutex
+	queue []*pending
+	hook  func() error
+	wake  chan struct{}
+	quit  chan struct{}
+	done  chan struct{}
+}
+
+type pending struct {
+	kind string
+	body []byte
+	done chan error
+}
+
+// Open returns the log kept by b.
+func Open(b *barrier.Barrier, now func() time.Time) *Log {
+	if now == nil {
+		now = time.Now
+	}
+	l := &Log{b: b, now: now, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// Close stops the writer after the entries already queued.
+func (l *Log) Close() {
+	close(l.quit)
+	<-l.done
+}
+
+// SetFailHook makes every write fail while hook returns an error: how a
+// test makes the log unwritable.
+func (l *Log) SetFailHook(hook func() error) {
+	l.mu.Lock()
+	l.hook = hook
+	l.mu.Unlock()
+}
+
+// Append stores an event durably, or fails with ErrUnavailable.
+func (l *Log) Append(ctx context.Context, e *Event) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit: encode event: %w", err)
+	}
+	return l.append(ctx, kindEvent, body)
+}
+
+// Reserve stores a reservation durably, or fails with ErrUnavailable.
+func (l *Log) Reserve(ctx context.Context, r *Reservation) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("audit: encode reservation: %w", err)
+	}
+	return l.append(ctx, kindReservation, body)
+}
+
+func (l *Log) append(ctx context.Context, kind string, body []byte) error {
+	p := &pending{kind: kind, body: body, done: make(chan error, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, p)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ErrUnavailable
+	}
+}
+
+// run is the writer: each write takes every entry queued meanwhile.
+func (l *Log) run() {
+	defer close(l.done)
+	for {
+		select {
+		case <-l.wake:
+		case <-l.quit:
+			l.flush() // what is queued still goes
+			return
+		}
+		l.flush()
+	}
+}
+
+func (l *Log) flush() {
+	for {
+		l.mu.Lock()
+		batch := l.queue
+		l.queue = nil
+		hook := l.hook
+		l.mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		err := l.write(batch, hook)
+		if err != nil {
+			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+func (l *Log) write(batch []*pending, hook func() error) error {
+	if hook != nil {
+		if err := hook(); err != nil {
+			return err
+		}
+	}
+	sys := l.b.System()
+	now := l.now().UTC()
+	return l.b.Update(context.Background(), func(tx *barrier.Tx) error {
+		h := head{Hash: make([]byte, sha256.Size)}
+		raw, err := tx.Get(sys, headKey)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(raw, &h); err != nil {
+				return fmt.Errorf("audit: decode head: %w", err)
+			}
+		case !errors.Is(err, kv.ErrNotFound):
+			return err
+		}
+		for _, p := range batch {
+			e := Entry{Seq: h.Seq, Kind: p.kind, Body: p.body, Prev: h.Hash, Time: now}
+			e.Hash = chainHash(e.Prev, e.Seq, e.Kind, e.Body)
+			data, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := tx.Set(sys, entryKey(e.Seq), data); err != nil {
+				return err
+			}
+			h.Seq, h.Hash = h.Seq+1, e.Hash
+		}
+		data, err := json.Marshal(h)
+		if err != nil {
+			return err
+		}
+		return tx.Set(sys, headKey, data)
+	})
+}
+
+// Scan calls fn with the entries from seq from on (or, reverse, from seq
+// from down), until fn returns kv.Stop.
+func (l *Log) Scan(ctx context.Context, from uint64, reverse bool, fn func(e *Entry) error) error {
+	r := kv.Range{Start: entryKey(from), End: kv.PrefixEnd(entryPrefix)}
+	if reverse {
+		r = kv.Range{Start: entryPrefix, End: entryKey(from + 1), Reverse: true}
+		if from == ^uint64(0) {
+			r.End = kv.PrefixEnd(entryPrefix)
+		}
+	}
+	return l.b.Read(ctx, func(tx *barrier.Tx) error {
+		return tx.Scan(l.b.System(), r, func(_, val []byte) error {
+			var e Entry
+			if err := json.Unmarshal(val, &e); err != nil {
+				return fmt.Errorf("audit: decode entry: %w", err)
+			}
+			return fn(&e)
+		})
+	})
+}
+
+// Problem is one break in the log.
+type Problem struct {
+	Seq    uint64
+	Reason string
+}
+
+// Verify walks the whole log and reports every break of the chain: an
+// entry changed, removed, inserted or moved, a head that does not match
+// the last entry, and reservations that never got their event.
+func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err error) {
+	prev := make([]byte, sha256.Size)
+	next := uint64(0)
+	open := map[string]uint64{} // reservations by request ID
+	err = l.b.Read(ctx, func(tx *barrier.Tx) error {
+		sys := l.b.System()
+		err := tx.Scan(sys, kv.Prefix(entryPrefix), func(k, val []byte) error {
+			entries++
+			seq := binary.BigEndian.Uint64(k[len(entryPrefix):])
+			var e Entry
+			if err := json.Unmarshal(val, &e); err != nil {
+				problems = append(problems, Problem{seq, "the entry does not decode"})
+				return nil
+			}
+			switch {
+			case seq != next:
+				problems = append(problems, Problem{seq, fmt.Sprintf("entry %d is missing: the log skips from %d to %d", next, next, seq)})
+			case e.Seq != seq:
+				problems = append(problems, Problem{seq, fmt.Sprintf("the entry says it is entry %d: it was moved", e.Seq)})
+			}
+			if !bytes.Equal(e.Prev, prev) {
+				problems = append(problems, Problem{seq, "the entry does not follow the one before it: an entry was removed, inserted or reordered"})
+			}
+			if !bytes.Equal(e.Hash, chainHash(e.Prev, e.Seq, e.Kind, e.Body)) {
+				problems = append(problems, Problem{seq, "the entry's hash does not match its content: it was changed"})
+			}
+			switch e.Kind {
+			case kindReservation:
+				var r Reservation
+				if json.Unmarshal(e.Body, &r) == nil {
+					open[r.RequestID] = seq
+				}
+			case kindEvent:
+				var ev struct {
+					RequestID string `json:"requestID"`
+				}
+				if json.Unmarshal(e.Body, &ev) == nil {
+					delete(open, ev.RequestID)
+				}
+			}
+			prev, next = e.Hash, seq+1
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		raw, err := tx.Get(sys, headKey)
+		if errors.Is(err, kv.ErrNotFound) {
+			if entries > 0 {
+				problems = append(problems, Problem{next, "the log's head is missing"})
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var h head
+		if json.Unmarshal(raw, &h) != nil || h.Seq != next || !bytes.Equal(h.Hash, prev) {
+			problems = append(problems, Problem{next, fmt.Sprintf("the log's head names %d entries and the chain has %d: the tail was cut or extended", h.Seq, next)})
+		}
+		return nil
+	})
+	for id, seq := range open {
+		problems = append(problems, Problem{seq, fmt.Sprintf("request %s was reserved but has no event: it may have run unrecorded", id)})
+	}
+	return entries, problems, err
+}

@@ -1,0 +1,158 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/api"
+	"github.com/twinvault/twinvault/audit"
+)
+
+// auditor turns the API's calls into CloudTrail events in the audit log.
+type auditor struct {
+	log    *audit.Log
+	region string
+	now    func() time.Time
+}
+
+func source(service string) string {
+	if service == "" {
+		service = "iottwinmaker"
+	}
+	return service + ".amazonaws.com"
+}
+
+func (a auditor) Reserve(ctx context.Context, req *api.Request) error {
+	return a.log.Reserve(ctx, &audit.Reservation{RequestID: req.ID, EventName: req.Operation, EventSource: source(req.Service),
+		AccessKeyID: req.AccessKeyID, EventTime: audit.Time(a.now())})
+}
+
+func (a auditor) Record(ctx context.Context, rec *api.Record) error {
+	req := rec.Req
+	e := &audit.Event{
+		EventVersion: audit.EventVersion, EventTime: audit.Time(a.now()), EventSource: source(req.Service),
+		EventName: req.Operation, AWSRegion: a.region, SourceIPAddress: req.SourceIP, UserAgent: rec.UserAgent,
+		RequestID: req.ID, EventID: twinvault.NewUUID(), ReadOnly: req.ReadOnly, EventType: "AwsApiCall",
+		ManagementEvent: !req.Data, RecipientAccountID: twinvault.Account, EventCategory: "Management",
+		RequestParameters: json.RawMessage("null"), ResponseElements: json.RawMessage("null"),
+	}
+	if req.Region != "" {
+		e.AWSRegion = req.Region
+	}
+	if req.Data {
+		e.EventCategory = "Data"
+	}
+	e.UserIdentity = identity(req)
+	if rec.Err != nil {
+		e.ErrorCode, e.ErrorMessage = rec.Err.Code, rec.Err.Message
+	}
+	if rec.Params != nil {
+		e.RequestParameters = redacted(rec.Params, req.Data)
+	}
+	if rec.Response != nil && rec.Err == nil {
+		e.ResponseElements = redacted(rec.Response, false)
+	}
+	for _, arn := range req.Resources {
+		if arn != "" && arn != "*" {
+			e.Resources = append(e.Resources, audit.Resource{ARN: arn, AccountID: twinvault.Account, Type: resourceType(arn)})
+		}
+	}
+	if rec.TLS != nil {
+		e.TLSDetails = &audit.TLSDetails{TLSVersion: strings.Replace(tls.VersionName(rec.TLS.Version), "TLS ", "TLSv", 1),
+			CipherSuite: tls.CipherSuiteName(rec.TLS.CipherSuite), ClientProvidedHostHeader: rec.Host}
+	}
+	return a.log.Append(ctx, e)
+}
+
+func identity(req *api.Request) audit.UserIdentity {
+	id := audit.UserIdentity{AccessKeyID: req.AccessKeyID}
+	if req.PrincipalARN == "" {
+		if req.AccessKeyID != "" {
+			id.Type = "Unknown"
+		}
+		return id
+	}
+	id.Type, id.PrincipalID, id.ARN, id.AccountID = "IAMUser", req.UserID, req.PrincipalARN, twinvault.Account
+	if strings.Contains(req.PrincipalARN, ":assumed-role/") {
+		id.Type = "AssumedRole"
+	} else {
+		id.UserName = req.UserName
+	}
+	if req.Session {
+		id.SessionContext = &audit.SessionContext{}
+		id.SessionContext.Attributes.CreationDate = audit.Time(req.SessionCreated)
+		id.SessionContext.Attributes.MFAAuthenticated = map[bool]string{true: "true", false: "false"}[req.MFA]
+	}
+	return id
+}
+
+// sensitive are the members whose values an event never holds.
+var sensitive = map[string]bool{
+	"secretaccesskey": true, "sessiontoken": true, "base32stringseed": true, "qrcodepng": true,
+	"tokencode": true, "authenticationcode1": true, "authenticationcode2": true, "password": true,
+}
+
+// redacted renders v as JSON with sensitive members hidden; for a data
+// event, property values are left out and only their references kept.
+func redacted(v any, data bool) json.RawMessage {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return json.RawMessage("null")
+	}
+	doc = hide(doc, data)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return out
+}
+
+func hide(v any, data bool) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			lk := strings.ToLower(k)
+			switch {
+			case sensitive[lk]:
+				v[k] = audit.Hidden
+			case data && (lk == "propertyvalues" || lk == "value" || lk == "values"):
+				v[k] = audit.Hidden
+			default:
+				v[k] = hide(x, data)
+			}
+		}
+	case []any:
+		for i := range v {
+			v[i] = hide(v[i], data)
+		}
+	}
+	return v
+}
+
+// resourceType names a resource's CloudTrail type from its ARN.
+func resourceType(arn string) string {
+	switch {
+	case strings.Contains(arn, ":iottwinmaker:"):
+		for _, t := range []struct{ part, name string }{{"/entity/", "Entity"}, {"/component-type/", "ComponentType"}, {"/scene/", "Scene"}, {"/sync-job/", "SyncJob"}} {
+			if strings.Contains(arn, t.part) {
+				return "AWS::IoTTwinMaker::" + t.name
+			}
+		}
+		return "AWS::IoTTwinMaker::Workspace"
+	case strings.Contains(arn, ":iam::"):
+		for _, t := range []struct{ part, name string }{{":user/", "User"}, {":role/", "Role"}, {":group/", "Group"}, {":policy/", "ManagedPolicy"}, {":mfa/", "VirtualMFADevice"}} {
+			if strings.Contains(arn, t.part) {
+				return "AWS::IAM::" + t.name
+			}
+		}
+	}
+	return ""
+}
