@@ -268,12 +268,23 @@ func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err 
 	open := map[string]uint64{} // reservations by request ID
 	err = l.b.Read(ctx, func(tx *barrier.Tx) error {
 		sys := l.b.System()
-		err := tx.Scan(sys, kv.Prefix(entryPrefix), func(k, val []byte) error {
+		err := tx.ScanChecked(sys, kv.Prefix(entryPrefix), func(k, val []byte, err error) error {
 			entries++
+			if len(k) != len(entryPrefix)+8 {
+				problems = append(problems, Problem{next, "a record that is not an entry lies among the entries"})
+				return nil
+			}
 			seq := binary.BigEndian.Uint64(k[len(entryPrefix):])
+			if err != nil {
+				problems = append(problems, Problem{seq, "the entry does not decrypt: its stored bytes were changed or moved from another place"})
+				next = seq + 1
+				prev = nil // unknown: the next entry is checked against its own record only
+				return nil
+			}
 			var e Entry
 			if err := json.Unmarshal(val, &e); err != nil {
 				problems = append(problems, Problem{seq, "the entry does not decode"})
+				next, prev = seq+1, nil
 				return nil
 			}
 			switch {
@@ -282,7 +293,7 @@ func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err 
 			case e.Seq != seq:
 				problems = append(problems, Problem{seq, fmt.Sprintf("the entry says it is entry %d: it was moved", e.Seq)})
 			}
-			if !bytes.Equal(e.Prev, prev) {
+			if prev != nil && !bytes.Equal(e.Prev, prev) {
 				problems = append(problems, Problem{seq, "the entry does not follow the one before it: an entry was removed, inserted or reordered"})
 			}
 			if !bytes.Equal(e.Hash, chainHash(e.Prev, e.Seq, e.Kind, e.Body)) {

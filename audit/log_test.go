@@ -1,0 +1,224 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv/kvtest"
+)
+
+func newLog(t testing.TB) (*Log, *kvtest.Mem) {
+	t.Helper()
+	ctx := context.Background()
+	store := kvtest.NewMem()
+	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{4}, keyring.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := barrier.New(ctx, store, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Open(b, nil)
+	t.Cleanup(l.Close)
+	return l, store
+}
+
+func event(i int) *Event {
+	return &Event{EventVersion: EventVersion, EventName: fmt.Sprintf("Op%d", i), EventID: fmt.Sprintf("id-%d", i), RequestID: fmt.Sprintf("req-%d", i),
+		EventTime: Time(time.Now()), EventSource: "iottwinmaker.amazonaws.com", ManagementEvent: true, EventCategory: "Management",
+		RequestParameters: []byte("null"), ResponseElements: []byte("null")}
+}
+
+// fill appends n events, each but the first after a reservation.
+func fill(t *testing.T, l *Log, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		if i > 0 {
+			if err := l.Reserve(ctx, &Reservation{RequestID: fmt.Sprintf("req-%d", i), EventName: fmt.Sprintf("Op%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Append(ctx, event(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// entryKeys are the raw storage keys of the log's entries, in order.
+func entryKeys(store *kvtest.Mem) []string {
+	var keys []string
+	for k := range store.Raw() {
+		if strings.Contains(k, string(entryPrefix)) {
+			keys = append(keys, k)
+		}
+	}
+	// Raw keys sort as the entries do: the sequence is big-endian.
+	slicesSort(keys)
+	return keys
+}
+
+func slicesSort(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func TestVerifyUntouched(t *testing.T) {
+	l, _ := newLog(t)
+	fill(t, l, 10)
+	n, problems, err := l.Verify(context.Background())
+	if err != nil || n != 19 || len(problems) != 0 {
+		t.Fatalf("%d entries, problems %v, %v", n, problems, err)
+	}
+}
+
+// TestTamper: every change to the stored log is found, with its reason.
+func TestTamper(t *testing.T) {
+	headRaw := func(store *kvtest.Mem) string {
+		for k := range store.Raw() {
+			if strings.HasSuffix(k, string(headKey)) {
+				return k
+			}
+		}
+		return ""
+	}
+	cases := []struct {
+		name   string
+		tamper func(store *kvtest.Mem)
+		want   string
+	}{
+		{"flip a byte", func(s *kvtest.Mem) {
+			k := entryKeys(s)[5]
+			v := s.Raw()[k]
+			v[len(v)/2] ^= 1
+			s.Put(k, v)
+		}, "does not decrypt"},
+		{"delete an entry", func(s *kvtest.Mem) { s.Put(entryKeys(s)[4], nil) }, "entry 4 is missing"},
+		{"swap two entries", func(s *kvtest.Mem) {
+			keys, raw := entryKeys(s), s.Raw()
+			s.Put(keys[3], raw[keys[7]])
+			s.Put(keys[7], raw[keys[3]])
+		}, "does not decrypt"},
+		{"copy an entry elsewhere", func(s *kvtest.Mem) {
+			keys, raw := entryKeys(s), s.Raw()
+			s.Put(keys[len(keys)-1][:len(keys[0])-1]+"\xff", raw[keys[2]])
+		}, "does not decrypt"},
+		{"truncate the tail", func(s *kvtest.Mem) {
+			keys := entryKeys(s)
+			for _, k := range keys[len(keys)-3:] {
+				s.Put(k, nil)
+			}
+		}, "the tail was cut"},
+		{"truncate the tail and the head", func(s *kvtest.Mem) {
+			keys := entryKeys(s)
+			for _, k := range keys[len(keys)-3:] {
+				s.Put(k, nil)
+			}
+			s.Put(headRaw(s), nil)
+		}, "head is missing"},
+		{"drop an event, keeping its reservation", func(s *kvtest.Mem) {
+			s.Put(entryKeys(s)[2], nil) // the event of request 1
+		}, "req-1 was reserved but has no event"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, store := newLog(t)
+			fill(t, l, 10)
+			c.tamper(store)
+			_, problems, err := l.Verify(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, p := range problems {
+				found = found || strings.Contains(p.Reason, c.want)
+			}
+			if !found {
+				t.Errorf("problems %v; want one saying %q", problems, c.want)
+			}
+		})
+	}
+}
+
+func TestUnfinishedReservation(t *testing.T) {
+	l, _ := newLog(t)
+	fill(t, l, 3)
+	if err := l.Reserve(context.Background(), &Reservation{RequestID: "req-lost", EventName: "DeleteEntity"}); err != nil {
+		t.Fatal(err)
+	}
+	_, problems, _ := l.Verify(context.Background())
+	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "req-lost was reserved but has no event") {
+		t.Fatalf("problems %v", problems)
+	}
+}
+
+// TestFailClosed: while writes fail, appends fail with ErrUnavailable and
+// nothing is stored; afterwards the log goes on, unbroken.
+func TestFailClosed(t *testing.T) {
+	l, _ := newLog(t)
+	fill(t, l, 2)
+	l.SetFailHook(func() error { return errors.New("disk full") })
+	if err := l.Append(context.Background(), event(99)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("append while failing: %v", err)
+	}
+	l.SetFailHook(nil)
+	fill(t, l, 2)
+	n, problems, err := l.Verify(context.Background())
+	if err != nil || n != 6 || len(problems) != 0 {
+		t.Fatalf("%d entries, problems %v, %v", n, problems, err)
+	}
+}
+
+// TestConcurrentAppends: appends from many goroutines all land, once
+// each, in one unbroken chain.
+func TestConcurrentAppends(t *testing.T) {
+	l, _ := newLog(t)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				if err := l.Append(context.Background(), event(w*1000+i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	n, problems, err := l.Verify(context.Background())
+	if err != nil || n != 400 || len(problems) != 0 {
+		t.Fatalf("%d entries, problems %v, %v", n, problems, err)
+	}
+	seen := map[string]bool{}
+	l.Scan(context.Background(), 0, false, func(e *Entry) error {
+		seen[string(e.Body)] = true
+		return nil
+	})
+	if len(seen) != 400 {
+		t.Fatalf("%d distinct events", len(seen))
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	l, _ := newLog(b)
+	e := event(1)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := l.Append(context.Background(), e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
