@@ -77,6 +77,15 @@ func LoadOrCreateMasterKey(path, dataDir string) (key []byte, created bool, err 
 	return key, won, nil
 }
 
+// LoadMasterKey reads an existing master key, for offline tools that must
+// never create one.
+func LoadMasterKey(path, dataDir string) ([]byte, error) {
+	if err := checkOutside(path, dataDir); err != nil {
+		return nil, err
+	}
+	return loadMasterKey(path)
+}
+
 // checkOutside refuses a key file inside the data directory.
 func checkOutside(path, dataDir string) error {
 	if dataDir == "" {

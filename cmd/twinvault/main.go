@@ -35,6 +35,8 @@ Usage:
   twinvault security-check [flags]
                             report, CIS-style, administrators and users without MFA, stale access keys
                             and policies that allow everything
+  twinvault audit verify [--data-dir DIR] [--key-file FILE]
+                            check a stopped server's audit log for changed, missing or moved records
   twinvault version         print the version
 `
 
@@ -50,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return load(args[1:], stdout, stderr)
 	case "security-check":
 		return securityCheck(args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "twinvault", version)
 		return 0

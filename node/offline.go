@@ -1,0 +1,56 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/twinvault/twinvault/audit"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/pebble"
+)
+
+// Offline tools read a stopped server's files: the data directory and the
+// master key, with the same defaults as serve. Pebble's lock keeps them
+// from opening a store a running server holds.
+
+// withBarrier opens the store of cfg read for an offline tool and runs fn.
+func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) error) error {
+	cfg.setDefaults()
+	master, err := keyring.LoadMasterKey(cfg.KeyFile, cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	defer clear(master)
+	dir := filepath.Join(cfg.DataDir, "kv")
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no store in %s: %w", cfg.DataDir, err)
+	}
+	store, err := pebble.Open(dir, pebble.Options{})
+	if err != nil {
+		return fmt.Errorf("open the store (is the server still running?): %w", err)
+	}
+	defer store.Close()
+	kr, err := keyring.Open(ctx, store, master)
+	if err != nil {
+		return err
+	}
+	b, err := barrier.New(ctx, store, kr)
+	if err != nil {
+		return err
+	}
+	return fn(b)
+}
+
+// VerifyAudit checks the audit log of a stopped server's store.
+func VerifyAudit(ctx context.Context, cfg Config) (entries int, problems []audit.Problem, err error) {
+	err = withBarrier(ctx, cfg, func(b *barrier.Barrier) error {
+		l := audit.Open(b, nil)
+		defer l.Close()
+		entries, problems, err = l.Verify(ctx)
+		return err
+	})
+	return entries, problems, err
+}
