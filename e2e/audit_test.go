@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -228,4 +229,35 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// TestAuditFailsClosed: while the audit log cannot be written, calls are
+// refused with 503 and change nothing; reads send no data; once it can,
+// calls go on and the log is unbroken.
+func TestAuditFailsClosed(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	mustWorkspace(t, tm, "guarded")
+	log := srv.Node.AuditLog()
+	log.SetFailHook(func() error { return errors.New("the disk is full") })
+	_, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("guarded"), EntityId: aws.String("e1"), EntityName: aws.String("e")})
+	if apiCode(err) != "ServiceUnavailableException" {
+		t.Fatalf("a change while the log fails: %v", err)
+	}
+	ws, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("guarded")})
+	if apiCode(err) != "ServiceUnavailableException" || ws != nil {
+		t.Fatalf("a read while the log fails: %v", err)
+	}
+	log.SetFailHook(nil)
+	if _, err := tm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("guarded"), EntityId: aws.String("e1")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Fatalf("the refused change happened: %v", err)
+	}
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("guarded"), EntityId: aws.String("e1"), EntityName: aws.String("e")}); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+	_, problems, err := log.Verify(ctx)
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("the log after recovery: %v %v", problems, err)
+	}
 }

@@ -277,3 +277,6 @@ func (s certStore) Save(ctx context.Context, name string, data []byte) error {
 		return tx.Set(s.b.System(), []byte("tls/"+name), data)
 	})
 }
+
+// AuditLog is the node's audit log.
+func (n *Node) AuditLog() *audit.Log { return n.audit }
