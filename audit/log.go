@@ -70,9 +70,8 @@ func chainHash(prev []byte, seq uint64, kind string, body []byte) []byte {
 }
 
 type head struct {
-	Seq   uint64 `json:"seq"` // of the next entry
-	Hash  []byte `json:"hash"`
-	Empty bool   `json:"-"`
+	Seq  uint64 `json:"seq"` // of the next entry
+	Hash []byte `json:"hash"`
 }
 
 // ErrUnavailable reports that the log cannot take entries: the call that
@@ -92,6 +91,8 @@ type Log struct {
 	wake  chan struct{}
 	quit  chan struct{}
 	done  chan struct{}
+
+	head *head // the writer's own: the next sequence number and the last hash
 }
 
 type pending struct {
@@ -199,37 +200,47 @@ func (l *Log) write(batch []*pending, hook func() error) error {
 			return err
 		}
 	}
+	ctx := context.Background()
 	sys := l.b.System()
-	now := l.now().UTC()
-	return l.b.Update(context.Background(), func(tx *barrier.Tx) error {
-		h := head{Hash: make([]byte, sha256.Size)}
-		raw, err := tx.Get(sys, headKey)
+	if l.head == nil {
+		// The writer is the log's only writer, so it reads the head once
+		// and keeps it.
+		h := &head{Hash: make([]byte, sha256.Size)}
+		raw, err := sys.Get(ctx, headKey)
 		switch {
 		case err == nil:
-			if err := json.Unmarshal(raw, &h); err != nil {
+			if err := json.Unmarshal(raw, h); err != nil {
 				return fmt.Errorf("audit: decode head: %w", err)
 			}
 		case !errors.Is(err, kv.ErrNotFound):
 			return err
 		}
-		for _, p := range batch {
-			e := Entry{Seq: h.Seq, Kind: p.kind, Body: p.body, Prev: h.Hash, Time: now}
-			e.Hash = chainHash(e.Prev, e.Seq, e.Kind, e.Body)
-			data, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			if err := tx.Set(sys, entryKey(e.Seq), data); err != nil {
-				return err
-			}
-			h.Seq, h.Hash = h.Seq+1, e.Hash
-		}
-		data, err := json.Marshal(h)
+		l.head = h
+	}
+	h := *l.head
+	now := l.now().UTC()
+	writes := make([]kv.Write, 0, len(batch)+1)
+	for _, p := range batch {
+		e := Entry{Seq: h.Seq, Kind: p.kind, Body: p.body, Prev: h.Hash, Time: now}
+		e.Hash = chainHash(e.Prev, e.Seq, e.Kind, e.Body)
+		data, err := json.Marshal(e)
 		if err != nil {
 			return err
 		}
-		return tx.Set(sys, headKey, data)
-	})
+		writes = append(writes, kv.Write{Key: entryKey(e.Seq), Value: data})
+		h.Seq, h.Hash = h.Seq+1, e.Hash
+	}
+	data, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	// Entries and head in one durable batch: blind writes share their log
+	// sync with every other batch in flight.
+	if err := sys.Batch(ctx, append(writes, kv.Write{Key: headKey, Value: data})); err != nil {
+		return err
+	}
+	l.head = &h
+	return nil
 }
 
 // Scan calls fn with the entries from seq from on (or, reverse, from seq

@@ -41,6 +41,10 @@ type Config struct {
 	TLSCert, TLSKey string
 	Logger          *slog.Logger
 	Now             func() time.Time // nil: time.Now
+	// WithoutAudit leaves the audit stage out of the pipeline. Only the
+	// benchmark that measures what the stage costs sets it; serve never
+	// does.
+	WithoutAudit bool
 	// IAMNow is the clock of sessions and one-time codes (nil: time.Now);
 	// tests move it to see sessions end.
 	IAMNow func() time.Time
@@ -172,8 +176,11 @@ func (n *Node) open(ctx context.Context) error {
 		Now:           cfg.Now,
 	}
 	n.audit = audit.Open(n.barrier, cfg.Now)
-	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog},
-		Auditor: auditor{log: n.audit, region: cfg.Region, now: cfg.Now}, Logger: cfg.Logger})
+	var aud api.Auditor = auditor{log: n.audit, region: cfg.Region, now: cfg.Now}
+	if cfg.WithoutAudit {
+		aud = nil
+	}
+	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
 	bindCloudTrail(n.api, n.audit)
