@@ -341,3 +341,37 @@ func TestAWSCLIIdentity(t *testing.T) {
 		t.Errorf("the viewer's list-users: %v", err)
 	}
 }
+
+// TestAWSCLILookupEvents: aws cloudtrail lookup-events finds calls by
+// their attributes.
+func TestAWSCLILookupEvents(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	c := newCLI(t, srv)
+	c.must("create-workspace", "--workspace-id", "trail", "--role", "arn:aws:iam::123456789012:role/twinmaker", "--s3-location", "arn:aws:s3:::trail-bucket")
+	c.run("get-entity", "--workspace-id", "trail", "--entity-id", "missing")
+	for _, c2 := range []struct{ attr, want string }{
+		{"AttributeKey=EventName,AttributeValue=CreateWorkspace", "CreateWorkspace"},
+		{"AttributeKey=ResourceName,AttributeValue=arn:aws:iottwinmaker:us-east-1:000000000000:workspace/trail", "GetEntity"},
+		{"AttributeKey=Username,AttributeValue=twinvault-admin", "GetEntity"},
+	} {
+		out, err := c.runIn("cloudtrail", "lookup-events", "--lookup-attributes", c2.attr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, _ := out["Events"].([]any)
+		found := false
+		for _, e := range events {
+			ev := e.(map[string]any)
+			if ev["EventName"] == c2.want {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(ev["CloudTrailEvent"].(string)), &rec); err != nil || rec["eventSource"] != "iottwinmaker.amazonaws.com" {
+					t.Errorf("%s: the record %v", c2.attr, err)
+				}
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("lookup-events %s: no %s in %v", c2.attr, c2.want, out)
+		}
+	}
+}
