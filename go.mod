@@ -17,6 +17,7 @@ require (
 	github.com/cockroachdb/redact v1.1.5
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
+	golang.org/x/mod v0.43.0
 )
 
 require (

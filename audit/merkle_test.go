@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/hex"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +98,51 @@ func TestConsistencyProofs(t *testing.T) {
 		if got := len(ConsistencyProof(leaves[:c.n], c.m)); got != c.size {
 			t.Errorf("consistency %d→%d: %d hashes, want %d", c.m, c.n, got, c.size)
 		}
+	}
+}
+
+// TestCheckpoints: a signed checkpoint opens with the public key; an
+// entry is proven in it; a later checkpoint is proven to extend it; a
+// checkpoint with a changed body, or checked with another key, fails.
+func TestCheckpoints(t *testing.T) {
+	l, _ := newLog(t)
+	ctx := t.Context()
+	fill(t, l, 5)
+	vkey, err := l.PublicKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp1, err := l.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size1, root1, err := OpenCheckpoint(cp1, vkey)
+	if err != nil || size1 != 9 {
+		t.Fatalf("checkpoint: %d, %v", size1, err)
+	}
+	leaves, _ := l.Leaves(ctx, size1)
+	for i := range size1 {
+		if err := VerifyInclusion(leaves[i], i, size1, InclusionProof(leaves, i), root1); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	fill(t, l, 3)
+	cp2, _ := l.Checkpoint(ctx)
+	size2, root2, err := OpenCheckpoint(cp2, vkey)
+	if err != nil || size2 != 14 {
+		t.Fatalf("second checkpoint: %d, %v", size2, err)
+	}
+	all, _ := l.Leaves(ctx, -1)
+	if err := VerifyConsistency(size1, size2, root1, root2, ConsistencyProof(all, size1)); err != nil {
+		t.Fatalf("consistency: %v", err)
+	}
+	forged := []byte(strings.Replace(string(cp1), "\n9\n", "\n8\n", 1))
+	if _, _, err := OpenCheckpoint(forged, vkey); err == nil {
+		t.Error("a changed checkpoint opened")
+	}
+	other, _ := newLog(t)
+	okey, _ := other.PublicKey(ctx)
+	if _, _, err := OpenCheckpoint(cp1, okey); err == nil {
+		t.Error("a checkpoint opened with another log's key")
 	}
 }

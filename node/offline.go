@@ -44,13 +44,30 @@ func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) er
 	return fn(b)
 }
 
-// VerifyAudit checks the audit log of a stopped server's store.
-func VerifyAudit(ctx context.Context, cfg Config) (entries int, problems []audit.Problem, err error) {
-	err = withBarrier(ctx, cfg, func(b *barrier.Barrier) error {
+// AuditReport is what VerifyAudit found.
+type AuditReport struct {
+	Entries    int
+	Problems   []audit.Problem
+	Checkpoint []byte // a signed checkpoint of the log as it is
+	PublicKey  string // its verifier key
+}
+
+// VerifyAudit checks the audit log of a stopped server's store and signs a
+// checkpoint of it, to be kept apart from the store.
+func VerifyAudit(ctx context.Context, cfg Config) (*AuditReport, error) {
+	r := &AuditReport{}
+	err := withBarrier(ctx, cfg, func(b *barrier.Barrier) error {
 		l := audit.Open(b, nil)
 		defer l.Close()
-		entries, problems, err = l.Verify(ctx)
+		var err error
+		if r.Entries, r.Problems, err = l.Verify(ctx); err != nil {
+			return err
+		}
+		if r.PublicKey, err = l.PublicKey(ctx); err != nil {
+			return err
+		}
+		r.Checkpoint, err = l.Checkpoint(ctx)
 		return err
 	})
-	return entries, problems, err
+	return r, err
 }

@@ -35,18 +35,20 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	entries, problems, err := node.VerifyAudit(context.Background(), cfg)
+	r, err := node.VerifyAudit(context.Background(), cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "twinvault audit verify: %v\n", err)
 		return 2
 	}
-	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Seq < problems[j].Seq })
-	for _, p := range problems {
+	sort.SliceStable(r.Problems, func(i, j int) bool { return r.Problems[i].Seq < r.Problems[j].Seq })
+	for _, p := range r.Problems {
 		fmt.Fprintf(stdout, "Entry %d\tINVALID: %s\n", p.Seq, p.Reason)
 	}
-	fmt.Fprintf(stdout, "Results: %d entries checked, %d problems\n", entries, len(problems))
-	if len(problems) > 0 {
+	fmt.Fprintf(stdout, "Results: %d entries checked, %d problems\n", r.Entries, len(r.Problems))
+	if len(r.Problems) > 0 {
 		return 1
 	}
+	// A checkpoint of the verified log, to keep apart from the server.
+	fmt.Fprintf(stdout, "\nCheckpoint (verifier key %s):\n%s", r.PublicKey, r.Checkpoint)
 	return 0
 }

@@ -48,7 +48,7 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
 	}
 	// Three changes: a reservation and an event each.
-	if !strings.Contains(out.String(), "Results: 6 entries checked, 0 problems") {
+	if !strings.Contains(out.String(), "Results: 6 entries checked, 0 problems") || !strings.Contains(out.String(), "twinvault.audit/000000000000\n6\n") {
 		t.Errorf("report:\n%s", out.String())
 	}
 }
