@@ -212,3 +212,24 @@ func listed(ev *Event, raw []byte, t time.Time) LookupEvent {
 	}
 	return le
 }
+
+// Export calls fn with each event, as its CloudTrail record, whose time
+// lies in [start, end), oldest first: data and management events alike.
+func (l *Log) Export(ctx context.Context, start, end time.Time, fn func(record []byte) error) error {
+	return l.Scan(ctx, 0, false, func(e *Entry) error {
+		if e.Kind != kindEvent {
+			return nil
+		}
+		var ev struct {
+			EventTime string `json:"eventTime"`
+		}
+		if err := json.Unmarshal(e.Body, &ev); err != nil {
+			return fmt.Errorf("audit: decode event %d: %w", e.Seq, err)
+		}
+		t, err := time.Parse(time.RFC3339, ev.EventTime)
+		if err != nil || t.Before(start) || !t.Before(end) {
+			return nil
+		}
+		return fn(e.Body)
+	})
+}

@@ -3,8 +3,10 @@ package node
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/twinvault/twinvault/audit"
 	"github.com/twinvault/twinvault/barrier"
@@ -70,4 +72,19 @@ func VerifyAudit(ctx context.Context, cfg Config) (*AuditReport, error) {
 		return err
 	})
 	return r, err
+}
+
+// ExportAudit writes the events of a stopped server's audit log whose time
+// lies in [start, end), oldest first, one CloudTrail record per line.
+func ExportAudit(ctx context.Context, cfg Config, start, end time.Time, w io.Writer) (n int, err error) {
+	err = withBarrier(ctx, cfg, func(b *barrier.Barrier) error {
+		l := audit.Open(b, nil)
+		defer l.Close()
+		return l.Export(ctx, start, end, func(record []byte) error {
+			n++
+			_, err := w.Write(append(record, '\n'))
+			return err
+		})
+	})
+	return n, err
 }

@@ -48,6 +48,15 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
 	}
 	// Three changes: a reservation and an event each.
+	// The export: the three events, one JSON record a line.
+	var exported, exportErr strings.Builder
+	if code := auditCmd(append([]string{"export"}, args[1:]...), &exported, &exportErr); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, exportErr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(exported.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[2], `"eventName":"CreateUser"`) || !strings.Contains(lines[2], `"errorCode":"EntityAlreadyExists"`) {
+		t.Errorf("export:\n%s", exported.String())
+	}
 	if !strings.Contains(out.String(), "Results: 6 entries checked, 0 problems") || !strings.Contains(out.String(), "twinvault.audit/000000000000\n6\n") {
 		t.Errorf("report:\n%s", out.String())
 	}

@@ -37,6 +37,8 @@ Usage:
                             and policies that allow everything
   twinvault audit verify [--data-dir DIR] [--key-file FILE]
                             check a stopped server's audit log for changed, missing or moved records
+  twinvault audit export [--start T] [--end T] [--out FILE]
+                            write a stopped server's audit events as JSON lines, for a SIEM
   twinvault version         print the version
 `
 
