@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -92,7 +93,8 @@ type Log struct {
 	quit  chan struct{}
 	done  chan struct{}
 
-	head *head // the writer's own: the next sequence number and the last hash
+	head      *head           // the writer's own: the next sequence number and the last hash
+	digestKey *rsa.PrivateKey // once loaded
 }
 
 type pending struct {
@@ -202,6 +204,11 @@ func (l *Log) write(batch []*pending, hook func() error) error {
 	}
 	ctx := context.Background()
 	sys := l.b.System()
+	// Hours that ended get their digests before anything of a later hour
+	// is written.
+	if err := l.SealDigests(ctx, l.now()); err != nil {
+		return fmt.Errorf("seal digests: %w", err)
+	}
 	if l.head == nil {
 		// The writer is the log's only writer, so it reads the head once
 		// and keeps it.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/twinvault/twinvault/node"
@@ -97,11 +97,14 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "twinvault audit verify: %v\n", err)
 		return 2
 	}
-	sort.SliceStable(r.Problems, func(i, j int) bool { return r.Problems[i].Seq < r.Problems[j].Seq })
 	for _, p := range r.Problems {
-		fmt.Fprintf(stdout, "Entry %d\tINVALID: %s\n", p.Seq, p.Reason)
+		if strings.HasPrefix(p.Reason, "digest ") {
+			fmt.Fprintf(stdout, "Digest file\tINVALID: %s\n", strings.TrimPrefix(p.Reason, "digest "))
+		} else {
+			fmt.Fprintf(stdout, "Entry %d\tINVALID: %s\n", p.Seq, p.Reason)
+		}
 	}
-	fmt.Fprintf(stdout, "Results: %d entries checked, %d problems\n", r.Entries, len(r.Problems))
+	fmt.Fprintf(stdout, "Results: %d entries and %d digest files checked, %d problems\n", r.Entries, r.Digests, len(r.Problems))
 	if len(r.Problems) > 0 {
 		return 1
 	}

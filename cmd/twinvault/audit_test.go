@@ -57,7 +57,7 @@ func TestAuditVerify(t *testing.T) {
 	if len(lines) != 3 || !strings.Contains(lines[2], `"eventName":"CreateUser"`) || !strings.Contains(lines[2], `"errorCode":"EntityAlreadyExists"`) {
 		t.Errorf("export:\n%s", exported.String())
 	}
-	if !strings.Contains(out.String(), "Results: 6 entries checked, 0 problems") || !strings.Contains(out.String(), "twinvault.audit/000000000000\n6\n") {
+	if !strings.Contains(out.String(), "Results: 6 entries and ") || !strings.Contains(out.String(), "digest files checked, 0 problems") // an hour may end meanwhile || !strings.Contains(out.String(), "twinvault.audit/000000000000\n6\n") {
 		t.Errorf("report:\n%s", out.String())
 	}
 }

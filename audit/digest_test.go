@@ -1,0 +1,123 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv/kvtest"
+)
+
+// clock is a test clock moved by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time         { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration)    { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock(t time.Time) *clock       { return &clock{t: t} }
+func (c *clock) set(t time.Time)        { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func digestKeys(s *kvtest.Mem) []string { return rawKeys(s, string(digestPrefix)) }
+
+func rawKeys(s *kvtest.Mem, part string) []string {
+	var keys []string
+	for k := range s.Raw() {
+		if strings.Contains(k, part) {
+			keys = append(keys, k)
+		}
+	}
+	slicesSort(keys)
+	return keys
+}
+
+// hourlyLog writes events over four hours (none in the third) and seals
+// the digests of the hours that ended.
+func hourlyLog(t *testing.T) (*Log, *kvtest.Mem, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	store := kvtest.NewMem()
+	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{5}, keyring.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := barrier.New(ctx, store, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock(time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC))
+	l := Open(b, clk.now)
+	t.Cleanup(l.Close)
+	for hour := range 4 {
+		clk.set(time.Date(2026, 11, 27, 10+hour, 5, 0, 0, time.UTC))
+		if hour == 2 {
+			continue // an hour without events still gets its digest
+		}
+		for i := range 3 {
+			if err := l.Append(ctx, event(hour*10+i)); err != nil {
+				t.Fatal(err)
+			}
+			clk.add(time.Minute)
+		}
+	}
+	if err := l.SealDigests(ctx, clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	return l, store, clk
+}
+
+func TestDigests(t *testing.T) {
+	l, _, _ := hourlyLog(t)
+	n, problems, err := l.VerifyDigests(context.Background())
+	if err != nil || n != 3 || len(problems) != 0 {
+		t.Fatalf("%d digests, problems %v, %v", n, problems, err)
+	}
+	value, fp, err := l.DigestPublicKey(context.Background())
+	if err != nil || value == "" || len(fp) != 32 {
+		t.Fatalf("public key %q %q %v", value, fp, err)
+	}
+}
+
+func TestDigestTamper(t *testing.T) {
+	cases := []struct {
+		name   string
+		tamper func(s *kvtest.Mem)
+		want   string
+	}{
+		{"edit a digest", func(s *kvtest.Mem) {
+			k := digestKeys(s)[1]
+			v := s.Raw()[k]
+			v[len(v)/2] ^= 1
+			s.Put(k, v)
+		}, "does not decrypt"},
+		{"drop a digest", func(s *kvtest.Mem) { s.Put(digestKeys(s)[1], nil) }, "are missing"},
+		{"swap two digests", func(s *kvtest.Mem) {
+			keys, raw := digestKeys(s), s.Raw()
+			s.Put(keys[0], raw[keys[1]])
+			s.Put(keys[1], raw[keys[0]])
+		}, "does not decrypt"},
+		{"delete an entry a digest covers", func(s *kvtest.Mem) { s.Put(rawKeys(s, string(entryPrefix))[1], nil) }, "hash value doesn't match"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, store, _ := hourlyLog(t)
+			c.tamper(store)
+			_, problems, err := l.VerifyDigests(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, p := range problems {
+				found = found || strings.Contains(p.Reason, c.want)
+			}
+			if !found {
+				t.Errorf("problems %v; want one saying %q", problems, c.want)
+			}
+		})
+	}
+}
