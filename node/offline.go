@@ -53,6 +53,8 @@ type AuditReport struct {
 	Problems   []audit.Problem
 	Checkpoint []byte // a signed checkpoint of the log as it is
 	PublicKey  string // its verifier key
+	// The digests' RSA public key (DER PKCS#1, base64) and fingerprint.
+	DigestKey, DigestKeyFingerprint string
 }
 
 // VerifyAudit checks the audit log of a stopped server's store and signs a
@@ -77,6 +79,9 @@ func VerifyAudit(ctx context.Context, cfg Config) (*AuditReport, error) {
 		}
 		r.Problems = append(r.Problems, more...)
 		if r.PublicKey, err = l.PublicKey(ctx); err != nil {
+			return err
+		}
+		if r.DigestKey, r.DigestKeyFingerprint, err = l.DigestPublicKey(ctx); err != nil {
 			return err
 		}
 		r.Checkpoint, err = l.Checkpoint(ctx)

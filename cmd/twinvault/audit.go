@@ -108,7 +108,9 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	if len(r.Problems) > 0 {
 		return 1
 	}
-	// A checkpoint of the verified log, to keep apart from the server.
+	// What to keep apart from the server: a checkpoint of the verified log
+	// and the public keys that check checkpoints and digests.
+	fmt.Fprintf(stdout, "\nDigest public key (fingerprint %s):\n%s\n", r.DigestKeyFingerprint, r.DigestKey)
 	fmt.Fprintf(stdout, "\nCheckpoint (verifier key %s):\n%s", r.PublicKey, r.Checkpoint)
 	return 0
 }
