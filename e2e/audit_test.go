@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -259,5 +260,20 @@ func TestAuditFailsClosed(t *testing.T) {
 	_, problems, err := log.Verify(ctx)
 	if err != nil || len(problems) != 0 {
 		t.Fatalf("the log after recovery: %v %v", problems, err)
+	}
+}
+
+// TestListPublicKeys: CloudTrail's ListPublicKeys gives the key that
+// checks the digests.
+func TestListPublicKeys(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	out, err := srv.CloudTrail(srv.AWSConfig()).ListPublicKeys(context.Background(), &cloudtrail.ListPublicKeysInput{})
+	if err != nil || len(out.PublicKeyList) != 1 {
+		t.Fatalf("ListPublicKeys: %v", err)
+	}
+	k := out.PublicKeyList[0]
+	pub, err := x509.ParsePKCS1PublicKey(k.Value)
+	if err != nil || pub.N.BitLen() != 3072 || len(aws.ToString(k.Fingerprint)) != 32 {
+		t.Fatalf("the key: %v", err)
 	}
 }
