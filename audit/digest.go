@@ -215,6 +215,14 @@ func (l *Log) SealDigests(ctx context.Context, now time.Time) error {
 		}
 		prev = &sealedDigest{Digest: body, Signature: hex.EncodeToString(sig)}
 	}
+	l.mu.Lock()
+	retention := l.retention
+	l.mu.Unlock()
+	if retention > 0 {
+		if _, err := l.Prune(ctx, now.Add(-retention)); err != nil {
+			return fmt.Errorf("prune: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -308,6 +316,10 @@ func (l *Log) VerifyDigests(ctx context.Context) (digests int, problems []Proble
 		problems = append(problems, Problem{Seq: uint64(hour.Unix()), Reason: "digest " + digestObject(hour) + ": " + fmt.Sprintf(format, args...)})
 	}
 	err = l.b.Read(ctx, func(tx *barrier.Tx) error {
+		b, err := l.readBase(tx)
+		if err != nil {
+			return err
+		}
 		return tx.ScanChecked(l.b.System(), kv.Prefix(digestPrefix), func(k, v []byte, oerr error) error {
 			digests++
 			if len(k) != len(digestPrefix)+8 {
@@ -346,6 +358,9 @@ func (l *Log) VerifyDigests(ctx context.Context) (digests int, problems []Proble
 				}
 			}
 			for _, lf := range d.LogFiles {
+				if lf.Last < b.Seq {
+					continue // pruned by retention
+				}
 				got, err := l.segment(ctx, hour, lf.First)
 				if err != nil {
 					return err

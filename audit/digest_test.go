@@ -121,3 +121,43 @@ func TestDigestTamper(t *testing.T) {
 		})
 	}
 }
+
+// TestRetention: only exported entries older than the retention period
+// go; the pruned log and its digests still verify; an entry put back
+// behind the base is found.
+func TestRetention(t *testing.T) {
+	l, store, clk := hourlyLog(t)
+	ctx := context.Background()
+	n0, _, _ := l.Verify(ctx)
+	l.SetRetention(90 * time.Minute)
+	// Nothing exported: nothing goes.
+	clk.add(2 * time.Hour)
+	if err := l.SealDigests(ctx, clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := l.Verify(ctx); n != n0 {
+		t.Fatalf("%d entries left of %d before any export", n, n0)
+	}
+	before := rawKeys(store, string(entryPrefix))
+	snapshot := store.Raw()
+	var exported int
+	if err := l.Export(ctx, time.Time{}, clk.now(), func([]byte) error { exported++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(time.Hour)
+	if err := l.SealDigests(ctx, clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	n, problems, err := l.Verify(ctx)
+	if err != nil || len(problems) != 0 || n >= n0 || exported != 9 {
+		t.Fatalf("after pruning: %d of %d entries, %d exported, problems %v, %v", n, n0, exported, problems, err)
+	}
+	if _, problems, err := l.VerifyDigests(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("digests after pruning: %v %v", problems, err)
+	}
+	// An old entry put back is out of place.
+	store.Put(before[0], snapshot[before[0]])
+	if _, problems, _ := l.Verify(ctx); len(problems) == 0 || !strings.Contains(problems[0].Reason, "before the log's base") {
+		t.Errorf("an entry put back: %v", problems)
+	}
+}

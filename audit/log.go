@@ -95,6 +95,15 @@ type Log struct {
 
 	head      *head           // the writer's own: the next sequence number and the last hash
 	digestKey *rsa.PrivateKey // once loaded
+	retention time.Duration   // 0: keep every entry
+}
+
+// SetRetention makes the log remove, once an hour, the exported entries
+// older than d (0 keeps everything). Unexported events always stay.
+func (l *Log) SetRetention(d time.Duration) {
+	l.mu.Lock()
+	l.retention = d
+	l.mu.Unlock()
 }
 
 type pending struct {
@@ -286,7 +295,13 @@ func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err 
 	open := map[string]uint64{} // reservations by request ID
 	err = l.b.Read(ctx, func(tx *barrier.Tx) error {
 		sys := l.b.System()
-		err := tx.ScanChecked(sys, kv.Prefix(entryPrefix), func(k, val []byte, err error) error {
+		// A pruned log starts at its base.
+		b, err := l.readBase(tx)
+		if err != nil {
+			return err
+		}
+		prev, next = b.Prev, b.Seq
+		err = tx.ScanChecked(sys, kv.Prefix(entryPrefix), func(k, val []byte, err error) error {
 			entries++
 			if len(k) != len(entryPrefix)+8 {
 				problems = append(problems, Problem{next, "a record that is not an entry lies among the entries"})
@@ -306,6 +321,8 @@ func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err 
 				return nil
 			}
 			switch {
+			case seq < next:
+				problems = append(problems, Problem{seq, "the entry lies before the log's base: it should have been pruned, or was put back"})
 			case seq != next:
 				problems = append(problems, Problem{seq, fmt.Sprintf("entry %d is missing: the log skips from %d to %d", next, next, seq)})
 			case e.Seq != seq:

@@ -215,9 +215,15 @@ func listed(ev *Event, raw []byte, t time.Time) LookupEvent {
 
 // Export calls fn with each event, as its CloudTrail record, whose time
 // lies in [start, end), oldest first: data and management events alike.
+// When nothing before start was left out, the entries it went through
+// count as exported, and retention may then remove them.
 func (l *Log) Export(ctx context.Context, start, end time.Time, fn func(record []byte) error) error {
-	return l.Scan(ctx, 0, false, func(e *Entry) error {
+	complete, through := true, uint64(0)
+	err := l.Scan(ctx, 0, false, func(e *Entry) error {
 		if e.Kind != kindEvent {
+			if complete {
+				through = e.Seq + 1
+			}
 			return nil
 		}
 		var ev struct {
@@ -227,9 +233,23 @@ func (l *Log) Export(ctx context.Context, start, end time.Time, fn func(record [
 			return fmt.Errorf("audit: decode event %d: %w", e.Seq, err)
 		}
 		t, err := time.Parse(time.RFC3339, ev.EventTime)
-		if err != nil || t.Before(start) || !t.Before(end) {
+		if err != nil || t.Before(start) {
+			complete = false
 			return nil
 		}
-		return fn(e.Body)
+		if !t.Before(end) {
+			return kv.Stop
+		}
+		if err := fn(e.Body); err != nil {
+			return err
+		}
+		if complete {
+			through = e.Seq + 1
+		}
+		return nil
 	})
+	if err != nil || through == 0 {
+		return err
+	}
+	return l.MarkExported(ctx, through)
 }

@@ -41,6 +41,9 @@ type Config struct {
 	TLSCert, TLSKey string
 	Logger          *slog.Logger
 	Now             func() time.Time // nil: time.Now
+	// AuditRetention is how long exported audit entries are kept; 0 keeps
+	// every entry. Events never exported are never removed.
+	AuditRetention time.Duration
 	// WithoutAudit leaves the audit stage out of the pipeline. Only the
 	// benchmark that measures what the stage costs sets it; serve never
 	// does.
@@ -176,6 +179,7 @@ func (n *Node) open(ctx context.Context) error {
 		Now:           cfg.Now,
 	}
 	n.audit = audit.Open(n.barrier, cfg.Now)
+	n.audit.SetRetention(cfg.AuditRetention)
 	var aud api.Auditor = auditor{log: n.audit, region: cfg.Region, now: cfg.Now}
 	if cfg.WithoutAudit {
 		aud = nil

@@ -95,6 +95,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&hosts, "tls-hostname", "extra certificate name, with api. and data. variants (repeatable)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "operator-provided certificate chain (PEM) instead of the generated one")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) for --tls-cert")
+	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
