@@ -95,6 +95,7 @@ type Log struct {
 
 	head      *head           // the writer's own: the next sequence number and the last hash
 	digestKey *rsa.PrivateKey // once loaded
+	nextSeal  time.Time       // the writer's: no digest is due before then
 	retention time.Duration   // 0: keep every entry
 }
 
@@ -214,9 +215,12 @@ func (l *Log) write(batch []*pending, hook func() error) error {
 	ctx := context.Background()
 	sys := l.b.System()
 	// Hours that ended get their digests before anything of a later hour
-	// is written.
-	if err := l.SealDigests(ctx, l.now()); err != nil {
-		return fmt.Errorf("seal digests: %w", err)
+	// is written; within an hour there is nothing to seal.
+	if now := l.now(); !now.Before(l.nextSeal) {
+		if err := l.SealDigests(ctx, now); err != nil {
+			return fmt.Errorf("seal digests: %w", err)
+		}
+		l.nextSeal = now.UTC().Truncate(time.Hour).Add(time.Hour)
 	}
 	if l.head == nil {
 		// The writer is the log's only writer, so it reads the head once
