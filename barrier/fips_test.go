@@ -9,7 +9,7 @@ import (
 // The package's tests, fuzz seeds included, pass again under
 // GODEBUG=fips140=only.
 func TestFIPS140Only(t *testing.T) {
-	fipstest.Rerun(t, "TestRoundTrip", "TestDropViewCryptoShreds", "FuzzOpen", "TestFIPSModeReported")
+	fipstest.Rerun(t, "TestRoundTrip", "TestDropViewCryptoShreds", "FuzzOpen", "TestObjectRoundTrip", "TestObjectTamper", "TestFIPSModeReported")
 }
 
 func TestFIPSModeReported(t *testing.T) { fipstest.CheckEnforced(t) }

@@ -1,0 +1,261 @@
+package barrier
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Objects (scene documents, 3D models) are too large to seal whole: they
+// are sealed as a stream of segments, so a write needs one segment of
+// memory and a range read opens only the segments it touches.
+//
+//	object  = header | segment 0 | segment 1 | ... | segment n-1
+//	header  = "TVO1" | segSize u32 | len u16 | wrapped object key (len bytes)
+//	segment = nonce 12 | AES-256-GCM(object key, plaintext ≤ segSize) | tag 16
+//
+// Each object has its own random key, sealed by the view like any value
+// (AAD = the object's name), so a view's keys seal one small value per
+// object and the object key seals its segments. A segment's AAD is the
+// object's name, its index and whether it is the last, so segments cannot
+// be moved, reordered, dropped from the end or lent to another object.
+// Every segment is full but the last, which may be empty: an empty object
+// is one empty last segment. Nonces are drawn inside the cryptographic
+// module (cipher.NewGCMWithRandomNonce), as FIPS 140-3 mode requires.
+
+// SegmentSize is the plaintext size of an object's segments.
+const SegmentSize = 64 << 10
+
+const (
+	objectMagic     = "TVO1"
+	segmentOverhead = nonceSize + tagSize
+)
+
+// ErrRange is a read outside an object.
+var ErrRange = errors.New("barrier: range outside the object")
+
+func segmentAAD(name []byte, i uint64, last bool) []byte {
+	aad := make([]byte, 0, len(name)+9)
+	aad = append(aad, name...)
+	aad = binary.BigEndian.AppendUint64(aad, i)
+	if last {
+		return append(aad, 1)
+	}
+	return append(aad, 0)
+}
+
+func objectAEAD(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCMWithRandomNonce(b)
+}
+
+// ObjectWriter seals an object as it is written. Close seals the last
+// segment; an object not closed does not open.
+type ObjectWriter struct {
+	w    io.Writer
+	aead cipher.AEAD
+	name []byte
+	buf  []byte
+	seg  uint64
+	n    int64
+	done bool
+}
+
+// SealObject starts sealing the object named name (the name it will be read
+// back under) into w.
+func (v *View) SealObject(name []byte, w io.Writer) (*ObjectWriter, error) {
+	v.mu.RLock()
+	k := v.keys.Load()
+	v.mu.RUnlock()
+	if k == nil {
+		return nil, ErrNoView
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	aead, err := objectAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	wrapped := k.seal(v.key(name), key)
+	clear(key)
+	hdr := make([]byte, 0, 10+len(wrapped))
+	hdr = append(hdr, objectMagic...)
+	hdr = binary.BigEndian.AppendUint32(hdr, SegmentSize)
+	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(wrapped)))
+	hdr = append(hdr, wrapped...)
+	if _, err := w.Write(hdr); err != nil {
+		return nil, err
+	}
+	return &ObjectWriter{w: w, aead: aead, name: append([]byte(nil), name...), buf: make([]byte, 0, SegmentSize)}, nil
+}
+
+func (o *ObjectWriter) Write(p []byte) (int, error) {
+	if o.done {
+		return 0, errors.New("barrier: write to a closed object")
+	}
+	n := 0
+	for len(p) > 0 {
+		// A full segment is written only once more data shows it is not
+		// the last.
+		if len(o.buf) == SegmentSize {
+			if err := o.flush(false); err != nil {
+				return n, err
+			}
+		}
+		take := min(SegmentSize-len(o.buf), len(p))
+		o.buf = append(o.buf, p[:take]...)
+		p, n = p[take:], n+take
+	}
+	return n, nil
+}
+
+func (o *ObjectWriter) flush(last bool) error {
+	ct := o.aead.Seal(nil, nil, o.buf, segmentAAD(o.name, o.seg, last))
+	if _, err := o.w.Write(ct); err != nil {
+		return err
+	}
+	o.n += int64(len(o.buf))
+	o.seg++
+	o.buf = o.buf[:0]
+	return nil
+}
+
+// Close seals the last segment; Size is then the plaintext size.
+func (o *ObjectWriter) Close() error {
+	if o.done {
+		return nil
+	}
+	o.done = true
+	return o.flush(true)
+}
+
+// Size is the number of plaintext bytes written so far.
+func (o *ObjectWriter) Size() int64 { return o.n + int64(len(o.buf)) }
+
+// Object is a sealed object opened for reading.
+type Object struct {
+	r      io.ReaderAt
+	aead   cipher.AEAD
+	name   []byte
+	start  int64 // of segment 0
+	segs   uint64
+	size   int64 // plaintext
+	segLen int64
+}
+
+// OpenObject opens the object named name, of stored size stored, read
+// through r. It checks the header and the key now, and each segment when
+// it is read.
+func (v *View) OpenObject(name []byte, r io.ReaderAt, stored int64) (*Object, error) {
+	v.mu.RLock()
+	k := v.keys.Load()
+	v.mu.RUnlock()
+	if k == nil {
+		return nil, ErrNoView
+	}
+	var fixed [10]byte
+	if _, err := r.ReadAt(fixed[:], 0); err != nil || string(fixed[:4]) != objectMagic {
+		return nil, fmt.Errorf("%w: not a sealed object", ErrIntegrity)
+	}
+	segLen := int64(binary.BigEndian.Uint32(fixed[4:]))
+	wlen := int64(binary.BigEndian.Uint16(fixed[8:]))
+	if segLen != SegmentSize || 10+wlen > stored {
+		return nil, fmt.Errorf("%w: bad object header", ErrIntegrity)
+	}
+	wrapped := make([]byte, wlen)
+	if _, err := r.ReadAt(wrapped, 10); err != nil {
+		return nil, fmt.Errorf("%w: object header cut short", ErrIntegrity)
+	}
+	key, err := k.open(v.key(name), wrapped)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := objectAEAD(key)
+	clear(key)
+	if err != nil {
+		return nil, err
+	}
+	body := stored - 10 - wlen
+	full := segLen + segmentOverhead
+	segs := uint64(body / full)
+	rem := body % full
+	if rem == 0 {
+		// The last segment is full (or the object is cut at a boundary,
+		// which the last segment's AAD will tell).
+		if segs == 0 {
+			return nil, fmt.Errorf("%w: object has no segments", ErrIntegrity)
+		}
+		rem = full
+		segs--
+	}
+	if rem < segmentOverhead {
+		return nil, fmt.Errorf("%w: object cut inside a segment", ErrIntegrity)
+	}
+	o := &Object{r: r, aead: aead, name: append([]byte(nil), name...), start: 10 + wlen, segs: segs + 1, segLen: segLen}
+	o.size = int64(segs)*segLen + rem - segmentOverhead
+	return o, nil
+}
+
+// Size is the object's plaintext size.
+func (o *Object) Size() int64 { return o.size }
+
+// segment returns the plaintext of segment i.
+func (o *Object) segment(i uint64) ([]byte, error) {
+	full := o.segLen + segmentOverhead
+	off := o.start + int64(i)*full
+	n := full
+	last := i == o.segs-1
+	if last {
+		n = (o.size - int64(i)*o.segLen) + segmentOverhead
+	}
+	ct := make([]byte, n)
+	if _, err := o.r.ReadAt(ct, off); err != nil && !(errors.Is(err, io.EOF) && last) {
+		return nil, fmt.Errorf("%w: segment %d cannot be read", ErrIntegrity, i)
+	}
+	pt, err := o.aead.Open(nil, nil, ct, segmentAAD(o.name, i, last))
+	if err != nil {
+		return nil, fmt.Errorf("%w: segment %d", ErrIntegrity, i)
+	}
+	return pt, nil
+}
+
+// ReadAt reads plaintext at off, opening only the segments p covers.
+func (o *Object) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > o.size {
+		return 0, ErrRange
+	}
+	n := 0
+	for n < len(p) && off < o.size {
+		i := uint64(off / o.segLen)
+		pt, err := o.segment(i)
+		if err != nil {
+			return n, err
+		}
+		c := copy(p[n:], pt[off-int64(i)*o.segLen:])
+		n += c
+		off += int64(c)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Verify opens every segment: whether the whole object is intact.
+func (o *Object) Verify() error {
+	for i := uint64(0); i < o.segs; i++ {
+		if _, err := o.segment(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
