@@ -44,6 +44,15 @@ const (
 	InvalidClientTokenID      = "InvalidClientTokenId"
 	InvalidAuthenticationCode = "InvalidAuthenticationCode"
 
+	// S3 codes.
+	NoSuchBucket            = "NoSuchBucket"
+	NoSuchKey               = "NoSuchKey"
+	BucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
+	BucketNotEmpty          = "BucketNotEmpty"
+	InvalidBucketName       = "InvalidBucketName"
+	InvalidArgument         = "InvalidArgument"
+	InvalidRange            = "InvalidRange"
+
 	// ServiceUnavailable: the audit log cannot record the call, so it
 	// does not run.
 	ServiceUnavailable = "ServiceUnavailableException"
@@ -87,6 +96,13 @@ var statusByCode = map[string]int{
 	InvalidClientTokenID:                http.StatusForbidden,
 	InvalidAuthenticationCode:           http.StatusForbidden,
 	ServiceUnavailable:                  http.StatusServiceUnavailable,
+	NoSuchBucket:                        http.StatusNotFound,
+	NoSuchKey:                           http.StatusNotFound,
+	BucketAlreadyOwnedByYou:             http.StatusConflict,
+	BucketNotEmpty:                      http.StatusConflict,
+	InvalidBucketName:                   http.StatusBadRequest,
+	InvalidArgument:                     http.StatusBadRequest,
+	InvalidRange:                        http.StatusRequestedRangeNotSatisfiable,
 }
 
 // Error is a failure the client is meant to see: its Code picks the

@@ -1,0 +1,412 @@
+// Package objects keeps buckets and their objects, the bodies sealed by the
+// barrier before they reach the object store. Each bucket is a barrier view
+// of its own: its object records are sealed with its keys, and deleting it
+// drops the view, so what might linger in the object store can no longer
+// be opened.
+package objects
+
+import (
+	"context"
+	"crypto/fips140"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/objstore"
+)
+
+// Service serves buckets and objects.
+type Service struct {
+	b     *barrier.Barrier
+	store objstore.Store
+	now   func() time.Time
+}
+
+// New returns a Service keeping records through b and bodies in store.
+func New(b *barrier.Barrier, store objstore.Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{b: b, store: store, now: now}
+}
+
+// Bucket is a bucket's record.
+type Bucket struct {
+	Name    string            `json:"name"`
+	ViewID  []byte            `json:"viewId"`
+	Created time.Time         `json:"created"`
+	Tags    map[string]string `json:"tags,omitempty"`
+}
+
+// Object is an object's record: its metadata and where its sealed body is.
+type Object struct {
+	Key         string            `json:"key"`
+	Size        int64             `json:"size"`
+	ETag        string            `json:"etag"` // hex MD5 of the content, as S3's for single uploads
+	Modified    time.Time         `json:"modified"`
+	ContentType string            `json:"contentType,omitempty"`
+	Meta        map[string]string `json:"meta,omitempty"` // x-amz-meta-*
+	Body        string            `json:"body"`           // the sealed body's name in the object store
+}
+
+// PutOptions are what a PutObject request sets besides the body.
+type PutOptions struct {
+	ContentType string
+	Meta        map[string]string
+}
+
+var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func fail(code, format string, args ...any) error { return twinvault.Errorf(code, format, args...) }
+
+func (s *Service) bucketKey(name string) []byte {
+	return append([]byte("objects/bucket/"), s.b.System().Index(name)...)
+}
+
+func objectKey(v *barrier.View, key string) []byte { return append([]byte("o/"), v.Index(key)...) }
+
+// CreateBucket makes an empty bucket.
+func (s *Service) CreateBucket(ctx context.Context, name string) (*Bucket, error) {
+	if !bucketName.MatchString(name) || strings.Contains(name, "..") {
+		return nil, fail(twinvault.InvalidBucketName, "The specified bucket is not valid.")
+	}
+	b := &Bucket{Name: name, ViewID: make([]byte, 16), Created: s.now().UTC()}
+	rand.Read(b.ViewID)
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
+		if _, err := tx.Get(s.b.System(), s.bucketKey(name)); err == nil {
+			return fail(twinvault.BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
+		} else if !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		if _, err := tx.CreateView(append([]byte("bucket/"), b.ViewID...)); err != nil {
+			return err
+		}
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		return tx.Set(s.b.System(), s.bucketKey(name), data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (s *Service) bucket(tx *barrier.Tx, name string) (*Bucket, *barrier.View, error) {
+	data, err := tx.Get(s.b.System(), s.bucketKey(name))
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil, fail(twinvault.NoSuchBucket, "The specified bucket does not exist.")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var b Bucket
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, nil, fmt.Errorf("objects: decode bucket: %w", err)
+	}
+	v, err := tx.View(append([]byte("bucket/"), b.ViewID...))
+	if err != nil {
+		return nil, nil, err
+	}
+	return &b, v, nil
+}
+
+// Bucket returns a bucket's record.
+func (s *Service) Bucket(ctx context.Context, name string) (*Bucket, error) {
+	var b *Bucket
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		var err error
+		b, _, err = s.bucket(tx, name)
+		return err
+	})
+	return b, err
+}
+
+// Buckets lists the buckets by name.
+func (s *Service) Buckets(ctx context.Context) ([]*Bucket, error) {
+	var out []*Bucket
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		return tx.Scan(s.b.System(), kv.Prefix([]byte("objects/bucket/")), func(_, v []byte) error {
+			var b Bucket
+			if err := json.Unmarshal(v, &b); err != nil {
+				return err
+			}
+			out = append(out, &b)
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// DeleteBucket deletes an empty bucket and drops its view.
+func (s *Service) DeleteBucket(ctx context.Context, name string) error {
+	var viewID []byte
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
+		b, v, err := s.bucket(tx, name)
+		if err != nil {
+			return err
+		}
+		empty := true
+		err = tx.Scan(v, kv.Prefix([]byte("o/")), func(_, _ []byte) error {
+			empty = false
+			return kv.Stop
+		})
+		if err != nil {
+			return err
+		}
+		if !empty {
+			return fail(twinvault.BucketNotEmpty, "The bucket you tried to delete is not empty.")
+		}
+		viewID = append([]byte("bucket/"), b.ViewID...)
+		return tx.Delete(s.b.System(), s.bucketKey(name))
+	})
+	if err != nil {
+		return err
+	}
+	return s.b.DropView(ctx, viewID)
+}
+
+// md5Hash is S3's ETag hash. MD5 is not approved in FIPS 140-3 mode; the
+// ETag is a compatibility checksum, not a protection, so it is computed
+// outside enforcement.
+type md5Hash struct{ h hash.Hash }
+
+func newMD5() *md5Hash {
+	var m md5Hash
+	fips140.WithoutEnforcement(func() { m.h = md5.New() })
+	return &m
+}
+
+func (m *md5Hash) Write(p []byte) (int, error) {
+	var n int
+	var err error
+	fips140.WithoutEnforcement(func() { n, err = m.h.Write(p) })
+	return n, err
+}
+
+func (m *md5Hash) sum() string {
+	var s []byte
+	fips140.WithoutEnforcement(func() { s = m.h.Sum(nil) })
+	return hex.EncodeToString(s)
+}
+
+// PutObject stores body under key, replacing any object there: the body is
+// sealed as it streams into the object store, and the record written once
+// the body is durable.
+func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Reader, opt PutOptions) (*Object, error) {
+	if key == "" || len(key) > 1024 {
+		return nil, fail(twinvault.InvalidArgument, "The object key must be 1 to 1024 bytes.")
+	}
+	var v *barrier.View
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		var err error
+		_, v, err = s.bucket(tx, bucket)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	name := make([]byte, 16)
+	rand.Read(name)
+	o := &Object{Key: key, Body: hex.EncodeToString(v.ID()) + "/" + hex.EncodeToString(name), ContentType: opt.ContentType, Meta: opt.Meta}
+	sum := newMD5()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		w, err := v.SealObject([]byte(o.Body), pw)
+		if err == nil {
+			if _, err = io.Copy(w, io.TeeReader(body, sum)); err == nil {
+				err = w.Close()
+				o.Size = w.Size()
+			}
+		}
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	_, err = s.store.Put(ctx, o.Body, pr)
+	pr.CloseWithError(err)
+	if serr := <-done; err == nil {
+		err = serr
+	}
+	if err != nil {
+		s.store.Delete(context.Background(), o.Body)
+		return nil, err
+	}
+	o.ETag, o.Modified = sum.sum(), s.now().UTC()
+	var old *Object
+	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
+		_, v, err := s.bucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if raw, err := tx.Get(v, objectKey(v, key)); err == nil {
+			old = &Object{}
+			json.Unmarshal(raw, old)
+		}
+		data, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		return tx.Set(v, objectKey(v, key), data)
+	})
+	if err != nil {
+		s.store.Delete(context.Background(), o.Body)
+		return nil, err
+	}
+	if old != nil {
+		s.store.Delete(ctx, old.Body) // the replaced body
+	}
+	return o, nil
+}
+
+// Reader reads an object's content; close it when done.
+type Reader struct {
+	*barrier.Object
+	closer io.Closer
+}
+
+// Close releases the stored body.
+func (r *Reader) Close() error { return r.closer.Close() }
+
+// GetObject returns an object's record and a reader of its content.
+func (s *Service) GetObject(ctx context.Context, bucket, key string) (*Object, *Reader, error) {
+	var o Object
+	var v *barrier.View
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		var err error
+		if _, v, err = s.bucket(tx, bucket); err != nil {
+			return err
+		}
+		raw, err := tx.Get(v, objectKey(v, key))
+		if errors.Is(err, kv.ErrNotFound) {
+			return fail(twinvault.NoSuchKey, "The specified key does not exist.")
+		}
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(raw, &o)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.store.Open(ctx, o.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("objects: body of %s: %w", key, err)
+	}
+	obj, err := v.OpenObject([]byte(o.Body), r, r.Size())
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return &o, &Reader{Object: obj, closer: r}, nil
+}
+
+// DeleteObject deletes an object; a missing key is not an error, as in S3.
+func (s *Service) DeleteObject(ctx context.Context, bucket, key string) error {
+	var old *Object
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
+		_, v, err := s.bucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		raw, err := tx.Get(v, objectKey(v, key))
+		if errors.Is(err, kv.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		old = &Object{}
+		if err := json.Unmarshal(raw, old); err != nil {
+			return err
+		}
+		return tx.Delete(v, objectKey(v, key))
+	})
+	if err != nil || old == nil {
+		return err
+	}
+	return s.store.Delete(ctx, old.Body)
+}
+
+// Listing is one page of ListObjectsV2.
+type Listing struct {
+	Objects        []*Object
+	CommonPrefixes []string
+	Next           string // the key to start after for the next page; "" when done
+}
+
+// ListObjects lists a bucket's objects in key order: those after
+// startAfter whose key begins with prefix, keys that share a part up to
+// delimiter after the prefix rolled up into common prefixes, at most max
+// entries. Keys are blind-indexed in storage, so the listing decrypts the
+// bucket's records and sorts them.
+func (s *Service) ListObjects(ctx context.Context, bucket, prefix, delimiter, startAfter string, max int) (*Listing, error) {
+	var all []*Object
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		_, v, err := s.bucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		return tx.Scan(v, kv.Prefix([]byte("o/")), func(_, raw []byte) error {
+			var o Object
+			if err := json.Unmarshal(raw, &o); err != nil {
+				return err
+			}
+			if strings.HasPrefix(o.Key, prefix) && o.Key > startAfter {
+				all = append(all, &o)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })
+	out := &Listing{}
+	seen := map[string]bool{}
+	for _, o := range all {
+		if len(out.Objects)+len(out.CommonPrefixes) == max {
+			out.Next = lastKey(out)
+			break
+		}
+		if delimiter != "" {
+			if i := strings.Index(o.Key[len(prefix):], delimiter); i >= 0 {
+				cp := o.Key[:len(prefix)+i+len(delimiter)]
+				if !seen[cp] {
+					seen[cp] = true
+					out.CommonPrefixes = append(out.CommonPrefixes, cp)
+				}
+				continue
+			}
+		}
+		out.Objects = append(out.Objects, o)
+	}
+	return out, nil
+}
+
+// lastKey is where the next page starts: after the last object, or after
+// every key of the last common prefix.
+func lastKey(l *Listing) string {
+	last := ""
+	if n := len(l.Objects); n > 0 {
+		last = l.Objects[n-1].Key
+	}
+	if n := len(l.CommonPrefixes); n > 0 && l.CommonPrefixes[n-1] > last {
+		last = l.CommonPrefixes[n-1] + "\U0010FFFF"
+	}
+	return last
+}
