@@ -3,6 +3,7 @@ package objects
 import (
 	"bytes"
 	"context"
+	"crypto/fips140"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/internal/fipstest"
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/objstore"
@@ -68,7 +70,8 @@ func TestBucketsAndObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := md5.Sum(data)
+	var sum [16]byte
+	fips140.WithoutEnforcement(func() { sum = md5.Sum(data) })
 	if o.Size != int64(len(data)) || o.ETag != hex.EncodeToString(sum[:]) {
 		t.Fatalf("size %d etag %s", o.Size, o.ETag)
 	}
@@ -179,4 +182,10 @@ func TestListObjects(t *testing.T) {
 	if got := names(l); got != "z.json,tanks/*" {
 		t.Fatalf("second delimited page: %s", got)
 	}
+}
+
+// The tests pass again under GODEBUG=fips140=only: ETags are MD5, the one
+// use of an unapproved algorithm, kept outside enforcement.
+func TestFIPS140Only(t *testing.T) {
+	fipstest.Rerun(t, "TestBucketsAndObjects", "TestListObjects")
 }
