@@ -108,16 +108,7 @@ func TestDigestTamper(t *testing.T) {
 			l, store, _ := hourlyLog(t)
 			c.tamper(store)
 			_, problems, err := l.VerifyDigests(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			found := false
-			for _, p := range problems {
-				found = found || strings.Contains(p.Reason, c.want)
-			}
-			if !found {
-				t.Errorf("problems %v; want one saying %q", problems, c.want)
-			}
+			wantProblem(t, problems, err, c.want)
 		})
 	}
 }

@@ -138,16 +138,7 @@ func TestTamper(t *testing.T) {
 			fill(t, l, 10)
 			c.tamper(store)
 			_, problems, err := l.Verify(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			found := false
-			for _, p := range problems {
-				found = found || strings.Contains(p.Reason, c.want)
-			}
-			if !found {
-				t.Errorf("problems %v; want one saying %q", problems, c.want)
-			}
+			wantProblem(t, problems, err, c.want)
 		})
 	}
 }
@@ -221,4 +212,18 @@ func BenchmarkAppend(b *testing.B) {
 			}
 		}
 	})
+}
+
+// wantProblem fails t unless one of problems gives the reason want.
+func wantProblem(t *testing.T, problems []Problem, err error, want string) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.Contains(p.Reason, want) {
+			return
+		}
+	}
+	t.Errorf("problems %v; want one saying %q", problems, want)
 }

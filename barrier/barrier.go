@@ -598,20 +598,11 @@ func (tx *Tx) Delete(v *View, key []byte) error {
 // relative to the view; fn's key is valid only during the call. fn may
 // return kv.Stop to end the scan early.
 func (tx *Tx) Scan(v *View, r kv.Range, fn func(key, value []byte) error) error {
-	k, err := tx.use(v)
-	if err != nil {
-		return err
-	}
-	sr := v.rng(r)
-	return tx.kv.Scan(tx.ctx, sr, func(sk, val []byte) error {
-		if !inRange(sk, sr) {
-			return errOutOfRange
-		}
-		pt, err := k.open(sk, val)
+	return tx.ScanChecked(v, r, func(key, value []byte, err error) error {
 		if err != nil {
 			return err
 		}
-		return fn(sk[len(v.prefix):], pt)
+		return fn(key, value)
 	})
 }
 
