@@ -44,13 +44,16 @@ type Rules struct {
 	// presigned URLs default to UNSIGNED-PAYLOAD (S3). Without it the payload
 	// hash is always computed from the body.
 	UnsignedPayload bool
+	// Streaming accepts the aws-chunked payloads of S3 (x-amz-content-sha256
+	// STREAMING-…): the body is then read through Result.Chunks.
+	Streaming bool
 }
 
 // DefaultRules returns S3's rules for the signing name "s3" and the
 // standard rules for every other service.
 func DefaultRules(service string) Rules {
 	if service == "s3" {
-		return Rules{RawPath: true, UnsignedPayload: true}
+		return Rules{RawPath: true, UnsignedPayload: true, Streaming: true}
 	}
 	return Rules{}
 }

@@ -105,6 +105,11 @@ type Result struct {
 	Presigned     bool
 	Expires       time.Time // end of a presigned URL's validity; zero otherwise
 	SignedHeaders []string
+	// Payload is the streaming mode the body was sent in (STREAMING-…), or
+	// empty for an ordinary body.
+	Payload string
+
+	stream *streamState
 }
 
 // Credential is the parsed X-Amz-Credential (or Credential=) value:
@@ -378,7 +383,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Result, error) {
 	if !ok {
 		return nil, invalid(msgMismatch)
 	}
-	if claimed != "" && claimed != UnsignedPayload && claimed != bodyHash {
+	if claimed != "" && claimed != UnsignedPayload && !streamingModes[claimed] && claimed != bodyHash {
 		return nil, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 	res := &Result{
@@ -392,6 +397,11 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Result, error) {
 	}
 	if s.presigned {
 		res.Expires = s.t.Add(s.expires)
+	}
+	if streamingModes[claimed] {
+		res.Payload = claimed
+		res.stream = &streamState{key: sk, amzDate: s.amzDate,
+			scope: Scope(c.Date, c.Region, c.Service), seed: s.Signature}
 	}
 	return res, nil
 }
@@ -636,7 +646,10 @@ func payload(r *http.Request, presigned bool, rules Rules, bodyHash string) (has
 		}
 		return UnsignedPayload, claimed, nil
 	case strings.HasPrefix(claimed, "STREAMING-"):
-		return "", "", incomplete("Streaming payload signing (x-amz-content-sha256 '%s') is not supported.", clean(claimed))
+		if !rules.Streaming || presigned || !streamingModes[claimed] {
+			return "", "", incomplete("Streaming payload signing (x-amz-content-sha256 '%s') is not supported here.", clean(claimed))
+		}
+		return claimed, claimed, nil
 	case isHex64(claimed):
 		if rules.UnsignedPayload {
 			return claimed, claimed, nil
