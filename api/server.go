@@ -25,6 +25,7 @@ import (
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/auth/sigv4"
 	"github.com/twinvault/twinvault/model"
+	"github.com/twinvault/twinvault/objects"
 )
 
 const (
@@ -56,6 +57,7 @@ type Server struct {
 	twinmaker *router
 	query     map[string]*queryService
 	json      map[string]*jsonService
+	s3        *objects.Service
 }
 
 // New returns a Server with a route for every TwinMaker operation of the
@@ -111,7 +113,9 @@ type Request struct {
 
 	auditInfo
 
-	query *queryService // the Query-protocol service, if the request is for one
+	query  *queryService // the Query-protocol service, if the request is for one
+	s3     bool          // an S3 request
+	method string
 }
 
 type ctxKey struct{}
@@ -128,7 +132,7 @@ func WithRequest(ctx context.Context, req *Request) context.Context {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &Request{ID: twinvault.NewUUID(), Time: time.Now().UTC(), SourceIP: sourceIP(r)}
+	req := &Request{ID: twinvault.NewUUID(), Time: time.Now().UTC(), SourceIP: sourceIP(r), method: r.Method}
 	h := w.Header()
 	h.Set("x-amzn-RequestId", req.ID)
 	h.Set("Strict-Transport-Security", "max-age=63072000")
@@ -157,9 +161,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec := &Record{Req: req, Params: req.params, UserAgent: r.UserAgent(), Host: r.Host, TLS: r.TLS}
 		if err != nil {
 			rec.Err = s.clientError(req, err)
-			err = rec.Err
-		} else if !req.ReadOnly {
-			rec.Response = out
+			if !req.s3 { // S3 errors keep their own status
+				err = rec.Err
+			}
+		} else if !req.ReadOnly && !req.s3 {
+			rec.Response = out // an object's content is never recorded
 		}
 		if aerr := s.audit.Record(r.Context(), rec); aerr != nil {
 			s.log.Error("audit record failed", "requestId", req.ID, "err", aerr)
@@ -170,6 +176,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// of a call's latency from the client's and the network's.
 	h.Set("Server-Timing", fmt.Sprintf("app;dur=%.3f", float64(time.Since(req.Time).Microseconds())/1000))
 	switch {
+	case req.s3 && err != nil:
+		status = s.writeS3Error(w, req, err)
+	case req.s3:
+		status = out.(*s3Response).write(w)
 	case req.query != nil && err != nil:
 		status = s.writeQueryError(w, req, req.query, err)
 	case req.query != nil:
@@ -182,6 +192,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(r *http.Request, req *Request) (any, error) {
+	if s.s3 != nil && scopeService(r) == "s3" {
+		return s.serveS3(r, req)
+	}
 	body, err := s.readBody(r)
 	if err != nil {
 		return nil, err
@@ -343,8 +356,11 @@ func (s *Server) writeError(w http.ResponseWriter, req *Request, err error) int 
 func (s *Server) clientError(req *Request, err error) *twinvault.Error {
 	var te *twinvault.Error
 	var ve *model.ValidationError
+	var se *S3Error
 	switch {
 	case errors.As(err, &te):
+	case errors.As(err, &se):
+		te = &twinvault.Error{Code: se.Code, Message: se.Message}
 	case errors.As(err, &ve):
 		te = &twinvault.Error{Code: twinvault.ValidationException, Message: ve.Error()}
 	default:

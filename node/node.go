@@ -24,6 +24,8 @@ import (
 	"github.com/twinvault/twinvault/certs"
 	"github.com/twinvault/twinvault/iam"
 	"github.com/twinvault/twinvault/iam/iamapi"
+	"github.com/twinvault/twinvault/objects"
+	"github.com/twinvault/twinvault/objstore"
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/pebble"
@@ -172,7 +174,7 @@ func (n *Node) open(ctx context.Context) error {
 	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
-		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts", "cloudtrail"},
+		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts", "cloudtrail", "s3"},
 		// IAM is global: clients sign it for us-east-1 wherever they are.
 		GlobalRegions: map[string]string{"iam": "us-east-1"},
 		Lookup:        n.iam.Lookup,
@@ -187,6 +189,11 @@ func (n *Node) open(ctx context.Context) error {
 	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
+	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		return err
+	}
+	n.api.SetObjects(objects.New(n.barrier, bodies, cfg.Now))
 	bindCloudTrail(n.api, n.audit)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -204,4 +205,13 @@ func (s *Server) TwinMakerAs(cfg aws.Config) *iottwinmaker.Client {
 // CloudTrail returns a CloudTrail client for the server, signed with cfg.
 func (s *Server) CloudTrail(cfg aws.Config) *cloudtrail.Client {
 	return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
+}
+
+// S3 returns an S3 client for the server with path-style addressing,
+// signed with cfg.
+func (s *Server) S3(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(s.Endpoint)
+		o.UsePathStyle = true
+	})
 }

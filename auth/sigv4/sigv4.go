@@ -108,6 +108,10 @@ type Result struct {
 	// Payload is the streaming mode the body was sent in (STREAMING-…), or
 	// empty for an ordinary body.
 	Payload string
+	// PayloadHash is the body's hex SHA-256 as the client claimed and
+	// signed it, for a service whose bodies are verified while they are
+	// read (S3's, when Verify was given no body); empty otherwise.
+	PayloadHash string
 
 	stream *streamState
 }
@@ -321,6 +325,11 @@ type signed struct {
 // capped). Authentication failures are *Error values; any other error is
 // internal (a failing Lookup or a Verifier without Region, Services or
 // Lookup) and must not be shown to the client. Verify does not modify r.
+//
+// For a service that signs the claimed payload hash (S3) a nil body means
+// the body is yet to be read: the signature is checked against the claim,
+// and the caller checks the body against Result.PayloadHash as it reads it
+// (or reads it through Result.Chunks).
 func (v *Verifier) Verify(r *http.Request, body []byte) (*Result, error) {
 	if v.Lookup == nil || v.Region == "" || len(v.Services) == 0 {
 		return nil, errors.New("sigv4: the verifier needs Region, Services and Lookup")
@@ -383,7 +392,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Result, error) {
 	if !ok {
 		return nil, invalid(msgMismatch)
 	}
-	if claimed != "" && claimed != UnsignedPayload && !streamingModes[claimed] && claimed != bodyHash {
+	if claimed != "" && claimed != UnsignedPayload && !streamingModes[claimed] && claimed != bodyHash && !(rules.UnsignedPayload && body == nil) {
 		return nil, invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 	res := &Result{
@@ -397,6 +406,9 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Result, error) {
 	}
 	if s.presigned {
 		res.Expires = s.t.Add(s.expires)
+	}
+	if rules.UnsignedPayload && body == nil && isHex64(claimed) {
+		res.PayloadHash = claimed
 	}
 	if streamingModes[claimed] {
 		res.Payload = claimed

@@ -1,0 +1,492 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/auth/sigv4"
+	"github.com/twinvault/twinvault/objects"
+)
+
+// S3's REST-XML protocol, path-style (/bucket/key): requests whose SigV4
+// scope names "s3". Bodies are not read before the signature is checked:
+// an object streams into the object store as it arrives, checked against
+// its signed hash or its chunk signatures on the way.
+
+const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+// maxS3Form caps the XML bodies of bucket operations.
+const maxS3Form = 1 << 20
+
+// SetObjects serves S3 with svc.
+func (s *Server) SetObjects(svc *objects.Service) { s.s3 = svc }
+
+// scopeService is the service a request's credential scope names, read
+// without verifying anything: which protocol to answer in.
+func scopeService(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if a := r.Header.Get("Authorization"); a != "" {
+		if i := strings.Index(a, "Credential="); i >= 0 {
+			cred = a[i+len("Credential="):]
+		}
+	}
+	parts := strings.Split(strings.SplitN(cred, ",", 2)[0], "/")
+	if len(parts) >= 4 {
+		return parts[3]
+	}
+	return ""
+}
+
+// s3Response is an S3 answer written by its own function: headers, status
+// and perhaps a streamed body.
+type s3Response struct {
+	write func(w http.ResponseWriter) int
+}
+
+func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
+	req.s3 = true
+	bucket, key := splitS3Path(r.URL.Path)
+	req.Service = "s3"
+	op, resources := s3Operation(r, bucket, key)
+	req.Operation, req.ReadOnly = op, r.Method == http.MethodGet || r.Method == http.MethodHead
+	req.Data = key != ""
+	if op == "" {
+		return nil, s3Err("MethodNotAllowed", http.StatusMethodNotAllowed, "The specified method is not allowed against this resource.")
+	}
+	var body []byte
+	cl := r.ContentLength
+	streamed := op == "PutObject"
+	if !streamed && cl > 0 {
+		if cl > maxS3Form {
+			return nil, s3Err("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big.")
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxS3Form))
+		if err != nil {
+			return nil, s3Err("IncompleteBody", http.StatusBadRequest, "The request body could not be read.")
+		}
+		body = b
+	}
+	var verifyBody []byte
+	if !streamed {
+		verifyBody = body
+		if verifyBody == nil {
+			verifyBody = []byte{}
+		}
+	}
+	res, err := s.verifier.Verify(r, verifyBody)
+	if err != nil {
+		req.AccessKeyID = claimedKey(r)
+		return nil, authError(err)
+	}
+	req.AccessKeyID, req.SecurityToken, req.Region = res.AccessKeyID, res.SecurityToken, res.Region
+	req.Resources = resources
+	req.params = s3Params(bucket, key, r)
+	call := &Call{Action: "s3:" + s3Action(op), Resources: resources, Region: res.Region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
+	if err := s.authorize(r.Context(), req, call, "AccessDenied"); err != nil {
+		var te *twinvault.Error
+		if errors.As(err, &te) {
+			return nil, s3Err("AccessDenied", http.StatusForbidden, te.Message)
+		}
+		return nil, err
+	}
+	if err := s.reserve(r.Context(), req); err != nil {
+		return nil, err
+	}
+	ctx := WithRequest(r.Context(), req)
+	switch op {
+	case "ListBuckets":
+		return s.s3ListBuckets(ctx)
+	case "CreateBucket":
+		if _, err := s.s3.CreateBucket(ctx, bucket); err != nil {
+			return nil, s3Error(err)
+		}
+		return &s3Response{func(w http.ResponseWriter) int {
+			w.Header().Set("Location", "/"+bucket)
+			w.WriteHeader(http.StatusOK)
+			return http.StatusOK
+		}}, nil
+	case "HeadBucket":
+		if _, err := s.s3.Bucket(ctx, bucket); err != nil {
+			return nil, s3Error(err)
+		}
+		return emptyS3(http.StatusOK), nil
+	case "DeleteBucket":
+		if err := s.s3.DeleteBucket(ctx, bucket); err != nil {
+			return nil, s3Error(err)
+		}
+		return emptyS3(http.StatusNoContent), nil
+	case "ListObjectsV2":
+		return s.s3ListObjects(ctx, r, bucket)
+	case "PutObject":
+		return s.s3PutObject(ctx, r, res, bucket, key)
+	case "GetObject", "HeadObject":
+		return s.s3GetObject(ctx, r, bucket, key, op == "HeadObject")
+	case "DeleteObject":
+		if err := s.s3.DeleteObject(ctx, bucket, key); err != nil {
+			return nil, s3Error(err)
+		}
+		return emptyS3(http.StatusNoContent), nil
+	}
+	return nil, s3Err("NotImplemented", http.StatusNotImplemented, "This operation is not served.")
+}
+
+func splitS3Path(p string) (bucket, key string) {
+	p = strings.TrimPrefix(p, "/")
+	bucket, key, _ = strings.Cut(p, "/")
+	return bucket, key
+}
+
+// s3Operation names the operation of a request and the ARNs it needs.
+func s3Operation(r *http.Request, bucket, key string) (string, []string) {
+	bARN := "arn:aws:s3:::" + bucket
+	oARN := bARN + "/" + key
+	q := r.URL.Query()
+	switch {
+	case bucket == "" && r.Method == http.MethodGet:
+		return "ListBuckets", nil
+	case bucket == "":
+		return "", nil
+	case key == "":
+		switch r.Method {
+		case http.MethodPut:
+			return "CreateBucket", []string{bARN}
+		case http.MethodHead:
+			return "HeadBucket", []string{bARN}
+		case http.MethodDelete:
+			return "DeleteBucket", []string{bARN}
+		case http.MethodGet:
+			if q.Get("list-type") == "2" || len(q) == 0 || q.Has("prefix") || q.Has("delimiter") {
+				return "ListObjectsV2", []string{bARN}
+			}
+		}
+		return "", nil
+	}
+	switch r.Method {
+	case http.MethodPut:
+		return "PutObject", []string{oARN}
+	case http.MethodGet:
+		return "GetObject", []string{oARN}
+	case http.MethodHead:
+		return "HeadObject", []string{oARN}
+	case http.MethodDelete:
+		return "DeleteObject", []string{oARN}
+	}
+	return "", nil
+}
+
+// s3Action is the IAM action of an operation.
+func s3Action(op string) string {
+	switch op {
+	case "ListBuckets":
+		return "ListAllMyBuckets"
+	case "HeadBucket", "ListObjectsV2":
+		return "ListBucket"
+	case "HeadObject":
+		return "GetObject"
+	}
+	return op
+}
+
+func s3Params(bucket, key string, r *http.Request) map[string]any {
+	m := map[string]any{}
+	if bucket != "" {
+		m["bucketName"] = bucket
+	}
+	if key != "" {
+		m["key"] = key
+	}
+	for k, v := range r.URL.Query() {
+		if !strings.HasPrefix(k, "X-Amz-") && len(v) > 0 {
+			m[k] = v[0]
+		}
+	}
+	return m
+}
+
+// s3Err is an S3 error: its code, status and message.
+func s3Err(code string, status int, msg string) error {
+	return &S3Error{Code: code, Status: status, Message: msg}
+}
+
+// S3Error is an error in S3's terms.
+type S3Error struct {
+	Code, Message string
+	Status        int
+}
+
+func (e *S3Error) Error() string { return e.Code + ": " + e.Message }
+
+// s3Error turns a service error into S3's.
+func s3Error(err error) error {
+	var te *twinvault.Error
+	if errors.As(err, &te) {
+		return &S3Error{Code: te.Code, Status: te.Status(), Message: te.Message}
+	}
+	return err
+}
+
+func emptyS3(status int) *s3Response {
+	return &s3Response{func(w http.ResponseWriter) int { w.WriteHeader(status); return status }}
+}
+
+func xmlS3(v any) (*s3Response, error) {
+	data, err := xml.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &s3Response{func(w http.ResponseWriter) int {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(xml.Header))
+		w.Write(data)
+		return http.StatusOK
+	}}, nil
+}
+
+// writeS3Error writes S3's error envelope.
+func (s *Server) writeS3Error(w http.ResponseWriter, req *Request, err error) int {
+	var se *S3Error
+	if !errors.As(err, &se) {
+		te := s.clientError(req, err)
+		code := te.Code
+		switch code {
+		case twinvault.InvalidSignatureException:
+			code = "SignatureDoesNotMatch"
+		case twinvault.MissingAuthenticationTokenException:
+			code = "AccessDenied"
+		case twinvault.UnrecognizedClientException:
+			code = "InvalidAccessKeyId"
+		}
+		se = &S3Error{Code: code, Status: te.Status(), Message: te.Message}
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(se.Status)
+	if req.method != http.MethodHead {
+		data, _ := xml.Marshal(struct {
+			XMLName   xml.Name `xml:"Error"`
+			Code      string
+			Message   string
+			RequestID string `xml:"RequestId"`
+		}{Code: se.Code, Message: se.Message, RequestID: req.ID})
+		w.Write([]byte(xml.Header))
+		w.Write(data)
+	}
+	return se.Status
+}
+
+func (s *Server) s3ListBuckets(ctx context.Context) (any, error) {
+	bs, err := s.s3.Buckets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type bucket struct {
+		Name         string
+		CreationDate string
+	}
+	out := struct {
+		XMLName xml.Name `xml:"ListAllMyBucketsResult"`
+		NS      string   `xml:"xmlns,attr"`
+		Owner   struct{ ID, DisplayName string }
+		Buckets struct {
+			Bucket []bucket
+		}
+	}{NS: s3Namespace}
+	out.Owner.ID, out.Owner.DisplayName = twinvault.Account, "twinvault"
+	for _, b := range bs {
+		out.Buckets.Bucket = append(out.Buckets.Bucket, bucket{b.Name, b.Created.UTC().Format("2006-01-02T15:04:05.000Z")})
+	}
+	return xmlS3(out)
+}
+
+func (s *Server) s3ListObjects(ctx context.Context, r *http.Request, bucket string) (any, error) {
+	q := r.URL.Query()
+	max := 1000
+	if v := q.Get("max-keys"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, s3Err("InvalidArgument", http.StatusBadRequest, "max-keys must be a non-negative integer.")
+		}
+		max = min(n, 1000)
+	}
+	after := q.Get("start-after")
+	if tok := q.Get("continuation-token"); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil {
+			return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The continuation token provided is incorrect.")
+		}
+		after = string(raw)
+	}
+	l, err := s.s3.ListObjects(ctx, bucket, q.Get("prefix"), q.Get("delimiter"), after, max)
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	type content struct {
+		Key, LastModified, ETag string
+		Size                    int64
+		StorageClass            string
+	}
+	type prefix struct{ Prefix string }
+	out := struct {
+		XMLName               xml.Name `xml:"ListBucketResult"`
+		NS                    string   `xml:"xmlns,attr"`
+		Name, Prefix          string
+		Delimiter             string `xml:",omitempty"`
+		StartAfter            string `xml:",omitempty"`
+		ContinuationToken     string `xml:",omitempty"`
+		NextContinuationToken string `xml:",omitempty"`
+		KeyCount, MaxKeys     int
+		IsTruncated           bool
+		Contents              []content
+		CommonPrefixes        []prefix
+	}{NS: s3Namespace, Name: bucket, Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"), StartAfter: q.Get("start-after"),
+		ContinuationToken: q.Get("continuation-token"), MaxKeys: max}
+	for _, o := range l.Objects {
+		out.Contents = append(out.Contents, content{o.Key, o.Modified.UTC().Format("2006-01-02T15:04:05.000Z"), `"` + o.ETag + `"`, o.Size, "STANDARD"})
+	}
+	for _, p := range l.CommonPrefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, prefix{p})
+	}
+	out.KeyCount = len(out.Contents) + len(out.CommonPrefixes)
+	if l.Next != "" {
+		out.IsTruncated, out.NextContinuationToken = true, base64.RawURLEncoding.EncodeToString([]byte(l.Next))
+	}
+	return xmlS3(out)
+}
+
+// hashCheck checks a streamed body against its signed SHA-256 at the end.
+type hashCheck struct {
+	r    io.Reader
+	h    hash.Hash
+	want string
+}
+
+func (c *hashCheck) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	if err == io.EOF && hex.EncodeToString(c.h.Sum(nil)) != c.want {
+		return n, s3Err("XAmzContentSHA256Mismatch", http.StatusBadRequest, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+	}
+	return n, err
+}
+
+func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Result, bucket, key string) (any, error) {
+	var body io.Reader = r.Body
+	switch {
+	case res.Payload != "":
+		c, err := res.Chunks(r, r.Body)
+		if err != nil {
+			return nil, s3Err("InvalidRequest", http.StatusBadRequest, err.Error())
+		}
+		body = c
+	case res.PayloadHash != "":
+		body = &hashCheck{r: r.Body, h: sha256.New(), want: res.PayloadHash}
+	}
+	meta := map[string]string{}
+	for k, v := range r.Header {
+		if m, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
+			meta[m] = v[0]
+		}
+	}
+	o, err := s.s3.PutObject(ctx, bucket, key, body, objects.PutOptions{ContentType: r.Header.Get("Content-Type"), Meta: meta})
+	if err != nil {
+		var se *S3Error
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		if errors.Is(err, sigv4.ErrChunk) {
+			return nil, s3Err("InvalidRequest", http.StatusBadRequest, err.Error())
+		}
+		return nil, s3Error(err)
+	}
+	return &s3Response{func(w http.ResponseWriter) int {
+		w.Header().Set("ETag", `"`+o.ETag+`"`)
+		w.Header().Set("x-amz-server-side-encryption", "AES256")
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	}}, nil
+}
+
+// byteRange parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range.
+func byteRange(h string, size int64) (off, n int64, ok bool, err error) {
+	if h == "" {
+		return 0, size, false, nil
+	}
+	spec, found := strings.CutPrefix(h, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, size, false, nil // unsupported forms are ignored, as S3 does
+	}
+	a, b, _ := strings.Cut(spec, "-")
+	switch {
+	case a == "":
+		k, err1 := strconv.ParseInt(b, 10, 64)
+		if err1 != nil || k <= 0 {
+			return 0, 0, false, s3Err("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable")
+		}
+		k = min(k, size)
+		return size - k, k, true, nil
+	default:
+		start, err1 := strconv.ParseInt(a, 10, 64)
+		end := size - 1
+		if b != "" {
+			e, err2 := strconv.ParseInt(b, 10, 64)
+			if err2 != nil {
+				return 0, size, false, nil
+			}
+			end = min(e, size-1)
+		}
+		if err1 != nil || start >= size || start > end {
+			return 0, 0, false, s3Err("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable")
+		}
+		return start, end - start + 1, true, nil
+	}
+}
+
+func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key string, head bool) (any, error) {
+	o, rd, err := s.s3.GetObject(ctx, bucket, key)
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	off, n, partial, err := byteRange(r.Header.Get("Range"), o.Size)
+	if err != nil {
+		rd.Close()
+		return nil, err
+	}
+	return &s3Response{func(w http.ResponseWriter) int {
+		defer rd.Close()
+		h := w.Header()
+		h.Set("ETag", `"`+o.ETag+`"`)
+		h.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
+		h.Set("Accept-Ranges", "bytes")
+		h.Set("x-amz-server-side-encryption", "AES256")
+		ct := o.ContentType
+		if ct == "" {
+			ct = "binary/octet-stream"
+		}
+		h.Set("Content-Type", ct)
+		for k, v := range o.Meta {
+			h.Set("x-amz-meta-"+k, v)
+		}
+		h.Set("Content-Length", strconv.FormatInt(n, 10))
+		status := http.StatusOK
+		if partial {
+			status = http.StatusPartialContent
+			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, o.Size))
+		}
+		w.WriteHeader(status)
+		if !head {
+			io.Copy(w, io.NewSectionReader(rd, off, n))
+		}
+		return status
+	}}, nil
+}

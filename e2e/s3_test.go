@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/twinvault/twinvault/twinvaulttest"
+)
+
+// TestS3Objects: buckets and objects through the S3 SDK: the CookieFactory
+// scene documents and models go up and come back byte for byte, ranges
+// across segment boundaries, listing, errors, and a prefix-limited user.
+func TestS3Objects(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	c := srv.S3(srv.AWSConfig())
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("cookiefactory")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("cookiefactory")}); apiCode(err) != "BucketAlreadyOwnedByYou" {
+		t.Fatalf("twice: %v", err)
+	}
+	dir := filepath.Join(sampleDir(t))
+	files := map[string][]byte{}
+	for _, f := range []string{"CookieFactory.json", "Mixer.json", "../models/CookieFactoryMixer.glb", "../models/CookieFactoryWaterTank.glb"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "scenes/" + filepath.Base(f)
+		files[key] = data
+		out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String(key), Body: bytes.NewReader(data),
+			Metadata: map[string]string{"origin": "sample"}})
+		if err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+		if out.ServerSideEncryption != "AES256" {
+			t.Errorf("put %s: encryption %q", key, out.ServerSideEncryption)
+		}
+	}
+	for key, data := range files {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("get %s: %v", key, err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, data) || out.Metadata["origin"] != "sample" {
+			t.Fatalf("%s: %d bytes back of %d", key, len(got), len(data))
+		}
+	}
+	// Ranges around the 64 KiB segment boundaries of a large object.
+	big := make([]byte, 300_000)
+	rand.Read(big)
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("big.bin"), Body: bytes.NewReader(big)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		spec     string
+		from, to int
+	}{{"bytes=65530-65545", 65530, 65545}, {"bytes=0-0", 0, 0}, {"bytes=131070-262150", 131070, 262150}, {"bytes=-10", 299990, 299999}, {"bytes=299000-", 299000, 299999}} {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("big.bin"), Range: aws.String(r.spec)})
+		if err != nil {
+			t.Fatalf("%s: %v", r.spec, err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, big[r.from:r.to+1]) {
+			t.Fatalf("%s: wrong bytes", r.spec)
+		}
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("big.bin"), Range: aws.String("bytes=400000-")}); apiCode(err) != "InvalidRange" {
+		t.Fatalf("a range past the end: %v", err)
+	}
+	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("cookiefactory"), Prefix: aws.String("scenes/"), Delimiter: aws.String("/")})
+	if err != nil || len(list.Contents) != 4 {
+		t.Fatalf("list: %v", err)
+	}
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("cookiefactory"), MaxKeys: aws.Int32(2)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	if len(keys) != 5 || keys[0] != "big.bin" {
+		t.Fatalf("paged: %v", keys)
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("missing")}); apiCode(err) != "NoSuchKey" {
+		t.Fatalf("a missing key: %v", err)
+	}
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("cookiefactory")}); apiCode(err) != "BucketNotEmpty" {
+		t.Fatalf("deleting a full bucket: %v", err)
+	}
+
+	// A user limited to one prefix.
+	admin := srv.IAM(srv.AWSConfig())
+	admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("designer")})
+	key, _ := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("designer")})
+	admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("designer"), PolicyName: aws.String("scenes"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::cookiefactory/scenes/*"}}`)})
+	d := srv.S3(srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""))
+	if out, err := d.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("scenes/Mixer.json")}); err != nil {
+		t.Fatalf("the designer's read: %v", err)
+	} else {
+		out.Body.Close()
+	}
+	if _, err := d.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("big.bin")}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("outside the prefix: %v", err)
+	}
+	if _, err := d.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("elsewhere.txt"), Body: strings.NewReader("x")}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("a write outside the prefix: %v", err)
+	}
+
+	for key := range files {
+		if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String(key)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("cookiefactory"), Key: aws.String("big.bin")})
+	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("cookiefactory")}); err != nil {
+		t.Fatalf("deleting the emptied bucket: %v", err)
+	}
+}
