@@ -24,10 +24,10 @@ import (
 	"github.com/twinvault/twinvault/certs"
 	"github.com/twinvault/twinvault/iam"
 	"github.com/twinvault/twinvault/iam/iamapi"
-	"github.com/twinvault/twinvault/objects"
-	"github.com/twinvault/twinvault/objstore"
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/objects"
+	"github.com/twinvault/twinvault/objstore"
 	"github.com/twinvault/twinvault/pebble"
 	"github.com/twinvault/twinvault/tsdb"
 )
