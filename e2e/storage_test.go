@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/twinvault/twinvault/twinvaulttest"
@@ -111,6 +113,16 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An object: its bucket, key, metadata and body.
+	s3c := srv.S3(srv.AWSConfig())
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("qzxbucketmark")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("qzxbucketmark"), Key: aws.String(m("objkey") + "/scene.json"),
+		Metadata: map[string]string{"note": m("objmeta")}, Body: strings.NewReader(strings.Repeat(m("objbody"), 20000))}); err != nil {
+		t.Fatal(err)
+	}
+	markers = append(markers, "qzxbucketmark", m("objkey"), m("objmeta"), m("objbody"))
 	secrets := append(markers, srv.SecretKey, *key.AccessKey.SecretAccessKey, string(dev.VirtualMFADevice.Base32StringSeed),
 		base64.StdEncoding.EncodeToString(seed), *sess.Credentials.SecretAccessKey, *sess.Credentials.SessionToken)
 	dataDir := srv.Config().DataDir
