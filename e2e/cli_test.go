@@ -375,3 +375,29 @@ func TestAWSCLILookupEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSCLIS3: aws s3api puts and gets an object, encrypted on arrival.
+func TestAWSCLIS3(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	c := newCLI(t, srv)
+	if _, err := c.runIn("s3api", "create-bucket", "--bucket", "cli-scenes"); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "plant.json")
+	os.WriteFile(src, []byte(`{"scene":"plant"}`), 0o600)
+	put, err := c.runIn("s3api", "put-object", "--bucket", "cli-scenes", "--key", "scenes/plant.json", "--body", src)
+	if err != nil || put["ServerSideEncryption"] != "AES256" {
+		t.Fatalf("put-object: %v %v", put, err)
+	}
+	dst := filepath.Join(t.TempDir(), "back.json")
+	if _, err := c.runIn("s3api", "get-object", "--bucket", "cli-scenes", "--key", "scenes/plant.json", dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != `{"scene":"plant"}` {
+		t.Fatalf("read back %q", b)
+	}
+	list, err := c.runIn("s3api", "list-objects-v2", "--bucket", "cli-scenes")
+	if err != nil || len(list["Contents"].([]any)) != 1 {
+		t.Fatalf("list-objects-v2: %v %v", list, err)
+	}
+}
