@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -135,4 +138,62 @@ func TestS3Objects(t *testing.T) {
 	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("cookiefactory")}); err != nil {
 		t.Fatalf("deleting the emptied bucket: %v", err)
 	}
+}
+
+// TestS3Presigned: a presigned PUT and GET work without credentials, and
+// a presigned URL past its expiry is refused.
+func TestS3Presigned(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	c := srv.S3(srv.AWSConfig())
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("shared")}); err != nil {
+		t.Fatal(err)
+	}
+	pc := s3.NewPresignClient(c)
+	put, err := pc.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("shared"), Key: aws.String("drop/box.txt")}, s3.WithPresignExpires(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, put.URL, strings.NewReader("dropped"))
+	for k, v := range put.SignedHeader {
+		req.Header[k] = v
+	}
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("presigned put: %v %v", err, resp.Status)
+	}
+	resp.Body.Close()
+	get, err := pc.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("drop/box.txt")}, s3.WithPresignExpires(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = srv.HTTPClient().Get(get.URL)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("presigned get: %v %v", err, resp.Status)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "dropped" {
+		t.Fatalf("presigned get read %q", body)
+	}
+	// Expired: signed for a past time with a one-second life.
+	old := s3.NewPresignClient(c, func(o *s3.PresignOptions) {
+		o.Presigner = pastSigner{v4.NewSigner()}
+	})
+	exp, err := old.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("shared"), Key: aws.String("drop/box.txt")}, s3.WithPresignExpires(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = srv.HTTPClient().Get(exp.URL)
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("an expired presigned get: %v %v", err, resp.Status)
+	}
+	resp.Body.Close()
+}
+
+// pastSigner presigns as of ten minutes ago.
+type pastSigner struct{ s3.HTTPPresignerV4 }
+
+func (p pastSigner) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, t time.Time, opts ...func(*v4.SignerOptions)) (string, http.Header, error) {
+	return p.HTTPPresignerV4.PresignHTTP(ctx, creds, r, payloadHash, service, region, t.Add(-10*time.Minute), opts...)
 }
