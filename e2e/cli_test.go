@@ -401,3 +401,62 @@ func TestAWSCLIS3(t *testing.T) {
 		t.Fatalf("list-objects-v2: %v %v", list, err)
 	}
 }
+
+// TestAWSCLIS3HighLevel: aws s3 cp, ls and rm on small files.
+func TestAWSCLIS3HighLevel(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	c := newCLI(t, srv)
+	if _, err := c.runIn("s3api", "create-bucket", "--bucket", "hlb"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "model.glb")
+	os.WriteFile(src, bytes.Repeat([]byte("glTF"), 100000), 0o600)
+	for _, args := range [][]string{
+		{"cp", src, "s3://hlb/models/model.glb"},
+		{"cp", "s3://hlb/models/model.glb", filepath.Join(dir, "back.glb")},
+	} {
+		if _, err := c.runText("s3", args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := mustRead(t, src), mustRead(t, filepath.Join(dir, "back.glb")); !bytes.Equal(a, b) {
+		t.Fatal("aws s3 cp round trip differs")
+	}
+	out, err := c.runText("s3", "ls", "s3://hlb/models/")
+	if err != nil || !strings.Contains(out, "model.glb") {
+		t.Fatalf("aws s3 ls: %q %v", out, err)
+	}
+	if _, err := c.runText("s3", "rm", "s3://hlb/models/model.glb"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := c.runText("s3", "ls", "s3://hlb/models/"); strings.Contains(out, "model.glb") {
+		t.Fatalf("after rm: %q", out)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// runText runs a command whose output is text, not JSON.
+func (c *cli) runText(service string, args ...string) (string, error) {
+	c.t.Helper()
+	full := append([]string{service}, args...)
+	full = append(full, "--endpoint-url", c.endpoint, "--ca-bundle", c.ca, "--cli-read-timeout", "60")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, awsCLI, full...)
+	cmd.Env = c.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", &cliError{args: service + " " + args[0], stderr: stderr.String(), err: err}
+	}
+	return stdout.String(), nil
+}
