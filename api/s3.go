@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -90,6 +91,17 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 		return nil, authError(err)
 	}
 	req.AccessKeyID, req.SecurityToken, req.Region = res.AccessKeyID, res.SecurityToken, res.Region
+	if res.Payload != "" && !streamed {
+		// A small body sent aws-chunked (the SDKs do so for operations
+		// that need a checksum, such as DeleteObjects).
+		c, err := res.Chunks(r, bytes.NewReader(body))
+		if err == nil {
+			body, err = io.ReadAll(c)
+		}
+		if err != nil {
+			return nil, s3Err("InvalidRequest", http.StatusBadRequest, err.Error())
+		}
+	}
 	req.Resources = resources
 	req.params = s3Params(bucket, key, r)
 	call := &Call{Action: "s3:" + s3Action(op), Resources: resources, Region: res.Region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
@@ -137,6 +149,13 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 			return nil, s3Error(err)
 		}
 		return emptyS3(http.StatusNoContent), nil
+	case "GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption", "GetBucketLocation":
+		if _, err := s.s3.Bucket(ctx, bucket); err != nil {
+			return nil, s3Error(err)
+		}
+		return s.s3BucketConfig(op, body, res.Region)
+	case "DeleteObjects":
+		return s.s3DeleteObjects(ctx, bucket, body)
 	}
 	return nil, s3Err("NotImplemented", http.StatusNotImplemented, "This operation is not served.")
 }
@@ -158,6 +177,20 @@ func s3Operation(r *http.Request, bucket, key string) (string, []string) {
 	case bucket == "":
 		return "", nil
 	case key == "":
+		switch {
+		case q.Has("encryption") && r.Method == http.MethodGet:
+			return "GetBucketEncryption", []string{bARN}
+		case q.Has("encryption") && r.Method == http.MethodPut:
+			return "PutBucketEncryption", []string{bARN}
+		case q.Has("encryption") && r.Method == http.MethodDelete:
+			return "DeleteBucketEncryption", []string{bARN}
+		case q.Has("location") && r.Method == http.MethodGet:
+			return "GetBucketLocation", []string{bARN}
+		case q.Has("delete") && r.Method == http.MethodPost:
+			return "DeleteObjects", []string{bARN}
+		case q.Has("encryption"), q.Has("location"), q.Has("delete"):
+			return "", nil
+		}
 		switch r.Method {
 		case http.MethodPut:
 			return "CreateBucket", []string{bARN}
@@ -192,6 +225,12 @@ func s3Action(op string) string {
 		return "ListAllMyBuckets"
 	case "HeadBucket", "ListObjectsV2":
 		return "ListBucket"
+	case "GetBucketEncryption":
+		return "GetEncryptionConfiguration"
+	case "PutBucketEncryption", "DeleteBucketEncryption":
+		return "PutEncryptionConfiguration"
+	case "DeleteObjects":
+		return "DeleteObject"
 	case "HeadObject":
 		return "GetObject"
 	}
@@ -489,4 +528,84 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		}
 		return status
 	}}, nil
+}
+
+// Encryption is always on: every object is sealed by its bucket's key
+// (AES-256), which is what GetBucketEncryption reports. PutBucketEncryption
+// accepts AES256 and aws:kms (with a TwinVault key ID: objects are sealed
+// the same way) and nothing that would turn it off.
+func (s *Server) s3BucketConfig(op string, body []byte, region string) (any, error) {
+	switch op {
+	case "GetBucketLocation":
+		return xmlS3(struct {
+			XMLName xml.Name `xml:"LocationConstraint"`
+			NS      string   `xml:"xmlns,attr"`
+			Region  string   `xml:",chardata"`
+		}{NS: s3Namespace, Region: region})
+	case "DeleteBucketEncryption":
+		return nil, s3Err("InvalidRequest", http.StatusBadRequest, "Default encryption cannot be removed: every object is encrypted.")
+	case "PutBucketEncryption":
+		var cfg struct {
+			Rules []struct {
+				Default struct {
+					Algorithm string `xml:"SSEAlgorithm"`
+				} `xml:"ApplyServerSideEncryptionByDefault"`
+			} `xml:"Rule"`
+		}
+		if err := xml.Unmarshal(body, &cfg); err != nil || len(cfg.Rules) == 0 {
+			return nil, s3Err("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+		}
+		for _, r := range cfg.Rules {
+			if a := r.Default.Algorithm; a != "AES256" && a != "aws:kms" && a != "aws:kms:dsse" {
+				return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported: use AES256 or aws:kms.")
+			}
+		}
+		return emptyS3(http.StatusOK), nil
+	}
+	type rule struct {
+		Default struct {
+			SSEAlgorithm string
+		} `xml:"ApplyServerSideEncryptionByDefault"`
+		BucketKeyEnabled bool
+	}
+	out := struct {
+		XMLName xml.Name `xml:"ServerSideEncryptionConfiguration"`
+		NS      string   `xml:"xmlns,attr"`
+		Rule    rule
+	}{NS: s3Namespace}
+	out.Rule.Default.SSEAlgorithm = "AES256"
+	return xmlS3(out)
+}
+
+// s3DeleteObjects deletes the keys a Delete document lists, reporting each.
+func (s *Server) s3DeleteObjects(ctx context.Context, bucket string, body []byte) (any, error) {
+	var in struct {
+		Quiet   bool
+		Objects []struct{ Key string } `xml:"Object"`
+	}
+	if err := xml.Unmarshal(body, &in); err != nil || len(in.Objects) == 0 || len(in.Objects) > 1000 {
+		return nil, s3Err("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+	}
+	type deleted struct{ Key string }
+	type failed struct{ Key, Code, Message string }
+	out := struct {
+		XMLName xml.Name `xml:"DeleteResult"`
+		NS      string   `xml:"xmlns,attr"`
+		Deleted []deleted
+		Error   []failed
+	}{NS: s3Namespace}
+	for _, o := range in.Objects {
+		if err := s.s3.DeleteObject(ctx, bucket, o.Key); err != nil {
+			var se *S3Error
+			if errors.As(s3Error(err), &se) {
+				out.Error = append(out.Error, failed{o.Key, se.Code, se.Message})
+				continue
+			}
+			return nil, err
+		}
+		if !in.Quiet {
+			out.Deleted = append(out.Deleted, deleted{o.Key})
+		}
+	}
+	return xmlS3(out)
 }

@@ -16,6 +16,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
@@ -196,4 +197,41 @@ type pastSigner struct{ s3.HTTPPresignerV4 }
 
 func (p pastSigner) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, t time.Time, opts ...func(*v4.SignerOptions)) (string, http.Header, error) {
 	return p.HTTPPresignerV4.PresignHTTP(ctx, creds, r, payloadHash, service, region, t.Add(-10*time.Minute), opts...)
+}
+
+// TestS3BucketConfiguration: encryption is reported on and cannot be
+// turned off; the location is the server's region; a batch delete removes
+// what it lists.
+func TestS3BucketConfiguration(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	c := srv.S3(srv.AWSConfig())
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("conf")})
+	enc, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String("conf")})
+	if err != nil || len(enc.ServerSideEncryptionConfiguration.Rules) != 1 ||
+		enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != "AES256" {
+		t.Fatalf("GetBucketEncryption: %v", err)
+	}
+	if _, err := c.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String("conf")}); apiCode(err) != "InvalidRequest" {
+		t.Fatalf("removing encryption: %v", err)
+	}
+	if _, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String("conf"), ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+		Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}}); err != nil {
+		t.Fatalf("PutBucketEncryption AES256: %v", err)
+	}
+	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("conf")})
+	if err != nil || string(loc.LocationConstraint) != "us-east-1" {
+		t.Fatalf("GetBucketLocation: %q %v", loc.LocationConstraint, err)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("conf"), Key: aws.String(k), Body: strings.NewReader(k)})
+	}
+	del, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("conf"), Delete: &s3types.Delete{Objects: []s3types.ObjectIdentifier{{Key: aws.String("a")}, {Key: aws.String("b")}}}})
+	if err != nil || len(del.Deleted) != 2 {
+		t.Fatalf("DeleteObjects: %v", err)
+	}
+	list, _ := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("conf")})
+	if len(list.Contents) != 1 || aws.ToString(list.Contents[0].Key) != "c" {
+		t.Fatalf("after the batch delete: %d objects", len(list.Contents))
+	}
 }
