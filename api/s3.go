@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -156,6 +157,8 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 		return s.s3BucketConfig(op, body, res.Region)
 	case "DeleteObjects":
 		return s.s3DeleteObjects(ctx, bucket, body)
+	case "CopyObject":
+		return s.s3CopyObject(ctx, r, req, bucket, key)
 	}
 	return nil, s3Err("NotImplemented", http.StatusNotImplemented, "This operation is not served.")
 }
@@ -207,6 +210,9 @@ func s3Operation(r *http.Request, bucket, key string) (string, []string) {
 	}
 	switch r.Method {
 	case http.MethodPut:
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			return "CopyObject", []string{oARN}
+		}
 		return "PutObject", []string{oARN}
 	case http.MethodGet:
 		return "GetObject", []string{oARN}
@@ -233,6 +239,8 @@ func s3Action(op string) string {
 		return "DeleteObject"
 	case "HeadObject":
 		return "GetObject"
+	case "CopyObject":
+		return "PutObject" // and s3:GetObject on the source, checked by the copy
 	}
 	return op
 }
@@ -608,4 +616,59 @@ func (s *Server) s3DeleteObjects(ctx context.Context, bucket string, body []byte
 		}
 	}
 	return xmlS3(out)
+}
+
+// s3CopyObject copies an object, re-sealed under the destination's name:
+// the caller needs s3:GetObject on the source as well.
+func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request, bucket, key string) (any, error) {
+	src, err := url.PathUnescape(strings.TrimPrefix(r.Header.Get("X-Amz-Copy-Source"), "/"))
+	if err != nil {
+		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The copy source is not valid.")
+	}
+	src, _, _ = strings.Cut(src, "?versionId=")
+	sb, sk, ok := strings.Cut(src, "/")
+	if !ok || sb == "" || sk == "" {
+		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The copy source must name a bucket and a key.")
+	}
+	call := &Call{Action: "s3:GetObject", Resources: []string{"arn:aws:s3:::" + sb + "/" + sk}, Region: req.Region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
+	if err := s.authorize(ctx, req, call, "AccessDenied"); err != nil {
+		var te *twinvault.Error
+		if errors.As(err, &te) {
+			return nil, s3Err("AccessDenied", http.StatusForbidden, te.Message)
+		}
+		return nil, err
+	}
+	from, rd, err := s.s3.GetObject(ctx, sb, sk)
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	defer rd.Close()
+	opt := objects.PutOptions{ContentType: from.ContentType, Meta: from.Meta}
+	if r.Header.Get("X-Amz-Metadata-Directive") == "REPLACE" {
+		opt = objects.PutOptions{ContentType: r.Header.Get("Content-Type"), Meta: map[string]string{}}
+		for k, v := range r.Header {
+			if m, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
+				opt.Meta[m] = v[0]
+			}
+		}
+	}
+	o, err := s.s3.PutObject(ctx, bucket, key, io.NewSectionReader(rd, 0, rd.Size()), opt)
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	resp, err := xmlS3(struct {
+		XMLName      xml.Name `xml:"CopyObjectResult"`
+		NS           string   `xml:"xmlns,attr"`
+		ETag         string
+		LastModified string
+	}{NS: s3Namespace, ETag: `"` + o.ETag + `"`, LastModified: o.Modified.UTC().Format("2006-01-02T15:04:05.000Z")})
+	if err != nil {
+		return nil, err
+	}
+	inner := resp.write
+	resp.write = func(w http.ResponseWriter) int {
+		w.Header().Set("x-amz-server-side-encryption", "AES256")
+		return inner(w)
+	}
+	return resp, nil
 }

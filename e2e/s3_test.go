@@ -235,3 +235,36 @@ func TestS3BucketConfiguration(t *testing.T) {
 		t.Fatalf("after the batch delete: %d objects", len(list.Contents))
 	}
 }
+
+// TestS3Copy: a copy has the source's content and metadata; copying needs
+// read rights on the source.
+func TestS3Copy(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	c := srv.S3(srv.AWSConfig())
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")})
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("dst")})
+	data := bytes.Repeat([]byte("mixer "), 30000)
+	c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("models/m.glb"), Body: bytes.NewReader(data), Metadata: map[string]string{"v": "1"}})
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("m.glb"), CopySource: aws.String("src/models/m.glb")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("dst"), Key: aws.String("m.glb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if !bytes.Equal(got, data) || out.Metadata["v"] != "1" {
+		t.Fatal("the copy differs")
+	}
+	admin := srv.IAM(srv.AWSConfig())
+	admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("copier")})
+	key, _ := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("copier")})
+	admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("copier"), PolicyName: aws.String("dst"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::dst/*"}}`)})
+	u := srv.S3(srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""))
+	if _, err := u.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("stolen.glb"), CopySource: aws.String("src/models/m.glb")}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("a copy without read rights on the source: %v", err)
+	}
+}
