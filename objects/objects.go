@@ -57,8 +57,23 @@ type Object struct {
 	ETag        string            `json:"etag"` // hex MD5 of the content, as S3's for single uploads
 	Modified    time.Time         `json:"modified"`
 	ContentType string            `json:"contentType,omitempty"`
-	Meta        map[string]string `json:"meta,omitempty"` // x-amz-meta-*
-	Body        string            `json:"body"`           // the sealed body's name in the object store
+	Meta        map[string]string `json:"meta,omitempty"`  // x-amz-meta-*
+	Body        string            `json:"body,omitempty"`  // the sealed body's name in the object store
+	Parts       []Part            `json:"parts,omitempty"` // a multipart object's bodies, in order
+}
+
+// Part is one sealed body of a multipart object.
+type Part struct {
+	Body string `json:"body"`
+	Size int64  `json:"size"`
+}
+
+// bodies are the sealed bodies that make up the object, in order.
+func (o *Object) bodies() []Part {
+	if len(o.Parts) > 0 {
+		return o.Parts
+	}
+	return []Part{{o.Body, o.Size}}
 }
 
 // PutOptions are what a PutObject request sets besides the body.
@@ -220,33 +235,11 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 	if err != nil {
 		return nil, err
 	}
-	name := make([]byte, 16)
-	rand.Read(name)
-	o := &Object{Key: key, Body: hex.EncodeToString(v.ID()) + "/" + hex.EncodeToString(name), ContentType: opt.ContentType, Meta: opt.Meta}
-	sum := newMD5()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		w, err := v.SealObject([]byte(o.Body), pw)
-		if err == nil {
-			if _, err = io.Copy(w, io.TeeReader(body, sum)); err == nil {
-				err = w.Close()
-				o.Size = w.Size()
-			}
-		}
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	_, err = s.store.Put(ctx, o.Body, pr)
-	pr.CloseWithError(err)
-	if serr := <-done; err == nil {
-		err = serr
-	}
-	if err != nil {
-		s.store.Delete(context.Background(), o.Body)
+	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta}
+	if o.Body, o.Size, o.ETag, err = s.sealBody(ctx, v, body); err != nil {
 		return nil, err
 	}
-	o.ETag, o.Modified = sum.sum(), s.now().UTC()
+	o.Modified = s.now().UTC()
 	var old *Object
 	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.bucket(tx, bucket)
@@ -268,19 +261,88 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 		return nil, err
 	}
 	if old != nil {
-		s.store.Delete(ctx, old.Body) // the replaced body
+		s.deleteBodies(ctx, old) // the replaced bodies
 	}
 	return o, nil
 }
 
-// Reader reads an object's content; close it when done.
-type Reader struct {
-	*barrier.Object
-	closer io.Closer
+// sealBody seals body as it streams into the object store under a new
+// name, and returns the name, the content's size and its MD5 (hex). A body
+// that fails midway leaves nothing behind.
+func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader) (name string, size int64, etag string, err error) {
+	raw := make([]byte, 16)
+	rand.Read(raw)
+	name = hex.EncodeToString(v.ID()) + "/" + hex.EncodeToString(raw)
+	sum := newMD5()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		w, err := v.SealObject([]byte(name), pw)
+		if err == nil {
+			if _, err = io.Copy(w, io.TeeReader(body, sum)); err == nil {
+				err = w.Close()
+				size = w.Size()
+			}
+		}
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	_, err = s.store.Put(ctx, name, pr)
+	pr.CloseWithError(err)
+	if serr := <-done; err == nil {
+		err = serr
+	}
+	if err != nil {
+		s.store.Delete(context.Background(), name)
+		return "", 0, "", err
+	}
+	return name, size, sum.sum(), nil
 }
 
-// Close releases the stored body.
-func (r *Reader) Close() error { return r.closer.Close() }
+// Reader reads an object's content, across its parts; close it when
+// done.
+type Reader struct {
+	parts []*barrier.Object
+	start []int64 // of each part in the object
+	size  int64
+	close []io.Closer
+}
+
+// Size is the object's size.
+func (r *Reader) Size() int64 { return r.size }
+
+// ReadAt reads the content at off, opening only the segments it covers.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > r.size {
+		return 0, barrier.ErrRange
+	}
+	n := 0
+	for n < len(p) && off < r.size {
+		i := sort.Search(len(r.start), func(i int) bool { return r.start[i] > off }) - 1
+		part := r.parts[i]
+		within := off - r.start[i]
+		want := min(int64(len(p)-n), part.Size()-within)
+		m, err := part.ReadAt(p[n:n+int(want)], within)
+		n += m
+		off += int64(m)
+		if err != nil && !(errors.Is(err, io.EOF) && int64(m) == want) {
+			return n, err
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Close releases the stored bodies.
+func (r *Reader) Close() error {
+	var errs []error
+	for _, c := range r.close {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // GetObject returns an object's record and a reader of its content.
 func (s *Service) GetObject(ctx context.Context, bucket, key string) (*Object, *Reader, error) {
@@ -303,16 +365,24 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string) (*Object, *
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := s.store.Open(ctx, o.Body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("objects: body of %s: %w", key, err)
+	rd := &Reader{}
+	for _, p := range o.bodies() {
+		f, err := s.store.Open(ctx, p.Body)
+		if err != nil {
+			rd.Close()
+			return nil, nil, fmt.Errorf("objects: body of %s: %w", key, err)
+		}
+		rd.close = append(rd.close, f)
+		obj, err := v.OpenObject([]byte(p.Body), f, f.Size())
+		if err != nil {
+			rd.Close()
+			return nil, nil, err
+		}
+		rd.parts = append(rd.parts, obj)
+		rd.start = append(rd.start, rd.size)
+		rd.size += obj.Size()
 	}
-	obj, err := v.OpenObject([]byte(o.Body), r, r.Size())
-	if err != nil {
-		r.Close()
-		return nil, nil, err
-	}
-	return &o, &Reader{Object: obj, closer: r}, nil
+	return &o, rd, nil
 }
 
 // DeleteObject deletes an object; a missing key is not an error, as in S3.
@@ -339,7 +409,16 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key string) error {
 	if err != nil || old == nil {
 		return err
 	}
-	return s.store.Delete(ctx, old.Body)
+	return s.deleteBodies(ctx, old)
+}
+
+// deleteBodies removes an object's sealed bodies from the object store.
+func (s *Service) deleteBodies(ctx context.Context, o *Object) error {
+	var errs []error
+	for _, p := range o.bodies() {
+		errs = append(errs, s.store.Delete(ctx, p.Body))
+	}
+	return errors.Join(errs...)
 }
 
 // Listing is one page of ListObjectsV2.
