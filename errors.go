@@ -52,6 +52,12 @@ const (
 	InvalidBucketName       = "InvalidBucketName"
 	InvalidArgument         = "InvalidArgument"
 	InvalidRange            = "InvalidRange"
+	NoSuchUpload            = "NoSuchUpload"
+	InvalidPart             = "InvalidPart"
+	InvalidPartOrder        = "InvalidPartOrder"
+	EntityTooSmall          = "EntityTooSmall"
+	EntityTooLarge          = "EntityTooLarge"
+	MalformedXML            = "MalformedXML"
 
 	// ServiceUnavailable: the audit log cannot record the call, so it
 	// does not run.
@@ -103,6 +109,12 @@ var statusByCode = map[string]int{
 	InvalidBucketName:                   http.StatusBadRequest,
 	InvalidArgument:                     http.StatusBadRequest,
 	InvalidRange:                        http.StatusRequestedRangeNotSatisfiable,
+	NoSuchUpload:                        http.StatusNotFound,
+	InvalidPart:                         http.StatusBadRequest,
+	InvalidPartOrder:                    http.StatusBadRequest,
+	EntityTooSmall:                      http.StatusBadRequest,
+	EntityTooLarge:                      http.StatusBadRequest,
+	MalformedXML:                        http.StatusBadRequest,
 }
 
 // Error is a failure the client is meant to see: its Code picks the

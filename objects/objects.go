@@ -167,10 +167,13 @@ func (s *Service) Buckets(ctx context.Context) ([]*Bucket, error) {
 	return out, err
 }
 
-// DeleteBucket deletes an empty bucket and drops its view.
+// DeleteBucket deletes an empty bucket and drops its view; uploads in
+// progress are discarded with it.
 func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	var viewID []byte
+	var parts []string
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
+		parts = parts[:0]
 		b, v, err := s.bucket(tx, name)
 		if err != nil {
 			return err
@@ -186,13 +189,29 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 		if !empty {
 			return fail(twinvault.BucketNotEmpty, "The bucket you tried to delete is not empty.")
 		}
+		err = tx.Scan(v, kv.Prefix([]byte("p/")), func(_, raw []byte) error {
+			var p UploadedPart
+			if json.Unmarshal(raw, &p) == nil {
+				parts = append(parts, p.Body)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		viewID = append([]byte("bucket/"), b.ViewID...)
 		return tx.Delete(s.b.System(), s.bucketKey(name))
 	})
 	if err != nil {
 		return err
 	}
-	return s.b.DropView(ctx, viewID)
+	if err := s.b.DropView(ctx, viewID); err != nil {
+		return err
+	}
+	for _, p := range parts {
+		s.store.Delete(ctx, p)
+	}
+	return nil
 }
 
 // md5Hash is S3's ETag hash. MD5 is not approved in FIPS 140-3 mode; the
@@ -223,8 +242,8 @@ func (m *md5Hash) sum() string {
 // sealed as it streams into the object store, and the record written once
 // the body is durable.
 func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Reader, opt PutOptions) (*Object, error) {
-	if key == "" || len(key) > 1024 {
-		return nil, fail(twinvault.InvalidArgument, "The object key must be 1 to 1024 bytes.")
+	if err := validKey(key); err != nil {
+		return nil, err
 	}
 	var v *barrier.View
 	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
