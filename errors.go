@@ -58,6 +58,7 @@ const (
 	EntityTooSmall          = "EntityTooSmall"
 	EntityTooLarge          = "EntityTooLarge"
 	MalformedXML            = "MalformedXML"
+	PreconditionFailed      = "PreconditionFailed"
 
 	// ServiceUnavailable: the audit log cannot record the call, so it
 	// does not run.
@@ -115,6 +116,7 @@ var statusByCode = map[string]int{
 	EntityTooSmall:                      http.StatusBadRequest,
 	EntityTooLarge:                      http.StatusBadRequest,
 	MalformedXML:                        http.StatusBadRequest,
+	PreconditionFailed:                  http.StatusPreconditionFailed,
 }
 
 // Error is a failure the client is meant to see: its Code picks the

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/auth/sigv4"
@@ -28,8 +29,9 @@ import (
 
 const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-// maxS3Form caps the XML bodies of bucket operations.
-const maxS3Form = 1 << 20
+// maxS3Form caps the XML bodies of operations other than uploads: a
+// CompleteMultipartUpload that lists 10,000 parts fits.
+const maxS3Form = 4 << 20
 
 // SetObjects serves S3 with svc.
 func (s *Server) SetObjects(svc *objects.Service) { s.s3 = svc }
@@ -68,7 +70,7 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 	}
 	var body []byte
 	cl := r.ContentLength
-	streamed := op == "PutObject"
+	streamed := op == "PutObject" || op == "UploadPart"
 	if !streamed && cl > 0 {
 		if cl > maxS3Form {
 			return nil, s3Err("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big.")
@@ -159,6 +161,23 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 		return s.s3DeleteObjects(ctx, bucket, body)
 	case "CopyObject":
 		return s.s3CopyObject(ctx, r, req, bucket, key)
+	case "CreateMultipartUpload":
+		return s.s3CreateUpload(ctx, r, bucket, key)
+	case "UploadPart":
+		return s.s3UploadPart(ctx, r, res, bucket, key)
+	case "UploadPartCopy":
+		return s.s3UploadPartCopy(ctx, r, req, bucket, key)
+	case "CompleteMultipartUpload":
+		return s.s3CompleteUpload(ctx, r, body, bucket, key)
+	case "AbortMultipartUpload":
+		if err := s.s3.AbortUpload(ctx, bucket, key, r.URL.Query().Get("uploadId")); err != nil {
+			return nil, s3Error(err)
+		}
+		return emptyS3(http.StatusNoContent), nil
+	case "ListParts":
+		return s.s3ListParts(ctx, r, bucket, key)
+	case "ListMultipartUploads":
+		return s.s3ListUploads(ctx, r, bucket)
 	}
 	return nil, s3Err("NotImplemented", http.StatusNotImplemented, "This operation is not served.")
 }
@@ -191,7 +210,9 @@ func s3Operation(r *http.Request, bucket, key string) (string, []string) {
 			return "GetBucketLocation", []string{bARN}
 		case q.Has("delete") && r.Method == http.MethodPost:
 			return "DeleteObjects", []string{bARN}
-		case q.Has("encryption"), q.Has("location"), q.Has("delete"):
+		case q.Has("uploads") && r.Method == http.MethodGet:
+			return "ListMultipartUploads", []string{bARN}
+		case q.Has("encryption"), q.Has("location"), q.Has("delete"), q.Has("uploads"):
 			return "", nil
 		}
 		switch r.Method {
@@ -208,9 +229,26 @@ func s3Operation(r *http.Request, bucket, key string) (string, []string) {
 		}
 		return "", nil
 	}
+	copying := r.Header.Get("X-Amz-Copy-Source") != ""
+	switch {
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		return "CreateMultipartUpload", []string{oARN}
+	case r.Method == http.MethodPost && q.Has("uploadId"):
+		return "CompleteMultipartUpload", []string{oARN}
+	case r.Method == http.MethodPut && q.Has("uploadId") && copying:
+		return "UploadPartCopy", []string{oARN}
+	case r.Method == http.MethodPut && q.Has("uploadId"):
+		return "UploadPart", []string{oARN}
+	case r.Method == http.MethodGet && q.Has("uploadId"):
+		return "ListParts", []string{oARN}
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		return "AbortMultipartUpload", []string{oARN}
+	case q.Has("uploads"), q.Has("uploadId"):
+		return "", nil
+	}
 	switch r.Method {
 	case http.MethodPut:
-		if r.Header.Get("X-Amz-Copy-Source") != "" {
+		if copying {
 			return "CopyObject", []string{oARN}
 		}
 		return "PutObject", []string{oARN}
@@ -239,8 +277,14 @@ func s3Action(op string) string {
 		return "DeleteObject"
 	case "HeadObject":
 		return "GetObject"
-	case "CopyObject":
+	case "CopyObject", "UploadPartCopy":
 		return "PutObject" // and s3:GetObject on the source, checked by the copy
+	case "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload":
+		return "PutObject"
+	case "ListParts":
+		return "ListMultipartUploadParts"
+	case "ListMultipartUploads":
+		return "ListBucketMultipartUploads"
 	}
 	return op
 }
@@ -427,34 +471,75 @@ func (c *hashCheck) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Result, bucket, key string) (any, error) {
-	var body io.Reader = r.Body
+// s3Body is a streamed body, checked as it is read: against its chunk
+// signatures or trailing checksum if sent aws-chunked, else against its
+// signed SHA-256 when one was signed.
+func s3Body(r *http.Request, res *sigv4.Result) (io.Reader, error) {
+	if r.ContentLength > objects.MaxPartSize {
+		return nil, s3Err("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed size.")
+	}
 	switch {
 	case res.Payload != "":
 		c, err := res.Chunks(r, r.Body)
 		if err != nil {
 			return nil, s3Err("InvalidRequest", http.StatusBadRequest, err.Error())
 		}
-		body = c
+		return c, nil
 	case res.PayloadHash != "":
-		body = &hashCheck{r: r.Body, h: sha256.New(), want: res.PayloadHash}
+		return &hashCheck{r: r.Body, h: sha256.New(), want: res.PayloadHash}, nil
 	}
+	return r.Body, nil
+}
+
+// streamError is the S3 error of a streamed write that failed.
+func streamError(err error) error {
+	var se *S3Error
+	if errors.As(err, &se) {
+		return se
+	}
+	var ce *sigv4.ChunkError
+	if errors.As(err, &ce) {
+		return s3Err("InvalidRequest", http.StatusBadRequest, "The chunked payload is not valid: "+ce.Reason+".")
+	}
+	return s3Error(err)
+}
+
+// putOptions are the content type and user metadata a request sets.
+func putOptions(h http.Header) objects.PutOptions {
 	meta := map[string]string{}
-	for k, v := range r.Header {
+	for k, v := range h {
 		if m, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
 			meta[m] = v[0]
 		}
 	}
-	o, err := s.s3.PutObject(ctx, bucket, key, body, objects.PutOptions{ContentType: r.Header.Get("Content-Type"), Meta: meta})
+	return objects.PutOptions{ContentType: h.Get("Content-Type"), Meta: meta}
+}
+
+// writeConditions reads a conditional write's headers into opt: S3 takes
+// If-None-Match with "*" only, and If-Match with an ETag.
+func writeConditions(h http.Header, opt *objects.PutOptions) error {
+	if v := h.Get("If-None-Match"); v != "" {
+		if v != "*" {
+			return s3Err("NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented: If-None-Match accepts only *.")
+		}
+		opt.IfNoneMatch = true
+	}
+	opt.IfMatch = h.Get("If-Match")
+	return nil
+}
+
+func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Result, bucket, key string) (any, error) {
+	opt := putOptions(r.Header)
+	if err := writeConditions(r.Header, &opt); err != nil {
+		return nil, err
+	}
+	body, err := s3Body(r, res)
 	if err != nil {
-		var se *S3Error
-		if errors.As(err, &se) {
-			return nil, se
-		}
-		if errors.Is(err, sigv4.ErrChunk) {
-			return nil, s3Err("InvalidRequest", http.StatusBadRequest, err.Error())
-		}
-		return nil, s3Error(err)
+		return nil, err
+	}
+	o, err := s.s3.PutObject(ctx, bucket, key, body, opt)
+	if err != nil {
+		return nil, streamError(err)
 	}
 	return &s3Response{func(w http.ResponseWriter) int {
 		w.Header().Set("ETag", `"`+o.ETag+`"`)
@@ -504,7 +589,22 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 	if err != nil {
 		return nil, s3Error(err)
 	}
+	if status := preconditions(r.Header, o); status != 0 {
+		rd.Close()
+		if status == http.StatusPreconditionFailed {
+			return nil, s3Err("PreconditionFailed", status, "At least one of the pre-conditions you specified did not hold")
+		}
+		return &s3Response{func(w http.ResponseWriter) int {
+			w.Header().Set("ETag", `"`+o.ETag+`"`)
+			w.Header().Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
+			w.WriteHeader(status)
+			return status
+		}}, nil
+	}
 	off, n, partial, err := byteRange(r.Header.Get("Range"), o.Size)
+	if err == nil && r.URL.Query().Has("partNumber") {
+		off, n, partial, err = partRange(r, o)
+	}
 	if err != nil {
 		rd.Close()
 		return nil, err
@@ -516,6 +616,9 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		h.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
 		h.Set("Accept-Ranges", "bytes")
 		h.Set("x-amz-server-side-encryption", "AES256")
+		if len(o.Parts) > 0 {
+			h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Parts)))
+		}
 		ct := o.ContentType
 		if ct == "" {
 			ct = "binary/octet-stream"
@@ -536,6 +639,66 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		}
 		return status
 	}}, nil
+}
+
+// partRange is the span of the part a GET or HEAD names by partNumber: a
+// single-part object has part 1 only, the whole of it.
+func partRange(r *http.Request, o *objects.Object) (off, n int64, partial bool, err error) {
+	if r.Header.Get("Range") != "" {
+		return 0, 0, false, s3Err("InvalidRequest", http.StatusBadRequest, "Cannot specify both Range header and partNumber query parameter.")
+	}
+	num, err := partNumber(r)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if len(o.Parts) == 0 {
+		if num != 1 {
+			return 0, 0, false, s3Err("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
+		}
+		return 0, o.Size, false, nil
+	}
+	if num > len(o.Parts) {
+		return 0, 0, false, s3Err("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
+	}
+	for _, p := range o.Parts[:num-1] {
+		off += p.Size
+	}
+	return off, o.Parts[num-1].Size, true, nil
+}
+
+// preconditions evaluates a read's conditional headers as S3 does (RFC
+// 7232 with S3's precedence): 412 or 304 when the read should not happen,
+// else 0.
+func preconditions(h http.Header, o *objects.Object) int {
+	etag := `"` + o.ETag + `"`
+	matches := func(list string) bool {
+		for _, t := range strings.Split(list, ",") {
+			if t = strings.TrimSpace(t); t == "*" || t == etag || t == o.ETag {
+				return true
+			}
+		}
+		return false
+	}
+	modified := o.Modified.Truncate(time.Second)
+	since := func(name string) (time.Time, bool) {
+		t, err := http.ParseTime(h.Get(name))
+		return t, err == nil
+	}
+	if v := h.Get("If-Match"); v != "" {
+		if !matches(v) {
+			return http.StatusPreconditionFailed
+		}
+	} else if t, ok := since("If-Unmodified-Since"); ok && modified.After(t) {
+		return http.StatusPreconditionFailed
+	}
+	if v := h.Get("If-None-Match"); v != "" {
+		if matches(v) {
+			return http.StatusNotModified
+		}
+	} else if t, ok := since("If-Modified-Since"); ok && !modified.After(t) {
+		return http.StatusNotModified
+	}
+	return 0
 }
 
 // Encryption is always on: every object is sealed by its bucket's key
@@ -621,47 +784,30 @@ func (s *Server) s3DeleteObjects(ctx context.Context, bucket string, body []byte
 // s3CopyObject copies an object, re-sealed under the destination's name:
 // the caller needs s3:GetObject on the source as well.
 func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request, bucket, key string) (any, error) {
-	src, err := url.PathUnescape(strings.TrimPrefix(r.Header.Get("X-Amz-Copy-Source"), "/"))
+	from, rd, err := s.copySource(ctx, r, req)
 	if err != nil {
-		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The copy source is not valid.")
-	}
-	src, _, _ = strings.Cut(src, "?versionId=")
-	sb, sk, ok := strings.Cut(src, "/")
-	if !ok || sb == "" || sk == "" {
-		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The copy source must name a bucket and a key.")
-	}
-	call := &Call{Action: "s3:GetObject", Resources: []string{"arn:aws:s3:::" + sb + "/" + sk}, Region: req.Region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
-	if err := s.authorize(ctx, req, call, "AccessDenied"); err != nil {
-		var te *twinvault.Error
-		if errors.As(err, &te) {
-			return nil, s3Err("AccessDenied", http.StatusForbidden, te.Message)
-		}
 		return nil, err
-	}
-	from, rd, err := s.s3.GetObject(ctx, sb, sk)
-	if err != nil {
-		return nil, s3Error(err)
 	}
 	defer rd.Close()
 	opt := objects.PutOptions{ContentType: from.ContentType, Meta: from.Meta}
 	if r.Header.Get("X-Amz-Metadata-Directive") == "REPLACE" {
-		opt = objects.PutOptions{ContentType: r.Header.Get("Content-Type"), Meta: map[string]string{}}
-		for k, v := range r.Header {
-			if m, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
-				opt.Meta[m] = v[0]
-			}
-		}
+		opt = putOptions(r.Header)
 	}
 	o, err := s.s3.PutObject(ctx, bucket, key, io.NewSectionReader(rd, 0, rd.Size()), opt)
 	if err != nil {
 		return nil, s3Error(err)
 	}
-	resp, err := xmlS3(struct {
+	return sseXML(struct {
 		XMLName      xml.Name `xml:"CopyObjectResult"`
 		NS           string   `xml:"xmlns,attr"`
 		ETag         string
 		LastModified string
-	}{NS: s3Namespace, ETag: `"` + o.ETag + `"`, LastModified: o.Modified.UTC().Format("2006-01-02T15:04:05.000Z")})
+	}{NS: s3Namespace, ETag: `"` + o.ETag + `"`, LastModified: s3Time(o.Modified)})
+}
+
+// sseXML is an XML answer that reports server-side encryption.
+func sseXML(v any) (any, error) {
+	resp, err := xmlS3(v)
 	if err != nil {
 		return nil, err
 	}
@@ -671,4 +817,33 @@ func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request
 		return inner(w)
 	}
 	return resp, nil
+}
+
+func s3Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// copySource opens the object X-Amz-Copy-Source names, once the caller is
+// found allowed to read it.
+func (s *Server) copySource(ctx context.Context, r *http.Request, req *Request) (*objects.Object, *objects.Reader, error) {
+	src, err := url.PathUnescape(strings.TrimPrefix(r.Header.Get("X-Amz-Copy-Source"), "/"))
+	if err != nil {
+		return nil, nil, s3Err("InvalidArgument", http.StatusBadRequest, "The copy source is not valid.")
+	}
+	src, _, _ = strings.Cut(src, "?versionId=")
+	sb, sk, ok := strings.Cut(src, "/")
+	if !ok || sb == "" || sk == "" {
+		return nil, nil, s3Err("InvalidArgument", http.StatusBadRequest, "The copy source must name a bucket and a key.")
+	}
+	call := &Call{Action: "s3:GetObject", Resources: []string{"arn:aws:s3:::" + sb + "/" + sk}, Region: req.Region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
+	if err := s.authorize(ctx, req, call, "AccessDenied"); err != nil {
+		var te *twinvault.Error
+		if errors.As(err, &te) {
+			return nil, nil, s3Err("AccessDenied", http.StatusForbidden, te.Message)
+		}
+		return nil, nil, err
+	}
+	from, rd, err := s.s3.GetObject(ctx, sb, sk)
+	if err != nil {
+		return nil, nil, s3Error(err)
+	}
+	return from, rd, nil
 }

@@ -207,11 +207,11 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 }
 
 // CompleteUpload assembles an upload's parts into its object, replacing
-// any object under its key. The listed parts must be in ascending order,
-// each stored with the given ETag, and all but the last at least
-// MinPartSize; parts not listed are discarded. The object's ETag is S3's:
-// the MD5 of the parts' MD5s, a dash and the number of parts.
-func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, list []CompletedPart) (*Object, error) {
+// any object under its key if cond allows. The listed parts must be in
+// ascending order, each stored with the given ETag, and all but the last
+// at least MinPartSize; parts not listed are discarded. The object's ETag
+// is S3's: the MD5 of the parts' MD5s, a dash and the number of parts.
+func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, list []CompletedPart, cond PutOptions) (*Object, error) {
 	if len(list) == 0 {
 		return nil, fail(twinvault.MalformedXML, "You must specify at least one part.")
 	}
@@ -276,12 +276,16 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 		if err := tx.Delete(v, uploadKey(v, id)); err != nil {
 			return err
 		}
-		if raw, err := tx.Get(v, objectKey(v, key)); err == nil {
-			var old Object
-			if json.Unmarshal(raw, &old) == nil {
-				for _, p := range old.bodies() {
-					drop = append(drop, p.Body)
-				}
+		old, err := getObject(tx, v, key)
+		if err != nil {
+			return err
+		}
+		if err := cond.check(old); err != nil {
+			return err
+		}
+		if old != nil {
+			for _, p := range old.bodies() {
+				drop = append(drop, p.Body)
 			}
 		}
 		data, err := json.Marshal(o)

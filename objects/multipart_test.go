@@ -105,7 +105,7 @@ func TestMultipartUpload(t *testing.T) {
 		{[]CompletedPart{{1, e1.ETag}, {3, e3.ETag}, {4, e1.ETag}}, twinvault.InvalidPart},
 	}
 	for _, c := range bad {
-		if _, err := s.CompleteUpload(ctx, "models", "plant/mixer.glb", u.ID, c.list); code(err) != c.code {
+		if _, err := s.CompleteUpload(ctx, "models", "plant/mixer.glb", u.ID, c.list, PutOptions{}); code(err) != c.code {
 			t.Errorf("complete %v: %v, want %s", c.list, err, c.code)
 		}
 	}
@@ -113,7 +113,7 @@ func TestMultipartUpload(t *testing.T) {
 	short, _ := s.CreateUpload(ctx, "models", "short", PutOptions{})
 	s.UploadPart(ctx, "models", "short", short.ID, 1, strings.NewReader("tiny"))
 	s.UploadPart(ctx, "models", "short", short.ID, 2, strings.NewReader("tiny"))
-	if _, err := s.CompleteUpload(ctx, "models", "short", short.ID, []CompletedPart{{1, md5hex([]byte("tiny"))}, {2, md5hex([]byte("tiny"))}}); code(err) != twinvault.EntityTooSmall {
+	if _, err := s.CompleteUpload(ctx, "models", "short", short.ID, []CompletedPart{{1, md5hex([]byte("tiny"))}, {2, md5hex([]byte("tiny"))}}, PutOptions{}); code(err) != twinvault.EntityTooSmall {
 		t.Fatalf("a short first part: %v", err)
 	}
 	if err := s.AbortUpload(ctx, "models", "short", short.ID); err != nil {
@@ -125,7 +125,11 @@ func TestMultipartUpload(t *testing.T) {
 
 	// An object is there already; completing replaces it.
 	s.PutObject(ctx, "models", "plant/mixer.glb", strings.NewReader("old"), PutOptions{})
-	o, err := s.CompleteUpload(ctx, "models", "plant/mixer.glb", u.ID, []CompletedPart{{1, `"` + e1.ETag + `"`}, {2, e2.ETag}, {3, e3.ETag}})
+	list := []CompletedPart{{1, `"` + e1.ETag + `"`}, {2, e2.ETag}, {3, e3.ETag}}
+	if _, err := s.CompleteUpload(ctx, "models", "plant/mixer.glb", u.ID, list, PutOptions{IfNoneMatch: true}); code(err) != twinvault.PreconditionFailed {
+		t.Fatalf("completing over an object with If-None-Match: %v", err)
+	}
+	o, err := s.CompleteUpload(ctx, "models", "plant/mixer.glb", u.ID, list, PutOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

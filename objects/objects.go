@@ -80,6 +80,26 @@ func (o *Object) bodies() []Part {
 type PutOptions struct {
 	ContentType string
 	Meta        map[string]string
+
+	// Conditional writes, checked atomically with the write: IfNoneMatch
+	// refuses to replace an object, IfMatch to write unless the object
+	// there has that ETag.
+	IfNoneMatch bool
+	IfMatch     string
+}
+
+// check applies opt's conditions to the object now under the key, nil
+// if there is none.
+func (opt PutOptions) check(old *Object) error {
+	switch {
+	case opt.IfNoneMatch && old != nil:
+		return fail(twinvault.PreconditionFailed, "At least one of the pre-conditions you specified did not hold.")
+	case opt.IfMatch != "" && old == nil:
+		return fail(twinvault.NoSuchKey, "The specified key does not exist.")
+	case opt.IfMatch != "" && strings.Trim(opt.IfMatch, `"`) != old.ETag && opt.IfMatch != "*":
+		return fail(twinvault.PreconditionFailed, "At least one of the pre-conditions you specified did not hold.")
+	}
+	return nil
 }
 
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
@@ -255,8 +275,25 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 		return nil, err
 	}
 	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta}
-	if o.Body, o.Size, o.ETag, err = s.sealBody(ctx, v, body); err != nil {
+	if opt.IfNoneMatch || opt.IfMatch != "" {
+		// Fail early; the write checks again.
+		err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+			old, err := getObject(tx, v, key)
+			if err != nil {
+				return err
+			}
+			return opt.check(old)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.Body, o.Size, o.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1)); err != nil {
 		return nil, err
+	}
+	if o.Size > MaxPartSize {
+		s.store.Delete(context.Background(), o.Body)
+		return nil, fail(twinvault.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size.")
 	}
 	o.Modified = s.now().UTC()
 	var old *Object
@@ -265,9 +302,11 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 		if err != nil {
 			return err
 		}
-		if raw, err := tx.Get(v, objectKey(v, key)); err == nil {
-			old = &Object{}
-			json.Unmarshal(raw, old)
+		if old, err = getObject(tx, v, key); err != nil {
+			return err
+		}
+		if err := opt.check(old); err != nil {
+			return err
 		}
 		data, err := json.Marshal(o)
 		if err != nil {
@@ -283,6 +322,22 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 		s.deleteBodies(ctx, old) // the replaced bodies
 	}
 	return o, nil
+}
+
+// getObject reads an object's record; nil if there is none.
+func getObject(tx *barrier.Tx, v *barrier.View, key string) (*Object, error) {
+	raw, err := tx.Get(v, objectKey(v, key))
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var o Object
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, fmt.Errorf("objects: decode object: %w", err)
+	}
+	return &o, nil
 }
 
 // sealBody seals body as it streams into the object store under a new

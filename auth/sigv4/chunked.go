@@ -43,8 +43,10 @@ var streamingModes = map[string]bool{StreamingSigned: true, StreamingSignedTrail
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// maxChunk bounds one chunk's size, against a client announcing a huge one.
-const maxChunk = 16 << 20
+// maxChunk bounds one chunk's size: S3's largest single upload. Chunk data
+// streams through, never buffered, and unsigned-payload clients send a
+// whole part as one chunk.
+const maxChunk = 5 << 30
 
 type streamState struct {
 	key            []byte
@@ -56,8 +58,14 @@ type streamState struct {
 // checksum do not verify; what was read before it must be discarded.
 var ErrChunk = errors.New("sigv4: chunked payload invalid")
 
+// ChunkError is an ErrChunk with what was wrong, fit for the client.
+type ChunkError struct{ Reason string }
+
+func (e *ChunkError) Error() string        { return ErrChunk.Error() + ": " + e.Reason }
+func (e *ChunkError) Is(target error) bool { return target == ErrChunk }
+
 func chunkErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrChunk, fmt.Sprintf(format, args...))
+	return &ChunkError{Reason: fmt.Sprintf(format, args...)}
 }
 
 // Chunks returns the decoded body of a streaming request, checking every
@@ -157,7 +165,7 @@ func (c *chunkReader) next() error {
 		return err
 	}
 	size, ext, _ := strings.Cut(hdr, ";")
-	n, err := strconv.ParseUint(size, 16, 32)
+	n, err := strconv.ParseUint(size, 16, 64)
 	if err != nil || n > maxChunk {
 		return chunkErr("a chunk size is not valid")
 	}
