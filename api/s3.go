@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,7 +61,7 @@ type s3Response struct {
 
 func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 	req.s3 = true
-	bucket, key := splitS3Path(r.URL.Path)
+	bucket, key := s.s3Address(r)
 	req.Service = "s3"
 	op, resources := s3Operation(r, bucket, key)
 	req.Operation, req.ReadOnly = op, r.Method == http.MethodGet || r.Method == http.MethodHead
@@ -182,9 +183,21 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 	return nil, s3Err("NotImplemented", http.StatusNotImplemented, "This operation is not served.")
 }
 
-func splitS3Path(p string) (bucket, key string) {
-	p = strings.TrimPrefix(p, "/")
-	bucket, key, _ = strings.Cut(p, "/")
+// s3Address reads the bucket and key a request addresses: from the host
+// when it is bucket.<a served name> (virtual-hosted style), else from the
+// path (/bucket/key).
+func (s *Server) s3Address(r *http.Request) (bucket, key string) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, name := range s.hosts {
+		if b, ok := strings.CutSuffix(host, "."+name); ok && b != "" && b != "api" && b != "data" && !strings.HasPrefix(name, "*") {
+			return b, strings.TrimPrefix(r.URL.Path, "/")
+		}
+	}
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	return bucket, key
 }
 

@@ -44,6 +44,10 @@ type Config struct {
 	Auditor    Auditor         // records every call; nil records nothing
 	Logger     *slog.Logger    // nil: slog.Default()
 	MaxBody    int64           // 0: DefaultMaxBody
+
+	// Hosts are the names the server answers to: an S3 request for
+	// bucket.<host> addresses the bucket virtual-hosted style.
+	Hosts []string
 }
 
 // Server serves the TwinMaker API, and the Query-protocol services bound
@@ -58,12 +62,13 @@ type Server struct {
 	query     map[string]*queryService
 	json      map[string]*jsonService
 	s3        *objects.Service
+	hosts     []string
 }
 
 // New returns a Server with a route for every TwinMaker operation of the
 // model; operations are bound to services with Handle.
 func New(cfg Config) *Server {
-	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, log: cfg.Logger, maxBody: cfg.MaxBody, twinmaker: &router{},
+	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, log: cfg.Logger, maxBody: cfg.MaxBody, hosts: cfg.Hosts, twinmaker: &router{},
 		query: map[string]*queryService{}, json: map[string]*jsonService{}}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -53,7 +53,8 @@ const (
 var DefaultNames = []string{"localhost", "127.0.0.1", "::1"}
 
 // Names expands host names with the "api." and "data." variants the AWS
-// clients prepend; IP addresses are kept as they are. The result is sorted
+// clients prepend, and a wildcard for S3's virtual-hosted buckets
+// (bucket.host); IP addresses are kept as they are. The result is sorted
 // and free of duplicates.
 func Names(hosts ...string) []string {
 	var out []string
@@ -64,7 +65,7 @@ func Names(hosts ...string) []string {
 		}
 		out = append(out, h)
 		if net.ParseIP(h) == nil {
-			out = append(out, "api."+h, "data."+h)
+			out = append(out, "api."+h, "data."+h, "*."+h)
 		}
 	}
 	slices.Sort(out)

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
@@ -266,5 +268,50 @@ func TestS3Copy(t *testing.T) {
 	u := srv.S3(srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""))
 	if _, err := u.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("stolen.glb"), CopySource: aws.String("src/models/m.glb")}); apiCode(err) != "AccessDenied" {
 		t.Fatalf("a copy without read rights on the source: %v", err)
+	}
+}
+
+// TestS3VirtualHosted: buckets addressed as bucket.localhost, the server's
+// certificate covering them.
+func TestS3VirtualHosted(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	var hosts []string
+	c := srv.S3Virtual(srv.AWSConfig())
+	record := func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("host", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok {
+					hosts = append(hosts, req.URL.Host)
+				}
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+		})
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("plant-models")}, record); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("plant-models"), Key: aws.String("line/mixer.glb"), Body: strings.NewReader("glTF")}, record); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("plant-models"), Key: aws.String("line/mixer.glb")}, record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("plant-models")}, record)
+	if err != nil || string(body) != "glTF" || len(list.Contents) != 1 || aws.ToString(list.Contents[0].Key) != "line/mixer.glb" {
+		t.Fatalf("read back %q, list %v", body, err)
+	}
+	for _, h := range hosts {
+		if !strings.HasPrefix(h, "plant-models.localhost:") {
+			t.Fatalf("a request went to %s, not virtual-hosted", h)
+		}
+	}
+	// The same object, path-style.
+	p, err := srv.S3(srv.AWSConfig()).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("plant-models"), Key: aws.String("line/mixer.glb")})
+	if err != nil || aws.ToInt64(p.ContentLength) != 4 {
+		t.Fatalf("path-style head: %v", err)
 	}
 }

@@ -186,7 +186,8 @@ func (n *Node) open(ctx context.Context) error {
 	if cfg.WithoutAudit {
 		aud = nil
 	}
-	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger})
+	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger,
+		Hosts: certs.Names(cfg.TLSHostnames...)})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
 	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))

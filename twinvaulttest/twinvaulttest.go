@@ -207,6 +207,12 @@ func (s *Server) CloudTrail(cfg aws.Config) *cloudtrail.Client {
 	return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
 }
 
+// S3Virtual returns an S3 client for the server that addresses buckets
+// virtual-hosted style (https://bucket.localhost:PORT/key).
+func (s *Server) S3Virtual(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
+}
+
 // S3 returns an S3 client for the server with path-style addressing,
 // signed with cfg.
 func (s *Server) S3(cfg aws.Config) *s3.Client {
