@@ -59,6 +59,8 @@ const (
 	EntityTooLarge          = "EntityTooLarge"
 	MalformedXML            = "MalformedXML"
 	PreconditionFailed      = "PreconditionFailed"
+	InvalidTag              = "InvalidTag"
+	NoSuchTagSet            = "NoSuchTagSet"
 
 	// ServiceUnavailable: the audit log cannot record the call, so it
 	// does not run.
@@ -117,6 +119,8 @@ var statusByCode = map[string]int{
 	EntityTooLarge:                      http.StatusBadRequest,
 	MalformedXML:                        http.StatusBadRequest,
 	PreconditionFailed:                  http.StatusPreconditionFailed,
+	InvalidTag:                          http.StatusBadRequest,
+	NoSuchTagSet:                        http.StatusNotFound,
 }
 
 // Error is a failure the client is meant to see: its Code picks the

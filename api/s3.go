@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +118,18 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 		}
 		return nil, err
 	}
+	if r.Header.Get("X-Amz-Tagging") != "" && (op == "PutObject" || op == "CreateMultipartUpload" || op == "CopyObject") {
+		// Tags set with a write need the tagging action too.
+		tagCall := *call
+		tagCall.Action = "s3:PutObjectTagging"
+		if err := s.authorize(r.Context(), req, &tagCall, "AccessDenied"); err != nil {
+			var te *twinvault.Error
+			if errors.As(err, &te) {
+				return nil, s3Err("AccessDenied", http.StatusForbidden, te.Message)
+			}
+			return nil, err
+		}
+	}
 	if err := s.reserve(r.Context(), req); err != nil {
 		return nil, err
 	}
@@ -179,6 +193,8 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 		return s.s3ListParts(ctx, r, bucket, key)
 	case "ListMultipartUploads":
 		return s.s3ListUploads(ctx, r, bucket)
+	case "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging":
+		return s.s3Tagging(ctx, op, body, bucket, key)
 	}
 	return nil, s3Err("NotImplemented", http.StatusNotImplemented, "This operation is not served.")
 }
@@ -225,7 +241,13 @@ func s3Operation(r *http.Request, bucket, key string) (string, []string) {
 			return "DeleteObjects", []string{bARN}
 		case q.Has("uploads") && r.Method == http.MethodGet:
 			return "ListMultipartUploads", []string{bARN}
-		case q.Has("encryption"), q.Has("location"), q.Has("delete"), q.Has("uploads"):
+		case q.Has("tagging") && r.Method == http.MethodGet:
+			return "GetBucketTagging", []string{bARN}
+		case q.Has("tagging") && r.Method == http.MethodPut:
+			return "PutBucketTagging", []string{bARN}
+		case q.Has("tagging") && r.Method == http.MethodDelete:
+			return "DeleteBucketTagging", []string{bARN}
+		case q.Has("encryption"), q.Has("location"), q.Has("delete"), q.Has("uploads"), q.Has("tagging"):
 			return "", nil
 		}
 		switch r.Method {
@@ -244,6 +266,14 @@ func s3Operation(r *http.Request, bucket, key string) (string, []string) {
 	}
 	copying := r.Header.Get("X-Amz-Copy-Source") != ""
 	switch {
+	case q.Has("tagging") && r.Method == http.MethodGet:
+		return "GetObjectTagging", []string{oARN}
+	case q.Has("tagging") && r.Method == http.MethodPut:
+		return "PutObjectTagging", []string{oARN}
+	case q.Has("tagging") && r.Method == http.MethodDelete:
+		return "DeleteObjectTagging", []string{oARN}
+	case q.Has("tagging"):
+		return "", nil
 	case r.Method == http.MethodPost && q.Has("uploads"):
 		return "CreateMultipartUpload", []string{oARN}
 	case r.Method == http.MethodPost && q.Has("uploadId"):
@@ -298,6 +328,8 @@ func s3Action(op string) string {
 		return "ListMultipartUploadParts"
 	case "ListMultipartUploads":
 		return "ListBucketMultipartUploads"
+	case "DeleteBucketTagging":
+		return "PutBucketTagging"
 	}
 	return op
 }
@@ -517,15 +549,35 @@ func streamError(err error) error {
 	return s3Error(err)
 }
 
-// putOptions are the content type and user metadata a request sets.
-func putOptions(h http.Header) objects.PutOptions {
+// putOptions are the content type, user metadata and tags a request sets.
+func putOptions(h http.Header) (objects.PutOptions, error) {
 	meta := map[string]string{}
 	for k, v := range h {
 		if m, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-meta-"); ok && len(v) > 0 {
 			meta[m] = v[0]
 		}
 	}
-	return objects.PutOptions{ContentType: h.Get("Content-Type"), Meta: meta}
+	tags, err := headerTags(h.Get("X-Amz-Tagging"))
+	return objects.PutOptions{ContentType: h.Get("Content-Type"), Meta: meta, Tags: tags}, err
+}
+
+// headerTags reads x-amz-tagging, a URL-encoded query of tags.
+func headerTags(v string) (map[string]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	q, err := url.ParseQuery(v)
+	if err != nil {
+		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The x-amz-tagging header must be a URL-encoded query of tags.")
+	}
+	tags := map[string]string{}
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return nil, s3Err("InvalidTag", http.StatusBadRequest, "Cannot provide multiple Tags with the same key")
+		}
+		tags[k] = vs[0]
+	}
+	return tags, nil
 }
 
 // writeConditions reads a conditional write's headers into opt: S3 takes
@@ -542,7 +594,10 @@ func writeConditions(h http.Header, opt *objects.PutOptions) error {
 }
 
 func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Result, bucket, key string) (any, error) {
-	opt := putOptions(r.Header)
+	opt, err := putOptions(r.Header)
+	if err != nil {
+		return nil, err
+	}
 	if err := writeConditions(r.Header, &opt); err != nil {
 		return nil, err
 	}
@@ -631,6 +686,9 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		h.Set("x-amz-server-side-encryption", "AES256")
 		if len(o.Parts) > 0 {
 			h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Parts)))
+		}
+		if len(o.Tags) > 0 {
+			h.Set("x-amz-tagging-count", strconv.Itoa(len(o.Tags)))
 		}
 		ct := o.ContentType
 		if ct == "" {
@@ -802,9 +860,18 @@ func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request
 		return nil, err
 	}
 	defer rd.Close()
-	opt := objects.PutOptions{ContentType: from.ContentType, Meta: from.Meta}
+	opt := objects.PutOptions{ContentType: from.ContentType, Meta: from.Meta, Tags: from.Tags}
 	if r.Header.Get("X-Amz-Metadata-Directive") == "REPLACE" {
-		opt = putOptions(r.Header)
+		tags := opt.Tags
+		if opt, err = putOptions(r.Header); err != nil {
+			return nil, err
+		}
+		opt.Tags = tags
+	}
+	if r.Header.Get("X-Amz-Tagging-Directive") == "REPLACE" {
+		if opt.Tags, err = headerTags(r.Header.Get("X-Amz-Tagging")); err != nil {
+			return nil, err
+		}
 	}
 	o, err := s.s3.PutObject(ctx, bucket, key, io.NewSectionReader(rd, 0, rd.Size()), opt)
 	if err != nil {
@@ -859,4 +926,68 @@ func (s *Server) copySource(ctx context.Context, r *http.Request, req *Request) 
 		return nil, nil, s3Error(err)
 	}
 	return from, rd, nil
+}
+
+type s3Tag struct{ Key, Value string }
+
+type s3Tagging struct {
+	XMLName xml.Name `xml:"Tagging"`
+	NS      string   `xml:"xmlns,attr,omitempty"`
+	TagSet  struct {
+		Tag []s3Tag
+	}
+}
+
+// s3Tagging serves the tag sets of buckets and objects.
+func (s *Server) s3Tagging(ctx context.Context, op string, body []byte, bucket, key string) (any, error) {
+	var tags map[string]string
+	switch op {
+	case "PutBucketTagging", "PutObjectTagging":
+		var in s3Tagging
+		if err := xml.Unmarshal(body, &in); err != nil {
+			return nil, s3Err("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+		}
+		tags = map[string]string{}
+		for _, t := range in.TagSet.Tag {
+			if _, dup := tags[t.Key]; dup {
+				return nil, s3Err("InvalidTag", http.StatusBadRequest, "Cannot provide multiple Tags with the same key")
+			}
+			tags[t.Key] = t.Value
+		}
+	}
+	var err error
+	switch op {
+	case "GetBucketTagging":
+		var b *objects.Bucket
+		if b, err = s.s3.Bucket(ctx, bucket); err == nil && len(b.Tags) == 0 {
+			return nil, s3Err("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist")
+		}
+		if err == nil {
+			tags = b.Tags
+		}
+	case "GetObjectTagging":
+		var o *objects.Object
+		if o, err = s.s3.ObjectInfo(ctx, bucket, key); err == nil {
+			tags = o.Tags
+		}
+	case "PutBucketTagging", "DeleteBucketTagging":
+		err = s.s3.SetBucketTags(ctx, bucket, tags)
+	case "PutObjectTagging", "DeleteObjectTagging":
+		err = s.s3.SetObjectTags(ctx, bucket, key, tags)
+	}
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	switch op {
+	case "DeleteBucketTagging", "DeleteObjectTagging":
+		return emptyS3(http.StatusNoContent), nil
+	case "PutBucketTagging", "PutObjectTagging":
+		return emptyS3(http.StatusOK), nil
+	}
+	out := s3Tagging{NS: s3Namespace}
+	out.TagSet.Tag = []s3Tag{}
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out.TagSet.Tag = append(out.TagSet.Tag, s3Tag{k, tags[k]})
+	}
+	return xmlS3(out)
 }

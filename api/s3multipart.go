@@ -16,7 +16,11 @@ import (
 // as it arrives, like a PutObject body.
 
 func (s *Server) s3CreateUpload(ctx context.Context, r *http.Request, bucket, key string) (any, error) {
-	u, err := s.s3.CreateUpload(ctx, bucket, key, putOptions(r.Header))
+	opt, err := putOptions(r.Header)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.s3.CreateUpload(ctx, bucket, key, opt)
 	if err != nil {
 		return nil, s3Error(err)
 	}

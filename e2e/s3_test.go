@@ -315,3 +315,96 @@ func TestS3VirtualHosted(t *testing.T) {
 		t.Fatalf("path-style head: %v", err)
 	}
 }
+
+// TestS3Tagging: tag sets on buckets and objects, set with the write or
+// afterwards, S3's limits, copied with the object, and the tagging action
+// needed to tag on upload.
+func TestS3Tagging(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	c := srv.S3(srv.AWSConfig())
+	b := aws.String("tagged")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); apiCode(err) != "NoSuchTagSet" {
+		t.Fatalf("tags of an untagged bucket: %v", err)
+	}
+	tagset := func(kv ...string) []s3types.Tag {
+		var out []s3types.Tag
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, s3types.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+		}
+		return out
+	}
+	flat := func(tags []s3types.Tag) string {
+		var out []string
+		for _, t := range tags {
+			out = append(out, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+		}
+		return strings.Join(out, "&")
+	}
+	if _, err := c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: b, Tagging: &s3types.Tagging{TagSet: tagset("site", "north", "line", "2")}}); err != nil {
+		t.Fatal(err)
+	}
+	if bt, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); err != nil || flat(bt.TagSet) != "line=2&site=north" {
+		t.Fatalf("bucket tags: %v", err)
+	}
+	if _, err := c.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); apiCode(err) != "NoSuchTagSet" {
+		t.Fatalf("tags after delete: %v", err)
+	}
+
+	k := aws.String("scenes/plant.json")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("{}"), Tagging: aws.String("stage=draft&owner=ops%20team")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: k})
+	if err != nil || aws.ToInt32(got.TagCount) != 2 {
+		t.Fatalf("tag count: %v", err)
+	}
+	got.Body.Close()
+	if ot, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: b, Key: k}); err != nil || flat(ot.TagSet) != "owner=ops team&stage=draft" {
+		t.Fatalf("object tags: %v", err)
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: b, Key: k, Tagging: &s3types.Tagging{TagSet: tagset("stage", "final")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("copy.json"), CopySource: aws.String("tagged/scenes/plant.json")}); err != nil {
+		t.Fatal(err)
+	}
+	if ot, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: b, Key: aws.String("copy.json")}); err != nil || flat(ot.TagSet) != "stage=final" {
+		t.Fatalf("a copy's tags: %v", err)
+	}
+	eleven := tagset("a", "1", "b", "1", "c", "1", "d", "1", "e", "1", "f", "1", "g", "1", "h", "1", "i", "1", "j", "1", "k", "1")
+	for i, ts := range [][]s3types.Tag{eleven, tagset("aws:owner", "x"), tagset(strings.Repeat("k", 129), "x"), tagset("k", "1", "k", "2")} {
+		if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: b, Key: k, Tagging: &s3types.Tagging{TagSet: ts}}); apiCode(err) != "InvalidTag" {
+			t.Errorf("bad tag set %d: %v", i, err)
+		}
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: b, Key: aws.String("missing"), Tagging: &s3types.Tagging{TagSet: tagset("a", "1")}}); apiCode(err) != "NoSuchKey" {
+		t.Fatalf("tagging a missing object: %v", err)
+	}
+	if _, err := c.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: b, Key: k}); err != nil {
+		t.Fatal(err)
+	}
+	if ot, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: b, Key: k}); err != nil || len(ot.TagSet) != 0 {
+		t.Fatalf("tags after delete: %v", err)
+	}
+
+	// Without s3:PutObjectTagging, a user may write but not tag.
+	admin := srv.IAM(srv.AWSConfig())
+	admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("writer")})
+	key, _ := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("writer")})
+	admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("writer"), PolicyName: aws.String("put"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::tagged/*"}}`)})
+	w := srv.S3(srv.Credentials(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""))
+	if _, err := w.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("w.txt"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatalf("an untagged write: %v", err)
+	}
+	if _, err := w.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("w.txt"), Body: strings.NewReader("x"), Tagging: aws.String("a=1")}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("a tagged write without the tagging action: %v", err)
+	}
+}

@@ -42,6 +42,7 @@ type Upload struct {
 	Initiated   time.Time         `json:"initiated"`
 	ContentType string            `json:"contentType,omitempty"`
 	Meta        map[string]string `json:"meta,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
 }
 
 // UploadedPart is a part stored for an upload.
@@ -117,9 +118,12 @@ func (s *Service) CreateUpload(ctx context.Context, bucket, key string, opt PutO
 	if err := validKey(key); err != nil {
 		return nil, err
 	}
+	if err := validTags(opt.Tags, MaxObjectTags); err != nil {
+		return nil, err
+	}
 	raw := make([]byte, uploadIDLen)
 	rand.Read(raw)
-	u := &Upload{ID: hex.EncodeToString(raw), Key: key, Initiated: s.now().UTC(), ContentType: opt.ContentType, Meta: opt.Meta}
+	u := &Upload{ID: hex.EncodeToString(raw), Key: key, Initiated: s.now().UTC(), ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags}
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
@@ -238,7 +242,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 		for _, p := range stored {
 			byNum[p.Number] = p
 		}
-		o = &Object{Key: key, ContentType: u.ContentType, Meta: u.Meta, Modified: s.now().UTC()}
+		o = &Object{Key: key, ContentType: u.ContentType, Meta: u.Meta, Tags: u.Tags, Modified: s.now().UTC()}
 		sum := newMD5()
 		used := map[int]bool{}
 		for i, c := range list {

@@ -57,7 +57,8 @@ type Object struct {
 	ETag        string            `json:"etag"` // hex MD5 of the content, as S3's for single uploads
 	Modified    time.Time         `json:"modified"`
 	ContentType string            `json:"contentType,omitempty"`
-	Meta        map[string]string `json:"meta,omitempty"`  // x-amz-meta-*
+	Meta        map[string]string `json:"meta,omitempty"` // x-amz-meta-*
+	Tags        map[string]string `json:"tags,omitempty"`
 	Body        string            `json:"body,omitempty"`  // the sealed body's name in the object store
 	Parts       []Part            `json:"parts,omitempty"` // a multipart object's bodies, in order
 }
@@ -80,6 +81,7 @@ func (o *Object) bodies() []Part {
 type PutOptions struct {
 	ContentType string
 	Meta        map[string]string
+	Tags        map[string]string
 
 	// Conditional writes, checked atomically with the write: IfNoneMatch
 	// refuses to replace an object, IfMatch to write unless the object
@@ -274,7 +276,10 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 	if err != nil {
 		return nil, err
 	}
-	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta}
+	if err := validTags(opt.Tags, MaxObjectTags); err != nil {
+		return nil, err
+	}
+	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags}
 	if opt.IfNoneMatch || opt.IfMatch != "" {
 		// Fail early; the write checks again.
 		err := s.b.Read(ctx, func(tx *barrier.Tx) error {
