@@ -3,11 +3,14 @@ package barrier
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Objects (scene documents, 3D models) are too large to seal whole: they
@@ -15,8 +18,13 @@ import (
 // memory and a range read opens only the segments it touches.
 //
 //	object  = header | segment 0 | segment 1 | ... | segment n-1
-//	header  = "TVO1" | segSize u32 | len u16 | wrapped object key (len bytes)
-//	segment = nonce 12 | AES-256-GCM(object key, plaintext ≤ segSize) | tag 16
+//	header  = magic | segSize u32 | len u16 | wrapped object key (len bytes)
+//	segment = nonce 12 | AES-256-GCM(segment key, plaintext ≤ segSize) | tag 16
+//
+// The magic is "TVO1", and the segment key the object key, or "TVOC" for
+// an object sealed with a customer-provided key (S3's SSE-C), whose
+// segment key is HKDF-SHA256(object key | customer key): the view alone
+// cannot open it, and the customer key is never stored.
 //
 // Each object has its own random key, sealed by the view like any value
 // (AAD = the object's name), so a view's keys seal one small value per
@@ -32,11 +40,30 @@ const SegmentSize = 64 << 10
 
 const (
 	objectMagic     = "TVO1"
+	customerMagic   = "TVOC"
 	segmentOverhead = nonceSize + tagSize
+
+	// CustomerKeySize is the size of a customer-provided key.
+	CustomerKeySize = 32
 )
 
 // ErrRange is a read outside an object.
 var ErrRange = errors.New("barrier: range outside the object")
+
+// ErrCustomerKey is an object opened with a customer key it was not sealed
+// with, or without the one it was.
+var ErrCustomerKey = errors.New("barrier: the object's customer key is needed")
+
+// segmentKey is the key an object's segments are sealed with.
+func segmentKey(objectKey, customer []byte) ([]byte, error) {
+	if customer == nil {
+		return slices.Clone(objectKey), nil
+	}
+	if len(customer) != CustomerKeySize {
+		return nil, fmt.Errorf("barrier: a customer key has %d bytes", CustomerKeySize)
+	}
+	return hkdf.Key(sha256.New, append(slices.Clone(objectKey), customer...), nil, "twinvault object customer key", 32)
+}
 
 func segmentAAD(name []byte, i uint64, last bool) []byte {
 	aad := make([]byte, 0, len(name)+9)
@@ -71,6 +98,12 @@ type ObjectWriter struct {
 // SealObject starts sealing the object named name (the name it will be read
 // back under) into w.
 func (v *View) SealObject(name []byte, w io.Writer) (*ObjectWriter, error) {
+	return v.SealObjectWith(name, w, nil)
+}
+
+// SealObjectWith seals an object that opens only with customer as well,
+// a CustomerKeySize key; nil seals with the view alone.
+func (v *View) SealObjectWith(name []byte, w io.Writer, customer []byte) (*ObjectWriter, error) {
 	v.mu.RLock()
 	k := v.keys.Load()
 	v.mu.RUnlock()
@@ -81,14 +114,23 @@ func (v *View) SealObject(name []byte, w io.Writer) (*ObjectWriter, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	aead, err := objectAEAD(key)
+	sk, err := segmentKey(key, customer)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := objectAEAD(sk)
+	clear(sk)
 	if err != nil {
 		return nil, err
 	}
 	wrapped := k.seal(v.key(name), key)
 	clear(key)
+	magic := objectMagic
+	if customer != nil {
+		magic = customerMagic
+	}
 	hdr := make([]byte, 0, 10+len(wrapped))
-	hdr = append(hdr, objectMagic...)
+	hdr = append(hdr, magic...)
 	hdr = binary.BigEndian.AppendUint32(hdr, SegmentSize)
 	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(wrapped)))
 	hdr = append(hdr, wrapped...)
@@ -156,6 +198,13 @@ type Object struct {
 // through r. It checks the header and the key now, and each segment when
 // it is read.
 func (v *View) OpenObject(name []byte, r io.ReaderAt, stored int64) (*Object, error) {
+	return v.OpenObjectWith(name, r, stored, nil)
+}
+
+// OpenObjectWith opens an object sealed with a customer key; nil opens one
+// sealed with the view alone. A wrong customer key shows as ErrIntegrity
+// when a segment is read.
+func (v *View) OpenObjectWith(name []byte, r io.ReaderAt, stored int64, customer []byte) (*Object, error) {
 	v.mu.RLock()
 	k := v.keys.Load()
 	v.mu.RUnlock()
@@ -163,8 +212,11 @@ func (v *View) OpenObject(name []byte, r io.ReaderAt, stored int64) (*Object, er
 		return nil, ErrNoView
 	}
 	var fixed [10]byte
-	if _, err := r.ReadAt(fixed[:], 0); err != nil || string(fixed[:4]) != objectMagic {
+	if _, err := r.ReadAt(fixed[:], 0); err != nil || (string(fixed[:4]) != objectMagic && string(fixed[:4]) != customerMagic) {
 		return nil, fmt.Errorf("%w: not a sealed object", ErrIntegrity)
+	}
+	if (string(fixed[:4]) == customerMagic) != (customer != nil) {
+		return nil, ErrCustomerKey
 	}
 	segLen := int64(binary.BigEndian.Uint32(fixed[4:]))
 	wlen := int64(binary.BigEndian.Uint16(fixed[8:]))
@@ -179,8 +231,13 @@ func (v *View) OpenObject(name []byte, r io.ReaderAt, stored int64) (*Object, er
 	if err != nil {
 		return nil, err
 	}
-	aead, err := objectAEAD(key)
+	sk, err := segmentKey(key, customer)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := objectAEAD(sk)
 	clear(key)
+	clear(sk)
 	if err != nil {
 		return nil, err
 	}

@@ -148,3 +148,51 @@ func BenchmarkSealObject(b *testing.B) {
 		w.Close()
 	}
 }
+
+// TestObjectCustomerKey: an object sealed with a customer key opens with
+// that key only; without it, or with it on an ordinary object, opening
+// fails.
+func TestObjectCustomerKey(t *testing.T) {
+	_, b := newTestBarrier(t)
+	v := create(t, b, "ws")
+	ck := bytes.Repeat([]byte{9}, CustomerKeySize)
+	data := make([]byte, 2*SegmentSize+7)
+	rand.Read(data)
+	var buf bytes.Buffer
+	w, err := v.SealObjectWith([]byte("secret.glb"), &buf, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	w.Close()
+	sealed := buf.Bytes()
+	open := func(key []byte) (*Object, error) {
+		return v.OpenObjectWith([]byte("secret.glb"), bytes.NewReader(sealed), int64(len(sealed)), key)
+	}
+	o, err := open(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(data))
+	if _, err := o.ReadAt(got, 0); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read with the key: %v", err)
+	}
+	if _, err := open(nil); !errors.Is(err, ErrCustomerKey) {
+		t.Fatalf("opened without the key: %v", err)
+	}
+	other := bytes.Repeat([]byte{8}, CustomerKeySize)
+	o, err = open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.ReadAt(got[:10], 0); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("read with another key: %v", err)
+	}
+	if _, err := open(ck[:16]); err == nil {
+		t.Fatal("a short customer key was taken")
+	}
+	plain := sealObject(t, v, "plain", data, 1<<20)
+	if _, err := v.OpenObjectWith([]byte("plain"), bytes.NewReader(plain), int64(len(plain)), ck); !errors.Is(err, ErrCustomerKey) {
+		t.Fatalf("an ordinary object opened with a customer key: %v", err)
+	}
+}
