@@ -60,6 +60,7 @@ const (
 	MalformedXML            = "MalformedXML"
 	PreconditionFailed      = "PreconditionFailed"
 	InvalidTag              = "InvalidTag"
+	InvalidRequest          = "InvalidRequest"
 	NoSuchTagSet            = "NoSuchTagSet"
 
 	// ServiceUnavailable: the audit log cannot record the call, so it
@@ -120,6 +121,7 @@ var statusByCode = map[string]int{
 	MalformedXML:                        http.StatusBadRequest,
 	PreconditionFailed:                  http.StatusPreconditionFailed,
 	InvalidTag:                          http.StatusBadRequest,
+	InvalidRequest:                      http.StatusBadRequest,
 	NoSuchTagSet:                        http.StatusNotFound,
 }
 

@@ -558,7 +558,47 @@ func putOptions(h http.Header) (objects.PutOptions, error) {
 		}
 	}
 	tags, err := headerTags(h.Get("X-Amz-Tagging"))
-	return objects.PutOptions{ContentType: h.Get("Content-Type"), Meta: meta, Tags: tags}, err
+	if err != nil {
+		return objects.PutOptions{}, err
+	}
+	ck, err := customerKey(h, "")
+	return objects.PutOptions{ContentType: h.Get("Content-Type"), Meta: meta, Tags: tags, CustomerKey: ck}, err
+}
+
+// customerKey reads an SSE-C key from the x-amz-[copy-source-]server-side-
+// encryption-customer-* headers: nil if none is given. The key is never
+// logged or recorded; only its MD5 is kept.
+func customerKey(h http.Header, prefix string) ([]byte, error) {
+	base := "X-Amz-" + prefix + "Server-Side-Encryption-Customer-"
+	alg, key, sum := h.Get(base+"Algorithm"), h.Get(base+"Key"), h.Get(base+"Key-Md5")
+	if alg == "" && key == "" && sum == "" {
+		return nil, nil
+	}
+	if alg != "AES256" {
+		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.")
+	}
+	raw, err := base64.StdEncoding.DecodeString(key)
+	if err != nil || len(raw) != objects.CustomerKeySize {
+		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The secret key was invalid for the specified algorithm.")
+	}
+	if objects.KeyMD5(raw) != sum {
+		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The calculated MD5 hash of the key did not match the hash that was provided.")
+	}
+	if prefix == "" && h.Get("X-Amz-Server-Side-Encryption") != "" {
+		return nil, s3Err("InvalidArgument", http.StatusBadRequest, "Server Side Encryption with Customer provided key is incompatible with the encryption method specified.")
+	}
+	return raw, nil
+}
+
+// setSSE reports how an object is encrypted: with the bucket's key, or
+// with the customer's (named by its MD5).
+func setSSE(h http.Header, customerMD5 string) {
+	if customerMD5 != "" {
+		h.Set("x-amz-server-side-encryption-customer-algorithm", "AES256")
+		h.Set("x-amz-server-side-encryption-customer-key-MD5", customerMD5)
+		return
+	}
+	h.Set("x-amz-server-side-encryption", "AES256")
 }
 
 // headerTags reads x-amz-tagging, a URL-encoded query of tags.
@@ -611,7 +651,7 @@ func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Re
 	}
 	return &s3Response{func(w http.ResponseWriter) int {
 		w.Header().Set("ETag", `"`+o.ETag+`"`)
-		w.Header().Set("x-amz-server-side-encryption", "AES256")
+		setSSE(w.Header(), o.CustomerKey)
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}}, nil
@@ -653,7 +693,11 @@ func byteRange(h string, size int64) (off, n int64, ok bool, err error) {
 }
 
 func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key string, head bool) (any, error) {
-	o, rd, err := s.s3.GetObject(ctx, bucket, key)
+	ck, err := customerKey(r.Header, "")
+	if err != nil {
+		return nil, err
+	}
+	o, rd, err := s.s3.GetObject(ctx, bucket, key, ck)
 	if err != nil {
 		return nil, s3Error(err)
 	}
@@ -683,7 +727,7 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		h.Set("ETag", `"`+o.ETag+`"`)
 		h.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
 		h.Set("Accept-Ranges", "bytes")
-		h.Set("x-amz-server-side-encryption", "AES256")
+		setSSE(h, o.CustomerKey)
 		if len(o.Parts) > 0 {
 			h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Parts)))
 		}
@@ -860,7 +904,11 @@ func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request
 		return nil, err
 	}
 	defer rd.Close()
-	opt := objects.PutOptions{ContentType: from.ContentType, Meta: from.Meta, Tags: from.Tags}
+	ck, err := customerKey(r.Header, "")
+	if err != nil {
+		return nil, err
+	}
+	opt := objects.PutOptions{ContentType: from.ContentType, Meta: from.Meta, Tags: from.Tags, CustomerKey: ck}
 	if r.Header.Get("X-Amz-Metadata-Directive") == "REPLACE" {
 		tags := opt.Tags
 		if opt, err = putOptions(r.Header); err != nil {
@@ -882,18 +930,18 @@ func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request
 		NS           string   `xml:"xmlns,attr"`
 		ETag         string
 		LastModified string
-	}{NS: s3Namespace, ETag: `"` + o.ETag + `"`, LastModified: s3Time(o.Modified)})
+	}{NS: s3Namespace, ETag: `"` + o.ETag + `"`, LastModified: s3Time(o.Modified)}, o.CustomerKey)
 }
 
 // sseXML is an XML answer that reports server-side encryption.
-func sseXML(v any) (any, error) {
+func sseXML(v any, customerMD5 string) (any, error) {
 	resp, err := xmlS3(v)
 	if err != nil {
 		return nil, err
 	}
 	inner := resp.write
 	resp.write = func(w http.ResponseWriter) int {
-		w.Header().Set("x-amz-server-side-encryption", "AES256")
+		setSSE(w.Header(), customerMD5)
 		return inner(w)
 	}
 	return resp, nil
@@ -921,7 +969,11 @@ func (s *Server) copySource(ctx context.Context, r *http.Request, req *Request) 
 		}
 		return nil, nil, err
 	}
-	from, rd, err := s.s3.GetObject(ctx, sb, sk)
+	ck, err := customerKey(r.Header, "Copy-Source-")
+	if err != nil {
+		return nil, nil, err
+	}
+	from, rd, err := s.s3.GetObject(ctx, sb, sk, ck)
 	if err != nil {
 		return nil, nil, s3Error(err)
 	}

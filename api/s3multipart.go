@@ -30,7 +30,7 @@ func (s *Server) s3CreateUpload(ctx context.Context, r *http.Request, bucket, ke
 		Bucket   string
 		Key      string
 		UploadID string `xml:"UploadId"`
-	}{NS: s3Namespace, Bucket: bucket, Key: key, UploadID: u.ID})
+	}{NS: s3Namespace, Bucket: bucket, Key: key, UploadID: u.ID}, u.CustomerKey)
 }
 
 // partNumber reads the partNumber parameter.
@@ -42,10 +42,10 @@ func partNumber(r *http.Request) (int, error) {
 	return n, nil
 }
 
-func partDone(etag string) *s3Response {
+func partDone(etag, customerMD5 string) *s3Response {
 	return &s3Response{func(w http.ResponseWriter) int {
 		w.Header().Set("ETag", `"`+etag+`"`)
-		w.Header().Set("x-amz-server-side-encryption", "AES256")
+		setSSE(w.Header(), customerMD5)
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}}
@@ -56,21 +56,29 @@ func (s *Server) s3UploadPart(ctx context.Context, r *http.Request, res *sigv4.R
 	if err != nil {
 		return nil, err
 	}
+	ck, err := customerKey(r.Header, "")
+	if err != nil {
+		return nil, err
+	}
 	body, err := s3Body(r, res)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.s3.UploadPart(ctx, bucket, key, r.URL.Query().Get("uploadId"), n, body)
+	p, err := s.s3.UploadPart(ctx, bucket, key, r.URL.Query().Get("uploadId"), n, body, ck)
 	if err != nil {
 		return nil, streamError(err)
 	}
-	return partDone(p.ETag), nil
+	return partDone(p.ETag, objects.KeyMD5(ck)), nil
 }
 
 // s3UploadPartCopy makes a part of an object's bytes, all of them or the
 // x-amz-copy-source-range.
 func (s *Server) s3UploadPartCopy(ctx context.Context, r *http.Request, req *Request, bucket, key string) (any, error) {
 	n, err := partNumber(r)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := customerKey(r.Header, "")
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +95,7 @@ func (s *Server) s3UploadPartCopy(ctx context.Context, r *http.Request, req *Req
 			return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy, within the source object.")
 		}
 	}
-	p, err := s.s3.UploadPart(ctx, bucket, key, r.URL.Query().Get("uploadId"), n, io.NewSectionReader(rd, off, size))
+	p, err := s.s3.UploadPart(ctx, bucket, key, r.URL.Query().Get("uploadId"), n, io.NewSectionReader(rd, off, size), ck)
 	if err != nil {
 		return nil, s3Error(err)
 	}
@@ -96,7 +104,7 @@ func (s *Server) s3UploadPartCopy(ctx context.Context, r *http.Request, req *Req
 		NS           string   `xml:"xmlns,attr"`
 		ETag         string
 		LastModified string
-	}{NS: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: s3Time(p.Modified)})
+	}{NS: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: s3Time(p.Modified)}, objects.KeyMD5(ck))
 }
 
 func (s *Server) s3CompleteUpload(ctx context.Context, r *http.Request, body []byte, bucket, key string) (any, error) {
@@ -128,7 +136,7 @@ func (s *Server) s3CompleteUpload(ctx context.Context, r *http.Request, body []b
 		Bucket   string
 		Key      string
 		ETag     string
-	}{NS: s3Namespace, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: `"` + o.ETag + `"`})
+	}{NS: s3Namespace, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: `"` + o.ETag + `"`}, o.CustomerKey)
 }
 
 // maxParam reads a page size parameter: at most 1000, as S3 caps them.

@@ -3,7 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/fips140"
+	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"os"
@@ -406,5 +409,108 @@ func TestS3Tagging(t *testing.T) {
 	}
 	if _, err := w.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("w.txt"), Body: strings.NewReader("x"), Tagging: aws.String("a=1")}); apiCode(err) != "AccessDenied" {
 		t.Fatalf("a tagged write without the tagging action: %v", err)
+	}
+}
+
+// keyMD5 is an SSE-C key's MD5, base64, as the headers carry it.
+func keyMD5(key []byte) string {
+	var sum [16]byte
+	fips140.WithoutEnforcement(func() { sum = md5.Sum(key) })
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// TestS3CustomerKey: SSE-C. An object put with a customer key is read with
+// that key only; the responses name the key by its MD5; multipart uploads
+// and copies take keys too.
+func TestS3CustomerKey(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	c := srv.S3(srv.AWSConfig())
+	b := aws.String("vault")
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b})
+	ck, other := make([]byte, 32), make([]byte, 32)
+	rand.Read(ck)
+	rand.Read(other)
+	enc := func(k []byte) (*string, *string, *string) {
+		return aws.String("AES256"), aws.String(base64.StdEncoding.EncodeToString(k)), aws.String(keyMD5(k))
+	}
+	alg, key, sum := enc(ck)
+	body := make([]byte, 200_000)
+	rand.Read(body)
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("recipe.bin"), Body: bytes.NewReader(body),
+		SSECustomerAlgorithm: alg, SSECustomerKey: key, SSECustomerKeyMD5: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(put.SSECustomerKeyMD5) != *sum || aws.ToString(put.SSECustomerAlgorithm) != "AES256" {
+		t.Fatalf("put answered %v %v", put.SSECustomerAlgorithm, put.SSECustomerKeyMD5)
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("recipe.bin")}); apiCode(err) != "InvalidRequest" {
+		t.Fatalf("read without the key: %v", err)
+	}
+	oalg, okey, osum := enc(other)
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("recipe.bin"), SSECustomerAlgorithm: oalg, SSECustomerKey: okey, SSECustomerKeyMD5: osum}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("read with another key: %v", err)
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("recipe.bin"), SSECustomerAlgorithm: alg, SSECustomerKey: key, SSECustomerKeyMD5: osum}); apiCode(err) != "InvalidArgument" {
+		t.Fatalf("a key with a wrong MD5: %v", err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("recipe.bin")}); httpStatus(err) != 400 {
+		t.Fatalf("head without the key: %v", err)
+	}
+	got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("recipe.bin"), Range: aws.String("bytes=65000-70000"),
+		SSECustomerAlgorithm: alg, SSECustomerKey: key, SSECustomerKeyMD5: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	if !bytes.Equal(part, body[65000:70001]) || aws.ToString(got.SSECustomerKeyMD5) != *sum {
+		t.Fatal("a range read with the key differs")
+	}
+
+	// Copied into an ordinary object: the source key is needed, the copy
+	// then reads without one.
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("plain.bin"), CopySource: aws.String("vault/recipe.bin")}); apiCode(err) != "InvalidRequest" {
+		t.Fatalf("a copy without the source key: %v", err)
+	}
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("plain.bin"), CopySource: aws.String("vault/recipe.bin"),
+		CopySourceSSECustomerAlgorithm: alg, CopySourceSSECustomerKey: key, CopySourceSSECustomerKeyMD5: sum}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("plain.bin")}); err != nil {
+		t.Fatalf("the plain copy: %v", err)
+	} else {
+		out.Body.Close()
+	}
+
+	// A multipart upload under a key: every part needs it.
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("big.bin"), SSECustomerAlgorithm: alg, SSECustomerKey: key, SSECustomerKeyMD5: sum})
+	if err != nil || aws.ToString(cr.SSECustomerKeyMD5) != *sum {
+		t.Fatalf("create upload: %v", err)
+	}
+	if _, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: b, Key: aws.String("big.bin"), UploadId: cr.UploadId, PartNumber: aws.Int32(1), Body: bytes.NewReader(body)}); apiCode(err) != "InvalidRequest" {
+		t.Fatalf("a part without the key: %v", err)
+	}
+	up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: b, Key: aws.String("big.bin"), UploadId: cr.UploadId, PartNumber: aws.Int32(1), Body: bytes.NewReader(body),
+		SSECustomerAlgorithm: alg, SSECustomerKey: key, SSECustomerKeyMD5: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: b, Key: aws.String("big.bin"), UploadId: cr.UploadId,
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: []s3types.CompletedPart{{PartNumber: aws.Int32(1), ETag: up.ETag}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("big.bin")}); apiCode(err) != "InvalidRequest" {
+		t.Fatalf("the assembled object without the key: %v", err)
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("big.bin"), SSECustomerAlgorithm: alg, SSECustomerKey: key, SSECustomerKeyMD5: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if !bytes.Equal(all, body) {
+		t.Fatal("the assembled object differs")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/base64"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -123,6 +124,15 @@ func TestNoPlaintextAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	markers = append(markers, "qzxbucketmark", m("objkey"), m("objmeta"), m("objbody"))
+	// An object sealed with a customer key (SSE-C): neither the key nor
+	// its base64 is kept.
+	ck := []byte(fmt.Sprintf("%-32.32s", m("ssec")))
+	ck64 := base64.StdEncoding.EncodeToString(ck)
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("qzxbucketmark"), Key: aws.String("ssec.bin"), Body: strings.NewReader(m("ssecbody")),
+		SSECustomerAlgorithm: aws.String("AES256"), SSECustomerKey: aws.String(ck64), SSECustomerKeyMD5: aws.String(keyMD5(ck))}); err != nil {
+		t.Fatal(err)
+	}
+	markers = append(markers, string(ck), ck64, m("ssecbody"))
 	secrets := append(markers, srv.SecretKey, *key.AccessKey.SecretAccessKey, string(dev.VirtualMFADevice.Base32StringSeed),
 		base64.StdEncoding.EncodeToString(seed), *sess.Credentials.SecretAccessKey, *sess.Credentials.SessionToken)
 	dataDir := srv.Config().DataDir

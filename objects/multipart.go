@@ -43,6 +43,7 @@ type Upload struct {
 	ContentType string            `json:"contentType,omitempty"`
 	Meta        map[string]string `json:"meta,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	CustomerKey string            `json:"ssec,omitempty"` // as Object's: every part is sealed with that key
 }
 
 // UploadedPart is a part stored for an upload.
@@ -123,7 +124,7 @@ func (s *Service) CreateUpload(ctx context.Context, bucket, key string, opt PutO
 	}
 	raw := make([]byte, uploadIDLen)
 	rand.Read(raw)
-	u := &Upload{ID: hex.EncodeToString(raw), Key: key, Initiated: s.now().UTC(), ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags}
+	u := &Upload{ID: hex.EncodeToString(raw), Key: key, Initiated: s.now().UTC(), ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags, CustomerKey: KeyMD5(opt.CustomerKey)}
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
@@ -155,8 +156,9 @@ func (s *Service) CreateUpload(ctx context.Context, bucket, key string, opt PutO
 }
 
 // UploadPart stores part number n of an upload, replacing any part stored
-// under that number.
-func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int, body io.Reader) (*UploadedPart, error) {
+// under that number; customerKey must be the SSE-C key the upload was
+// created with, if any.
+func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int, body io.Reader, customerKey []byte) (*UploadedPart, error) {
 	if n < 1 || n > MaxParts {
 		return nil, fail(twinvault.InvalidArgument, "Part number must be an integer between 1 and %d, inclusive.", MaxParts)
 	}
@@ -166,14 +168,20 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		if _, v, err = s.bucket(tx, bucket); err != nil {
 			return err
 		}
-		_, err = upload(tx, v, key, id)
-		return err
+		u, err := upload(tx, v, key, id)
+		if err != nil {
+			return err
+		}
+		if KeyMD5(customerKey) != u.CustomerKey {
+			return fail(twinvault.InvalidRequest, "The customer encryption parameters of a part must be those the upload was created with.")
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	p := &UploadedPart{Number: n}
-	if p.Body, p.Size, p.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1)); err != nil {
+	if p.Body, p.Size, p.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1), customerKey); err != nil {
 		return nil, err
 	}
 	if p.Size > MaxPartSize {
@@ -242,7 +250,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 		for _, p := range stored {
 			byNum[p.Number] = p
 		}
-		o = &Object{Key: key, ContentType: u.ContentType, Meta: u.Meta, Tags: u.Tags, Modified: s.now().UTC()}
+		o = &Object{Key: key, ContentType: u.ContentType, Meta: u.Meta, Tags: u.Tags, CustomerKey: u.CustomerKey, Modified: s.now().UTC()}
 		sum := newMD5()
 		used := map[int]bool{}
 		for i, c := range list {

@@ -50,7 +50,7 @@ func TestMultipartUpload(t *testing.T) {
 	p1, p2, p3 := part(1), part(2), []byte("the short last part")
 	put := func(n int, b []byte) *UploadedPart {
 		t.Helper()
-		p, err := s.UploadPart(ctx, "models", "plant/mixer.glb", u.ID, n, bytes.NewReader(b))
+		p, err := s.UploadPart(ctx, "models", "plant/mixer.glb", u.ID, n, bytes.NewReader(b), nil)
 		if err != nil {
 			t.Fatalf("part %d: %v", n, err)
 		}
@@ -68,14 +68,14 @@ func TestMultipartUpload(t *testing.T) {
 		t.Fatalf("%d bodies for 3 parts", n)
 	}
 	for _, n := range []int{0, MaxParts + 1} {
-		if _, err := s.UploadPart(ctx, "models", "plant/mixer.glb", u.ID, n, strings.NewReader("x")); code(err) != twinvault.InvalidArgument {
+		if _, err := s.UploadPart(ctx, "models", "plant/mixer.glb", u.ID, n, strings.NewReader("x"), nil); code(err) != twinvault.InvalidArgument {
 			t.Fatalf("part number %d: %v", n, err)
 		}
 	}
-	if _, err := s.UploadPart(ctx, "models", "plant/other.glb", u.ID, 1, strings.NewReader("x")); code(err) != twinvault.NoSuchUpload {
+	if _, err := s.UploadPart(ctx, "models", "plant/other.glb", u.ID, 1, strings.NewReader("x"), nil); code(err) != twinvault.NoSuchUpload {
 		t.Fatalf("an upload ID under another key: %v", err)
 	}
-	if _, err := s.UploadPart(ctx, "models", "plant/mixer.glb", "00"+u.ID[2:], 1, strings.NewReader("x")); code(err) != twinvault.NoSuchUpload {
+	if _, err := s.UploadPart(ctx, "models", "plant/mixer.glb", "00"+u.ID[2:], 1, strings.NewReader("x"), nil); code(err) != twinvault.NoSuchUpload {
 		t.Fatalf("an unknown upload ID: %v", err)
 	}
 
@@ -111,8 +111,8 @@ func TestMultipartUpload(t *testing.T) {
 	}
 	// A short part before the last is refused; everything stays in place.
 	short, _ := s.CreateUpload(ctx, "models", "short", PutOptions{})
-	s.UploadPart(ctx, "models", "short", short.ID, 1, strings.NewReader("tiny"))
-	s.UploadPart(ctx, "models", "short", short.ID, 2, strings.NewReader("tiny"))
+	s.UploadPart(ctx, "models", "short", short.ID, 1, strings.NewReader("tiny"), nil)
+	s.UploadPart(ctx, "models", "short", short.ID, 2, strings.NewReader("tiny"), nil)
 	if _, err := s.CompleteUpload(ctx, "models", "short", short.ID, []CompletedPart{{1, md5hex([]byte("tiny"))}, {2, md5hex([]byte("tiny"))}}, PutOptions{}); code(err) != twinvault.EntityTooSmall {
 		t.Fatalf("a short first part: %v", err)
 	}
@@ -141,7 +141,7 @@ func TestMultipartUpload(t *testing.T) {
 		t.Fatalf("%d bodies after completing: the replaced object's and the unused parts' should be gone", n)
 	}
 	whole := append(append(append([]byte{}, p1...), p2...), p3...)
-	got, r, err := s.GetObject(ctx, "models", "plant/mixer.glb")
+	got, r, err := s.GetObject(ctx, "models", "plant/mixer.glb", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestMultipartUpload(t *testing.T) {
 	if _, err := s.ListParts(ctx, "models", "plant/mixer.glb", u.ID, 0, 10); code(err) != twinvault.NoSuchUpload {
 		t.Fatalf("parts of a completed upload: %v", err)
 	}
-	if _, err := s.UploadPart(ctx, "models", "plant/mixer.glb", u.ID, 4, strings.NewReader("late")); code(err) != twinvault.NoSuchUpload {
+	if _, err := s.UploadPart(ctx, "models", "plant/mixer.glb", u.ID, 4, strings.NewReader("late"), nil); code(err) != twinvault.NoSuchUpload {
 		t.Fatalf("a part after completion: %v", err)
 	}
 	if err := s.DeleteObject(ctx, "models", "plant/mixer.glb"); err != nil {
@@ -175,7 +175,7 @@ func TestMultipartUpload(t *testing.T) {
 	}
 	// A bucket deleted with an upload in progress takes its parts along.
 	left, _ := s.CreateUpload(ctx, "models", "left", PutOptions{})
-	s.UploadPart(ctx, "models", "left", left.ID, 1, strings.NewReader("abandoned"))
+	s.UploadPart(ctx, "models", "left", left.ID, 1, strings.NewReader("abandoned"), nil)
 	if err := s.DeleteBucket(ctx, "models"); err != nil {
 		t.Fatal(err)
 	}
@@ -235,5 +235,63 @@ func TestListUploads(t *testing.T) {
 	l, _ = s.ListUploads(ctx, "bkt", "", "", "m", "", 100) // after every upload of m
 	if n := names(l); n != ids[5] {
 		t.Fatalf("after m: %s", n)
+	}
+}
+
+// TestCustomerKey: objects and uploads sealed with an SSE-C key are read
+// with that key only.
+func TestCustomerKey(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	s.CreateBucket(ctx, "vault")
+	ck, other := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	o, err := s.PutObject(ctx, "vault", "k", strings.NewReader("classified"), PutOptions{CustomerKey: ck})
+	if err != nil || o.CustomerKey != KeyMD5(ck) {
+		t.Fatalf("put: %+v %v", o, err)
+	}
+	for _, c := range []struct {
+		key  []byte
+		code string
+	}{{nil, twinvault.InvalidRequest}, {other, twinvault.AccessDenied}} {
+		if _, _, err := s.GetObject(ctx, "vault", "k", c.key); code(err) != c.code {
+			t.Errorf("read with key %x: %v, want %s", c.key, err, c.code)
+		}
+	}
+	_, r, err := s.GetObject(ctx, "vault", "k", ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, r.Size())
+	r.ReadAt(buf, 0)
+	r.Close()
+	if string(buf) != "classified" {
+		t.Fatalf("read %q", buf)
+	}
+	s.PutObject(ctx, "vault", "plain", strings.NewReader("x"), PutOptions{})
+	if _, _, err := s.GetObject(ctx, "vault", "plain", ck); code(err) != twinvault.InvalidRequest {
+		t.Fatalf("a key for an ordinary object: %v", err)
+	}
+
+	u, _ := s.CreateUpload(ctx, "vault", "big", PutOptions{CustomerKey: ck})
+	if _, err := s.UploadPart(ctx, "vault", "big", u.ID, 1, strings.NewReader("x"), nil); code(err) != twinvault.InvalidRequest {
+		t.Fatalf("a part without the key: %v", err)
+	}
+	if _, err := s.UploadPart(ctx, "vault", "big", u.ID, 1, strings.NewReader("x"), other); code(err) != twinvault.InvalidRequest {
+		t.Fatalf("a part with another key: %v", err)
+	}
+	p, err := s.UploadPart(ctx, "vault", "big", u.ID, 1, strings.NewReader("part one"), ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CompleteUpload(ctx, "vault", "big", u.ID, []CompletedPart{{1, p.ETag}}, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.GetObject(ctx, "vault", "big", nil); code(err) != twinvault.InvalidRequest {
+		t.Fatalf("the assembled object without the key: %v", err)
+	}
+	if _, r, err := s.GetObject(ctx, "vault", "big", ck); err != nil || r.Size() != 8 {
+		t.Fatalf("the assembled object with the key: %v", err)
+	} else {
+		r.Close()
 	}
 }

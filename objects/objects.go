@@ -10,6 +10,7 @@ import (
 	"crypto/fips140"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -59,6 +60,7 @@ type Object struct {
 	ContentType string            `json:"contentType,omitempty"`
 	Meta        map[string]string `json:"meta,omitempty"` // x-amz-meta-*
 	Tags        map[string]string `json:"tags,omitempty"`
+	CustomerKey string            `json:"ssec,omitempty"`  // MD5 (base64) of the SSE-C key, if sealed with one
 	Body        string            `json:"body,omitempty"`  // the sealed body's name in the object store
 	Parts       []Part            `json:"parts,omitempty"` // a multipart object's bodies, in order
 }
@@ -82,6 +84,10 @@ type PutOptions struct {
 	ContentType string
 	Meta        map[string]string
 	Tags        map[string]string
+
+	// CustomerKey is an SSE-C key (barrier.CustomerKeySize bytes): the
+	// body is sealed with it as well, and reads need it.
+	CustomerKey []byte
 
 	// Conditional writes, checked atomically with the write: IfNoneMatch
 	// refuses to replace an object, IfMatch to write unless the object
@@ -279,7 +285,7 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 	if err := validTags(opt.Tags, MaxObjectTags); err != nil {
 		return nil, err
 	}
-	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags}
+	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags, CustomerKey: KeyMD5(opt.CustomerKey)}
 	if opt.IfNoneMatch || opt.IfMatch != "" {
 		// Fail early; the write checks again.
 		err := s.b.Read(ctx, func(tx *barrier.Tx) error {
@@ -293,7 +299,7 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 			return nil, err
 		}
 	}
-	if o.Body, o.Size, o.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1)); err != nil {
+	if o.Body, o.Size, o.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1), opt.CustomerKey); err != nil {
 		return nil, err
 	}
 	if o.Size > MaxPartSize {
@@ -348,7 +354,7 @@ func getObject(tx *barrier.Tx, v *barrier.View, key string) (*Object, error) {
 // sealBody seals body as it streams into the object store under a new
 // name, and returns the name, the content's size and its MD5 (hex). A body
 // that fails midway leaves nothing behind.
-func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader) (name string, size int64, etag string, err error) {
+func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader, customerKey []byte) (name string, size int64, etag string, err error) {
 	raw := make([]byte, 16)
 	rand.Read(raw)
 	name = hex.EncodeToString(v.ID()) + "/" + hex.EncodeToString(raw)
@@ -356,7 +362,7 @@ func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader)
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		w, err := v.SealObject([]byte(name), pw)
+		w, err := v.SealObjectWith([]byte(name), pw, customerKey)
 		if err == nil {
 			if _, err = io.Copy(w, io.TeeReader(body, sum)); err == nil {
 				err = w.Close()
@@ -423,8 +429,40 @@ func (r *Reader) Close() error {
 	return errors.Join(errs...)
 }
 
-// GetObject returns an object's record and a reader of its content.
-func (s *Service) GetObject(ctx context.Context, bucket, key string) (*Object, *Reader, error) {
+// CustomerKeySize is the size of an SSE-C key: AES-256.
+const CustomerKeySize = barrier.CustomerKeySize
+
+// KeyMD5 is how S3 names an SSE-C key: its MD5, base64; "" for none.
+func KeyMD5(key []byte) string {
+	if key == nil {
+		return ""
+	}
+	m := newMD5()
+	m.Write(key)
+	var sum []byte
+	fips140.WithoutEnforcement(func() { sum = m.h.Sum(nil) })
+	return base64.StdEncoding.EncodeToString(sum)
+}
+
+// checkCustomerKey checks that a read brings the SSE-C key an object was
+// sealed with, or none if it was sealed without.
+func checkCustomerKey(stored string, key []byte) error {
+	switch {
+	case stored == "" && key == nil:
+		return nil
+	case stored == "":
+		return fail(twinvault.InvalidRequest, "The encryption parameters are not applicable to this object.")
+	case key == nil:
+		return fail(twinvault.InvalidRequest, "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
+	case KeyMD5(key) != stored:
+		return fail(twinvault.AccessDenied, "The provided customer encryption key does not match the object's.")
+	}
+	return nil
+}
+
+// GetObject returns an object's record and a reader of its content;
+// customerKey is the SSE-C key the object was sealed with, if any.
+func (s *Service) GetObject(ctx context.Context, bucket, key string, customerKey []byte) (*Object, *Reader, error) {
 	var o Object
 	var v *barrier.View
 	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
@@ -444,6 +482,9 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string) (*Object, *
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkCustomerKey(o.CustomerKey, customerKey); err != nil {
+		return nil, nil, err
+	}
 	rd := &Reader{}
 	for _, p := range o.bodies() {
 		f, err := s.store.Open(ctx, p.Body)
@@ -452,7 +493,7 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string) (*Object, *
 			return nil, nil, fmt.Errorf("objects: body of %s: %w", key, err)
 		}
 		rd.close = append(rd.close, f)
-		obj, err := v.OpenObject([]byte(p.Body), f, f.Size())
+		obj, err := v.OpenObjectWith([]byte(p.Body), f, f.Size(), customerKey)
 		if err != nil {
 			rd.Close()
 			return nil, nil, err

@@ -75,7 +75,7 @@ func TestBucketsAndObjects(t *testing.T) {
 	if o.Size != int64(len(data)) || o.ETag != hex.EncodeToString(sum[:]) {
 		t.Fatalf("size %d etag %s", o.Size, o.ETag)
 	}
-	got, r, err := s.GetObject(ctx, "scenes", "factory/scene.json")
+	got, r, err := s.GetObject(ctx, "scenes", "factory/scene.json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestBucketsAndObjects(t *testing.T) {
 	if bodies != 1 {
 		t.Fatalf("%d bodies after a replace", bodies)
 	}
-	if _, _, err := s.GetObject(ctx, "scenes", "missing"); code(err) != twinvault.NoSuchKey {
+	if _, _, err := s.GetObject(ctx, "scenes", "missing", nil); code(err) != twinvault.NoSuchKey {
 		t.Fatalf("a missing key: %v", err)
 	}
 	if err := s.DeleteBucket(ctx, "scenes"); code(err) != twinvault.BucketNotEmpty {
