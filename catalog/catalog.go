@@ -40,6 +40,12 @@ type Config struct {
 	Region string
 	Now    func() time.Time // nil: time.Now
 	TS     *tsdb.DB         // the time-series store of property values
+
+	// Buckets hold workspaces' scene documents and models: a workspace
+	// made without an s3Location gets one, an s3Location must name one,
+	// and scenes must point into it. Nil leaves s3Location and
+	// contentLocation unchecked.
+	Buckets Buckets
 }
 
 // Service serves the control-plane and data-plane operations.
@@ -47,7 +53,9 @@ type Service struct {
 	b      *barrier.Barrier
 	ts     *tsdb.DB
 	region string
-	now    func() time.Time
+	// buckets: see Config.Buckets
+	buckets Buckets
+	now     func() time.Time
 
 	// decoded records, for the data plane
 	entities recordCache[entity]
@@ -63,7 +71,7 @@ func New(b *barrier.Barrier, cfg Config) *Service {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	return &Service{b: b, ts: cfg.TS, region: cfg.Region, now: cfg.Now}
+	return &Service{b: b, ts: cfg.TS, region: cfg.Region, now: cfg.Now, buckets: cfg.Buckets}
 }
 
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

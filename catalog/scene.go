@@ -30,6 +30,9 @@ func loadScene(tx *barrier.Tx, v *barrier.View, id string) (*scene, error) {
 }
 
 func (s *Service) CreateScene(ctx context.Context, in *model.CreateSceneInput) (*model.CreateSceneOutput, error) {
+	if err := s.checkSceneContent(ctx, in.WorkspaceId, in.ContentLocation); err != nil {
+		return nil, err
+	}
 	now := s.timestamp()
 	id := *in.SceneId
 	err := s.update(ctx, func(tx *barrier.Tx) error {
@@ -77,6 +80,9 @@ func (s *Service) GetScene(ctx context.Context, in *model.GetSceneInput) (*model
 }
 
 func (s *Service) UpdateScene(ctx context.Context, in *model.UpdateSceneInput) (*model.UpdateSceneOutput, error) {
+	if err := s.checkSceneContent(ctx, in.WorkspaceId, in.ContentLocation); err != nil {
+		return nil, err
+	}
 	now := s.timestamp()
 	err := s.update(ctx, func(tx *barrier.Tx) error {
 		_, v, sc, err := s.sceneIn(ctx, tx, in.WorkspaceId, in.SceneId)
@@ -153,4 +159,22 @@ func (s *Service) ListScenes(ctx context.Context, in *model.ListScenesInput) (*m
 	}
 	out.NextToken = optString(p.encode(next))
 	return out, nil
+}
+
+// checkSceneContent checks a scene's new contentLocation, if any, against
+// its workspace's bucket.
+func (s *Service) checkSceneContent(ctx context.Context, wsID string, location *string) error {
+	if location == nil || s.buckets == nil {
+		return nil
+	}
+	var ws *workspace
+	err := s.view(ctx, func(tx *barrier.Tx) error {
+		var err error
+		ws, _, err = s.loadWorkspace(ctx, tx, wsID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.checkContent(ctx, ws, *location)
 }

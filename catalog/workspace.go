@@ -103,11 +103,28 @@ func (s *Service) typeIn(ctx context.Context, tx *barrier.Tx, wsID, id string) (
 // its contents, in one transaction.
 func (s *Service) CreateWorkspace(ctx context.Context, in *model.CreateWorkspaceInput) (*model.CreateWorkspaceOutput, error) {
 	id := in.WorkspaceId
+	err := s.view(ctx, func(tx *barrier.Tx) error {
+		if _, err := tx.Get(s.b.System(), s.workspaceKey(id)); err == nil {
+			return conflict("Workspace %s already exists", id)
+		} else if !isNotFound(err) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	location, made, err := s.workspaceLocation(ctx, id, in.S3Location)
+	if err != nil {
+		return nil, err
+	}
 	now := s.timestamp()
-	ws := &workspace{ID: id, Description: in.Description, Role: in.Role, S3Location: in.S3Location,
-		Tags: in.Tags, Created: now, Updated: now, ViewID: make([]byte, 16)}
+	ws := &workspace{ID: id, Description: in.Description, Role: in.Role, Tags: in.Tags, Created: now, Updated: now, ViewID: make([]byte, 16)}
+	if location != "" {
+		ws.S3Location = &location
+	}
 	rand.Read(ws.ViewID)
-	err := s.update(ctx, func(tx *barrier.Tx) error {
+	err = s.update(ctx, func(tx *barrier.Tx) error {
 		if _, err := tx.Get(s.b.System(), s.workspaceKey(id)); err == nil {
 			return conflict("Workspace %s already exists", id)
 		} else if !isNotFound(err) {
@@ -119,6 +136,9 @@ func (s *Service) CreateWorkspace(ctx context.Context, in *model.CreateWorkspace
 		return putJSON(tx, s.b.System(), s.workspaceKey(id), ws)
 	})
 	if err != nil {
+		if made != "" {
+			s.buckets.DeleteBucket(context.Background(), made) // lost a race for the ID
+		}
 		return nil, err
 	}
 	return &model.CreateWorkspaceOutput{Arn: model.String(s.workspaceARN(id)), CreationDateTime: ts(now)}, nil
@@ -166,6 +186,11 @@ func (s *Service) GetWorkspace(ctx context.Context, in *model.GetWorkspaceInput)
 }
 
 func (s *Service) UpdateWorkspace(ctx context.Context, in *model.UpdateWorkspaceInput) (*model.UpdateWorkspaceOutput, error) {
+	if in.S3Location != nil {
+		if _, _, err := s.workspaceLocation(ctx, in.WorkspaceId, in.S3Location); err != nil {
+			return nil, err
+		}
+	}
 	now := s.timestamp()
 	err := s.update(ctx, func(tx *barrier.Tx) error {
 		ws, _, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
@@ -192,7 +217,9 @@ func (s *Service) UpdateWorkspace(ctx context.Context, in *model.UpdateWorkspace
 
 // DeleteWorkspace removes an empty workspace and destroys its key, so
 // nothing ever written in it can be decrypted again. Like TwinMaker it
-// refuses while entities, component types or scenes remain.
+// refuses while entities, component types or scenes remain, and leaves
+// the workspace's S3 bucket in place: its objects are the user's to keep
+// or delete.
 func (s *Service) DeleteWorkspace(ctx context.Context, in *model.DeleteWorkspaceInput) (*model.DeleteWorkspaceOutput, error) {
 	var viewID []byte
 	err := s.update(ctx, func(tx *barrier.Tx) error {

@@ -492,7 +492,7 @@ func TestTagsAndPricing(t *testing.T) {
 	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityId: aws.String("e1"), EntityName: aws.String("e1"), Tags: map[string]string{"a": "1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: ws, SceneId: aws.String("s1"), ContentLocation: aws.String("s3://b/s1.json")}); err != nil {
+	if _, err := tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: ws, SceneId: aws.String("s1"), ContentLocation: aws.String(sceneDocument(t, srv, "tags", "s1.json", "{}"))}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.x")}); err != nil {

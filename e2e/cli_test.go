@@ -160,6 +160,9 @@ func TestAWSCLI(t *testing.T) {
 	srv := twinvaulttest.Start(t)
 	c := newCLI(t, srv)
 
+	if _, err := c.runIn("s3api", "create-bucket", "--bucket", "cli-bucket"); err != nil {
+		t.Fatal(err)
+	}
 	c.must("create-workspace", "--workspace-id", "cli", "--description", "from the CLI",
 		"--role", "arn:aws:iam::123456789012:role/twinmaker", "--s3-location", "arn:aws:s3:::cli-bucket")
 	got := c.must("get-workspace", "--workspace-id", "cli")
@@ -306,6 +309,9 @@ func TestAWSCLIIdentity(t *testing.T) {
 	if err != nil || who["Arn"] != "arn:aws:iam::000000000000:user/twinvault-admin" {
 		t.Fatalf("sts get-caller-identity: %v %v", who, err)
 	}
+	if _, err := c.runIn("s3api", "create-bucket", "--bucket", "cli-bucket"); err != nil {
+		t.Fatal(err)
+	}
 	c.must("create-workspace", "--workspace-id", "cli", "--role", "arn:aws:iam::123456789012:role/twinmaker", "--s3-location", "arn:aws:s3:::cli-bucket")
 	iamc("create-user", "--user-name", "viewer")
 	key := iamc("create-access-key", "--user-name", "viewer")["AccessKey"].(map[string]any)
@@ -347,6 +353,9 @@ func TestAWSCLIIdentity(t *testing.T) {
 func TestAWSCLILookupEvents(t *testing.T) {
 	srv := twinvaulttest.Start(t)
 	c := newCLI(t, srv)
+	if _, err := c.runIn("s3api", "create-bucket", "--bucket", "trail-bucket"); err != nil {
+		t.Fatal(err)
+	}
 	c.must("create-workspace", "--workspace-id", "trail", "--role", "arn:aws:iam::123456789012:role/twinmaker", "--s3-location", "arn:aws:s3:::trail-bucket")
 	c.run("get-entity", "--workspace-id", "trail", "--entity-id", "missing")
 	for _, c2 := range []struct{ attr, want string }{

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/twinvault/twinvault/internal/cookiefactory"
 	"github.com/twinvault/twinvault/twinvaulttest"
@@ -133,10 +135,26 @@ func lowerKeys(v any) any {
 
 // loadCookieFactory creates the sample's workspace, component types,
 // entities and scenes through the SDK, as the sample's deploy step does.
-func loadCookieFactory(t *testing.T, tm *iottwinmaker.Client, ws string) ([]*sampleType, []*sampleEntity) {
+func loadCookieFactory(t *testing.T, srv *twinvaulttest.Server, tm *iottwinmaker.Client, ws string) ([]*sampleType, []*sampleEntity) {
 	t.Helper()
 	dir := sampleDir(t)
 	ctx := context.Background()
+	// The sample's bucket, with its scene documents, as the deploy step
+	// uploads them.
+	s3c := srv.S3(srv.AWSConfig())
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("cookiefactory-bucket")}); err != nil && apiCode(err) != "BucketAlreadyOwnedByYou" {
+		t.Fatal(err)
+	}
+	for _, scene := range []string{"Mixer", "CookieFactory"} {
+		data, err := os.ReadFile(filepath.Join(dir, scene+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cookiefactory-bucket"), Key: aws.String(scene + ".json"),
+			Body: bytes.NewReader(data), ContentType: aws.String("application/json")}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{
 		WorkspaceId: aws.String(ws),
 		Description: aws.String("AWS IoT TwinMaker CookieFactory sample"),
@@ -185,7 +203,7 @@ func TestCookieFactory(t *testing.T) {
 	srv := twinvaulttest.Start(t)
 	tm := srv.TwinMaker() // keeps the SDK's api. host prefix
 	const ws = "cookiefactory"
-	typesIn, entities := loadCookieFactory(t, tm, ws)
+	typesIn, entities := loadCookieFactory(t, srv, tm, ws)
 
 	check := func(t *testing.T) {
 		checkTypes(t, tm, ws, typesIn)
@@ -433,4 +451,20 @@ func checkScenes(t *testing.T, tm *iottwinmaker.Client, ws string) {
 	if len(list.SceneSummaries) != 2 {
 		t.Errorf("ListScenes: %d scenes, want 2", len(list.SceneSummaries))
 	}
+}
+
+// sceneDocument uploads a scene document to a workspace's bucket and
+// returns its contentLocation.
+func sceneDocument(t *testing.T, srv *twinvaulttest.Server, ws, key, content string) string {
+	t.Helper()
+	ctx := context.Background()
+	w, err := srv.TwinMaker(twinvaulttest.NoHostPrefix).GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String(ws)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := strings.TrimPrefix(aws.ToString(w.S3Location), "arn:aws:s3:::")
+	if _, err := srv.S3(srv.AWSConfig()).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(content)}); err != nil {
+		t.Fatal(err)
+	}
+	return "s3://" + bucket + "/" + key
 }

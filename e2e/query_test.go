@@ -61,7 +61,7 @@ func TestExecuteQuery(t *testing.T) {
 	srv := twinvaulttest.Start(t)
 	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
 	ctx := context.Background()
-	loadCookieFactory(t, tm, "cf")
+	loadCookieFactory(t, srv, tm, "cf")
 
 	// Nodes come back as documents, shaped as TwinMaker shapes them.
 	cols, rows, _ := queryAll(t, tm, "cf", "SELECT m FROM EntityGraph MATCH (m) WHERE m.entityName = 'Mixer_0'", 10)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
@@ -512,5 +513,113 @@ func TestS3CustomerKey(t *testing.T) {
 	out.Body.Close()
 	if !bytes.Equal(all, body) {
 		t.Fatal("the assembled object differs")
+	}
+}
+
+// TestWorkspaceBuckets: a workspace made without an s3Location gets an
+// encrypted bucket of its own; an s3Location must name a bucket that
+// exists; scenes point at objects in their workspace's bucket; deleting
+// the workspace leaves the bucket, as TwinMaker does.
+func TestWorkspaceBuckets(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	c := srv.S3(srv.AWSConfig())
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("Plant_North")}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("Plant_North")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, ok := strings.CutPrefix(aws.ToString(w.S3Location), "arn:aws:s3:::twinmaker-workspace-plant-north-")
+	if !ok {
+		t.Fatalf("s3Location %s", aws.ToString(w.S3Location))
+	}
+	bucket = "twinmaker-workspace-plant-north-" + bucket
+	enc, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)})
+	if err != nil || enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != s3types.ServerSideEncryptionAes256 {
+		t.Fatalf("the workspace bucket's encryption: %v", err)
+	}
+
+	for _, loc := range []string{"arn:aws:s3:::no-such-bucket", "arn:aws:s3:::" + bucket + "/key", "arn:aws:iam::000000000000:role/x"} {
+		_, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("other"), S3Location: aws.String(loc)})
+		if apiCode(err) != "ValidationException" {
+			t.Errorf("s3Location %s: %v", loc, err)
+		}
+		if _, err := tm.UpdateWorkspace(ctx, &iottwinmaker.UpdateWorkspaceInput{WorkspaceId: aws.String("Plant_North"), S3Location: aws.String(loc)}); apiCode(err) != "ValidationException" {
+			t.Errorf("updated to s3Location %s: %v", loc, err)
+		}
+	}
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("Plant_North")}); apiCode(err) != "ConflictException" {
+		t.Fatalf("twice: %v", err)
+	}
+	// The conflict made no second bucket.
+	if bs, _ := c.ListBuckets(ctx, &s3.ListBucketsInput{}); len(bs.Buckets) != 1 {
+		t.Fatalf("%d buckets after a conflict", len(bs.Buckets))
+	}
+
+	// Scenes: the Cookie Factory documents and a model, uploaded, then
+	// pointed at.
+	dir := sampleDir(t)
+	doc, _ := os.ReadFile(filepath.Join(dir, "CookieFactory.json"))
+	glb, _ := os.ReadFile(filepath.Join(dir, "../models/CookieFactoryMixer.glb"))
+	for key, data := range map[string][]byte{"scenes/CookieFactory.json": doc, "models/CookieFactoryMixer.glb": glb} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("elsewhere")})
+	c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("elsewhere"), Key: aws.String("scene.json"), Body: strings.NewReader("{}")})
+	for _, loc := range []string{"s3://elsewhere/scene.json", "s3://" + bucket + "/scenes/Missing.json", "s3://" + bucket} {
+		if _, err := tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: aws.String("Plant_North"), SceneId: aws.String("factory"), ContentLocation: aws.String(loc)}); apiCode(err) != "ValidationException" {
+			t.Errorf("contentLocation %s: %v", loc, err)
+		}
+	}
+	loc := "s3://" + bucket + "/scenes/CookieFactory.json"
+	if _, err := tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: aws.String("Plant_North"), SceneId: aws.String("factory"), ContentLocation: aws.String(loc)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.UpdateScene(ctx, &iottwinmaker.UpdateSceneInput{WorkspaceId: aws.String("Plant_North"), SceneId: aws.String("factory"), ContentLocation: aws.String("s3://elsewhere/scene.json")}); apiCode(err) != "ValidationException" {
+		t.Fatalf("a scene moved out of its bucket: %v", err)
+	}
+	// The scene's document and the model it names come back byte for byte.
+	sc, err := tm.GetScene(ctx, &iottwinmaker.GetSceneInput{WorkspaceId: aws.String("Plant_North"), SceneId: aws.String("factory")})
+	if err != nil || aws.ToString(sc.ContentLocation) != loc {
+		t.Fatalf("the scene: %v", err)
+	}
+	for key, want := range map[string][]byte{"scenes/CookieFactory.json": doc, "models/CookieFactoryMixer.glb": glb} {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s differs", key)
+		}
+	}
+
+	// Deleting the workspace keeps the bucket and its objects; a workspace
+	// of the same ID takes the bucket up again.
+	tm.DeleteScene(ctx, &iottwinmaker.DeleteSceneInput{WorkspaceId: aws.String("Plant_North"), SceneId: aws.String("factory")})
+	if _, err := tm.DeleteWorkspace(ctx, &iottwinmaker.DeleteWorkspaceInput{WorkspaceId: aws.String("Plant_North")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("scenes/CookieFactory.json")}); err != nil {
+		t.Fatalf("the bucket after the workspace was deleted: %v", err)
+	}
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("Plant_North")}); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("Plant_North")}); aws.ToString(w.S3Location) != "arn:aws:s3:::"+bucket {
+		t.Fatalf("re-created: %s", aws.ToString(w.S3Location))
+	}
+	// With an s3Location naming a bucket that exists.
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("south"), S3Location: aws.String("arn:aws:s3:::elsewhere")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: aws.String("south"), SceneId: aws.String("s1"), ContentLocation: aws.String("s3://elsewhere/scene.json")}); err != nil {
+		t.Fatal(err)
 	}
 }

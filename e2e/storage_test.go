@@ -63,7 +63,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: ws, SceneId: aws.String(m("sceneid")),
-		ContentLocation: aws.String("s3://bucket/scene.json"), Description: aws.String(m("scenedesc")),
+		ContentLocation: aws.String(sceneDocument(t, srv, *ws, "scene.json", m("scenedoc"))), Description: aws.String(m("scenedesc")),
 		SceneMetadata: map[string]string{"k": m("scenemeta")}}); err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func TestTelemetryHistory(t *testing.T) {
 	tm := srv.TwinMaker() // with the SDK's data. host prefix
 	ctx := context.Background()
 	const ws = "cookiefactory"
-	typesIn, entities := loadCookieFactory(t, tm, ws)
+	typesIn, entities := loadCookieFactory(t, srv, tm, ws)
 	series := loadTelemetry(t)
 	// The sample's telemetry names one property "flowRate2" while its
 	// component type declares "flowrate2"; property names are

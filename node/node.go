@@ -171,7 +171,12 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.ts = tsdb.Open(n.barrier, cfg.Logger)
-	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts})
+	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		return err
+	}
+	objs := objects.New(n.barrier, bodies, cfg.Now)
+	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts, Buckets: buckets{objs}})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
 		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts", "cloudtrail", "s3"},
@@ -190,11 +195,7 @@ func (n *Node) open(ctx context.Context) error {
 		Hosts: certs.Names(cfg.TLSHostnames...)})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
-	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
-	if err != nil {
-		return err
-	}
-	n.api.SetObjects(objects.New(n.barrier, bodies, cfg.Now))
+	n.api.SetObjects(objs)
 	bindCloudTrail(n.api, n.audit)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
