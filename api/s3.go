@@ -750,7 +750,8 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		}
 		w.WriteHeader(status)
 		if !head {
-			io.Copy(w, io.NewSectionReader(rd, off, n))
+			// Reads of whole segments open each once.
+			io.CopyBuffer(struct{ io.Writer }{w}, io.NewSectionReader(rd, off, n), make([]byte, objects.ReadBuffer))
 		}
 		return status
 	}}, nil

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 )
 
 // Objects (scene documents, 3D models) are too large to seal whole: they
@@ -90,6 +91,7 @@ type ObjectWriter struct {
 	aead cipher.AEAD
 	name []byte
 	buf  []byte
+	ct   []byte // a sealed segment, reused: Write must not keep it
 	seg  uint64
 	n    int64
 	done bool
@@ -161,8 +163,8 @@ func (o *ObjectWriter) Write(p []byte) (int, error) {
 }
 
 func (o *ObjectWriter) flush(last bool) error {
-	ct := o.aead.Seal(nil, nil, o.buf, segmentAAD(o.name, o.seg, last))
-	if _, err := o.w.Write(ct); err != nil {
+	o.ct = o.aead.Seal(o.ct[:0], nil, o.buf, segmentAAD(o.name, o.seg, last))
+	if _, err := o.w.Write(o.ct); err != nil {
 		return err
 	}
 	o.n += int64(len(o.buf))
@@ -265,8 +267,15 @@ func (v *View) OpenObjectWith(name []byte, r io.ReaderAt, stored int64, customer
 // Size is the object's plaintext size.
 func (o *Object) Size() int64 { return o.size }
 
-// segment returns the plaintext of segment i.
-func (o *Object) segment(i uint64) ([]byte, error) {
+// segBufs holds the buffers a segment is read and opened with.
+var segBufs = sync.Pool{New: func() any {
+	b := make([]byte, 2*SegmentSize+segmentOverhead)
+	return &b
+}}
+
+// segment opens segment i into buf (at least 2*SegmentSize+overhead
+// bytes) and returns its plaintext, which aliases buf.
+func (o *Object) segment(i uint64, buf []byte) ([]byte, error) {
 	full := o.segLen + segmentOverhead
 	off := o.start + int64(i)*full
 	n := full
@@ -274,26 +283,29 @@ func (o *Object) segment(i uint64) ([]byte, error) {
 	if last {
 		n = (o.size - int64(i)*o.segLen) + segmentOverhead
 	}
-	ct := make([]byte, n)
+	ct := buf[SegmentSize : SegmentSize+int(n)]
 	if _, err := o.r.ReadAt(ct, off); err != nil && !(errors.Is(err, io.EOF) && last) {
 		return nil, fmt.Errorf("%w: segment %d cannot be read", ErrIntegrity, i)
 	}
-	pt, err := o.aead.Open(nil, nil, ct, segmentAAD(o.name, i, last))
+	pt, err := o.aead.Open(buf[:0], nil, ct, segmentAAD(o.name, i, last))
 	if err != nil {
 		return nil, fmt.Errorf("%w: segment %d", ErrIntegrity, i)
 	}
 	return pt, nil
 }
 
-// ReadAt reads plaintext at off, opening only the segments p covers.
+// ReadAt reads plaintext at off, opening only the segments p covers. A
+// read of whole, aligned segments opens each once.
 func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 || off > o.size {
 		return 0, ErrRange
 	}
+	bp := segBufs.Get().(*[]byte)
+	defer segBufs.Put(bp)
 	n := 0
 	for n < len(p) && off < o.size {
 		i := uint64(off / o.segLen)
-		pt, err := o.segment(i)
+		pt, err := o.segment(i, *bp)
 		if err != nil {
 			return n, err
 		}
@@ -309,8 +321,10 @@ func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 
 // Verify opens every segment: whether the whole object is intact.
 func (o *Object) Verify() error {
+	bp := segBufs.Get().(*[]byte)
+	defer segBufs.Put(bp)
 	for i := uint64(0); i < o.segs; i++ {
-		if _, err := o.segment(i); err != nil {
+		if _, err := o.segment(i, *bp); err != nil {
 			return err
 		}
 	}

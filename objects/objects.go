@@ -351,6 +351,9 @@ func getObject(tx *barrier.Tx, v *barrier.View, key string) (*Object, error) {
 	return &o, nil
 }
 
+// pipeDepth is how many sealed segments may wait for the object store.
+const pipeDepth = 8
+
 // sealBody seals body as it streams into the object store under a new
 // name, and returns the name, the content's size and its MD5 (hex). A body
 // that fails midway leaves nothing behind.
@@ -358,31 +361,45 @@ func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader,
 	raw := make([]byte, 16)
 	rand.Read(raw)
 	name = hex.EncodeToString(v.ID()) + "/" + hex.EncodeToString(raw)
+	// Three stages run side by side: hashing (the ETag), sealing, and
+	// storing; the body is read once.
 	sum := newMD5()
-	pr, pw := io.Pipe()
+	hp := newPipe(pipeDepth)
+	hashed := make(chan struct{})
+	go func() {
+		io.Copy(sum, hp)
+		close(hashed)
+	}()
+	pp := newPipe(pipeDepth)
 	done := make(chan error, 1)
 	go func() {
-		w, err := v.SealObjectWith([]byte(name), pw, customerKey)
+		w, err := v.SealObjectWith([]byte(name), pp, customerKey)
 		if err == nil {
-			if _, err = io.Copy(w, io.TeeReader(body, sum)); err == nil {
+			if _, err = io.Copy(w, io.TeeReader(body, hp)); err == nil {
 				err = w.Close()
 				size = w.Size()
 			}
 		}
-		pw.CloseWithError(err)
+		hp.CloseWrite(err)
+		pp.CloseWrite(err)
 		done <- err
 	}()
-	_, err = s.store.Put(ctx, name, pr)
-	pr.CloseWithError(err)
+	_, err = s.store.Put(ctx, name, pp)
+	pp.CloseRead(err)
 	if serr := <-done; err == nil {
 		err = serr
 	}
+	<-hashed
 	if err != nil {
 		s.store.Delete(context.Background(), name)
 		return "", 0, "", err
 	}
 	return name, size, sum.sum(), nil
 }
+
+// ReadBuffer is a good size for the buffer of a sequential read: whole
+// segments.
+const ReadBuffer = 4 * barrier.SegmentSize
 
 // Reader reads an object's content, across its parts; close it when
 // done.

@@ -57,7 +57,7 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader) (int64, error) 
 			os.Remove(f.Name())
 		}
 	}()
-	n, err := io.Copy(f, ctxReader{ctx, r})
+	n, err := io.Copy(&writeback{f: f}, ctxReader{ctx, r})
 	if err != nil {
 		return 0, fmt.Errorf("objstore: write %s: %w", name, err)
 	}
@@ -77,6 +77,27 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader) (int64, error) 
 		dir.Close()
 	}
 	return n, nil
+}
+
+// writebackEvery is how much a put writes before it has the kernel start
+// writing it to disk.
+const writebackEvery = 8 << 20
+
+// writeback writes to f, starting the disk writes of each writebackEvery
+// bytes as they fill, so a large body is mostly on disk when it ends.
+type writeback struct {
+	f       *os.File
+	n, sent int64 // written; handed to writeback
+}
+
+func (w *writeback) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.n += int64(n)
+	if w.n-w.sent >= writebackEvery {
+		startWriteback(w.f, w.sent, w.n-w.sent)
+		w.sent = w.n
+	}
+	return n, err
 }
 
 // ctxReader stops a copy when its context ends.
