@@ -978,6 +978,17 @@ func (s *Server) copySource(ctx context.Context, r *http.Request, req *Request) 
 	if err != nil {
 		return nil, nil, s3Error(err)
 	}
+	// The x-amz-copy-source-if-* conditions: any that fails fails the copy.
+	cond := http.Header{}
+	for _, h := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		if v := r.Header.Get("X-Amz-Copy-Source-" + h); v != "" {
+			cond.Set(h, v)
+		}
+	}
+	if preconditions(cond, from) != 0 {
+		rd.Close()
+		return nil, nil, s3Err("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+	}
 	return from, rd, nil
 }
 

@@ -376,7 +376,10 @@ func TestS3Tagging(t *testing.T) {
 	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: b, Key: k, Tagging: &s3types.Tagging{TagSet: tagset("stage", "final")}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("copy.json"), CopySource: aws.String("tagged/scenes/plant.json")}); err != nil {
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("copy.json"), CopySource: aws.String("tagged/scenes/plant.json"), CopySourceIfMatch: aws.String(`"0123"`)}); apiCode(err) != "PreconditionFailed" {
+		t.Fatalf("a copy whose source condition fails: %v", err)
+	}
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: b, Key: aws.String("copy.json"), CopySource: aws.String("tagged/scenes/plant.json"), CopySourceIfModifiedSince: aws.Time(time.Now().Add(-time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
 	if ot, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: b, Key: aws.String("copy.json")}); err != nil || flat(ot.TagSet) != "stage=final" {
