@@ -171,7 +171,7 @@ func (s *Server) serveS3(r *http.Request, req *Request) (any, error) {
 		if _, err := s.s3.Bucket(ctx, bucket); err != nil {
 			return nil, s3Error(err)
 		}
-		return s.s3BucketConfig(op, body, res.Region)
+		return s.s3BucketConfig(ctx, op, body, bucket, res.Region)
 	case "DeleteObjects":
 		return s.s3DeleteObjects(ctx, bucket, body)
 	case "CopyObject":
@@ -562,7 +562,8 @@ func putOptions(h http.Header) (objects.PutOptions, error) {
 		return objects.PutOptions{}, err
 	}
 	ck, err := customerKey(h, "")
-	return objects.PutOptions{ContentType: h.Get("Content-Type"), Meta: meta, Tags: tags, CustomerKey: ck}, err
+	return objects.PutOptions{ContentType: h.Get("Content-Type"), Meta: meta, Tags: tags, CustomerKey: ck,
+		SSE: h.Get("X-Amz-Server-Side-Encryption"), KMSKeyID: h.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")}, err
 }
 
 // customerKey reads an SSE-C key from the x-amz-[copy-source-]server-side-
@@ -590,15 +591,23 @@ func customerKey(h http.Header, prefix string) ([]byte, error) {
 	return raw, nil
 }
 
-// setSSE reports how an object is encrypted: with the bucket's key, or
-// with the customer's (named by its MD5).
-func setSSE(h http.Header, customerMD5 string) {
-	if customerMD5 != "" {
+// setSSE reports how an object is encrypted: with the bucket's key, as
+// AES256 or aws:kms, or with the customer's (named by its MD5).
+func setSSE(h http.Header, e objects.Encryption, region string) {
+	switch {
+	case e.CustomerKey != "":
 		h.Set("x-amz-server-side-encryption-customer-algorithm", "AES256")
-		h.Set("x-amz-server-side-encryption-customer-key-MD5", customerMD5)
-		return
+		h.Set("x-amz-server-side-encryption-customer-key-MD5", e.CustomerKey)
+	case e.Algorithm != "":
+		h.Set("x-amz-server-side-encryption", e.Algorithm)
+		h.Set("x-amz-server-side-encryption-aws-kms-key-id", kmsKeyARN(region, e.KeyID))
+	default:
+		h.Set("x-amz-server-side-encryption", "AES256")
 	}
-	h.Set("x-amz-server-side-encryption", "AES256")
+}
+
+func kmsKeyARN(region, id string) string {
+	return "arn:aws:kms:" + region + ":" + twinvault.Account + ":key/" + id
 }
 
 // headerTags reads x-amz-tagging, a URL-encoded query of tags.
@@ -651,7 +660,7 @@ func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Re
 	}
 	return &s3Response{func(w http.ResponseWriter) int {
 		w.Header().Set("ETag", `"`+o.ETag+`"`)
-		setSSE(w.Header(), o.CustomerKey)
+		setSSE(w.Header(), o.Encryption, res.Region)
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}}, nil
@@ -727,7 +736,7 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		h.Set("ETag", `"`+o.ETag+`"`)
 		h.Set("Last-Modified", o.Modified.UTC().Format(http.TimeFormat))
 		h.Set("Accept-Ranges", "bytes")
-		setSSE(h, o.CustomerKey)
+		setSSE(h, o.Encryption, FromContext(ctx).Region)
 		if len(o.Parts) > 0 {
 			h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Parts)))
 		}
@@ -817,11 +826,11 @@ func preconditions(h http.Header, o *objects.Object) int {
 	return 0
 }
 
-// Encryption is always on: every object is sealed by its bucket's key
-// (AES-256), which is what GetBucketEncryption reports. PutBucketEncryption
-// accepts AES256 and aws:kms (with a TwinVault key ID: objects are sealed
-// the same way) and nothing that would turn it off.
-func (s *Server) s3BucketConfig(op string, body []byte, region string) (any, error) {
+// Encryption is always on: every object is sealed with its bucket's keys
+// (AES-256). PutBucketEncryption chooses how objects are reported, AES256
+// or aws:kms with the bucket's own key (its KMS key ID), and nothing that
+// would turn encryption off.
+func (s *Server) s3BucketConfig(ctx context.Context, op string, body []byte, bucket, region string) (any, error) {
 	switch op {
 	case "GetBucketLocation":
 		return xmlS3(struct {
@@ -836,22 +845,30 @@ func (s *Server) s3BucketConfig(op string, body []byte, region string) (any, err
 			Rules []struct {
 				Default struct {
 					Algorithm string `xml:"SSEAlgorithm"`
+					KeyID     string `xml:"KMSMasterKeyID"`
 				} `xml:"ApplyServerSideEncryptionByDefault"`
 			} `xml:"Rule"`
 		}
-		if err := xml.Unmarshal(body, &cfg); err != nil || len(cfg.Rules) == 0 {
+		if err := xml.Unmarshal(body, &cfg); err != nil || len(cfg.Rules) != 1 {
 			return nil, s3Err("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
 		}
-		for _, r := range cfg.Rules {
-			if a := r.Default.Algorithm; a != "AES256" && a != "aws:kms" && a != "aws:kms:dsse" {
-				return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The encryption method specified is not supported: use AES256 or aws:kms.")
-			}
+		d := cfg.Rules[0].Default
+		if d.Algorithm == "" {
+			return nil, s3Err("MalformedXML", http.StatusBadRequest, "The encryption configuration names no SSEAlgorithm.")
+		}
+		if err := s.s3.SetBucketEncryption(ctx, bucket, d.Algorithm, d.KeyID); err != nil {
+			return nil, s3Error(err)
 		}
 		return emptyS3(http.StatusOK), nil
 	}
+	b, err := s.s3.Bucket(ctx, bucket)
+	if err != nil {
+		return nil, s3Error(err)
+	}
 	type rule struct {
 		Default struct {
-			SSEAlgorithm string
+			SSEAlgorithm   string
+			KMSMasterKeyID string `xml:",omitempty"`
 		} `xml:"ApplyServerSideEncryptionByDefault"`
 		BucketKeyEnabled bool
 	}
@@ -861,6 +878,9 @@ func (s *Server) s3BucketConfig(op string, body []byte, region string) (any, err
 		Rule    rule
 	}{NS: s3Namespace}
 	out.Rule.Default.SSEAlgorithm = "AES256"
+	if b.Default != "" {
+		out.Rule.Default.SSEAlgorithm, out.Rule.Default.KMSMasterKeyID = b.Default, kmsKeyARN(region, b.KeyID())
+	}
 	return xmlS3(out)
 }
 
@@ -931,18 +951,18 @@ func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request
 		NS           string   `xml:"xmlns,attr"`
 		ETag         string
 		LastModified string
-	}{NS: s3Namespace, ETag: `"` + o.ETag + `"`, LastModified: s3Time(o.Modified)}, o.CustomerKey)
+	}{NS: s3Namespace, ETag: `"` + o.ETag + `"`, LastModified: s3Time(o.Modified)}, o.Encryption, req.Region)
 }
 
 // sseXML is an XML answer that reports server-side encryption.
-func sseXML(v any, customerMD5 string) (any, error) {
+func sseXML(v any, e objects.Encryption, region string) (any, error) {
 	resp, err := xmlS3(v)
 	if err != nil {
 		return nil, err
 	}
 	inner := resp.write
 	resp.write = func(w http.ResponseWriter) int {
-		setSSE(w.Header(), customerMD5)
+		setSSE(w.Header(), e, region)
 		return inner(w)
 	}
 	return resp, nil

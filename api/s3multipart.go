@@ -30,7 +30,7 @@ func (s *Server) s3CreateUpload(ctx context.Context, r *http.Request, bucket, ke
 		Bucket   string
 		Key      string
 		UploadID string `xml:"UploadId"`
-	}{NS: s3Namespace, Bucket: bucket, Key: key, UploadID: u.ID}, u.CustomerKey)
+	}{NS: s3Namespace, Bucket: bucket, Key: key, UploadID: u.ID}, u.Encryption, FromContext(ctx).Region)
 }
 
 // partNumber reads the partNumber parameter.
@@ -42,10 +42,10 @@ func partNumber(r *http.Request) (int, error) {
 	return n, nil
 }
 
-func partDone(etag, customerMD5 string) *s3Response {
+func partDone(etag string, e objects.Encryption, region string) *s3Response {
 	return &s3Response{func(w http.ResponseWriter) int {
 		w.Header().Set("ETag", `"`+etag+`"`)
-		setSSE(w.Header(), customerMD5)
+		setSSE(w.Header(), e, region)
 		w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}}
@@ -68,7 +68,7 @@ func (s *Server) s3UploadPart(ctx context.Context, r *http.Request, res *sigv4.R
 	if err != nil {
 		return nil, streamError(err)
 	}
-	return partDone(p.ETag, objects.KeyMD5(ck)), nil
+	return partDone(p.ETag, p.Upload.Encryption, res.Region), nil
 }
 
 // s3UploadPartCopy makes a part of an object's bytes, all of them or the
@@ -104,7 +104,7 @@ func (s *Server) s3UploadPartCopy(ctx context.Context, r *http.Request, req *Req
 		NS           string   `xml:"xmlns,attr"`
 		ETag         string
 		LastModified string
-	}{NS: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: s3Time(p.Modified)}, objects.KeyMD5(ck))
+	}{NS: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: s3Time(p.Modified)}, p.Upload.Encryption, req.Region)
 }
 
 func (s *Server) s3CompleteUpload(ctx context.Context, r *http.Request, body []byte, bucket, key string) (any, error) {
@@ -136,7 +136,7 @@ func (s *Server) s3CompleteUpload(ctx context.Context, r *http.Request, body []b
 		Bucket   string
 		Key      string
 		ETag     string
-	}{NS: s3Namespace, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: `"` + o.ETag + `"`}, o.CustomerKey)
+	}{NS: s3Namespace, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: `"` + o.ETag + `"`}, o.Encryption, FromContext(ctx).Region)
 }
 
 // maxParam reads a page size parameter: at most 1000, as S3 caps them.

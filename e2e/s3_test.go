@@ -225,6 +225,49 @@ func TestS3BucketConfiguration(t *testing.T) {
 		Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}}); err != nil {
 		t.Fatalf("PutBucketEncryption AES256: %v", err)
 	}
+	// aws:kms with the bucket's own key: reported on the bucket and on
+	// objects; another key is refused.
+	kms := func(id *string) error {
+		_, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String("conf"), ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+			Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: id}}}}})
+		return err
+	}
+	if err := kms(nil); err != nil {
+		t.Fatalf("PutBucketEncryption aws:kms: %v", err)
+	}
+	enc, err = c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String("conf")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault
+	keyARN := aws.ToString(def.KMSMasterKeyID)
+	if def.SSEAlgorithm != s3types.ServerSideEncryptionAwsKms || !strings.HasPrefix(keyARN, "arn:aws:kms:us-east-1:000000000000:key/") {
+		t.Fatalf("the aws:kms configuration: %s %s", def.SSEAlgorithm, keyARN)
+	}
+	if err := kms(aws.String(keyARN)); err != nil {
+		t.Fatalf("the bucket's own key: %v", err)
+	}
+	if err := kms(aws.String("arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555")); apiCode(err) != "InvalidArgument" {
+		t.Fatalf("another key: %v", err)
+	}
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("conf"), Key: aws.String("k"), Body: strings.NewReader("kms")})
+	if err != nil || put.ServerSideEncryption != s3types.ServerSideEncryptionAwsKms || aws.ToString(put.SSEKMSKeyId) != keyARN {
+		t.Fatalf("a put under aws:kms: %v %v", put, err)
+	}
+	put, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("conf"), Key: aws.String("k2"), Body: strings.NewReader("x"), ServerSideEncryption: s3types.ServerSideEncryptionAes256})
+	if err != nil || put.ServerSideEncryption != s3types.ServerSideEncryptionAes256 {
+		t.Fatalf("a put asking AES256: %v", err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("conf"), Key: aws.String("k3"), Body: strings.NewReader("x"),
+		ServerSideEncryption: s3types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String("alias/other")}); apiCode(err) != "InvalidArgument" {
+		t.Fatalf("a put with another KMS key: %v", err)
+	}
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("conf"), Key: aws.String("k")})
+	if err != nil || head.ServerSideEncryption != s3types.ServerSideEncryptionAwsKms || aws.ToString(head.SSEKMSKeyId) != keyARN {
+		t.Fatalf("head of the aws:kms object: %v", err)
+	}
+	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("conf"), Key: aws.String("k")})
+	c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("conf"), Key: aws.String("k2")})
 	loc, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("conf")})
 	if err != nil || string(loc.LocationConstraint) != "us-east-1" {
 		t.Fatalf("GetBucketLocation: %q %v", loc.LocationConstraint, err)

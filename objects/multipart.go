@@ -43,7 +43,7 @@ type Upload struct {
 	ContentType string            `json:"contentType,omitempty"`
 	Meta        map[string]string `json:"meta,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
-	CustomerKey string            `json:"ssec,omitempty"` // as Object's: every part is sealed with that key
+	Encryption                    // as Object's; with an SSE-C key, every part is sealed with it
 }
 
 // UploadedPart is a part stored for an upload.
@@ -53,6 +53,8 @@ type UploadedPart struct {
 	Size     int64     `json:"size"`
 	ETag     string    `json:"etag"` // hex MD5 of the part
 	Modified time.Time `json:"modified"`
+
+	Upload *Upload `json:"-"` // set by UploadPart
 }
 
 // CompletedPart names a part to assemble, as CompleteMultipartUpload
@@ -124,10 +126,13 @@ func (s *Service) CreateUpload(ctx context.Context, bucket, key string, opt PutO
 	}
 	raw := make([]byte, uploadIDLen)
 	rand.Read(raw)
-	u := &Upload{ID: hex.EncodeToString(raw), Key: key, Initiated: s.now().UTC(), ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags, CustomerKey: KeyMD5(opt.CustomerKey)}
+	u := &Upload{ID: hex.EncodeToString(raw), Key: key, Initiated: s.now().UTC(), ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags}
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
-		_, v, err := s.bucket(tx, bucket)
+		b, v, err := s.bucket(tx, bucket)
 		if err != nil {
+			return err
+		}
+		if u.Encryption, err = b.encryption(opt); err != nil {
 			return err
 		}
 		n := 0
@@ -163,12 +168,13 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		return nil, fail(twinvault.InvalidArgument, "Part number must be an integer between 1 and %d, inclusive.", MaxParts)
 	}
 	var v *barrier.View
+	var u *Upload
 	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
 		var err error
 		if _, v, err = s.bucket(tx, bucket); err != nil {
 			return err
 		}
-		u, err := upload(tx, v, key, id)
+		u, err = upload(tx, v, key, id)
 		if err != nil {
 			return err
 		}
@@ -180,7 +186,7 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 	if err != nil {
 		return nil, err
 	}
-	p := &UploadedPart{Number: n}
+	p := &UploadedPart{Number: n, Upload: u}
 	if p.Body, p.Size, p.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1), customerKey); err != nil {
 		return nil, err
 	}
@@ -250,7 +256,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 		for _, p := range stored {
 			byNum[p.Number] = p
 		}
-		o = &Object{Key: key, ContentType: u.ContentType, Meta: u.Meta, Tags: u.Tags, CustomerKey: u.CustomerKey, Modified: s.now().UTC()}
+		o = &Object{Key: key, ContentType: u.ContentType, Meta: u.Meta, Tags: u.Tags, Encryption: u.Encryption, Modified: s.now().UTC()}
 		sum := newMD5()
 		used := map[int]bool{}
 		for i, c := range list {

@@ -49,6 +49,92 @@ type Bucket struct {
 	ViewID  []byte            `json:"viewId"`
 	Created time.Time         `json:"created"`
 	Tags    map[string]string `json:"tags,omitempty"`
+	// Default is how objects put without saying are reported: AES256
+	// ("") or aws:kms with the bucket's key. Either way they are sealed
+	// with the bucket's own keys.
+	Default string `json:"sse,omitempty"`
+}
+
+// KeyID names the bucket's key as KMS names keys: a UUID drawn from its
+// view ID. It is what aws:kms encryption reports, and the one KMS key ID
+// the bucket accepts.
+func (b *Bucket) KeyID() string {
+	v := b.ViewID
+	if len(v) < 16 {
+		return ""
+	}
+	return fmt.Sprintf("%x-%x-%x-%x-%x", v[0:4], v[4:6], v[6:8], v[8:10], v[10:16])
+}
+
+// Encryption is how an object is sealed, in S3's terms.
+type Encryption struct {
+	Algorithm   string `json:"alg,omitempty"`    // "" (AES256), "aws:kms" or "aws:kms:dsse"
+	KeyID       string `json:"kmsKey,omitempty"` // the bucket's KeyID, with aws:kms
+	CustomerKey string `json:"ssec,omitempty"`   // MD5 (base64) of the SSE-C key, if sealed with one
+}
+
+// encryption settles what a write asks for against the bucket: the
+// algorithm (or the bucket's default), and a KMS key that must be the
+// bucket's own.
+func (b *Bucket) encryption(opt PutOptions) (Encryption, error) {
+	if opt.CustomerKey != nil {
+		if opt.SSE != "" || opt.KMSKeyID != "" {
+			return Encryption{}, fail(twinvault.InvalidArgument, "Server Side Encryption with Customer provided key is incompatible with the encryption method specified.")
+		}
+		return Encryption{CustomerKey: KeyMD5(opt.CustomerKey)}, nil
+	}
+	e := Encryption{Algorithm: opt.SSE}
+	if e.Algorithm == "" {
+		e.Algorithm = b.Default
+	}
+	switch e.Algorithm {
+	case "", "AES256":
+		e.Algorithm = ""
+		if opt.KMSKeyID != "" {
+			return e, fail(twinvault.InvalidArgument, "A KMS key ID is only taken with aws:kms encryption.")
+		}
+	case "aws:kms", "aws:kms:dsse":
+		if err := b.checkKey(opt.KMSKeyID); err != nil {
+			return e, err
+		}
+		e.KeyID = b.KeyID()
+	default:
+		return e, fail(twinvault.InvalidArgument, "The encryption method specified is not supported: use AES256 or aws:kms.")
+	}
+	return e, nil
+}
+
+// checkKey accepts no key ID, or the bucket's own as a UUID or a KMS ARN.
+func (b *Bucket) checkKey(id string) error {
+	if id == "" || id == b.KeyID() {
+		return nil
+	}
+	if strings.HasPrefix(id, "arn:aws:kms:") && strings.HasSuffix(id, ":"+twinvault.Account+":key/"+b.KeyID()) {
+		return nil
+	}
+	return fail(twinvault.InvalidArgument, "KMS key %s is not this bucket's: TwinVault seals each bucket with its own key, %s.", id, b.KeyID())
+}
+
+// SetBucketEncryption sets how objects put without saying are reported:
+// AES256 or aws:kms (with no key ID, or the bucket's own). Every object is
+// sealed with the bucket's keys whatever the setting.
+func (s *Service) SetBucketEncryption(ctx context.Context, bucket, alg, keyID string) error {
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
+		b, _, err := s.bucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		e, err := b.encryption(PutOptions{SSE: alg, KMSKeyID: keyID})
+		if err != nil {
+			return err
+		}
+		b.Default = e.Algorithm
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		return tx.Set(s.b.System(), s.bucketKey(bucket), data)
+	})
 }
 
 // Object is an object's record: its metadata and where its sealed body is.
@@ -60,9 +146,9 @@ type Object struct {
 	ContentType string            `json:"contentType,omitempty"`
 	Meta        map[string]string `json:"meta,omitempty"` // x-amz-meta-*
 	Tags        map[string]string `json:"tags,omitempty"`
-	CustomerKey string            `json:"ssec,omitempty"`  // MD5 (base64) of the SSE-C key, if sealed with one
-	Body        string            `json:"body,omitempty"`  // the sealed body's name in the object store
-	Parts       []Part            `json:"parts,omitempty"` // a multipart object's bodies, in order
+	Encryption
+	Body  string `json:"body,omitempty"`  // the sealed body's name in the object store
+	Parts []Part `json:"parts,omitempty"` // a multipart object's bodies, in order
 }
 
 // Part is one sealed body of a multipart object.
@@ -88,6 +174,10 @@ type PutOptions struct {
 	// CustomerKey is an SSE-C key (barrier.CustomerKeySize bytes): the
 	// body is sealed with it as well, and reads need it.
 	CustomerKey []byte
+	// SSE and KMSKeyID are what the write asks to be reported: AES256 or
+	// aws:kms, and a KMS key that must be the bucket's; "" for the
+	// bucket's default.
+	SSE, KMSKeyID string
 
 	// Conditional writes, checked atomically with the write: IfNoneMatch
 	// refuses to replace an object, IfMatch to write unless the object
@@ -274,9 +364,10 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 		return nil, err
 	}
 	var v *barrier.View
+	var b *Bucket
 	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
 		var err error
-		_, v, err = s.bucket(tx, bucket)
+		b, v, err = s.bucket(tx, bucket)
 		return err
 	})
 	if err != nil {
@@ -285,7 +376,11 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 	if err := validTags(opt.Tags, MaxObjectTags); err != nil {
 		return nil, err
 	}
-	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags, CustomerKey: KeyMD5(opt.CustomerKey)}
+	enc, err := b.encryption(opt)
+	if err != nil {
+		return nil, err
+	}
+	o := &Object{Key: key, ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags, Encryption: enc}
 	if opt.IfNoneMatch || opt.IfMatch != "" {
 		// Fail early; the write checks again.
 		err := s.b.Read(ctx, func(tx *barrier.Tx) error {
