@@ -63,6 +63,10 @@ const (
 	InvalidRequest          = "InvalidRequest"
 	NoSuchTagSet            = "NoSuchTagSet"
 
+	// MisdirectedRequest: a FIPS endpoint reached a process not in FIPS
+	// 140-3 mode.
+	MisdirectedRequest = "MisdirectedRequest"
+
 	// ServiceUnavailable: the audit log cannot record the call, so it
 	// does not run.
 	ServiceUnavailable = "ServiceUnavailableException"
@@ -106,6 +110,7 @@ var statusByCode = map[string]int{
 	InvalidClientTokenID:                http.StatusForbidden,
 	InvalidAuthenticationCode:           http.StatusForbidden,
 	ServiceUnavailable:                  http.StatusServiceUnavailable,
+	MisdirectedRequest:                  http.StatusMisdirectedRequest,
 	NoSuchBucket:                        http.StatusNotFound,
 	NoSuchKey:                           http.StatusNotFound,
 	BucketAlreadyOwnedByYou:             http.StatusConflict,

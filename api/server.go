@@ -9,6 +9,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/fips140"
 	"crypto/tls"
 	"encoding/json"
 	"encoding/json/jsontext"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/auth/sigv4"
+	"github.com/twinvault/twinvault/certs"
 	"github.com/twinvault/twinvault/model"
 	"github.com/twinvault/twinvault/objects"
 )
@@ -196,9 +198,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// fipsRefusal is the answer of a FIPS endpoint served by a process not in
+// FIPS 140-3 mode: refused, rather than served by unvalidated crypto.
+const fipsRefusal = "This is a FIPS endpoint, and this server is not running in FIPS 140-3 mode (start it with --fips and GODEBUG=fips140=on); use the endpoint without fips."
+
 func (s *Server) serve(r *http.Request, req *Request) (any, error) {
+	fipsRefused := certs.IsFIPSName(r.Host) && !fips140.Enabled()
 	if s.s3 != nil && scopeService(r) == "s3" {
+		if fipsRefused {
+			req.s3 = true
+			return nil, s3Err(twinvault.MisdirectedRequest, http.StatusMisdirectedRequest, fipsRefusal)
+		}
 		return s.serveS3(r, req)
+	}
+	if fipsRefused {
+		return nil, twinvault.Errorf(twinvault.MisdirectedRequest, "%s", fipsRefusal)
 	}
 	body, err := s.readBody(r)
 	if err != nil {

@@ -53,8 +53,9 @@ const (
 var DefaultNames = []string{"localhost", "127.0.0.1", "::1"}
 
 // Names expands host names with the "api." and "data." variants the AWS
-// clients prepend, and a wildcard for S3's virtual-hosted buckets
-// (bucket.host); IP addresses are kept as they are. The result is sorted
+// clients prepend, a wildcard for S3's virtual-hosted buckets (bucket.host)
+// and the FIPS endpoint (fips.host, covered by the wildcard, with its api.
+// and data. variants); IP addresses are kept as they are. The result is sorted
 // and free of duplicates.
 func Names(hosts ...string) []string {
 	var out []string
@@ -65,7 +66,7 @@ func Names(hosts ...string) []string {
 		}
 		out = append(out, h)
 		if net.ParseIP(h) == nil {
-			out = append(out, "api."+h, "data."+h, "*."+h)
+			out = append(out, "api."+h, "data."+h, "*."+h, "api.fips."+h, "data.fips."+h)
 		}
 	}
 	slices.Sort(out)
@@ -335,11 +336,33 @@ func writeCA(path string, data []byte) error {
 	return nil
 }
 
-// ServerConfig returns the TLS settings of every listener: TLS 1.2 at least
-// (1.3 preferred by Go's own ordering), and on TLS 1.2 only AEAD suites with
-// forward secrecy (ECDHE with AES-GCM or ChaCha20-Poly1305).
-func ServerConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
-	return &tls.Config{
+// Profile names a set of TLS settings, after Mozilla's server profiles.
+type Profile string
+
+const (
+	// Intermediate is TLS 1.3, and TLS 1.2 with the six ECDHE AEAD suites
+	// (AES-GCM and ChaCha20-Poly1305, ECDSA and RSA): the default.
+	Intermediate Profile = "intermediate"
+	// Modern is TLS 1.3 only.
+	Modern Profile = "modern"
+)
+
+// ParseProfile reads a profile name; "" is Intermediate.
+func ParseProfile(s string) (Profile, error) {
+	switch Profile(s) {
+	case "", Intermediate:
+		return Intermediate, nil
+	case Modern:
+		return Modern, nil
+	}
+	return "", fmt.Errorf("certs: unknown TLS profile %q (intermediate or modern)", s)
+}
+
+// ServerConfig returns the TLS settings of every listener under profile.
+// In FIPS 140-3 mode the standard library narrows them further to approved
+// versions, suites and groups (no ChaCha20-Poly1305, no plain X25519).
+func ServerConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error), profile Profile) *tls.Config {
+	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -352,6 +375,25 @@ func ServerConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)) 
 		GetCertificate: getCert,
 		NextProtos:     []string{"h2", "http/1.1"},
 	}
+	if profile == Modern {
+		cfg.MinVersion, cfg.CipherSuites = tls.VersionTLS13, nil
+	}
+	return cfg
+}
+
+// IsFIPSName reports whether host is a FIPS endpoint's name, as AWS names
+// them: a first label (after the SDKs' api. or data.) of "fips" or ending
+// in "-fips", e.g. fips.localhost or iottwinmaker-fips.us-east-1.example.com.
+func IsFIPSName(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, p := range []string{"api.", "data."} {
+		host = strings.TrimPrefix(host, p)
+	}
+	first, _, _ := strings.Cut(host, ".")
+	return first == "fips" || strings.HasSuffix(first, "-fips")
 }
 
 // FileCertificate serves an operator-provided certificate and key, reloading

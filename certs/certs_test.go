@@ -135,7 +135,7 @@ func TestServerConfigProtocols(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", ServerConfig(m.GetCertificate))
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", ServerConfig(m.GetCertificate, Intermediate))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,5 +186,26 @@ func TestServerConfigProtocols(t *testing.T) {
 				t.Errorf("negotiated %x, want %x", st.Version, tt.want)
 			}
 		})
+	}
+}
+
+func TestIsFIPSName(t *testing.T) {
+	for host, want := range map[string]bool{
+		"fips.localhost": true, "api.fips.localhost:8443": true, "data.fips.localhost": true,
+		"iottwinmaker-fips.us-east-1.example.com": true, "api.iottwinmaker-fips.us-east-1.example.com": true,
+		"localhost": false, "api.localhost": false, "fipsy.localhost": false, "bucket.fips.localhost": false, "127.0.0.1:8443": false,
+	} {
+		if got := IsFIPSName(host); got != want {
+			t.Errorf("%s: %v", host, got)
+		}
+	}
+	if _, err := ParseProfile("legacy"); err == nil {
+		t.Error("an unknown profile parsed")
+	}
+	if p, _ := ParseProfile(""); p != Intermediate {
+		t.Errorf("the default profile is %s", p)
+	}
+	if c := ServerConfig(nil, Modern); c.MinVersion != tls.VersionTLS13 {
+		t.Error("the modern profile takes TLS 1.2")
 	}
 }

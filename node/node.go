@@ -5,6 +5,7 @@ package node
 
 import (
 	"context"
+	"crypto/fips140"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -41,8 +42,12 @@ type Config struct {
 	Region          string
 	TLSHostnames    []string
 	TLSCert, TLSKey string
-	Logger          *slog.Logger
-	Now             func() time.Time // nil: time.Now
+	TLSProfile      certs.Profile // "": certs.Intermediate
+	// FIPS requires Go's FIPS 140-3 mode (GODEBUG=fips140=on or a FIPS
+	// build): Open fails without it.
+	FIPS   bool
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
 	// AuditRetention is how long exported audit entries are kept; 0 keeps
 	// every entry. Events never exported are never removed.
 	AuditRetention time.Duration
@@ -105,6 +110,9 @@ func (c *Config) setDefaults() {
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}
+	if c.TLSProfile == "" {
+		c.TLSProfile = certs.Intermediate
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -118,6 +126,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	if _, err := certs.ParseProfile(string(cfg.TLSProfile)); err != nil {
+		return nil, err
+	}
+	if cfg.FIPS && !fips140.Enabled() {
+		return nil, errors.New("--fips: Go's FIPS 140-3 mode is not on; start with GODEBUG=fips140=on (or =only), or use a FIPS build (GOFIPS140)")
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger}
 	if err := n.open(ctx); err != nil {
@@ -202,7 +216,8 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	n.http = n.api.HTTPServer(certs.ServerConfig(getCert))
+	n.http = n.api.HTTPServer(certs.ServerConfig(getCert, cfg.TLSProfile))
+	n.log.Info("crypto", "fips140", fips140.Enabled(), "enforced", fips140.Enforced(), "module", fips140.Version(), "tlsProfile", string(cfg.TLSProfile))
 	return nil
 }
 

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/fips140"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,9 +15,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
+	"github.com/twinvault/twinvault/certs"
 	"github.com/twinvault/twinvault/node"
 )
 
@@ -58,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return auditCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "twinvault", version)
+		fmt.Fprintln(stdout, "go:", runtime.Version())
+		fmt.Fprintf(stdout, "FIPS 140-3: module %s, mode %s\n", fips140.Version(), fipsMode())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -95,6 +100,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&hosts, "tls-hostname", "extra certificate name, with api. and data. variants (repeatable)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "operator-provided certificate chain (PEM) instead of the generated one")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) for --tls-cert")
+	var profile string
+	fs.StringVar(&profile, "tls-profile", envOr("TWINVAULT_TLS_PROFILE", string(certs.Intermediate)), "intermediate (TLS 1.2 with ECDHE AEAD suites, and 1.3) or modern (TLS 1.3 only) (env TWINVAULT_TLS_PROFILE)")
+	fs.BoolVar(&cfg.FIPS, "fips", os.Getenv("TWINVAULT_FIPS") == "true", "refuse to start unless Go's FIPS 140-3 mode is on (GODEBUG=fips140=on); fips. host names are served only then (env TWINVAULT_FIPS=true)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -108,6 +116,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.TLSHostnames = hosts
+	p, err := certs.ParseProfile(profile)
+	if err != nil {
+		fmt.Fprintf(stderr, "twinvault serve: %v\n", err)
+		return 2
+	}
+	cfg.TLSProfile = p
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "twinvault serve: bad --log-level %q\n", logLevel)
@@ -131,10 +145,23 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "  credentials: %s (profile %s)\n", c.CredentialsFile, node.CredentialsProfile)
 	fmt.Fprintf(stdout, "  region:      %s\n", c.Region)
+	fmt.Fprintf(stdout, "  TLS profile: %s\n", c.TLSProfile)
+	fmt.Fprintf(stdout, "  FIPS 140-3:  %s (module %s)\n", fipsMode(), fips140.Version())
 	if err := n.Serve(ctx); err != nil {
 		fmt.Fprintf(stderr, "twinvault serve: %v\n", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, "TwinVault stopped")
 	return 0
+}
+
+// fipsMode says whether Go's FIPS 140-3 mode is on and enforced.
+func fipsMode() string {
+	switch {
+	case fips140.Enforced():
+		return "on, enforced (fips140=only)"
+	case fips140.Enabled():
+		return "on"
+	}
+	return "off"
 }

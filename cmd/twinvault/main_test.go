@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/fips140"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,9 +48,15 @@ type proc struct {
 
 func start(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
+	return startEnv(t, dir, nil, args...)
+}
+
+// startEnv starts `twinvault serve` with more environment.
+func startEnv(t *testing.T, dir string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TWINVAULT_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "TWINVAULT_TEST_MAIN=1"), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +82,7 @@ func (p *proc) ready(t *testing.T) map[string]string {
 	t.Helper()
 	got := map[string]string{}
 	timeout := time.After(60 * time.Second)
-	for got["region"] == "" { // the banner's last line
+	for got["FIPS 140-3"] == "" { // the banner's last line
 		select {
 		case l, ok := <-p.lines:
 			if !ok {
@@ -295,5 +303,118 @@ func TestServeOperatorCertificate(t *testing.T) {
 	p2 := start(t, t.TempDir(), "--listen", freePort(t), "--tls-cert", filepath.Join(dir, "op.crt"))
 	if err := p2.cmd.Wait(); err == nil || !strings.Contains(p2.stderr.String(), "tls-key") {
 		t.Errorf("--tls-cert alone: %v %s", err, p2.stderr)
+	}
+}
+
+// TestServeTLSProfiles: the modern profile refuses TLS 1.2; the
+// intermediate one takes its ECDHE AEAD suites and no CBC suite.
+func TestServeTLSProfiles(t *testing.T) {
+	for _, c := range []struct {
+		profile string
+		tls12   bool
+	}{{"intermediate", true}, {"modern", false}} {
+		t.Run(c.profile, func(t *testing.T) {
+			dir := t.TempDir()
+			addr := freePort(t)
+			p := start(t, dir, "--listen", addr, "--tls-profile", c.profile)
+			if got := p.ready(t)["TLS profile"]; got != c.profile {
+				t.Fatalf("banner says TLS profile %q", got)
+			}
+			pem, _ := os.ReadFile(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(pem)
+			dial := func(cfg *tls.Config) error {
+				cfg.RootCAs, cfg.ServerName = pool, "localhost"
+				conn, err := tls.Dial("tcp", addr, cfg)
+				if err == nil {
+					conn.Close()
+				}
+				return err
+			}
+			if err := dial(&tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}}); (err == nil) != c.tls12 {
+				t.Errorf("TLS 1.2 AEAD: %v", err)
+			}
+			if err := dial(&tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}}); err == nil {
+				t.Error("a CBC suite was accepted")
+			}
+			if err := dial(&tls.Config{MinVersion: tls.VersionTLS13}); err != nil {
+				t.Errorf("TLS 1.3: %v", err)
+			}
+		})
+	}
+	var out, errOut strings.Builder
+	if code := run([]string{"serve", "--tls-profile", "old"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unknown TLS profile") {
+		t.Errorf("an unknown profile: %d %q", code, errOut.String())
+	}
+}
+
+// TestServeFIPS: --fips refuses to start outside FIPS 140-3 mode; a fips.
+// host name is refused by a process not in that mode and served by one
+// in it, whose TLS 1.2 keys agree on P-256 with no ChaCha20.
+func TestServeFIPS(t *testing.T) {
+	var out, errOut strings.Builder
+	if fips140.Enabled() {
+		t.Skip("the test process itself runs in FIPS mode")
+	}
+	dir := t.TempDir()
+	if code := run([]string{"serve", "--fips", "--data-dir", filepath.Join(dir, "d"), "--key-file", filepath.Join(dir, "k"), "--credentials-file", filepath.Join(dir, "c")}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "FIPS 140-3 mode is not on") {
+		t.Fatalf("--fips outside FIPS mode: %d %q", code, errOut.String())
+	}
+	get := func(addr, host string, pool *x509.CertPool) (int, string) {
+		t.Helper()
+		c := &http.Client{Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			},
+		}}
+		_, port, _ := net.SplitHostPort(addr)
+		resp, err := c.Post("https://"+host+":"+port+"/workspaces-list", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, mode := range []string{"", "fips140=on"} {
+		dir := t.TempDir()
+		addr := freePort(t)
+		var env []string
+		args := []string{"--listen", addr}
+		if mode != "" {
+			env = []string{"GODEBUG=" + mode}
+			args = append(args, "--fips")
+		}
+		p := startEnv(t, dir, env, args...)
+		banner := p.ready(t)
+		pem, _ := os.ReadFile(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		status, body := get(addr, "api.fips.localhost", pool)
+		plain, _ := get(addr, "api.localhost", pool)
+		if mode == "" {
+			if !strings.HasPrefix(banner["FIPS 140-3"], "off") || status != http.StatusMisdirectedRequest || !strings.Contains(body, "FIPS") || plain != http.StatusForbidden {
+				t.Errorf("outside FIPS mode: banner %q, fips. host %d %s, plain host %d", banner["FIPS 140-3"], status, body, plain)
+			}
+			continue
+		}
+		// Unsigned, so refused for that: the endpoint itself is served.
+		if !strings.HasPrefix(banner["FIPS 140-3"], "on") || status != http.StatusForbidden || plain != http.StatusForbidden {
+			t.Errorf("in FIPS mode: banner %q, fips. host %d %s, plain host %d", banner["FIPS 140-3"], status, body, plain)
+		}
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "fips.localhost", MaxVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := conn.ConnectionState()
+		conn.Close()
+		if st.CurveID != tls.CurveP256 || strings.Contains(tls.CipherSuiteName(st.CipherSuite), "CHACHA") {
+			t.Errorf("FIPS TLS 1.2: group %v suite %s", st.CurveID, tls.CipherSuiteName(st.CipherSuite))
+		}
+		if _, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "fips.localhost", MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}); err == nil {
+			t.Error("FIPS mode took a ChaCha20 suite")
+		}
 	}
 }
