@@ -89,7 +89,7 @@ func TestAuthenticationFailures(t *testing.T) {
 	})
 	t.Run("SDK with a wrong secret", func(t *testing.T) {
 		tm := srv.TwinMaker(func(o *iottwinmaker.Options) {
-			o.Credentials = credentials.NewStaticCredentialsProvider(srv.AccessKey, "wrong", "")
+			o.Credentials = credentials.NewStaticCredentialsProvider(srv.AccessKey, "wrongwrongwrongwrongwrongwrongwrongwrong", "")
 		})
 		_, err := tm.ListWorkspaces(context.Background(), &iottwinmaker.ListWorkspacesInput{})
 		if apiCode(err) != "InvalidSignatureException" {

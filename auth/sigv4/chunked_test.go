@@ -173,7 +173,7 @@ func FuzzChunks(f *testing.F) {
 // TestSignedTrailer: signed chunks followed by a signed CRC32C trailer, the
 // signatures computed here as the S3 documentation describes them.
 func TestSignedTrailer(t *testing.T) {
-	key := []byte("signing-key")
+	key := []byte("a-signing-key-of-32-bytes-length")
 	st := &streamState{key: key, amzDate: "20260101T000000Z", scope: "20260101/us-east-1/s3/aws4_request", seed: strings.Repeat("a", 64)}
 	data := []byte(strings.Repeat("model-", 3000))
 	sign := func(prev string, chunk []byte) string {

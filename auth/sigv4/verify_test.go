@@ -636,7 +636,7 @@ func TestConcurrentVerify(t *testing.T) {
 	v := testVerifier()
 	keys := make(map[string]string)
 	for i := range maxCachedKeys + 50 {
-		keys[fmt.Sprintf("AKID%06d", i)] = fmt.Sprintf("secret-%d", i)
+		keys[fmt.Sprintf("AKID%06d", i)] = fmt.Sprintf("a-test-secret-access-key-%015d", i)
 	}
 	v.Lookup = mapLookup(keys)
 	var wg sync.WaitGroup
