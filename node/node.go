@@ -35,8 +35,14 @@ import (
 
 // Config is what `twinvault serve` takes (DESIGN §3).
 type Config struct {
-	DataDir         string
-	KeyFile         string
+	DataDir string
+	KeyFile string
+	// KeySource is where the master key comes from: keyring.SourceFile
+	// (KeyFile; the default), keyring.SourceEnv (KeyEnv) or
+	// keyring.SourcePassphrase (PassphraseFile, or KeyEnv when it is "").
+	KeySource       string
+	KeyEnv          string
+	PassphraseFile  string
 	CredentialsFile string
 	Listen          string
 	Region          string
@@ -94,6 +100,15 @@ type Node struct {
 // CAPath is where the generated CA certificate is written.
 func (c Config) CAPath() string { return filepath.Join(c.DataDir, "tls", "ca.pem") }
 
+// keySource is where the master key comes from.
+func (c *Config) keySource() keyring.Source {
+	s := keyring.Source{Kind: c.KeySource, File: c.KeyFile, Env: c.KeyEnv, DataDir: c.DataDir}
+	if c.KeySource == keyring.SourcePassphrase {
+		s.File = c.PassphraseFile
+	}
+	return s
+}
+
 func (c *Config) setDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
@@ -149,7 +164,7 @@ func (n *Node) open(ctx context.Context) error {
 		}
 		return err
 	}
-	master, _, err := keyring.LoadOrCreateMasterKey(cfg.KeyFile, cfg.DataDir)
+	master, err := cfg.keySource().Load(true)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 // withBarrier opens the store of cfg read for an offline tool and runs fn.
 func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) error) error {
 	cfg.setDefaults()
-	master, err := keyring.LoadMasterKey(cfg.KeyFile, cfg.DataDir)
+	master, err := cfg.keySource().Load(false)
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}

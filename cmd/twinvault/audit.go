@@ -33,7 +33,7 @@ func auditExport(args []string, stdout, stderr io.Writer) int {
 	var cfg node.Config
 	var start, end, out string
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr("TWINVAULT_DATA_DIR", node.DefaultDataDir), "the stopped server's data directory (env TWINVAULT_DATA_DIR)")
-	fs.StringVar(&cfg.KeyFile, "key-file", envOr("TWINVAULT_KEY_FILE", node.DefaultKeyFile), "its master key (env TWINVAULT_KEY_FILE)")
+	keyFlags(fs, &cfg, "its master key")
 	fs.StringVar(&start, "start", "", "first event time, RFC 3339 (default: the beginning)")
 	fs.StringVar(&end, "end", "", "end of the range, RFC 3339, exclusive (default: now)")
 	fs.StringVar(&out, "out", "-", "file to write (created 0600), or - for standard output")
@@ -85,7 +85,7 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg node.Config
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr("TWINVAULT_DATA_DIR", node.DefaultDataDir), "the stopped server's data directory (env TWINVAULT_DATA_DIR)")
-	fs.StringVar(&cfg.KeyFile, "key-file", envOr("TWINVAULT_KEY_FILE", node.DefaultKeyFile), "its master key (env TWINVAULT_KEY_FILE)")
+	keyFlags(fs, &cfg, "its master key")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/twinvault/twinvault/certs"
+	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/node"
 )
 
@@ -93,7 +94,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	var hosts stringList
 	var logLevel string
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr("TWINVAULT_DATA_DIR", node.DefaultDataDir), "encrypted store and the public TLS CA certificate (env TWINVAULT_DATA_DIR)")
-	fs.StringVar(&cfg.KeyFile, "key-file", envOr("TWINVAULT_KEY_FILE", node.DefaultKeyFile), "master key, created 0600 on first start; must lie outside the data dir (env TWINVAULT_KEY_FILE)")
+	keyFlags(fs, &cfg, "master key, created 0600 on first start; must lie outside the data dir")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", envOr("TWINVAULT_CREDENTIALS_FILE", node.DefaultCredentialsFile), "where the administrator's access key is written on first start, profile [twinvault] (env TWINVAULT_CREDENTIALS_FILE)")
 	fs.StringVar(&cfg.Listen, "listen", envOr("TWINVAULT_LISTEN", node.DefaultListen), "HTTPS listen address; there is no plaintext listener (env TWINVAULT_LISTEN)")
 	fs.StringVar(&cfg.Region, "region", envOr("TWINVAULT_REGION", node.DefaultRegion), "region in ARNs and in the SigV4 scope (env TWINVAULT_REGION)")
@@ -164,4 +165,11 @@ func fipsMode() string {
 		return "on"
 	}
 	return "off"
+}
+
+// keyFlags are the flags that say where the master key comes from.
+func keyFlags(fs *flag.FlagSet, cfg *node.Config, keyFile string) {
+	fs.StringVar(&cfg.KeySource, "key-source", envOr("TWINVAULT_KEY_SOURCE", keyring.SourceFile), "where the master key comes from: file (--key-file), env (base64 in $TWINVAULT_MASTER_KEY) or passphrase (--passphrase-file or $TWINVAULT_PASSPHRASE, stretched with PBKDF2) (env TWINVAULT_KEY_SOURCE)")
+	fs.StringVar(&cfg.KeyFile, "key-file", envOr("TWINVAULT_KEY_FILE", node.DefaultKeyFile), keyFile+" (env TWINVAULT_KEY_FILE)")
+	fs.StringVar(&cfg.PassphraseFile, "passphrase-file", os.Getenv("TWINVAULT_PASSPHRASE_FILE"), "with --key-source passphrase: a 0600 file holding the passphrase, outside the data dir (env TWINVAULT_PASSPHRASE_FILE)")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"io"
 	"math/big"
@@ -416,5 +418,48 @@ func TestServeFIPS(t *testing.T) {
 			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}}); err == nil {
 			t.Error("FIPS mode took a ChaCha20 suite")
 		}
+	}
+}
+
+// TestServeKeySources: a server keyed by a passphrase or by an environment
+// variable restarts with the same one, refuses another, and leaves no key
+// file behind.
+func TestServeKeySources(t *testing.T) {
+	dir := t.TempDir()
+	pass := filepath.Join(dir, "pass")
+	os.WriteFile(pass, []byte("a passphrase long enough for PBKDF2\n"), 0o600)
+	args := []string{"--listen", freePort(t), "--key-source", "passphrase", "--passphrase-file", pass}
+	p := start(t, dir, args...)
+	p.ready(t)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v: %s", err, p.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "twinvault-master.key")); err == nil {
+		t.Fatal("a key file was written with a passphrase source")
+	}
+	p = start(t, dir, args...)
+	p.ready(t)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	os.WriteFile(pass, []byte("another passphrase, also long enough\n"), 0o600)
+	p = start(t, dir, args...)
+	if err := p.cmd.Wait(); err == nil || !strings.Contains(p.stderr.String(), "master key") {
+		t.Fatalf("a wrong passphrase: %v %s", err, p.stderr)
+	}
+	if strings.Contains(p.stderr.String(), "another passphrase") {
+		t.Fatal("the passphrase is in the error")
+	}
+
+	// The environment, base64 of 32 bytes.
+	dir = t.TempDir()
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{42}, 32))
+	p = startEnv(t, dir, []string{"TWINVAULT_MASTER_KEY=" + key}, "--listen", freePort(t), "--key-source", "env")
+	p.ready(t)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	p = startEnv(t, dir, []string{"TWINVAULT_MASTER_KEY=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{43}, 32))}, "--listen", freePort(t), "--key-source", "env")
+	if err := p.cmd.Wait(); err == nil || !strings.Contains(p.stderr.String(), "master key") {
+		t.Fatalf("another key in the environment: %v %s", err, p.stderr)
 	}
 }

@@ -1,0 +1,194 @@
+package keyring
+
+import (
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Where the master key comes from (--key-source):
+//
+//   - file: a key file (the default; see LoadOrCreateMasterKey).
+//   - env: an environment variable holding the key, base64 of 32 bytes
+//     (e.g. from `openssl rand -base64 32`), for secret managers that inject
+//     the environment. The variable is removed from the process once read.
+//   - passphrase: a passphrase stretched with PBKDF2-HMAC-SHA256 (600,000
+//     iterations, a 32-byte random salt): FIPS-approved. The passphrase is
+//     read from a file (kept as strictly as a key file) or from an
+//     environment variable, which is removed once read. The salt is not
+//     secret and lives in the data directory, in keysource.json.
+//
+// Each source yields the same thing, the 32-byte key that seals the
+// keyring; a wrong one is refused when the keyring does not open.
+const (
+	SourceFile       = "file"
+	SourceEnv        = "env"
+	SourcePassphrase = "passphrase"
+
+	// DefaultKeyEnv and DefaultPassphraseEnv are the variables read by
+	// the env and passphrase sources.
+	DefaultKeyEnv        = "TWINVAULT_MASTER_KEY"
+	DefaultPassphraseEnv = "TWINVAULT_PASSPHRASE"
+
+	// MinPassphrase is the shortest passphrase taken, in bytes: at least
+	// the 112 bits FIPS 140-3 asks of PBKDF2 passwords, with room.
+	MinPassphrase = 16
+
+	pbkdf2Iterations = 600_000
+	kdfFile          = "keysource.json"
+	kdfName          = "pbkdf2-hmac-sha256"
+)
+
+// Source names where the master key comes from.
+type Source struct {
+	Kind    string // SourceFile ("" too), SourceEnv or SourcePassphrase
+	File    string // file: the key file; passphrase: the passphrase file, "" to read Env
+	Env     string // env and passphrase: the variable ("" for the default)
+	DataDir string // the key file and passphrase file must lie outside it
+}
+
+// kdfParams are a passphrase source's stored parameters.
+type kdfParams struct {
+	KDF        string `json:"kdf"`
+	Iterations int    `json:"iterations"`
+	Salt       []byte `json:"salt"`
+}
+
+// Load returns the master key. create allows a new key file or new
+// passphrase parameters on a first start; offline tools pass false.
+func (s Source) Load(create bool) ([]byte, error) {
+	switch s.Kind {
+	case "", SourceFile:
+		if !create {
+			return LoadMasterKey(s.File, s.DataDir)
+		}
+		key, _, err := LoadOrCreateMasterKey(s.File, s.DataDir)
+		return key, err
+	case SourceEnv:
+		name := s.env(DefaultKeyEnv)
+		v, ok := os.LookupEnv(name)
+		os.Unsetenv(name)
+		if !ok || v == "" {
+			return nil, fmt.Errorf("keyring: --key-source env: %s is not set", name)
+		}
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil || len(key) != MasterKeySize {
+			return nil, fmt.Errorf("keyring: --key-source env: %s must hold base64 of %d bytes (openssl rand -base64 32)", name, MasterKeySize)
+		}
+		return key, nil
+	case SourcePassphrase:
+		pass, err := s.passphrase()
+		if err != nil {
+			return nil, err
+		}
+		p, err := loadKDF(s.DataDir, create)
+		if err != nil {
+			return nil, err
+		}
+		key, err := pbkdf2.Key(sha256.New, pass, p.Salt, p.Iterations, MasterKeySize)
+		if err != nil {
+			return nil, fmt.Errorf("keyring: derive the master key: %w", err)
+		}
+		return key, nil
+	}
+	return nil, fmt.Errorf("keyring: unknown key source %q (file, env or passphrase)", s.Kind)
+}
+
+func (s Source) env(def string) string {
+	if s.Env != "" {
+		return s.Env
+	}
+	return def
+}
+
+// passphrase reads the passphrase from its file or variable.
+func (s Source) passphrase() (string, error) {
+	var raw []byte
+	if s.File != "" {
+		if err := checkOutside(s.File, s.DataDir); err != nil {
+			return "", fmt.Errorf("keyring: passphrase file: %w", err)
+		}
+		f, err := os.Open(s.File)
+		if err != nil {
+			return "", fmt.Errorf("keyring: open passphrase file: %w", err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return "", fmt.Errorf("keyring: stat passphrase file: %w", err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+			return "", fmt.Errorf("keyring: passphrase file %s must be a regular file that group and others cannot read or write (chmod 600)", s.File)
+		}
+		if raw, err = io.ReadAll(io.LimitReader(f, keyFileMaxSize)); err != nil {
+			return "", fmt.Errorf("keyring: read passphrase file: %w", err)
+		}
+	} else {
+		name := s.env(DefaultPassphraseEnv)
+		v, ok := os.LookupEnv(name)
+		os.Unsetenv(name)
+		if !ok {
+			return "", fmt.Errorf("keyring: --key-source passphrase: give --passphrase-file or set %s", name)
+		}
+		raw = []byte(v)
+	}
+	pass := strings.TrimRight(string(raw), "\r\n")
+	clear(raw)
+	if len(pass) < MinPassphrase {
+		return "", fmt.Errorf("keyring: the passphrase is shorter than %d bytes", MinPassphrase)
+	}
+	return pass, nil
+}
+
+// loadKDF reads the passphrase parameters, or makes them on a first start.
+func loadKDF(dataDir string, create bool) (*kdfParams, error) {
+	path := filepath.Join(dataDir, kdfFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		p := &kdfParams{KDF: kdfName, Iterations: pbkdf2Iterations, Salt: make([]byte, 32)}
+		rand.Read(p.Salt)
+		data, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("keyring: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return loadKDF(dataDir, false) // another start made them first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("keyring: %w", err)
+		}
+		_, err = f.Write(append(data, '\n'))
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+			return nil, fmt.Errorf("keyring: write %s: %w", path, err)
+		}
+		return p, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keyring: passphrase parameters: %w", err)
+	}
+	var p kdfParams
+	if err := json.Unmarshal(raw, &p); err != nil || p.KDF != kdfName || p.Iterations < 100_000 || len(p.Salt) < 16 {
+		return nil, fmt.Errorf("keyring: %s is corrupt", path)
+	}
+	return &p, nil
+}
