@@ -277,3 +277,37 @@ func TestListPublicKeys(t *testing.T) {
 		t.Fatalf("the key: %v", err)
 	}
 }
+
+// TestWorkspaceKeysDestroyedAudited: deleting a workspace destroys its
+// keys, and the audit trail says so with the call; a workspace re-created
+// under the same ID sees nothing of the old one.
+func TestWorkspaceKeysDestroyedAudited(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	ws := aws.String("shredded")
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: ws}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.secret")}); err != nil {
+		t.Fatal(err)
+	}
+	tm.DeleteComponentType(ctx, &iottwinmaker.DeleteComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.secret")})
+	if _, err := tm.DeleteWorkspace(ctx, &iottwinmaker.DeleteWorkspaceInput{WorkspaceId: ws}); err != nil {
+		t.Fatal(err)
+	}
+	events := lookupAll(t, srv.CloudTrail(srv.AWSConfig()), cttypes.LookupAttributeKeyEventName, "DeleteWorkspace")
+	if len(events) != 1 {
+		t.Fatalf("%d DeleteWorkspace events", len(events))
+	}
+	resp, _ := events[0]["responseElements"].(map[string]any)
+	if msg, _ := resp["message"].(string); !strings.Contains(msg, "encryption keys were destroyed") {
+		t.Fatalf("the event's responseElements: %v", events[0]["responseElements"])
+	}
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: ws}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.GetComponentType(ctx, &iottwinmaker.GetComponentTypeInput{WorkspaceId: ws, ComponentTypeId: aws.String("com.example.secret")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Fatalf("the re-created workspace: %v", err)
+	}
+}
