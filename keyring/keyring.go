@@ -227,6 +227,43 @@ func (k *Keyring) Rotate(ctx context.Context) (uint32, error) {
 	return next.active, nil
 }
 
+// Retire removes the terms that are neither active nor in use, once
+// nothing sealed under them remains (see barrier.RewrapRecords), and
+// returns them.
+func (k *Keyring) Retire(ctx context.Context, inUse map[uint32]bool) ([]uint32, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var next *state
+	var retired []uint32
+	err := retry(func() error {
+		retired = retired[:0]
+		return k.store.Update(ctx, func(tx kv.Tx) error {
+			cur, err := k.read(ctx, tx)
+			if err != nil {
+				return err
+			}
+			next = &state{active: cur.active}
+			for _, t := range cur.terms {
+				if t.id == cur.active || inUse[t.id] {
+					next.terms = append(next.terms, t)
+				} else {
+					retired = append(retired, t.id)
+				}
+			}
+			if len(retired) == 0 {
+				next = cur
+				return nil
+			}
+			return tx.Set([]byte(RecordKey), k.seal(next))
+		})
+	})
+	if err != nil {
+		return nil, wrap("retire", err)
+	}
+	k.st.Store(next)
+	return retired, nil
+}
+
 // Refresh reloads the keyring through r, which may be the store or an open
 // transaction (so a caller inside a transaction can pick up a term another
 // node added without leaving it). A snapshot older than the one in memory
