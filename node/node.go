@@ -82,6 +82,7 @@ type Node struct {
 	log      *slog.Logger
 	store    kv.Store
 	barrier  *barrier.Barrier
+	keys     *keys
 	iam      *iam.Store
 	audit    *audit.Log
 	catalog  *catalog.Service
@@ -187,6 +188,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n.keys = startKeys(n.barrier, kr, n.log)
 	n.iam = iam.New(n.barrier, cfg.IAMNow)
 	_, err = n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
 		n.BootstrapKey = key
@@ -208,7 +210,7 @@ func (n *Node) open(ctx context.Context) error {
 	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts, Buckets: buckets{objs}})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
-		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts", "cloudtrail", "s3"},
+		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts", "cloudtrail", "s3", KeyService},
 		// IAM is global: clients sign it for us-east-1 wherever they are.
 		GlobalRegions: map[string]string{"iam": "us-east-1"},
 		Lookup:        n.iam.Lookup,
@@ -226,6 +228,7 @@ func (n *Node) open(ctx context.Context) error {
 	iamapi.Bind(n.api, n.iam)
 	n.api.SetObjects(objs)
 	bindCloudTrail(n.api, n.audit)
+	bindKeys(n.api, n.keys)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -298,6 +301,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.ln != nil {
 		n.ln.Close()
+	}
+	if n.keys != nil {
+		n.keys.close()
 	}
 	if n.ts != nil {
 		n.ts.Close()

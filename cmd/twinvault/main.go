@@ -43,6 +43,11 @@ Usage:
                             check a stopped server's audit log for changed, missing or moved records
   twinvault audit export [--start T] [--end T] [--out FILE]
                             write a stopped server's audit events as JSON lines, for a SIEM
+  twinvault keys rotate [--wait] [flags]
+                            rotate a running server's keys: a new keyring term and data keys,
+                            older data re-sealed in the background, old keys retired after
+  twinvault keys status [flags]
+                            show keyring terms, data keys still in use and re-sealing progress
   twinvault version         print the version
 `
 
@@ -58,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return load(args[1:], stdout, stderr)
 	case "security-check":
 		return securityCheck(args[1:], stdout, stderr)
+	case "keys":
+		return keysCmd(args[1:], stdout, stderr)
 	case "audit":
 		return auditCmd(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -7,18 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	twiniam "github.com/twinvault/twinvault/iam"
 	"github.com/twinvault/twinvault/iam/policy"
-	"github.com/twinvault/twinvault/node"
 )
 
 // Thresholds of the CIS AWS Foundations Benchmark's identity checks.
@@ -49,9 +45,7 @@ var checks = []string{
 func securityCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("security-check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint-url", "https://localhost:8443", "server endpoint")
-	caBundle := fs.String("ca-bundle", filepath.Join(node.DefaultDataDir, "tls", "ca.pem"), "CA certificate that signed the server's certificate")
-	profile := fs.String("profile", os.Getenv("AWS_PROFILE"), "credentials profile (the standard AWS chain otherwise)")
+	o := onlineFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -59,22 +53,12 @@ func securityCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	ca, err := os.Open(*caBundle)
-	if err != nil {
-		fmt.Fprintf(stderr, "twinvault security-check: CA bundle: %v\n", err)
-		return 3
-	}
-	defer ca.Close()
-	opts := []func(*config.LoadOptions) error{config.WithRegion(node.DefaultRegion), config.WithCustomCABundle(ca)}
-	if *profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(*profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := o.config(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "twinvault security-check: %v\n", err)
 		return 3
 	}
-	client := iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(*endpoint); o.RetryMaxAttempts = 1 })
+	client := iam.NewFromConfig(cfg, func(opt *iam.Options) { opt.BaseEndpoint = aws.String(o.endpoint); opt.RetryMaxAttempts = 1 })
 	found, err := inspect(ctx, client, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "twinvault security-check: %v\n", err)

@@ -1,0 +1,242 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/api"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/keyring"
+)
+
+// TwinVault's own key service (signing name "twinvault", JSON 1.1):
+// RotateKeys and GetKeyStatus, which `twinvault keys rotate` and `keys
+// status` call. They are IAM actions (twinvault:RotateKeys,
+// twinvault:GetKeyStatus) and audited like every call.
+
+// KeyService is the signing name of the key service.
+const KeyService = "twinvault"
+
+// keyTargets prefix the X-Amz-Target of the key service's operations.
+var keyTargets = []string{"TwinVault_20261101."}
+
+// bucketViews are the views of S3 buckets: their objects' keys are sealed
+// in the object bodies, which a rewrap does not reach, so their DEK
+// versions are kept.
+var bucketViews = []byte("bucket/")
+
+// keys rotates the keyring and the views' data keys, and re-seals what
+// older keys sealed in the background.
+type keys struct {
+	b   *barrier.Barrier
+	kr  *keyring.Keyring
+	log *slog.Logger
+
+	mu     sync.Mutex
+	status RewrapStatus
+	wake   chan struct{}
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// RewrapStatus is the progress of re-sealing.
+type RewrapStatus struct {
+	Running   bool      `json:"running"`
+	Views     int       `json:"views"`     // to go through in this pass
+	ViewsDone int       `json:"viewsDone"` // gone through
+	Values    int       `json:"values"`    // re-sealed in this pass
+	Records   int       `json:"records"`   // key records re-sealed
+	Retired   int       `json:"retired"`   // DEK versions and keyring terms removed
+	Started   time.Time `json:"started,omitzero"`
+	Finished  time.Time `json:"finished,omitzero"`
+	Error     string    `json:"error,omitempty"`
+}
+
+func startKeys(b *barrier.Barrier, kr *keyring.Keyring, log *slog.Logger) *keys {
+	ctx, cancel := context.WithCancel(context.Background())
+	k := &keys{b: b, kr: kr, log: log, wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
+	go k.run(ctx)
+	k.wakeUp() // resume a rewrap a stop interrupted; a pass with nothing to do is quick
+	return k
+}
+
+func (k *keys) close() {
+	k.stop()
+	<-k.done
+}
+
+func (k *keys) wakeUp() {
+	select {
+	case k.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (k *keys) run(ctx context.Context) {
+	defer close(k.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-k.wake:
+		}
+		if err := k.pass(ctx); err != nil && ctx.Err() == nil {
+			k.log.Error("key rewrap", "err", err)
+		}
+	}
+}
+
+func (k *keys) set(f func(s *RewrapStatus)) {
+	k.mu.Lock()
+	f(&k.status)
+	k.mu.Unlock()
+}
+
+// pass re-seals every view's values under its active DEK version, retires
+// the versions left unused, re-seals the key records under the active
+// keyring term and retires the terms left unused.
+func (k *keys) pass(ctx context.Context) (err error) {
+	ids, err := k.b.ViewIDs(ctx)
+	if err != nil {
+		return err
+	}
+	ids = append([][]byte{nil}, ids...)
+	k.set(func(s *RewrapStatus) {
+		*s = RewrapStatus{Running: true, Views: len(ids), Started: time.Now().UTC()}
+	})
+	defer func() {
+		k.set(func(s *RewrapStatus) {
+			s.Running, s.Finished = false, time.Now().UTC()
+			if err != nil {
+				s.Error = err.Error()
+			}
+		})
+	}()
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		versions, _, err := k.b.Versions(ctx, id)
+		if err != nil {
+			continue // dropped meanwhile
+		}
+		if len(versions) > 1 {
+			base := 0
+			k.mu.Lock()
+			base = k.status.Values
+			k.mu.Unlock()
+			if _, err := k.b.Rewrap(ctx, id, func(n int) { k.set(func(s *RewrapStatus) { s.Values = base + n }) }); err != nil {
+				return err
+			}
+			if !bytes.HasPrefix(id, bucketViews) {
+				r, err := k.b.Retire(ctx, id)
+				if err != nil {
+					return err
+				}
+				k.set(func(s *RewrapStatus) { s.Retired += len(r) })
+			}
+		}
+		k.set(func(s *RewrapStatus) { s.ViewsDone++ })
+	}
+	n, err := k.b.RewrapRecords(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := k.b.RetireTerms(ctx)
+	if err != nil {
+		return err
+	}
+	k.set(func(s *RewrapStatus) { s.Records, s.Retired = n, s.Retired+len(r) })
+	return nil
+}
+
+// rotate adds a keyring term and a DEK version to every view, then starts
+// re-sealing.
+func (k *keys) rotate(ctx context.Context) (map[string]any, error) {
+	term, err := k.kr.Rotate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := k.b.ViewIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rotated := 0
+	for _, id := range append([][]byte{nil}, ids...) {
+		if _, err := k.b.RotateView(ctx, id); err == nil {
+			rotated++
+		}
+	}
+	k.log.Info("keys rotated", "term", term, "views", rotated)
+	k.wakeUp()
+	return map[string]any{"term": term, "views": rotated}, nil
+}
+
+// KeyStatus is what GetKeyStatus reports.
+type KeyStatus struct {
+	Terms []TermStatus `json:"terms"`
+	Views struct {
+		Count   int `json:"count"`
+		Pending int `json:"pending"` // with more than one DEK version (buckets aside)
+	} `json:"views"`
+	Rewrap RewrapStatus `json:"rewrap"`
+}
+
+// TermStatus is one keyring term.
+type TermStatus struct {
+	Term    uint32    `json:"term"`
+	Created time.Time `json:"created"`
+	Active  bool      `json:"active"`
+	Records int       `json:"records"` // key records sealed under it
+}
+
+func (k *keys) keyStatus(ctx context.Context) (*KeyStatus, error) {
+	out := &KeyStatus{}
+	records, err := k.b.RecordTerms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range k.kr.Terms() {
+		out.Terms = append(out.Terms, TermStatus{Term: t.Term, Created: t.Created.UTC(), Active: t.Active, Records: records[t.Term]})
+	}
+	ids, err := k.b.ViewIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range append([][]byte{nil}, ids...) {
+		vs, _, err := k.b.Versions(ctx, id)
+		if err != nil {
+			continue
+		}
+		out.Views.Count++
+		if len(vs) > 1 && !bytes.HasPrefix(id, bucketViews) { // buckets keep theirs for their objects
+			out.Views.Pending++
+		}
+	}
+	k.mu.Lock()
+	out.Rewrap = k.status
+	k.mu.Unlock()
+	return out, nil
+}
+
+// bindKeys serves the key service.
+func bindKeys(s *api.Server, k *keys) {
+	all := func([]byte, *api.Request) []string { return []string{"*"} }
+	api.HandleJSON(s, KeyService, keyTargets, "RotateKeys", all, func(ctx context.Context, body []byte) (any, error) {
+		if len(body) > 0 {
+			var in struct{}
+			if err := json.Unmarshal(body, &in); err != nil {
+				return nil, twinvault.Errorf(twinvault.SerializationException, "the request body is not a RotateKeys request")
+			}
+		}
+		return k.rotate(ctx)
+	})
+	api.HandleJSON(s, KeyService, keyTargets, "GetKeyStatus", all, func(ctx context.Context, _ []byte) (any, error) {
+		return k.keyStatus(ctx)
+	})
+}
