@@ -128,24 +128,11 @@ func (s *state) last() uint32 { return s.terms[len(s.terms)-1].id }
 // keyring there would silently orphan everything already stored (a
 // partial restore, or a deleted record).
 func Open(ctx context.Context, store kv.Store, master []byte) (*Keyring, error) {
-	if len(master) != MasterKeySize {
-		return nil, fmt.Errorf("keyring: master key must be %d bytes, got %d", MasterKeySize, len(master))
-	}
-	sk, err := hkdf.Key(sha256.New, master, nil, sealInfo, KeySize)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: derive sealing key: %w", err)
-	}
-	defer clear(sk)
-	check, err := hkdf.Key(sha256.New, master, nil, checkInfo, checkSize)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: derive check value: %w", err)
-	}
-	aead, err := newAEAD(sk)
+	k, err := sealer(master)
 	if err != nil {
 		return nil, err
 	}
-	k := &Keyring{store: store, aead: aead, check: check}
-
+	k.store = store
 	var st *state
 	err = retry(func() error {
 		return store.Update(ctx, func(tx kv.Tx) error {
@@ -169,6 +156,45 @@ func Open(ctx context.Context, store kv.Store, master []byte) (*Keyring, error) 
 	}
 	k.st.Store(st)
 	return k, nil
+}
+
+// sealer returns a Keyring, without a store, that seals and unseals
+// keyring records under master.
+func sealer(master []byte) (*Keyring, error) {
+	if len(master) != MasterKeySize {
+		return nil, fmt.Errorf("keyring: master key must be %d bytes, got %d", MasterKeySize, len(master))
+	}
+	sk, err := hkdf.Key(sha256.New, master, nil, sealInfo, KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: derive sealing key: %w", err)
+	}
+	defer clear(sk)
+	check, err := hkdf.Key(sha256.New, master, nil, checkInfo, checkSize)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: derive check value: %w", err)
+	}
+	aead, err := newAEAD(sk)
+	if err != nil {
+		return nil, err
+	}
+	return &Keyring{aead: aead, check: check}, nil
+}
+
+// CheckRecord reports whether raw, a stored keyring record, opens with
+// master: how a restore refuses a backup before writing anything.
+func CheckRecord(master, raw []byte) error {
+	k, err := sealer(master)
+	if err != nil {
+		return err
+	}
+	st, err := k.unseal(raw)
+	if err != nil {
+		return wrap("check", err)
+	}
+	for _, t := range st.terms {
+		clear(t.key)
+	}
+	return nil
 }
 
 // Active returns the active term and a copy of its key; new data is

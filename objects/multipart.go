@@ -191,7 +191,7 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		return nil, err
 	}
 	if p.Size > MaxPartSize {
-		s.store.Delete(context.Background(), p.Body)
+		s.remove(context.Background(), p.Body)
 		return nil, fail(twinvault.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size.")
 	}
 	p.Modified = s.now().UTC()
@@ -215,11 +215,11 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		return tx.Set(v, partKey(v, id, n), data)
 	})
 	if err != nil {
-		s.store.Delete(context.Background(), p.Body)
+		s.remove(context.Background(), p.Body)
 		return nil, err
 	}
 	if old != nil && old.Body != "" {
-		s.store.Delete(ctx, old.Body)
+		s.remove(ctx, old.Body)
 	}
 	return p, nil
 }
@@ -316,7 +316,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 		return nil, err
 	}
 	for _, b := range drop {
-		s.store.Delete(ctx, b)
+		s.remove(ctx, b)
 	}
 	return o, nil
 }
@@ -347,7 +347,7 @@ func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string) error
 	}
 	var errs []error
 	for _, p := range parts {
-		errs = append(errs, s.store.Delete(ctx, p.Body))
+		errs = append(errs, s.remove(ctx, p.Body))
 	}
 	return errors.Join(errs...)
 }

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -33,7 +34,51 @@ type Service struct {
 	b     *barrier.Barrier
 	store objstore.Store
 	now   func() time.Time
+
+	mu      sync.Mutex
+	holds   int      // backups in progress
+	pending []string // bodies to remove once the last hold ends
 }
+
+// remove deletes a body from the object store, or, while a backup holds
+// the store, once it is released: a backup's snapshot of the records may
+// still name the body.
+func (s *Service) remove(ctx context.Context, name string) error {
+	s.mu.Lock()
+	if s.holds > 0 {
+		s.pending = append(s.pending, name)
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	return s.store.Delete(ctx, name)
+}
+
+// Hold keeps every body in the object store until release is called, so
+// a backup can copy the bodies its snapshot of the records names.
+func (s *Service) Hold() (release func()) {
+	s.mu.Lock()
+	s.holds++
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.holds--
+			var names []string
+			if s.holds == 0 {
+				names, s.pending = s.pending, nil
+			}
+			s.mu.Unlock()
+			for _, n := range names {
+				s.store.Delete(context.Background(), n)
+			}
+		})
+	}
+}
+
+// Store is the object store the bodies are in.
+func (s *Service) Store() objstore.Store { return s.store }
 
 // New returns a Service keeping records through b and bodies in store.
 func New(b *barrier.Barrier, store objstore.Store, now func() time.Time) *Service {
@@ -327,7 +372,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 		return err
 	}
 	for _, p := range parts {
-		s.store.Delete(ctx, p)
+		s.remove(ctx, p)
 	}
 	return nil
 }
@@ -398,7 +443,7 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 		return nil, err
 	}
 	if o.Size > MaxPartSize {
-		s.store.Delete(context.Background(), o.Body)
+		s.remove(context.Background(), o.Body)
 		return nil, fail(twinvault.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size.")
 	}
 	o.Modified = s.now().UTC()
@@ -421,7 +466,7 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 		return tx.Set(v, objectKey(v, key), data)
 	})
 	if err != nil {
-		s.store.Delete(context.Background(), o.Body)
+		s.remove(context.Background(), o.Body)
 		return nil, err
 	}
 	if old != nil {
@@ -486,7 +531,7 @@ func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader,
 	}
 	<-hashed
 	if err != nil {
-		s.store.Delete(context.Background(), name)
+		s.remove(context.Background(), name)
 		return "", 0, "", err
 	}
 	return name, size, sum.sum(), nil
@@ -648,7 +693,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key string) error {
 func (s *Service) deleteBodies(ctx context.Context, o *Object) error {
 	var errs []error
 	for _, p := range o.bodies() {
-		errs = append(errs, s.store.Delete(ctx, p.Body))
+		errs = append(errs, s.remove(ctx, p.Body))
 	}
 	return errors.Join(errs...)
 }
