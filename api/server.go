@@ -194,8 +194,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		status = s.writeError(w, req, err)
 	default:
+		if st, ok := out.(*Stream); ok {
+			h.Set("Content-Type", st.ContentType)
+			w.WriteHeader(http.StatusOK)
+			if err := st.Write(w); err != nil {
+				// The status is sent; the stream's own framing tells the
+				// client it is incomplete.
+				s.log.Error("stream failed", "requestId", req.ID, "operation", req.Operation, "err", err)
+			}
+			return
+		}
 		s.writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// Stream is an output sent as bytes rather than JSON, written as it is
+// produced: a backup.
+type Stream struct {
+	ContentType string
+	Write       func(w io.Writer) error
 }
 
 // fipsRefusal is the answer of a FIPS endpoint served by a process not in

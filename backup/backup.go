@@ -140,12 +140,6 @@ func (h *hashReader) ReadByte() (byte, error) {
 // written. Pairs go in batches as they come; a restore that fails midway
 // leaves a store to discard, which the keyring refuses to start on.
 func Restore(ctx context.Context, r io.Reader, store kv.Store, objs objstore.Store, keyringKey []byte, check func(record []byte) error) (Stats, error) {
-	var st Stats
-	hr := &hashReader{r: bufio.NewReaderSize(r, 1<<20), h: sha256.New()}
-	head := make([]byte, len(magic))
-	if _, err := io.ReadFull(hr, head); err != nil || string(head) != magic {
-		return st, fmt.Errorf("%w: no backup header", ErrFormat)
-	}
 	var found bool
 	err := store.View(ctx, func(r kv.Reader) error {
 		var err error
@@ -156,7 +150,7 @@ func Restore(ctx context.Context, r io.Reader, store kv.Store, objs objstore.Sto
 		if err == nil {
 			err = errors.New("backup: the store to restore into is not empty")
 		}
-		return st, err
+		return Stats{}, err
 	}
 	var batch []kv.Write
 	size := 0
@@ -169,6 +163,53 @@ func Restore(ctx context.Context, r io.Reader, store kv.Store, objs objstore.Sto
 		return err
 	}
 	first := true
+	st, err := read(r, func(k, v []byte) error {
+		if first {
+			if !bytes.Equal(k, keyringKey) {
+				return fmt.Errorf("%w: it does not begin with a keyring", ErrFormat)
+			}
+			if err := check(v); err != nil {
+				return err
+			}
+			first = false
+		}
+		batch = append(batch, kv.Write{Key: k, Value: v})
+		if size += len(k) + len(v); size > 4<<20 || len(batch) >= 1024 {
+			return flush()
+		}
+		return nil
+	}, func(name string, body io.Reader) (int64, error) {
+		if first {
+			return 0, fmt.Errorf("%w: it does not begin with a keyring", ErrFormat)
+		}
+		if err := flush(); err != nil {
+			return 0, err
+		}
+		return objs.Put(ctx, name, body)
+	})
+	if err != nil {
+		return st, err
+	}
+	return st, flush()
+}
+
+// Verify reads a whole backup and checks its framing and trailer, storing
+// nothing: what `twinvault backup` runs over what it wrote.
+func Verify(r io.Reader) (Stats, error) {
+	return read(r, func(_, _ []byte) error { return nil }, func(_ string, body io.Reader) (int64, error) {
+		return io.Copy(io.Discard, body)
+	})
+}
+
+// read parses a backup, handing each record to onKV or onObject, and
+// checks the trailer at the end.
+func read(r io.Reader, onKV func(k, v []byte) error, onObject func(name string, body io.Reader) (int64, error)) (Stats, error) {
+	var st Stats
+	hr := &hashReader{r: bufio.NewReaderSize(r, 1<<20), h: sha256.New()}
+	head := make([]byte, len(magic))
+	if _, err := io.ReadFull(hr, head); err != nil || string(head) != magic {
+		return st, fmt.Errorf("%w: no backup header", ErrFormat)
+	}
 	for {
 		sumBefore := hr.h.Sum(nil)
 		kind, err := hr.ReadByte()
@@ -184,7 +225,10 @@ func Restore(ctx context.Context, r io.Reader, store kv.Store, objs objstore.Sto
 			if err != nil || int(n) != st.Pairs+st.Objects || !bytes.Equal(want, sumBefore) {
 				return st, fmt.Errorf("%w: the trailer does not match the records", ErrFormat)
 			}
-			return st, flush()
+			if _, err := hr.r.ReadByte(); err != io.EOF {
+				return st, fmt.Errorf("%w: bytes follow the trailer", ErrFormat)
+			}
+			return st, nil
 		}
 		name, err := readBytes(hr, maxName)
 		if err != nil {
@@ -203,32 +247,14 @@ func Restore(ctx context.Context, r io.Reader, store kv.Store, objs objstore.Sto
 			if _, err := io.ReadFull(hr, v); err != nil {
 				return st, fmt.Errorf("%w: a value is cut short", ErrFormat)
 			}
-			if first {
-				if !bytes.Equal(name, keyringKey) {
-					return st, fmt.Errorf("%w: it does not begin with a keyring", ErrFormat)
-				}
-				if err := check(v); err != nil {
-					return st, err
-				}
-				first = false
-			}
-			batch = append(batch, kv.Write{Key: name, Value: v})
-			if size += len(name) + len(v); size > 4<<20 || len(batch) >= 1024 {
-				if err := flush(); err != nil {
-					return st, err
-				}
+			if err := onKV(name, v); err != nil {
+				return st, err
 			}
 			st.Pairs++
 		case kindObject:
-			if first {
-				return st, fmt.Errorf("%w: it does not begin with a keyring", ErrFormat)
-			}
-			if err := flush(); err != nil {
-				return st, err
-			}
-			got, err := objs.Put(ctx, string(name), io.LimitReader(hr, int64(n)))
+			got, err := onObject(string(name), io.LimitReader(hr, int64(n)))
 			if err != nil {
-				return st, fmt.Errorf("backup: restore %s: %w", name, err)
+				return st, fmt.Errorf("backup: object %x: %w", name, err)
 			}
 			if got != int64(n) {
 				return st, fmt.Errorf("%w: an object is cut short", ErrFormat)

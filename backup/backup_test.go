@@ -124,6 +124,12 @@ func TestRestoreRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := buf.Bytes()
+	if st, err := Verify(bytes.NewReader(full)); err != nil || st.Objects != 1 {
+		t.Fatalf("verify: %+v %v", st, err)
+	}
+	if _, err := Verify(bytes.NewReader(append(bytes.Clone(full), 0))); !errors.Is(err, ErrFormat) {
+		t.Fatalf("verify with a byte after the trailer: %v", err)
+	}
 	// Another master key: refused before anything is written.
 	into := kvtest.NewMem()
 	_, err := Restore(ctx, bytes.NewReader(full), into, mustDir(t), []byte(keyring.RecordKey), check(bytes.Repeat([]byte{4}, 32)))

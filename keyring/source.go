@@ -183,6 +183,9 @@ func loadKDF(dataDir string, create bool) (*kdfParams, error) {
 		}
 		return p, nil
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("keyring: %s is missing: the passphrase source keeps its salt there (copy it from the server's data directory)", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("keyring: passphrase parameters: %w", err)
 	}

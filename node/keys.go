@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/api"
+	"github.com/twinvault/twinvault/backup"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/objects"
 )
 
 // TwinVault's own key service (signing name "twinvault", JSON 1.1):
@@ -224,8 +228,18 @@ func (k *keys) keyStatus(ctx context.Context) (*KeyStatus, error) {
 	return out, nil
 }
 
-// bindKeys serves the key service.
-func bindKeys(s *api.Server, k *keys) {
+// bindKeys serves the key service, and GetBackup, which streams a
+// consistent backup of the store and the object bodies (ciphertext only).
+func bindKeys(s *api.Server, k *keys, store kv.Store, objs *objects.Service) {
+	api.HandleJSON(s, KeyService, keyTargets, "GetBackup", func([]byte, *api.Request) []string { return []string{"*"} },
+		func(ctx context.Context, _ []byte) (any, error) {
+			return &api.Stream{ContentType: "application/octet-stream", Write: func(w io.Writer) error {
+				release := objs.Hold() // before the snapshot: the bodies it names stay
+				defer release()
+				_, err := backup.Write(ctx, w, store, objs.Store())
+				return err
+			}}, nil
+		})
 	all := func([]byte, *api.Request) []string { return []string{"*"} }
 	api.HandleJSON(s, KeyService, keyTargets, "RotateKeys", all, func(ctx context.Context, body []byte) (any, error) {
 		if len(body) > 0 {

@@ -228,7 +228,7 @@ func (n *Node) open(ctx context.Context) error {
 	iamapi.Bind(n.api, n.iam)
 	n.api.SetObjects(objs)
 	bindCloudTrail(n.api, n.audit)
-	bindKeys(n.api, n.keys)
+	bindKeys(n.api, n.keys, n.store, objs)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {

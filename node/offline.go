@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/twinvault/twinvault/audit"
+	"github.com/twinvault/twinvault/backup"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/objstore"
 	"github.com/twinvault/twinvault/pebble"
 )
 
@@ -103,4 +105,46 @@ func ExportAudit(ctx context.Context, cfg Config, start, end time.Time, w io.Wri
 		})
 	})
 	return n, err
+}
+
+// Restore brings a backup back into cfg's data directory, which must hold
+// no store yet: the master key of cfg must open the backup's keyring, or
+// nothing is written. The master key is never created here: it is the one
+// the backed-up server used.
+func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error) {
+	cfg.setDefaults()
+	master, err := cfg.keySource().Load(false)
+	if err != nil {
+		return backup.Stats{}, fmt.Errorf("master key: %w", err)
+	}
+	defer clear(master)
+	dir := filepath.Join(cfg.DataDir, "kv")
+	if _, err := os.Stat(dir); err == nil {
+		return backup.Stats{}, fmt.Errorf("%s already holds a store; restore into a new data directory", cfg.DataDir)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return backup.Stats{}, err
+	}
+	store, err := pebble.Open(dir, pebble.Options{})
+	if err != nil {
+		return backup.Stats{}, err
+	}
+	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		store.Close()
+		return backup.Stats{}, err
+	}
+	st, err := backup.Restore(ctx, r, store, bodies, []byte(keyring.RecordKey), func(rec []byte) error {
+		return keyring.CheckRecord(master, rec)
+	})
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		// Nothing usable is left behind: a half-restored store is removed.
+		os.RemoveAll(dir)
+		os.RemoveAll(filepath.Join(cfg.DataDir, "objects"))
+		return st, err
+	}
+	return st, nil
 }

@@ -48,6 +48,10 @@ Usage:
                             older data re-sealed in the background, old keys retired after
   twinvault keys status [flags]
                             show keyring terms, data keys still in use and re-sealing progress
+  twinvault backup --out FILE [flags]
+                            write a consistent backup of a running server (ciphertext only)
+  twinvault restore --from FILE [--data-dir DIR] [--key-file FILE]
+                            restore a backup into a new data directory; needs the server's master key
   twinvault version         print the version
 `
 
@@ -65,6 +69,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return securityCheck(args[1:], stdout, stderr)
 	case "keys":
 		return keysCmd(args[1:], stdout, stderr)
+	case "backup":
+		return backupCmd(args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(args[1:], stdout, stderr)
 	case "audit":
 		return auditCmd(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -55,33 +55,7 @@ func (o *online) config(ctx context.Context) (aws.Config, error) {
 // callJSON calls a JSON 1.1 operation of TwinVault's own services, signed
 // with SigV4, and decodes the answer into out.
 func (o *online) callJSON(ctx context.Context, service, target string, in, out any) error {
-	cfg, err := o.config(ctx)
-	if err != nil {
-		return err
-	}
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.endpoint, "/")+"/", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", target)
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cfg.Region, time.Now()); err != nil {
-		return err
-	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := o.call(ctx, service, target, in)
 	if err != nil {
 		return err
 	}
@@ -90,7 +64,45 @@ func (o *online) callJSON(ctx context.Context, service, target string, in, out a
 	if err != nil {
 		return err
 	}
+	return json.Unmarshal(raw, out)
+}
+
+// call sends a signed JSON 1.1 request and returns the successful
+// response, whose body the caller reads and closes.
+func (o *online) call(ctx context.Context, service, target string, in any) (*http.Response, error) {
+	cfg, err := o.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.endpoint, "/")+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", target)
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cfg.Region, time.Now()); err != nil {
+		return nil, err
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
 	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		var e struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`
@@ -99,7 +111,7 @@ func (o *online) callJSON(ctx context.Context, service, target string, in, out a
 		if e.Message == "" {
 			e.Message = strings.TrimSpace(string(raw))
 		}
-		return fmt.Errorf("%s (%d): %s", e.Type, resp.StatusCode, e.Message)
+		return nil, fmt.Errorf("%s (%d): %s", e.Type, resp.StatusCode, e.Message)
 	}
-	return json.Unmarshal(raw, out)
+	return resp, nil
 }
