@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,5 +170,108 @@ func TestRotationUnderLoad(t *testing.T) {
 	tm = srv.TwinMaker(twinvaulttest.NoHostPrefix)
 	if got := count(); int64(got) != writes.Load() {
 		t.Fatalf("after a restart: %d values of %d", got, writes.Load())
+	}
+}
+
+// TestBackupUnderLoad: a backup taken while values and objects keep
+// changing restores to a store holding every write acknowledged before it
+// began, and every object it lists reads back.
+func TestBackupUnderLoad(t *testing.T) {
+	srv := twinvaulttest.Start(t)
+	ctx := context.Background()
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	sensorWorkspace(t, tm, "bk")
+	s3c := srv.S3(srv.AWSConfig())
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bk-models")}); err != nil {
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	var writes atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // values at increasing times
+		defer wg.Done()
+		for i := 1; !stop.Load(); i++ {
+			if _, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String("bk"),
+				Entries: []types.PropertyValueEntry{{EntityPropertyReference: ref("d"),
+					PropertyValues: []types.PropertyValue{{Time: at(i), Value: &types.DataValue{DoubleValue: aws.Float64(float64(i))}}}}}}); err != nil {
+				t.Error(err)
+				return
+			}
+			writes.Store(int64(i))
+		}
+	}()
+	go func() { // objects replaced over and over: their old bodies go
+		defer wg.Done()
+		for i := 0; !stop.Load(); i++ {
+			key := aws.String(fmt.Sprintf("m%d.glb", i%5))
+			if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bk-models"), Key: key, Body: strings.NewReader(strings.Repeat("glTF", 1000+i))}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for writes.Load() < 20 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := writes.Load()
+	body := bytes.Buffer{}
+	req, _ := http.NewRequest(http.MethodPost, srv.Endpoint+"/", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "TwinVault_20261101.GetBackup")
+	sum := sha256.Sum256([]byte("{}"))
+	v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, req, hex.EncodeToString(sum[:]), node.KeyService, srv.Region, time.Now())
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GetBackup: %v %v", resp, err)
+	}
+	io.Copy(&body, resp.Body)
+	resp.Body.Close()
+	stop.Store(true)
+	wg.Wait()
+	after := writes.Load()
+
+	// Restore in place of the data directory, and serve it.
+	srv.Stop(t)
+	cfg := srv.Config()
+	if err := os.Rename(cfg.DataDir, cfg.DataDir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node.Restore(ctx, cfg, bytes.NewReader(body.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart(t)
+	tm = srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	n := 0
+	p := iottwinmaker.NewGetPropertyValueHistoryPaginator(tm, &iottwinmaker.GetPropertyValueHistoryInput{
+		WorkspaceId: aws.String("bk"), EntityId: aws.String("dev1"), ComponentName: aws.String("sensor"),
+		SelectedProperties: []string{"d"}, StartTime: at(0), EndTime: at(int(after) + 1), MaxResults: aws.Int32(200)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range page.PropertyValues {
+			n += len(h.Values)
+		}
+	}
+	if int64(n) < before || int64(n) > after {
+		t.Fatalf("restored %d values; %d were acknowledged before the backup, %d by its end", n, before, after)
+	}
+	s3c = srv.S3(srv.AWSConfig())
+	list, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bk-models")})
+	if err != nil || len(list.Contents) == 0 {
+		t.Fatalf("restored objects: %v", err)
+	}
+	for _, o := range list.Contents {
+		out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bk-models"), Key: o.Key})
+		if err != nil {
+			t.Fatalf("%s: %v", aws.ToString(o.Key), err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if int64(len(got)) != aws.ToInt64(o.Size) || !strings.HasPrefix(string(got), "glTF") {
+			t.Fatalf("%s: %d bytes", aws.ToString(o.Key), len(got))
+		}
 	}
 }
