@@ -147,6 +147,17 @@ func (m *Manager) due(c *x509.Certificate) bool {
 	return !slices.Equal(have, m.names)
 }
 
+// commonName is the name the certificate's subject shows: the first that
+// is neither a wildcard nor a prefixed variant (clients check the SANs).
+func commonName(names []string) string {
+	for _, n := range names {
+		if !strings.Contains(n, "*") && !strings.HasPrefix(n, "api.") && !strings.HasPrefix(n, "data.") && net.ParseIP(n) == nil {
+			return n
+		}
+	}
+	return names[0]
+}
+
 func ipStrings(ips []net.IP) []string {
 	out := make([]string, len(ips))
 	for i, ip := range ips {
@@ -235,7 +246,7 @@ func (m *Manager) issue(ctx context.Context) (*tls.Certificate, error) {
 	now := m.now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
-		Subject:      pkix.Name{Organization: []string{"TwinVault"}, CommonName: m.names[0]},
+		Subject:      pkix.Name{Organization: []string{"TwinVault"}, CommonName: commonName(m.names)},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(leafLifetime - time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
