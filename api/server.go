@@ -109,6 +109,9 @@ type Request struct {
 	Region        string // of the signature's scope
 	SourceIP      string
 	Time          time.Time
+	// CertUser is the IAM user a verified client certificate names (its
+	// subject's common name), for a request that carries no signature.
+	CertUser string
 
 	// Who signed the request, as the Authorizer found.
 	PrincipalARN   string
@@ -236,16 +239,23 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 		return nil, err
 	}
 	res, err := s.verifier.Verify(r, body)
+	if user := certUser(r); err != nil && user != "" && twinvault.ErrorCode(authError(err)) == sigv4.CodeMissingAuthenticationToken {
+		// An unsigned request over a connection whose client certificate
+		// the client CA verified: a device, acting as the IAM user its
+		// certificate names, on the TwinMaker API.
+		req.CertUser = user
+		res, err = &sigv4.Result{Service: twinmakerService, Region: s.verifier.Region}, nil
+	}
 	if err != nil {
 		req.AccessKeyID = claimedKey(r)
 		return nil, authError(err)
 	}
 	req.AccessKeyID, req.SecurityToken, req.Region, req.Service = res.AccessKeyID, res.SecurityToken, res.Region, res.Service
-	if qs := s.query[res.Service]; qs != nil {
+	if qs := s.query[res.Service]; qs != nil && req.CertUser == "" {
 		req.query = qs
 		return s.serveQuery(r, req, qs, body, res.Region)
 	}
-	if js := s.json[res.Service]; js != nil {
+	if js := s.json[res.Service]; js != nil && req.CertUser == "" {
 		return s.serveJSON(r, req, js, body, res.Region)
 	}
 	if res.Service != twinmakerService && res.Service != "awsiottwinmaker" {
@@ -364,6 +374,16 @@ func claimedKey(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// certUser is the user a request's verified client certificate names, or
+// "" when it has none (the server takes client certificates only when it
+// has a client CA, and the handshake verified any it got).
+func certUser(r *http.Request) string {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return ""
+	}
+	return r.TLS.VerifiedChains[0][0].Subject.CommonName
 }
 
 func authError(err error) error {

@@ -211,6 +211,25 @@ func (s *Store) PrincipalOf(ctx context.Context, accessKeyID, token string) (*Pr
 	return p, err
 }
 
+// PrincipalOfUser is the principal of a user who proved who they are by
+// other means than an access key: a client certificate naming them.
+func (s *Store) PrincipalOfUser(ctx context.Context, name string) (*Principal, error) {
+	var p *Principal
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		u, found, err := get[User](s, tx, "u", name)
+		if err != nil {
+			return err
+		}
+		if !found || u.Name != name {
+			return twinvault.Errorf(twinvault.UnrecognizedClientException, "The client certificate names no user.")
+		}
+		p = &Principal{ARN: u.ARN(), UserID: u.ID, UserName: u.Name, Type: "User", Tags: u.Tags, Created: u.Created}
+		p.Policies, err = s.policiesOf(tx, u)
+		return err
+	})
+	return p, err
+}
+
 func (s *Store) policiesOf(tx *barrier.Tx, u *User) ([]policy.Policy, error) {
 	out, err := s.ownPolicies(tx, u.ARN(), u.Inline, u.Attached)
 	if err != nil {

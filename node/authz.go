@@ -17,7 +17,13 @@ type authorizer struct {
 }
 
 func (a authorizer) Authorize(ctx context.Context, req *api.Request, call *api.Call, code string) error {
-	p, err := a.iam.PrincipalOf(ctx, req.AccessKeyID, req.SecurityToken)
+	var p *iam.Principal
+	var err error
+	if req.CertUser != "" {
+		p, err = a.iam.PrincipalOfUser(ctx, req.CertUser)
+	} else {
+		p, err = a.iam.PrincipalOf(ctx, req.AccessKeyID, req.SecurityToken)
+	}
 	if err != nil {
 		return err
 	}
@@ -30,7 +36,7 @@ func (a authorizer) Authorize(ctx context.Context, req *api.Request, call *api.C
 		UserAgent: call.UserAgent, Secure: call.Secure, Context: call.Context, Now: a.iam.Now(), ResourceTags: a.resourceTags(ctx, call)}, code); err != nil {
 		return err
 	}
-	if iam.IsSession(req.AccessKeyID) {
+	if iam.IsSession(req.AccessKeyID) || req.CertUser != "" {
 		return nil
 	}
 	service, _, _ := strings.Cut(call.Action, ":")

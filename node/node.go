@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/fips140"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +50,11 @@ type Config struct {
 	TLSHostnames    []string
 	TLSCert, TLSKey string
 	TLSProfile      certs.Profile // "": certs.Intermediate
+	// ClientCAFile, if set, is a PEM bundle of CAs whose client
+	// certificates the listener takes: an unsigned TwinMaker request over
+	// such a connection acts as the IAM user the certificate's common
+	// name names, under that user's policies.
+	ClientCAFile string
 	// FIPS requires Go's FIPS 140-3 mode (GODEBUG=fips140=on or a FIPS
 	// build): Open fails without it.
 	FIPS   bool
@@ -234,7 +240,19 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	n.http = n.api.HTTPServer(certs.ServerConfig(getCert, cfg.TLSProfile))
+	tlsCfg := certs.ServerConfig(getCert, cfg.TLSProfile)
+	if cfg.ClientCAFile != "" {
+		pem, err := os.ReadFile(cfg.ClientCAFile)
+		if err != nil {
+			return fmt.Errorf("client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("client CA: %s holds no PEM certificate", cfg.ClientCAFile)
+		}
+		tlsCfg.ClientCAs, tlsCfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	n.http = n.api.HTTPServer(tlsCfg)
 	n.log.Info("crypto", "fips140", fips140.Enabled(), "enforced", fips140.Enforced(), "module", fips140.Version(), "tlsProfile", string(cfg.TLSProfile))
 	return nil
 }

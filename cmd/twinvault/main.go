@@ -118,6 +118,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key (PEM) for --tls-cert")
 	var profile string
 	fs.StringVar(&profile, "tls-profile", envOr("TWINVAULT_TLS_PROFILE", string(certs.Intermediate)), "intermediate (TLS 1.2 with ECDHE AEAD suites, and 1.3) or modern (TLS 1.3 only) (env TWINVAULT_TLS_PROFILE)")
+	fs.StringVar(&cfg.ClientCAFile, "client-ca", os.Getenv("TWINVAULT_CLIENT_CA"), "PEM CA bundle for device client certificates: an unsigned TwinMaker request with a certificate it verifies acts as the IAM user named by the certificate's common name (env TWINVAULT_CLIENT_CA)")
 	fs.BoolVar(&cfg.FIPS, "fips", os.Getenv("TWINVAULT_FIPS") == "true", "refuse to start unless Go's FIPS 140-3 mode is on (GODEBUG=fips140=on); fips. host names are served only then (env TWINVAULT_FIPS=true)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

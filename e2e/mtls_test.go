@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+
+	"github.com/twinvault/twinvault/node"
+	"github.com/twinvault/twinvault/twinvaulttest"
+)
+
+// testCA is a CA that issues client certificates.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &testCA{cert, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+func (ca *testCA) issue(t *testing.T, cn string) tls.Certificate {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestClientCertificates: a device with a certificate from the client CA
+// calls the TwinMaker API unsigned, as the IAM user its certificate names,
+// and that user's policies decide; other certificates get nowhere.
+func TestClientCertificates(t *testing.T) {
+	ca := newTestCA(t, "devices CA")
+	caFile := filepath.Join(t.TempDir(), "clients.pem")
+	os.WriteFile(caFile, ca.pem, 0o600)
+	srv := twinvaulttest.Start(t, func(c *node.Config) { c.ClientCAFile = caFile })
+	ctx := context.Background()
+	mustWorkspace(t, srv.TwinMaker(twinvaulttest.NoHostPrefix), "plant")
+	admin := srv.IAM(srv.AWSConfig())
+	admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("line-7-gateway")})
+	admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("line-7-gateway"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iottwinmaker:GetWorkspace","Resource":"*"}}`)})
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(srv.CAPEM)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.Endpoint, "https://"))
+	call := func(cert *tls.Certificate, method, path string) (int, string, error) {
+		cfg := &tls.Config{RootCAs: pool}
+		if cert != nil {
+			// Sent whatever CAs the server names, to test its checking.
+			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		}
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+		req, _ := http.NewRequest(method, "https://localhost:"+port+path, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), nil
+	}
+	device := ca.issue(t, "line-7-gateway")
+	if code, typ, err := call(&device, http.MethodGet, "/workspaces/plant"); err != nil || code != 200 {
+		t.Fatalf("the device's allowed call: %d %s %v", code, typ, err)
+	}
+	if code, typ, _ := call(&device, http.MethodDelete, "/workspaces/plant"); code != 403 || typ != "AccessDeniedException" {
+		t.Fatalf("the device's denied call: %d %s", code, typ)
+	}
+	stranger := ca.issue(t, "nobody")
+	if code, typ, _ := call(&stranger, http.MethodGet, "/workspaces/plant"); code != 403 || typ != "UnrecognizedClientException" {
+		t.Fatalf("a certificate naming no user: %d %s", code, typ)
+	}
+	if code, typ, _ := call(nil, http.MethodGet, "/workspaces/plant"); code != 403 || typ != "MissingAuthenticationTokenException" {
+		t.Fatalf("no certificate, no signature: %d %s", code, typ)
+	}
+	rogue := newTestCA(t, "rogue CA").issue(t, "line-7-gateway")
+	if _, _, err := call(&rogue, http.MethodGet, "/workspaces/plant"); err == nil {
+		t.Fatal("a certificate from another CA was taken")
+	}
+	// Signed requests still work, and the device's calls are audited as
+	// the user.
+	if _, err := srv.TwinMaker(twinvaulttest.NoHostPrefix).GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("plant")}); err != nil {
+		t.Fatal(err)
+	}
+	events := lookupAll(t, srv.CloudTrail(srv.AWSConfig()), "Username", "line-7-gateway")
+	if len(events) < 2 {
+		t.Fatalf("%d events for the device", len(events))
+	}
+}
