@@ -38,8 +38,8 @@ func FuzzUnseal(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add([]byte{recordFormat})
-	f.Add(append([]byte{recordFormat}, k.check...))
-	f.Add(append(append([]byte{recordFormat}, k.check...), make([]byte, 100)...))
+	f.Add(append([]byte{recordFormat}, k.rs.Load().check...))
+	f.Add(append(append([]byte{recordFormat}, k.rs.Load().check...), make([]byte, 100)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if st, err := k.unseal(data); err == nil {
 			t.Fatalf("a forged keyring record opened (%d terms)", len(st.terms))

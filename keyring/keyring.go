@@ -85,11 +85,16 @@ type TermInfo struct {
 // concurrent use.
 type Keyring struct {
 	store kv.Store
-	aead  cipher.AEAD // seals the record
-	check []byte
+	rs    atomic.Pointer[recordSealer] // replaced by Reseal
 
 	mu sync.Mutex // serialises Rotate and Refresh
 	st atomic.Pointer[state]
+}
+
+// recordSealer seals the keyring record under one master key.
+type recordSealer struct {
+	aead  cipher.AEAD
+	check []byte
 }
 
 // state is an immutable snapshot; changes replace it whole.
@@ -177,7 +182,34 @@ func sealer(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keyring{aead: aead, check: check}, nil
+	k := &Keyring{}
+	k.rs.Store(&recordSealer{aead: aead, check: check})
+	return k, nil
+}
+
+// Reseal seals the keyring under a new master key; from then on only
+// newMaster opens the store. The terms are unchanged.
+func (k *Keyring) Reseal(ctx context.Context, newMaster []byte) error {
+	next, err := sealer(newMaster)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	err = retry(func() error {
+		return k.store.Update(ctx, func(tx kv.Tx) error {
+			cur, err := k.read(ctx, tx)
+			if err != nil {
+				return err
+			}
+			return tx.Set([]byte(RecordKey), next.seal(cur))
+		})
+	})
+	if err != nil {
+		return wrap("reseal", err)
+	}
+	k.rs.Store(next.rs.Load())
+	return nil
 }
 
 // CheckRecord reports whether raw, a stored keyring record, opens with
@@ -340,8 +372,9 @@ func newTerm(id uint32) term {
 func (k *Keyring) seal(s *state) []byte {
 	pt := s.encode()
 	defer clear(pt)
-	out := append([]byte{recordFormat}, k.check...)
-	return k.aead.Seal(out, nil, pt, []byte(RecordKey))
+	rs := k.rs.Load()
+	out := append([]byte{recordFormat}, rs.check...)
+	return rs.aead.Seal(out, nil, pt, []byte(RecordKey))
 }
 
 func (s *state) encode() []byte {
@@ -361,10 +394,11 @@ func (k *Keyring) unseal(raw []byte) (*state, error) {
 	if len(raw) < 1+checkSize || raw[0] != recordFormat {
 		return nil, fmt.Errorf("%w: unknown format", ErrCorrupt)
 	}
-	if subtle.ConstantTimeCompare(raw[1:1+checkSize], k.check) != 1 {
+	rs := k.rs.Load()
+	if subtle.ConstantTimeCompare(raw[1:1+checkSize], rs.check) != 1 {
 		return nil, ErrMasterKeyMismatch
 	}
-	pt, err := k.aead.Open(nil, nil, raw[1+checkSize:], []byte(RecordKey))
+	pt, err := rs.aead.Open(nil, nil, raw[1+checkSize:], []byte(RecordKey))
 	if err != nil {
 		return nil, fmt.Errorf("%w: authentication failed", ErrCorrupt)
 	}

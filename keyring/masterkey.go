@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/twinvault/twinvault/kv"
 )
 
 // MasterKeySize is the length in bytes of a master key.
@@ -296,4 +299,102 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// PendingKeyFile is where a master-key rotation puts the new key before
+// it re-seals the keyring with it.
+func PendingKeyFile(path string) string { return path + ".new" }
+
+// RotateMasterKeyFile gives the keyring a new master key kept in the key
+// file at path. The steps are ordered so that a stop at any point leaves a
+// directory OpenWithKeyFile opens: the new key is written and synced to
+// the pending file, the keyring is re-sealed under it, and the pending
+// file then replaces the key file.
+func RotateMasterKeyFile(ctx context.Context, kr *Keyring, path, dataDir string) error {
+	if err := checkOutside(path, dataDir); err != nil {
+		return err
+	}
+	key := make([]byte, MasterKeySize)
+	rand.Read(key)
+	defer clear(key)
+	pending := PendingKeyFile(path)
+	if err := writeKeyFile(pending, key); err != nil {
+		return err
+	}
+	if err := kr.Reseal(ctx, key); err != nil {
+		os.Remove(pending)
+		return err
+	}
+	if err := os.Rename(pending, path); err != nil {
+		return fmt.Errorf("keyring: install the new master key file: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// OpenWithKeyFile opens the keyring of store with the master key in path,
+// finishing a rotation a stop interrupted: when the keyring was re-sealed
+// under the pending key but the key file not yet replaced, the pending key
+// opens it and takes the key file's place; when the keyring was not
+// re-sealed, the pending key is dropped.
+func OpenWithKeyFile(ctx context.Context, store kv.Store, path, dataDir string) (*Keyring, error) {
+	master, _, err := LoadOrCreateMasterKey(path, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(master)
+	pending := PendingKeyFile(path)
+	kr, err := Open(ctx, store, master)
+	if err == nil {
+		os.Remove(pending) // a rotation stopped before it re-sealed
+		return kr, nil
+	}
+	if !errors.Is(err, ErrMasterKeyMismatch) {
+		return nil, err
+	}
+	next, perr := LoadMasterKey(pending, dataDir)
+	if perr != nil {
+		return nil, err // no rotation under way: the key is simply wrong
+	}
+	defer clear(next)
+	kr, err = Open(ctx, store, next)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(pending, path); err != nil {
+		return nil, fmt.Errorf("keyring: finish a master key rotation: %w", err)
+	}
+	return kr, syncDir(filepath.Dir(path))
+}
+
+// writeKeyFile writes key to path (0600, synced), replacing what is there.
+func writeKeyFile(path string, key []byte) error {
+	dir := filepath.Dir(path)
+	content := formatKeyFile(key)
+	defer clear(content)
+	f, err := os.CreateTemp(dir, ".twinvault-master-key-*")
+	if err != nil {
+		return fmt.Errorf("keyring: write master key file: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(content)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("keyring: write master key file: %w", err)
+	}
+	return nil
 }

@@ -2,7 +2,9 @@ package keyring
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -276,5 +278,63 @@ func assertNoKeyInError(t *testing.T, err error) {
 		if strings.Contains(msg, s) {
 			t.Fatalf("error message contains key material: %q", msg)
 		}
+	}
+}
+
+// TestRotateMasterKeyFile: the keyring moves to a new master key in the
+// key file, and a stop at either step in between is recovered on open.
+func TestRotateMasterKeyFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, data := filepath.Join(dir, "master.key"), filepath.Join(dir, "data")
+	store := newMemStore()
+	kr, err := OpenWithKeyFile(ctx, store, path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := LoadMasterKey(path, data)
+	if err := RotateMasterKeyFile(ctx, kr, path, data); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := LoadMasterKey(path, data)
+	if bytes.Equal(old, now) {
+		t.Fatal("the key file still holds the old key")
+	}
+	if _, err := Open(ctx, store, old); !errors.Is(err, ErrMasterKeyMismatch) {
+		t.Fatalf("the old key still opens the keyring: %v", err)
+	}
+	if _, err := Open(ctx, store, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(PendingKeyFile(path)); err == nil {
+		t.Fatal("the pending key file is left")
+	}
+
+	// Stopped after re-sealing, before the key file was replaced.
+	next := bytes.Repeat([]byte{9}, MasterKeySize)
+	if err := writeKeyFile(PendingKeyFile(path), next); err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.Reseal(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenWithKeyFile(ctx, store, path, data); err != nil {
+		t.Fatalf("recovering a re-sealed keyring: %v", err)
+	}
+	if got, _ := LoadMasterKey(path, data); !bytes.Equal(got, next) {
+		t.Fatal("the pending key did not replace the key file")
+	}
+	// Stopped before re-sealing: the pending key is dropped.
+	writeKeyFile(PendingKeyFile(path), bytes.Repeat([]byte{8}, MasterKeySize))
+	if _, err := OpenWithKeyFile(ctx, store, path, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(PendingKeyFile(path)); err == nil {
+		t.Fatal("a pending key that never sealed anything is left")
+	}
+	// A wrong key with no rotation under way is still refused.
+	writeKeyFile(path, bytes.Repeat([]byte{7}, MasterKeySize))
+	if _, err := OpenWithKeyFile(ctx, store, path, data); !errors.Is(err, ErrMasterKeyMismatch) {
+		t.Fatalf("a wrong key: %v", err)
 	}
 }

@@ -41,6 +41,10 @@ type keys struct {
 	kr  *keyring.Keyring
 	log *slog.Logger
 
+	// keyFile and dataDir are set when the master key is in a key file,
+	// which a master key rotation replaces.
+	keyFile, dataDir string
+
 	mu     sync.Mutex
 	status RewrapStatus
 	wake   chan struct{}
@@ -181,6 +185,19 @@ func (k *keys) rotate(ctx context.Context) (map[string]any, error) {
 	return map[string]any{"term": term, "views": rotated}, nil
 }
 
+// rotateMaster re-seals the keyring under a new master key, which
+// replaces the key file.
+func (k *keys) rotateMaster(ctx context.Context) (map[string]any, error) {
+	if k.keyFile == "" {
+		return nil, twinvault.Errorf(twinvault.ValidationException, "Online master key rotation needs --key-source file: this server's master key comes from the environment or a passphrase, which it cannot replace.")
+	}
+	if err := keyring.RotateMasterKeyFile(ctx, k.kr, k.keyFile, k.dataDir); err != nil {
+		return nil, err
+	}
+	k.log.Info("master key rotated", "keyFile", k.keyFile)
+	return map[string]any{"master": true}, nil
+}
+
 // KeyStatus is what GetKeyStatus reports.
 type KeyStatus struct {
 	Terms []TermStatus `json:"terms"`
@@ -242,11 +259,16 @@ func bindKeys(s *api.Server, k *keys, store kv.Store, objs *objects.Service) {
 		})
 	all := func([]byte, *api.Request) []string { return []string{"*"} }
 	api.HandleJSON(s, KeyService, keyTargets, "RotateKeys", all, func(ctx context.Context, body []byte) (any, error) {
+		var in struct {
+			Master bool `json:"master"`
+		}
 		if len(body) > 0 {
-			var in struct{}
 			if err := json.Unmarshal(body, &in); err != nil {
 				return nil, twinvault.Errorf(twinvault.SerializationException, "the request body is not a RotateKeys request")
 			}
+		}
+		if in.Master {
+			return k.rotateMaster(ctx)
 		}
 		return k.rotate(ctx)
 	})

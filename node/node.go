@@ -107,6 +107,9 @@ type Node struct {
 // CAPath is where the generated CA certificate is written.
 func (c Config) CAPath() string { return filepath.Join(c.DataDir, "tls", "ca.pem") }
 
+// fileSource reports whether the master key is kept in a key file.
+func fileSource(kind string) bool { return kind == "" || kind == keyring.SourceFile }
+
 // keySource is where the master key comes from.
 func (c *Config) keySource() keyring.Source {
 	s := keyring.Source{Kind: c.KeySource, File: c.KeyFile, Env: c.KeyEnv, DataDir: c.DataDir}
@@ -185,8 +188,16 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kr, err := keyring.Open(ctx, n.store, master)
-	clear(master)
+	var kr *keyring.Keyring
+	if fileSource(cfg.KeySource) {
+		// Through the key file again: a master key rotation that a stop
+		// interrupted is finished here.
+		clear(master)
+		kr, err = keyring.OpenWithKeyFile(ctx, n.store, cfg.KeyFile, cfg.DataDir)
+	} else {
+		kr, err = keyring.Open(ctx, n.store, master)
+		clear(master)
+	}
 	if err != nil {
 		return err
 	}
@@ -195,6 +206,9 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.keys = startKeys(n.barrier, kr, n.log)
+	if fileSource(cfg.KeySource) {
+		n.keys.keyFile, n.keys.dataDir = cfg.KeyFile, cfg.DataDir
+	}
 	n.iam = iam.New(n.barrier, cfg.IAMNow)
 	_, err = n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
 		n.BootstrapKey = key

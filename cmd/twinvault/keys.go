@@ -14,7 +14,7 @@ import (
 // keysCmd runs `twinvault keys rotate|status` against a running server.
 func keysCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "rotate" && args[0] != "status") {
-		fmt.Fprintf(stderr, "usage: twinvault keys rotate [--wait] [flags] | twinvault keys status [flags]\n")
+		fmt.Fprintf(stderr, "usage: twinvault keys rotate [--wait | --master] [flags] | twinvault keys status [flags]\n")
 		return 2
 	}
 	sub := args[0]
@@ -22,6 +22,7 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	o := onlineFlags(fs)
 	wait := fs.Bool("wait", false, "with rotate: wait until every value is re-sealed and the old keys are retired")
+	master := fs.Bool("master", false, "with rotate: re-seal the keyring under a new master key, which replaces the server's key file (keep a copy of the new one)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -33,6 +34,14 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 		var out struct {
 			Term  uint32 `json:"term"`
 			Views int    `json:"views"`
+		}
+		if *master {
+			if err := o.callJSON(ctx, node.KeyService, "TwinVault_20261101.RotateKeys", map[string]bool{"master": true}, &struct{}{}); err != nil {
+				fmt.Fprintf(stderr, "twinvault keys rotate --master: %v\n", err)
+				return 1
+			}
+			fmt.Fprintln(stdout, "rotated: the keyring is sealed under a new master key, now in the server's key file; back it up, and let the old one go")
+			return 0
 		}
 		if err := o.callJSON(ctx, node.KeyService, "TwinVault_20261101.RotateKeys", struct{}{}, &out); err != nil {
 			fmt.Fprintf(stderr, "twinvault keys rotate: %v\n", err)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -37,5 +40,29 @@ func TestKeysCommands(t *testing.T) {
 	var o, e strings.Builder
 	if code := run([]string{"keys", "spin"}, &o, &e); code != 2 {
 		t.Errorf("an unknown keys command: %d", code)
+	}
+
+	// A new master key: the key file is replaced, a restart opens the
+	// data with it, and the old key no longer does.
+	keyFile := filepath.Join(dir, "twinvault-master.key")
+	old, _ := os.ReadFile(keyFile)
+	if out := keys("rotate", "--master"); !strings.Contains(out, "new master key") {
+		t.Fatalf("rotate --master:\n%s", out)
+	}
+	now, _ := os.ReadFile(keyFile)
+	if bytes.Equal(old, now) {
+		t.Fatal("the key file is unchanged")
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	addr := freePort(t)
+	p = start(t, dir, "--listen", addr)
+	p.ready(t)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	os.WriteFile(filepath.Join(dir, "old.key"), old, 0o600)
+	p = start(t, dir, "--listen", freePort(t), "--key-file", "old.key")
+	if err := p.cmd.Wait(); err == nil || !strings.Contains(p.stderr.String(), "master key does not match") {
+		t.Fatalf("the old master key: %v %s", err, p.stderr)
 	}
 }
