@@ -91,10 +91,48 @@ type Keyring struct {
 	st atomic.Pointer[state]
 }
 
-// recordSealer seals the keyring record under one master key.
+// Sealer seals the keyring record in place of a master key held in
+// memory: a hardware security module whose key never leaves it.
+type Sealer interface {
+	// Seal and Open encrypt and authenticate with the module's key; aad
+	// is bound to the ciphertext.
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
+	// Check is a value fixed for the module's key and revealing nothing
+	// of it, by which a record sealed under another key is told apart.
+	Check() ([]byte, error)
+}
+
+// recordSealer seals the keyring record under one master key or Sealer.
 type recordSealer struct {
-	aead  cipher.AEAD
+	s     Sealer
 	check []byte
+}
+
+// masterSealer is the Sealer of a master key held in memory: AES-256-GCM
+// under a key derived from it, with nonces drawn inside the module.
+type masterSealer struct{ aead cipher.AEAD }
+
+func (m masterSealer) Seal(pt, aad []byte) ([]byte, error) {
+	return m.aead.Seal(nil, nil, pt, aad), nil
+}
+func (m masterSealer) Open(ct, aad []byte) ([]byte, error) { return m.aead.Open(nil, nil, ct, aad) }
+func (m masterSealer) Check() ([]byte, error) {
+	return nil, errors.New("keyring: no check for a master key sealer")
+}
+
+// fromSealer returns a Keyring, without a store, sealing with s.
+func fromSealer(s Sealer) (*Keyring, error) {
+	check, err := s.Check()
+	if err != nil {
+		return nil, fmt.Errorf("keyring: check value: %w", err)
+	}
+	if len(check) < checkSize {
+		return nil, errors.New("keyring: the sealer's check value is too short")
+	}
+	k := &Keyring{}
+	k.rs.Store(&recordSealer{s: s, check: check[:checkSize]})
+	return k, nil
 }
 
 // state is an immutable snapshot; changes replace it whole.
@@ -137,9 +175,23 @@ func Open(ctx context.Context, store kv.Store, master []byte) (*Keyring, error) 
 	if err != nil {
 		return nil, err
 	}
+	return k.open(ctx, store)
+}
+
+// OpenSealed is Open with the keyring record sealed by s rather than by a
+// master key.
+func OpenSealed(ctx context.Context, store kv.Store, s Sealer) (*Keyring, error) {
+	k, err := fromSealer(s)
+	if err != nil {
+		return nil, err
+	}
+	return k.open(ctx, store)
+}
+
+func (k *Keyring) open(ctx context.Context, store kv.Store) (*Keyring, error) {
 	k.store = store
 	var st *state
-	err = retry(func() error {
+	err := retry(func() error {
 		return store.Update(ctx, func(tx kv.Tx) error {
 			raw, err := tx.Get(ctx, []byte(RecordKey))
 			if errors.Is(err, kv.ErrNotFound) {
@@ -147,7 +199,11 @@ func Open(ctx context.Context, store kv.Store, master []byte) (*Keyring, error) 
 					return err
 				}
 				st = &state{active: 1, terms: []term{newTerm(1)}}
-				return tx.Set([]byte(RecordKey), k.seal(st))
+				rec, err := k.seal(st)
+				if err != nil {
+					return err
+				}
+				return tx.Set([]byte(RecordKey), rec)
 			}
 			if err != nil {
 				return err
@@ -183,7 +239,7 @@ func sealer(master []byte) (*Keyring, error) {
 		return nil, err
 	}
 	k := &Keyring{}
-	k.rs.Store(&recordSealer{aead: aead, check: check})
+	k.rs.Store(&recordSealer{s: masterSealer{aead}, check: check})
 	return k, nil
 }
 
@@ -202,7 +258,11 @@ func (k *Keyring) Reseal(ctx context.Context, newMaster []byte) error {
 			if err != nil {
 				return err
 			}
-			return tx.Set([]byte(RecordKey), next.seal(cur))
+			rec, err := next.seal(cur)
+			if err != nil {
+				return err
+			}
+			return tx.Set([]byte(RecordKey), rec)
 		})
 	})
 	if err != nil {
@@ -216,6 +276,22 @@ func (k *Keyring) Reseal(ctx context.Context, newMaster []byte) error {
 // master: how a restore refuses a backup before writing anything.
 func CheckRecord(master, raw []byte) error {
 	k, err := sealer(master)
+	if err != nil {
+		return err
+	}
+	st, err := k.unseal(raw)
+	if err != nil {
+		return wrap("check", err)
+	}
+	for _, t := range st.terms {
+		clear(t.key)
+	}
+	return nil
+}
+
+// CheckRecordSealed is CheckRecord for a keyring sealed by s.
+func CheckRecordSealed(s Sealer, raw []byte) error {
+	k, err := fromSealer(s)
 	if err != nil {
 		return err
 	}
@@ -275,7 +351,11 @@ func (k *Keyring) Rotate(ctx context.Context) (uint32, error) {
 				return errors.New("term numbers exhausted")
 			}
 			next = &state{active: id, terms: append(slices.Clone(cur.terms), newTerm(id))}
-			return tx.Set([]byte(RecordKey), k.seal(next))
+			rec, err := k.seal(next)
+			if err != nil {
+				return err
+			}
+			return tx.Set([]byte(RecordKey), rec)
 		})
 	})
 	if err != nil {
@@ -312,7 +392,11 @@ func (k *Keyring) Retire(ctx context.Context, inUse map[uint32]bool) ([]uint32, 
 				next = cur
 				return nil
 			}
-			return tx.Set([]byte(RecordKey), k.seal(next))
+			rec, err := k.seal(next)
+			if err != nil {
+				return err
+			}
+			return tx.Set([]byte(RecordKey), rec)
 		})
 	})
 	if err != nil {
@@ -369,12 +453,15 @@ func newTerm(id uint32) term {
 	return term{id: id, created: time.Now().UTC().Truncate(time.Second), key: key}
 }
 
-func (k *Keyring) seal(s *state) []byte {
+func (k *Keyring) seal(s *state) ([]byte, error) {
 	pt := s.encode()
 	defer clear(pt)
 	rs := k.rs.Load()
-	out := append([]byte{recordFormat}, rs.check...)
-	return rs.aead.Seal(out, nil, pt, []byte(RecordKey))
+	ct, err := rs.s.Seal(pt, []byte(RecordKey))
+	if err != nil {
+		return nil, fmt.Errorf("keyring: seal: %w", err)
+	}
+	return append(append([]byte{recordFormat}, rs.check...), ct...), nil
 }
 
 func (s *state) encode() []byte {
@@ -398,7 +485,7 @@ func (k *Keyring) unseal(raw []byte) (*state, error) {
 	if subtle.ConstantTimeCompare(raw[1:1+checkSize], rs.check) != 1 {
 		return nil, ErrMasterKeyMismatch
 	}
-	pt, err := rs.aead.Open(nil, nil, raw[1+checkSize:], []byte(RecordKey))
+	pt, err := rs.s.Open(raw[1+checkSize:], []byte(RecordKey))
 	if err != nil {
 		return nil, fmt.Errorf("%w: authentication failed", ErrCorrupt)
 	}
