@@ -112,41 +112,52 @@ func (s Source) env(def string) string {
 
 // passphrase reads the passphrase from its file or variable.
 func (s Source) passphrase() (string, error) {
-	var raw []byte
-	if s.File != "" {
-		if err := checkOutside(s.File, s.DataDir); err != nil {
-			return "", fmt.Errorf("keyring: passphrase file: %w", err)
-		}
-		f, err := os.Open(s.File)
-		if err != nil {
-			return "", fmt.Errorf("keyring: open passphrase file: %w", err)
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return "", fmt.Errorf("keyring: stat passphrase file: %w", err)
-		}
-		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-			return "", fmt.Errorf("keyring: passphrase file %s must be a regular file that group and others cannot read or write (chmod 600)", s.File)
-		}
-		if raw, err = io.ReadAll(io.LimitReader(f, keyFileMaxSize)); err != nil {
-			return "", fmt.Errorf("keyring: read passphrase file: %w", err)
-		}
-	} else {
-		name := s.env(DefaultPassphraseEnv)
-		v, ok := os.LookupEnv(name)
-		os.Unsetenv(name)
-		if !ok {
-			return "", fmt.Errorf("keyring: --key-source passphrase: give --passphrase-file or set %s", name)
-		}
-		raw = []byte(v)
+	pass, err := ReadSecret(s.File, s.env(DefaultPassphraseEnv), s.DataDir, "passphrase")
+	if err != nil {
+		return "", err
 	}
-	pass := strings.TrimRight(string(raw), "\r\n")
-	clear(raw)
 	if len(pass) < MinPassphrase {
 		return "", fmt.Errorf("keyring: the passphrase is shorter than %d bytes", MinPassphrase)
 	}
 	return pass, nil
+}
+
+// ReadSecret reads a secret (a passphrase, a PIN) from file, kept as
+// strictly as a key file (outside dataDir, no access for group or others),
+// or when file is "" from the environment variable env, which is then
+// removed from the process. A trailing newline is dropped.
+func ReadSecret(file, env, dataDir, what string) (string, error) {
+	var raw []byte
+	if file != "" {
+		if err := checkOutside(file, dataDir); err != nil {
+			return "", fmt.Errorf("keyring: %s file: %w", what, err)
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return "", fmt.Errorf("keyring: open %s file: %w", what, err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return "", fmt.Errorf("keyring: stat %s file: %w", what, err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+			return "", fmt.Errorf("keyring: %s file %s must be a regular file that group and others cannot read or write (chmod 600)", what, file)
+		}
+		if raw, err = io.ReadAll(io.LimitReader(f, keyFileMaxSize)); err != nil {
+			return "", fmt.Errorf("keyring: read %s file: %w", what, err)
+		}
+	} else {
+		v, ok := os.LookupEnv(env)
+		os.Unsetenv(env)
+		if !ok {
+			return "", fmt.Errorf("keyring: no %s: give its file or set %s", what, env)
+		}
+		raw = []byte(v)
+	}
+	secret := strings.TrimRight(string(raw), "\r\n")
+	clear(raw)
+	return secret, nil
 }
 
 // loadKDF reads the passphrase parameters, or makes them on a first start.

@@ -189,7 +189,7 @@ func (k *keys) rotate(ctx context.Context) (map[string]any, error) {
 // replaces the key file.
 func (k *keys) rotateMaster(ctx context.Context) (map[string]any, error) {
 	if k.keyFile == "" {
-		return nil, twinvault.Errorf(twinvault.ValidationException, "Online master key rotation needs --key-source file: this server's master key comes from the environment or a passphrase, which it cannot replace.")
+		return nil, twinvault.Errorf(twinvault.ValidationException, "Online master key rotation needs --key-source file: this server's master key comes from the environment, a passphrase or a PKCS#11 module, which it cannot replace.")
 	}
 	if err := keyring.RotateMasterKeyFile(ctx, k.kr, k.keyFile, k.dataDir); err != nil {
 		return nil, err

@@ -49,6 +49,7 @@ type Config struct {
 	Region          string
 	TLSHostnames    []string
 	TLSCert, TLSKey string
+	PKCS11          PKCS11        // with KeySource SourcePKCS11
 	TLSProfile      certs.Profile // "": certs.Intermediate
 	// ClientCAFile, if set, is a PEM bundle of CAs whose client
 	// certificates the listener takes: an unsigned TwinMaker request over
@@ -89,6 +90,7 @@ type Node struct {
 	store    kv.Store
 	barrier  *barrier.Barrier
 	keys     *keys
+	master   *masterKey
 	iam      *iam.Store
 	audit    *audit.Log
 	catalog  *catalog.Service
@@ -174,10 +176,11 @@ func (n *Node) open(ctx context.Context) error {
 		}
 		return err
 	}
-	master, err := cfg.keySource().Load(true)
+	master, err := cfg.openMasterKey(true)
 	if err != nil {
 		return err
 	}
+	n.master = master // a module stays open: the keyring seals through it
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -188,16 +191,8 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var kr *keyring.Keyring
-	if fileSource(cfg.KeySource) {
-		// Through the key file again: a master key rotation that a stop
-		// interrupted is finished here.
-		clear(master)
-		kr, err = keyring.OpenWithKeyFile(ctx, n.store, cfg.KeyFile, cfg.DataDir)
-	} else {
-		kr, err = keyring.Open(ctx, n.store, master)
-		clear(master)
-	}
+	kr, err := master.open(ctx, &cfg, n.store)
+	clear(master.key)
 	if err != nil {
 		return err
 	}
@@ -345,6 +340,9 @@ func (n *Node) Close() error {
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
+	}
+	if n.master != nil {
+		n.master.close()
 	}
 	return errors.Join(errs...)
 }

@@ -23,11 +23,11 @@ import (
 // withBarrier opens the store of cfg read for an offline tool and runs fn.
 func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) error) error {
 	cfg.setDefaults()
-	master, err := cfg.keySource().Load(false)
+	master, err := cfg.openMasterKey(false)
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}
-	defer clear(master)
+	defer master.close()
 	dir := filepath.Join(cfg.DataDir, "kv")
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no store in %s: %w", cfg.DataDir, err)
@@ -37,7 +37,7 @@ func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) er
 		return fmt.Errorf("open the store (is the server still running?): %w", err)
 	}
 	defer store.Close()
-	kr, err := keyring.Open(ctx, store, master)
+	kr, err := master.open(ctx, &cfg, store)
 	if err != nil {
 		return err
 	}
@@ -113,11 +113,11 @@ func ExportAudit(ctx context.Context, cfg Config, start, end time.Time, w io.Wri
 // the backed-up server used.
 func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error) {
 	cfg.setDefaults()
-	master, err := cfg.keySource().Load(false)
+	master, err := cfg.openMasterKey(false)
 	if err != nil {
 		return backup.Stats{}, fmt.Errorf("master key: %w", err)
 	}
-	defer clear(master)
+	defer master.close()
 	dir := filepath.Join(cfg.DataDir, "kv")
 	if _, err := os.Stat(dir); err == nil {
 		return backup.Stats{}, fmt.Errorf("%s already holds a store; restore into a new data directory", cfg.DataDir)
@@ -135,7 +135,7 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error)
 		return backup.Stats{}, err
 	}
 	st, err := backup.Restore(ctx, r, store, bodies, []byte(keyring.RecordKey), func(rec []byte) error {
-		return keyring.CheckRecord(master, rec)
+		return master.check(rec)
 	})
 	if cerr := store.Close(); err == nil {
 		err = cerr

@@ -185,7 +185,11 @@ func fipsMode() string {
 
 // keyFlags are the flags that say where the master key comes from.
 func keyFlags(fs *flag.FlagSet, cfg *node.Config, keyFile string) {
-	fs.StringVar(&cfg.KeySource, "key-source", envOr("TWINVAULT_KEY_SOURCE", keyring.SourceFile), "where the master key comes from: file (--key-file), env (base64 in $TWINVAULT_MASTER_KEY) or passphrase (--passphrase-file or $TWINVAULT_PASSPHRASE, stretched with PBKDF2) (env TWINVAULT_KEY_SOURCE)")
+	fs.StringVar(&cfg.KeySource, "key-source", envOr("TWINVAULT_KEY_SOURCE", keyring.SourceFile), "where the master key comes from: file (--key-file), env (base64 in $TWINVAULT_MASTER_KEY), passphrase (--passphrase-file or $TWINVAULT_PASSPHRASE, stretched with PBKDF2) or pkcs11 (a key inside a PKCS#11 token, --pkcs11-*) (env TWINVAULT_KEY_SOURCE)")
+	fs.StringVar(&cfg.PKCS11.Module, "pkcs11-module", os.Getenv("TWINVAULT_PKCS11_MODULE"), "with --key-source pkcs11: the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so (env TWINVAULT_PKCS11_MODULE)")
+	fs.StringVar(&cfg.PKCS11.Token, "pkcs11-token", os.Getenv("TWINVAULT_PKCS11_TOKEN"), "with --key-source pkcs11: the token's label (env TWINVAULT_PKCS11_TOKEN)")
+	fs.StringVar(&cfg.PKCS11.KeyLabel, "pkcs11-key-label", envOr("TWINVAULT_PKCS11_KEY_LABEL", "twinvault-master"), "with --key-source pkcs11: the label of the AES key in the token, generated there on first start (env TWINVAULT_PKCS11_KEY_LABEL)")
+	fs.StringVar(&cfg.PKCS11.PINFile, "pkcs11-pin-file", os.Getenv("TWINVAULT_PKCS11_PIN_FILE"), "with --key-source pkcs11: a 0600 file holding the user PIN, outside the data dir; else $TWINVAULT_PKCS11_PIN (env TWINVAULT_PKCS11_PIN_FILE)")
 	fs.StringVar(&cfg.KeyFile, "key-file", envOr("TWINVAULT_KEY_FILE", node.DefaultKeyFile), keyFile+" (env TWINVAULT_KEY_FILE)")
 	fs.StringVar(&cfg.PassphraseFile, "passphrase-file", os.Getenv("TWINVAULT_PASSPHRASE_FILE"), "with --key-source passphrase: a 0600 file holding the passphrase, outside the data dir (env TWINVAULT_PASSPHRASE_FILE)")
 }
