@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv"
@@ -73,6 +74,9 @@ type Barrier struct {
 
 	mu    sync.Mutex
 	views map[string]*View // unwrapped views by id
+
+	sealBudget atomic.Uint64                   // seals a DEK may make before it is rotated
+	onRotate   atomic.Pointer[func(id []byte)] // told of automatic rotations
 }
 
 // New returns a barrier over store whose view keys are wrapped by kr. It
@@ -82,6 +86,7 @@ type Barrier struct {
 // would hide the old one.
 func New(ctx context.Context, store kv.Store, kr *keyring.Keyring) (*Barrier, error) {
 	b := &Barrier{store: store, kr: kr, views: map[string]*View{}}
+	b.sealBudget.Store(DefaultSealBudget)
 	err := retry(func() error {
 		return b.Update(ctx, func(tx *Tx) error {
 			v, err := tx.load(nil)
@@ -583,6 +588,7 @@ func (tx *Tx) Set(v *View, key, value []byte) error {
 		return err
 	}
 	sk := v.key(key)
+	v.noteSeals(1)
 	return tx.kv.Set(sk, k.seal(sk, value))
 }
 

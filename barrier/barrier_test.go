@@ -872,7 +872,7 @@ func addDEKVersion(t *testing.T, b *Barrier, v *View) uint32 {
 		next = rec.deks[len(rec.deks)-1].version + 1
 		key := make([]byte, keySize)
 		rand.Read(key)
-		rec.deks = append(rec.deks, dek{next, key})
+		rec.deks = append(rec.deks, dek{version: next, key: key})
 		rec.active = next
 		raw, err = b.wrap(v.rec, rec)
 		if err != nil {

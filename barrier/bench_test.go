@@ -24,7 +24,7 @@ var benchAAD = append(append([]byte("v\x10"), make([]byte, 16+genSize)...), "ent
 func benchKeys(b *testing.B) *keys {
 	key := make([]byte, keySize)
 	rand.Read(key)
-	k, err := newKeys(nil, &record{active: 1, deks: []dek{{1, key}}})
+	k, err := newKeys(nil, &record{active: 1, deks: []dek{{version: 1, key: key}}})
 	if err != nil {
 		b.Fatal(err)
 	}

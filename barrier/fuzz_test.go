@@ -25,8 +25,8 @@ var fuzzAAD = []byte("v\x02ws\x00\x01\x02\x03\x04\x05\x06\x07entity/e1")
 func fuzzKeys(tb testing.TB) *keys {
 	tb.Helper()
 	r := &record{active: 2, deks: []dek{
-		{1, bytes.Repeat([]byte{0x11}, keySize)},
-		{2, bytes.Repeat([]byte{0x22}, keySize)},
+		{version: 1, key: bytes.Repeat([]byte{0x11}, keySize)},
+		{version: 2, key: bytes.Repeat([]byte{0x22}, keySize)},
 	}}
 	k, err := newKeys(nil, r)
 	if err != nil {
@@ -117,7 +117,7 @@ func FuzzOpen(f *testing.F) {
 func FuzzDecodeRecord(f *testing.F) {
 	r := newRecord()
 	f.Add(r.encode())
-	r.deks = append(r.deks, dek{7, make([]byte, keySize)})
+	r.deks = append(r.deks, dek{version: 7, key: make([]byte, keySize)})
 	f.Add(r.encode())
 	f.Add([]byte{recordFormat})
 	f.Add([]byte{})

@@ -126,6 +126,7 @@ func (v *View) SealObjectWith(name []byte, w io.Writer, customer []byte) (*Objec
 		return nil, err
 	}
 	wrapped := k.seal(v.key(name), key)
+	v.noteSeals(1)
 	clear(key)
 	magic := objectMagic
 	if customer != nil {

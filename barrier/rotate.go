@@ -99,7 +99,7 @@ func (b *Barrier) RotateView(ctx context.Context, id []byte) (uint32, error) {
 		version = r.deks[len(r.deks)-1].version + 1
 		key := make([]byte, keySize)
 		rand.Read(key)
-		r.deks = append(r.deks, dek{version, key})
+		r.deks = append(r.deks, dek{version: version, key: key})
 		r.active = version
 		return nil
 	})

@@ -50,6 +50,10 @@ type View struct {
 	// check the key record instead (see Tx).
 	mu   sync.RWMutex
 	keys atomic.Pointer[keys] // nil once the view is known to be gone
+
+	// Seals under the active DEK not yet added to the key record's count.
+	pending  atomic.Uint64
+	flushing atomic.Bool
 }
 
 // keys is an immutable set of the view's DEK versions, ready to use.
@@ -92,12 +96,15 @@ type record struct {
 type dek struct {
 	version uint32
 	key     []byte
+	sealed  uint64 // values sealed under it, as last recorded (see seals.go)
 }
 
-const recordFormat = 1
+// recordFormat 2 records each DEK's seal count; format 1 records, written
+// before, are still read (with counts of zero).
+const recordFormat = 2
 
 func newRecord() *record {
-	r := &record{index: make([]byte, keySize), active: 1, deks: []dek{{1, make([]byte, keySize)}}}
+	r := &record{index: make([]byte, keySize), active: 1, deks: []dek{{version: 1, key: make([]byte, keySize)}}}
 	rand.Read(r.gen[:])
 	rand.Read(r.index)
 	rand.Read(r.deks[0].key)
@@ -105,7 +112,7 @@ func newRecord() *record {
 }
 
 func (r *record) encode() []byte {
-	b := make([]byte, 0, 1+genSize+keySize+6+len(r.deks)*(4+keySize))
+	b := make([]byte, 0, 1+genSize+keySize+6+len(r.deks)*(12+keySize))
 	b = append(b, recordFormat)
 	b = append(b, r.gen[:]...)
 	b = append(b, r.index...)
@@ -113,6 +120,7 @@ func (r *record) encode() []byte {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(r.deks)))
 	for _, d := range r.deks {
 		b = binary.BigEndian.AppendUint32(b, d.version)
+		b = binary.BigEndian.AppendUint64(b, d.sealed)
 		b = append(b, d.key...)
 	}
 	return b
@@ -120,21 +128,29 @@ func (r *record) encode() []byte {
 
 func decodeRecord(b []byte) (*record, error) {
 	const fixed = 1 + genSize + keySize + 4 + 2
-	if len(b) < fixed || b[0] != recordFormat {
+	if len(b) < fixed || (b[0] != 1 && b[0] != recordFormat) {
 		return nil, errors.New("unknown key record format")
+	}
+	entry := 4 + keySize // format 1: version, key
+	if b[0] == 2 {
+		entry += 8 // and the seal count
 	}
 	r := &record{index: slices.Clone(b[1+genSize : 1+genSize+keySize])}
 	copy(r.gen[:], b[1:])
 	r.active = binary.BigEndian.Uint32(b[1+genSize+keySize:])
 	n := int(binary.BigEndian.Uint16(b[fixed-2:]))
 	b = b[fixed:]
-	if n == 0 || len(b) != n*(4+keySize) {
+	if n == 0 || len(b) != n*entry {
 		return nil, errors.New("bad key record length")
 	}
 	found := false
 	for i := range n {
-		e := b[i*(4+keySize):]
-		d := dek{binary.BigEndian.Uint32(e), slices.Clone(e[4 : 4+keySize])}
+		e := b[i*entry:]
+		d := dek{version: binary.BigEndian.Uint32(e)}
+		if entry > 4+keySize {
+			d.sealed = binary.BigEndian.Uint64(e[4:])
+		}
+		d.key = slices.Clone(e[entry-keySize : entry])
 		if i > 0 && d.version <= r.deks[i-1].version {
 			return nil, errors.New("key record versions out of order")
 		}
@@ -340,6 +356,7 @@ func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
 		out[i].Key = sk
 		if w.Value != nil {
 			out[i].Value = k.seal(sk, w.Value)
+			v.noteSeals(1)
 		}
 	}
 	return v.b.store.Batch(ctx, out)

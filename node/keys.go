@@ -70,6 +70,8 @@ func startKeys(b *barrier.Barrier, kr *keyring.Keyring, log *slog.Logger) *keys 
 	k := &keys{b: b, kr: kr, log: log, wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
 	go k.run(ctx)
 	k.wakeUp() // resume a rewrap a stop interrupted; a pass with nothing to do is quick
+	// A DEK that reached its seal budget was rotated: re-seal after it.
+	b.OnAutoRotate(func([]byte) { k.wakeUp() })
 	return k
 }
 
@@ -204,6 +206,10 @@ type KeyStatus struct {
 	Views struct {
 		Count   int `json:"count"`
 		Pending int `json:"pending"` // with more than one DEK version (buckets aside)
+		// The most seals an active DEK has made, and how many it may make
+		// before it is rotated on its own.
+		MostSeals  uint64 `json:"mostSeals"`
+		SealBudget uint64 `json:"sealBudget"`
 	} `json:"views"`
 	Rewrap RewrapStatus `json:"rewrap"`
 }
@@ -218,6 +224,7 @@ type TermStatus struct {
 
 func (k *keys) keyStatus(ctx context.Context) (*KeyStatus, error) {
 	out := &KeyStatus{}
+	out.Views.SealBudget = barrier.DefaultSealBudget
 	records, err := k.b.RecordTerms(ctx)
 	if err != nil {
 		return nil, err
@@ -235,6 +242,9 @@ func (k *keys) keyStatus(ctx context.Context) (*KeyStatus, error) {
 			continue
 		}
 		out.Views.Count++
+		if n, err := k.b.Seals(ctx, id); err == nil {
+			out.Views.MostSeals = max(out.Views.MostSeals, n)
+		}
 		if len(vs) > 1 && !bytes.HasPrefix(id, bucketViews) { // buckets keep theirs for their objects
 			out.Views.Pending++
 		}

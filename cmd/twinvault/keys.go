@@ -79,6 +79,9 @@ func printKeyStatus(w io.Writer, st *node.KeyStatus) {
 		fmt.Fprintf(w, "keyring term %d: %s, created %s, sealing %d key records\n", t.Term, state, t.Created.Format(time.RFC3339), t.Records)
 	}
 	fmt.Fprintf(w, "views: %d, %d with older data keys still in use\n", st.Views.Count, st.Views.Pending)
+	if st.Views.SealBudget > 0 {
+		fmt.Fprintf(w, "data key use: at most %d seals of the %d after which a data key rotates on its own\n", st.Views.MostSeals, st.Views.SealBudget)
+	}
 	r := st.Rewrap
 	switch {
 	case r.Running:
