@@ -75,6 +75,11 @@ type Barrier struct {
 	mu    sync.Mutex
 	views map[string]*View // unwrapped views by id
 
+	// batchMu orders blind writes (read side) against retiring DEK
+	// versions (write side); epoch counts key record changes.
+	batchMu sync.RWMutex
+	epoch   atomic.Uint64
+
 	sealBudget atomic.Uint64                   // seals a DEK may make before it is rotated
 	onRotate   atomic.Pointer[func(id []byte)] // told of automatic rotations
 }

@@ -1,6 +1,7 @@
 package barrier
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -106,11 +107,13 @@ func (v *View) SealObject(name []byte, w io.Writer) (*ObjectWriter, error) {
 // SealObjectWith seals an object that opens only with customer as well,
 // a CustomerKeySize key; nil seals with the view alone.
 func (v *View) SealObjectWith(name []byte, w io.Writer, customer []byte) (*ObjectWriter, error) {
+	v.b.batchMu.RLock()
 	v.mu.RLock()
-	k := v.keys.Load()
+	k, err := v.current(context.Background())
 	v.mu.RUnlock()
-	if k == nil {
-		return nil, ErrNoView
+	v.b.batchMu.RUnlock()
+	if err != nil {
+		return nil, err
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {

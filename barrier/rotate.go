@@ -40,8 +40,8 @@ func (b *Barrier) cached(id []byte) *View {
 
 // updateRecord rewrites the key record of view id with change applied,
 // wrapped under the keyring's active term, and hands the cached handle the
-// new keys. With exclusive, batches in flight on the handle finish first
-// and none starts until the new keys are in place.
+// new keys. With exclusive, blind writes in flight finish first and none
+// starts until the new record is in place.
 func (b *Barrier) updateRecord(ctx context.Context, id []byte, exclusive bool, change func(tx kv.Tx, r *record) error) error {
 	if len(id) > 0 {
 		if err := validID(id); err != nil {
@@ -49,10 +49,13 @@ func (b *Barrier) updateRecord(ctx context.Context, id []byte, exclusive bool, c
 		}
 	}
 	v := b.cached(id)
-	if exclusive && v != nil {
-		v.mu.Lock()
-		defer v.mu.Unlock()
+	if exclusive {
+		// No blind write, through any handle, runs meanwhile; the ones
+		// after read the new record (see View.current).
+		b.batchMu.Lock()
+		defer b.batchMu.Unlock()
 	}
+	defer b.epoch.Add(1)
 	rk := recordKey(id)
 	var raw []byte
 	var rec *record

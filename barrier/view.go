@@ -54,6 +54,29 @@ type View struct {
 	// Seals under the active DEK not yet added to the key record's count.
 	pending  atomic.Uint64
 	flushing atomic.Bool
+
+	// epoch is the barrier's key epoch when keys were last read: a key
+	// record changed since (a rotation, a retirement) makes blind writes
+	// read it again first.
+	epoch atomic.Uint64
+}
+
+// current returns the view's keys for a blind write, read again if any
+// key record changed since they were. The caller holds b.batchMu.
+func (v *View) current(ctx context.Context) (*keys, error) {
+	k := v.keys.Load()
+	if k == nil {
+		return nil, ErrNoView
+	}
+	if e := v.b.epoch.Load(); v.epoch.Load() != e {
+		nk, err := v.reload(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v.epoch.Store(e)
+		return nk, nil
+	}
+	return k, nil
 }
 
 // keys is an immutable set of the view's DEK versions, ready to use.
@@ -344,11 +367,13 @@ func (v *View) reload(ctx context.Context) (*keys, error) {
 // to a new view with the same id (whose prefix differs), and removed by
 // the next DropView of that id.
 func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
+	v.b.batchMu.RLock()
+	defer v.b.batchMu.RUnlock()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	k := v.keys.Load()
-	if k == nil {
-		return ErrNoView
+	k, err := v.current(ctx)
+	if err != nil {
+		return err
 	}
 	out := make([]kv.Write, len(writes))
 	for i, w := range writes {
