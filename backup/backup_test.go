@@ -61,6 +61,10 @@ func source(t *testing.T) (kv.Store, objstore.Store) {
 	if _, err := objs.Put(ctx, "body-1", &sealed); err != nil {
 		t.Fatal(err)
 	}
+	err = b.Update(ctx, func(tx *barrier.Tx) error { return tx.Set(v, []byte("body-1 key"), w.Key()) })
+	if err != nil {
+		t.Fatal(err)
+	}
 	return store, objs
 }
 
@@ -72,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 	store, objs := source(t)
 	var buf bytes.Buffer
 	st, err := Write(ctx, &buf, store, objs)
-	if err != nil || st.Objects != 1 || st.Pairs < 52 {
+	if err != nil || st.Objects != 1 || st.Pairs < 53 {
 		t.Fatalf("write: %+v %v", st, err)
 	}
 	if bytes.Contains(buf.Bytes(), []byte("QZX")) {
@@ -103,7 +107,11 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	o, err := v.OpenObject([]byte("body-1"), f, f.Size())
+	okey, err := v.Get(ctx, []byte("body-1 key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := v.OpenObject([]byte("body-1"), f, f.Size(), okey)
 	if err != nil {
 		t.Fatal(err)
 	}

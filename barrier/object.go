@@ -1,7 +1,6 @@
 package barrier
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -28,9 +27,14 @@ import (
 // segment key is HKDF-SHA256(object key | customer key): the view alone
 // cannot open it, and the customer key is never stored.
 //
-// Each object has its own random key, sealed by the view like any value
-// (AAD = the object's name), so a view's keys seal one small value per
-// object and the object key seals its segments. A segment's AAD is the
+// Each object has its own random key, which the caller keeps in a record
+// of the view (ObjectWriter.Key), sealed like any value: the view's keys
+// then seal one small value per object, and re-sealing the records is all
+// a rotation of the view's keys needs, the bodies staying as they are. The
+// header's wrapped key is empty; objects sealed before keys were kept in
+// records have theirs there, sealed by the view (AAD = the object's
+// name), and ObjectKey recovers it so the caller can move it to the
+// record. A segment's AAD is the
 // object's name, its index and whether it is the last, so segments cannot
 // be moved, reordered, dropped from the end or lent to another object.
 // Every segment is full but the last, which may be empty: an empty object
@@ -90,6 +94,7 @@ func objectAEAD(key []byte) (cipher.AEAD, error) {
 type ObjectWriter struct {
 	w    io.Writer
 	aead cipher.AEAD
+	key  []byte
 	name []byte
 	buf  []byte
 	ct   []byte // a sealed segment, reused: Write must not keep it
@@ -105,15 +110,12 @@ func (v *View) SealObject(name []byte, w io.Writer) (*ObjectWriter, error) {
 }
 
 // SealObjectWith seals an object that opens only with customer as well,
-// a CustomerKeySize key; nil seals with the view alone.
+// a CustomerKeySize key; nil seals with the object key alone. The object
+// key (Key) is not written with the object: the caller keeps it in a
+// record of the view.
 func (v *View) SealObjectWith(name []byte, w io.Writer, customer []byte) (*ObjectWriter, error) {
-	v.b.batchMu.RLock()
-	v.mu.RLock()
-	k, err := v.current(context.Background())
-	v.mu.RUnlock()
-	v.b.batchMu.RUnlock()
-	if err != nil {
-		return nil, err
+	if v.keys.Load() == nil {
+		return nil, ErrNoView
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -128,23 +130,22 @@ func (v *View) SealObjectWith(name []byte, w io.Writer, customer []byte) (*Objec
 	if err != nil {
 		return nil, err
 	}
-	wrapped := k.seal(v.key(name), key)
-	v.noteSeals(1)
-	clear(key)
 	magic := objectMagic
 	if customer != nil {
 		magic = customerMagic
 	}
-	hdr := make([]byte, 0, 10+len(wrapped))
+	hdr := make([]byte, 0, 10)
 	hdr = append(hdr, magic...)
 	hdr = binary.BigEndian.AppendUint32(hdr, SegmentSize)
-	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(wrapped)))
-	hdr = append(hdr, wrapped...)
+	hdr = binary.BigEndian.AppendUint16(hdr, 0)
 	if _, err := w.Write(hdr); err != nil {
 		return nil, err
 	}
-	return &ObjectWriter{w: w, aead: aead, name: append([]byte(nil), name...), buf: make([]byte, 0, SegmentSize)}, nil
+	return &ObjectWriter{w: w, aead: aead, key: key, name: append([]byte(nil), name...), buf: make([]byte, 0, SegmentSize)}, nil
 }
+
+// Key returns the object's key, which opens it: keep it sealed.
+func (o *ObjectWriter) Key() []byte { return slices.Clone(o.key) }
 
 func (o *ObjectWriter) Write(p []byte) (int, error) {
 	if o.done {
@@ -201,48 +202,33 @@ type Object struct {
 }
 
 // OpenObject opens the object named name, of stored size stored, read
-// through r. It checks the header and the key now, and each segment when
-// it is read.
-func (v *View) OpenObject(name []byte, r io.ReaderAt, stored int64) (*Object, error) {
-	return v.OpenObjectWith(name, r, stored, nil)
+// through r, with its key (nil: the key in its header). It checks the
+// header and the key now, and each segment when it is read.
+func (v *View) OpenObject(name []byte, r io.ReaderAt, stored int64, key []byte) (*Object, error) {
+	return v.OpenObjectWith(name, r, stored, key, nil)
 }
 
 // OpenObjectWith opens an object sealed with a customer key; nil opens one
-// sealed with the view alone. A wrong customer key shows as ErrIntegrity
+// sealed without. A wrong object or customer key shows as ErrIntegrity
 // when a segment is read.
-func (v *View) OpenObjectWith(name []byte, r io.ReaderAt, stored int64, customer []byte) (*Object, error) {
-	v.mu.RLock()
-	k := v.keys.Load()
-	v.mu.RUnlock()
-	if k == nil {
-		return nil, ErrNoView
-	}
-	var fixed [10]byte
-	if _, err := r.ReadAt(fixed[:], 0); err != nil || (string(fixed[:4]) != objectMagic && string(fixed[:4]) != customerMagic) {
-		return nil, fmt.Errorf("%w: not a sealed object", ErrIntegrity)
-	}
-	if (string(fixed[:4]) == customerMagic) != (customer != nil) {
-		return nil, ErrCustomerKey
-	}
-	segLen := int64(binary.BigEndian.Uint32(fixed[4:]))
-	wlen := int64(binary.BigEndian.Uint16(fixed[8:]))
-	if segLen != SegmentSize || 10+wlen > stored {
-		return nil, fmt.Errorf("%w: bad object header", ErrIntegrity)
-	}
-	wrapped := make([]byte, wlen)
-	if _, err := r.ReadAt(wrapped, 10); err != nil {
-		return nil, fmt.Errorf("%w: object header cut short", ErrIntegrity)
-	}
-	key, err := k.open(v.key(name), wrapped)
+func (v *View) OpenObjectWith(name []byte, r io.ReaderAt, stored int64, key, customer []byte) (*Object, error) {
+	segLen, wlen, err := objectHeader(r, stored, customer)
 	if err != nil {
 		return nil, err
+	}
+	if key == nil {
+		if key, err = v.headerKey(name, r, wlen); err != nil {
+			return nil, err
+		}
+		defer clear(key)
+	} else if len(key) != 32 {
+		return nil, fmt.Errorf("%w: an object key has 32 bytes", ErrIntegrity)
 	}
 	sk, err := segmentKey(key, customer)
 	if err != nil {
 		return nil, err
 	}
 	aead, err := objectAEAD(sk)
-	clear(key)
 	clear(sk)
 	if err != nil {
 		return nil, err
@@ -266,6 +252,62 @@ func (v *View) OpenObjectWith(name []byte, r io.ReaderAt, stored int64, customer
 	o := &Object{r: r, aead: aead, name: append([]byte(nil), name...), start: 10 + wlen, segs: segs + 1, segLen: segLen}
 	o.size = int64(segs)*segLen + rem - segmentOverhead
 	return o, nil
+}
+
+// objectHeader checks an object's header and returns its segment size
+// and the length of the key it holds.
+func objectHeader(r io.ReaderAt, stored int64, customer []byte) (segLen, wlen int64, err error) {
+	var fixed [10]byte
+	if _, err := r.ReadAt(fixed[:], 0); err != nil || (string(fixed[:4]) != objectMagic && string(fixed[:4]) != customerMagic) {
+		return 0, 0, fmt.Errorf("%w: not a sealed object", ErrIntegrity)
+	}
+	if (string(fixed[:4]) == customerMagic) != (customer != nil) {
+		return 0, 0, ErrCustomerKey
+	}
+	segLen = int64(binary.BigEndian.Uint32(fixed[4:]))
+	wlen = int64(binary.BigEndian.Uint16(fixed[8:]))
+	if segLen != SegmentSize || 10+wlen > stored {
+		return 0, 0, fmt.Errorf("%w: bad object header", ErrIntegrity)
+	}
+	return segLen, wlen, nil
+}
+
+// headerKey opens the key an object's header holds, wlen bytes sealed by
+// the view.
+func (v *View) headerKey(name []byte, r io.ReaderAt, wlen int64) ([]byte, error) {
+	v.mu.RLock()
+	k := v.keys.Load()
+	v.mu.RUnlock()
+	if k == nil {
+		return nil, ErrNoView
+	}
+	if wlen == 0 {
+		return nil, fmt.Errorf("%w: the object's key is kept apart from it", ErrIntegrity)
+	}
+	wrapped := make([]byte, wlen)
+	if _, err := r.ReadAt(wrapped, 10); err != nil {
+		return nil, fmt.Errorf("%w: object header cut short", ErrIntegrity)
+	}
+	return k.open(v.key(name), wrapped)
+}
+
+// ObjectKey returns the key held in the header of an object sealed before
+// keys were kept apart, nil for one whose header holds none; the caller
+// keeps it in the object's record, after which the view's older DEK
+// versions no longer need to open the header.
+func (v *View) ObjectKey(name []byte, r io.ReaderAt, stored int64) ([]byte, error) {
+	var fixed [10]byte
+	if _, err := r.ReadAt(fixed[:], 0); err != nil || (string(fixed[:4]) != objectMagic && string(fixed[:4]) != customerMagic) {
+		return nil, fmt.Errorf("%w: not a sealed object", ErrIntegrity)
+	}
+	wlen := int64(binary.BigEndian.Uint16(fixed[8:]))
+	if 10+wlen > stored {
+		return nil, fmt.Errorf("%w: bad object header", ErrIntegrity)
+	}
+	if wlen == 0 {
+		return nil, nil
+	}
+	return v.headerKey(name, r, wlen)
 }
 
 // Size is the object's plaintext size.

@@ -3,12 +3,15 @@ package barrier
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"io"
 	"testing"
 )
 
-func sealObject(t testing.TB, v *View, name string, data []byte, chunk int) []byte {
+// sealObject seals data in writes of chunk bytes and returns the sealed
+// object and its key.
+func sealObject(t testing.TB, v *View, name string, data []byte, chunk int) (sealed, key []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := v.SealObject([]byte(name), &buf)
@@ -25,7 +28,7 @@ func sealObject(t testing.TB, v *View, name string, data []byte, chunk int) []by
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return buf.Bytes(), w.Key()
 }
 
 func TestObjectRoundTrip(t *testing.T) {
@@ -35,8 +38,8 @@ func TestObjectRoundTrip(t *testing.T) {
 		for _, chunk := range []int{1 << 20, 1000, SegmentSize} {
 			data := make([]byte, size)
 			rand.Read(data)
-			sealed := sealObject(t, v, "scene.json", data, chunk)
-			o, err := v.OpenObject([]byte("scene.json"), bytes.NewReader(sealed), int64(len(sealed)))
+			sealed, key := sealObject(t, v, "scene.json", data, chunk)
+			o, err := v.OpenObject([]byte("scene.json"), bytes.NewReader(sealed), int64(len(sealed)), key)
 			if err != nil {
 				t.Fatalf("size %d: %v", size, err)
 			}
@@ -72,23 +75,27 @@ func TestObjectRoundTrip(t *testing.T) {
 }
 
 // TestObjectTamper: a changed byte, a dropped or moved segment, a cut
-// object, another name or another view: none opens.
+// object, another name or another object's key: none opens.
 func TestObjectTamper(t *testing.T) {
 	_, b := newTestBarrier(t)
-	v, other := create(t, b, "ws"), create(t, b, "other")
+	v := create(t, b, "ws")
 	data := make([]byte, 3*SegmentSize+100)
 	rand.Read(data)
-	sealed := sealObject(t, v, "model.glb", data, 1<<20)
+	sealed, key := sealObject(t, v, "model.glb", data, 1<<20)
+	_, otherKey := sealObject(t, v, "model.glb", data, 1<<20)
 	hdr := len(sealed) - (3*(SegmentSize+segmentOverhead) + 100 + segmentOverhead)
+	if hdr != 10 {
+		t.Fatalf("the header is %d bytes: it holds a key", hdr)
+	}
 	seg := SegmentSize + segmentOverhead
-	read := func(name string, view *View, blob []byte) error {
-		o, err := view.OpenObject([]byte(name), bytes.NewReader(blob), int64(len(blob)))
+	read := func(name string, key, blob []byte) error {
+		o, err := v.OpenObject([]byte(name), bytes.NewReader(blob), int64(len(blob)), key)
 		if err != nil {
 			return err
 		}
 		return o.Verify()
 	}
-	if err := read("model.glb", v, sealed); err != nil {
+	if err := read("model.glb", key, sealed); err != nil {
 		t.Fatalf("untouched: %v", err)
 	}
 	flip := bytes.Clone(sealed)
@@ -97,19 +104,20 @@ func TestObjectTamper(t *testing.T) {
 	copy(swapped[hdr:], sealed[hdr+seg:hdr+2*seg])
 	copy(swapped[hdr+seg:], sealed[hdr:hdr+seg])
 	for name, c := range map[string]struct {
-		name string
-		view *View
-		blob []byte
+		name      string
+		key, blob []byte
 	}{
-		"a changed byte":   {"model.glb", v, flip},
-		"swapped segments": {"model.glb", v, swapped},
-		"the last cut off": {"model.glb", v, sealed[:hdr+3*seg]},
-		"cut inside":       {"model.glb", v, sealed[:hdr+seg+10]},
-		"another name":     {"other.glb", v, sealed},
-		"another view":     {"model.glb", other, sealed},
-		"a changed header": {"model.glb", v, append([]byte("TVO2"), sealed[4:]...)},
+		"a changed byte":   {"model.glb", key, flip},
+		"swapped segments": {"model.glb", key, swapped},
+		"the last cut off": {"model.glb", key, sealed[:hdr+3*seg]},
+		"cut inside":       {"model.glb", key, sealed[:hdr+seg+10]},
+		"another name":     {"other.glb", key, sealed},
+		"another key":      {"model.glb", otherKey, sealed},
+		"no key":           {"model.glb", nil, sealed},
+		"a short key":      {"model.glb", key[:16], sealed},
+		"a changed header": {"model.glb", key, append([]byte("TVO2"), sealed[4:]...)},
 	} {
-		if err := read(c.name, c.view, c.blob); !errors.Is(err, ErrIntegrity) {
+		if err := read(c.name, c.key, c.blob); !errors.Is(err, ErrIntegrity) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -120,11 +128,22 @@ func TestObjectTamper(t *testing.T) {
 func FuzzOpenObject(f *testing.F) {
 	_, b := newTestBarrier(f)
 	v := create(f, b, "ws")
+	key := make([]byte, 32)
 	for _, n := range []int{0, 10, SegmentSize + 1} {
-		f.Add(sealObject(f, v, "o", make([]byte, n), 1<<20))
+		sealed, k := sealObject(f, v, "o", make([]byte, n), 1<<20)
+		copy(key, k) // one key for every seed
+		f.Add(sealed)
+		f.Add(sealLegacy(f, v, "o", sealed, k))
 	}
 	f.Fuzz(func(t *testing.T, blob []byte) {
-		o, err := v.OpenObject([]byte("o"), bytes.NewReader(blob), int64(len(blob)))
+		o, err := v.OpenObject([]byte("o"), bytes.NewReader(blob), int64(len(blob)), key)
+		if err == nil {
+			err = o.Verify()
+		}
+		if err != nil && !errors.Is(err, ErrIntegrity) {
+			t.Fatalf("error %v is not an integrity error", err)
+		}
+		o, err = v.OpenObject([]byte("o"), bytes.NewReader(blob), int64(len(blob)), nil)
 		if err != nil {
 			if !errors.Is(err, ErrIntegrity) {
 				t.Fatalf("error %v is not an integrity error", err)
@@ -166,8 +185,9 @@ func TestObjectCustomerKey(t *testing.T) {
 	w.Write(data)
 	w.Close()
 	sealed := buf.Bytes()
+	okey := w.Key()
 	open := func(key []byte) (*Object, error) {
-		return v.OpenObjectWith([]byte("secret.glb"), bytes.NewReader(sealed), int64(len(sealed)), key)
+		return v.OpenObjectWith([]byte("secret.glb"), bytes.NewReader(sealed), int64(len(sealed)), okey, key)
 	}
 	o, err := open(ck)
 	if err != nil {
@@ -191,8 +211,55 @@ func TestObjectCustomerKey(t *testing.T) {
 	if _, err := open(ck[:16]); err == nil {
 		t.Fatal("a short customer key was taken")
 	}
-	plain := sealObject(t, v, "plain", data, 1<<20)
-	if _, err := v.OpenObjectWith([]byte("plain"), bytes.NewReader(plain), int64(len(plain)), ck); !errors.Is(err, ErrCustomerKey) {
+	plain, pkey := sealObject(t, v, "plain", data, 1<<20)
+	if _, err := v.OpenObjectWith([]byte("plain"), bytes.NewReader(plain), int64(len(plain)), pkey, ck); !errors.Is(err, ErrCustomerKey) {
 		t.Fatalf("an ordinary object opened with a customer key: %v", err)
+	}
+}
+
+// sealLegacy turns an object sealed with key into the older form that
+// holds its key in its header, sealed by the view.
+func sealLegacy(t testing.TB, v *View, name string, sealed, key []byte) []byte {
+	t.Helper()
+	k := v.keys.Load()
+	wrapped := k.seal(v.key([]byte(name)), key)
+	out := append([]byte(nil), sealed[:8]...)
+	out = binary.BigEndian.AppendUint16(out, uint16(len(wrapped)))
+	out = append(out, wrapped...)
+	return append(out, sealed[10:]...)
+}
+
+// TestObjectLegacyHeader: an object whose header holds its key, sealed by
+// the view, opens without a key given and gives its key up to the view
+// only; one sealed since holds none.
+func TestObjectLegacyHeader(t *testing.T) {
+	_, b := newTestBarrier(t)
+	v, other := create(t, b, "ws"), create(t, b, "other")
+	data := make([]byte, SegmentSize+9)
+	rand.Read(data)
+	sealed, key := sealObject(t, v, "old.glb", data, 1<<20)
+	if k, err := v.ObjectKey([]byte("old.glb"), bytes.NewReader(sealed), int64(len(sealed))); k != nil || err != nil {
+		t.Fatalf("a new object's header gave a key: %x %v", k, err)
+	}
+	legacy := sealLegacy(t, v, "old.glb", sealed, key)
+	got, err := v.ObjectKey([]byte("old.glb"), bytes.NewReader(legacy), int64(len(legacy)))
+	if err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("ObjectKey: %v", err)
+	}
+	for _, k := range [][]byte{nil, key} {
+		o, err := v.OpenObject([]byte("old.glb"), bytes.NewReader(legacy), int64(len(legacy)), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, len(data))
+		if _, err := o.ReadAt(buf, 0); err != nil || !bytes.Equal(buf, data) {
+			t.Fatalf("legacy read: %v", err)
+		}
+	}
+	if _, err := other.ObjectKey([]byte("old.glb"), bytes.NewReader(legacy), int64(len(legacy))); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("another view opened the header: %v", err)
+	}
+	if _, err := v.ObjectKey([]byte("new.glb"), bytes.NewReader(legacy), int64(len(legacy))); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("the header opened under another name: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -29,17 +30,22 @@ const KeyService = "twinvault"
 // keyTargets prefix the X-Amz-Target of the key service's operations.
 var keyTargets = []string{"TwinVault_20261101."}
 
-// bucketViews are the views of S3 buckets: their objects' keys are sealed
-// in the object bodies, which a rewrap does not reach, so their DEK
-// versions are kept.
+// bucketViews are the views of S3 buckets. Bodies sealed before their keys
+// were kept in their records hold them in their headers, sealed by a DEK
+// version of the bucket, which is kept until those keys are moved to the
+// records (objects.AdoptKeys).
 var bucketViews = []byte("bucket/")
+
+// adoptRounds bounds the AdoptKeys calls of one pass over a bucket.
+const adoptRounds = 5
 
 // keys rotates the keyring and the views' data keys, and re-seals what
 // older keys sealed in the background.
 type keys struct {
-	b   *barrier.Barrier
-	kr  *keyring.Keyring
-	log *slog.Logger
+	b    *barrier.Barrier
+	kr   *keyring.Keyring
+	objs *objects.Service
+	log  *slog.Logger
 
 	// keyFile and dataDir are set when the master key is in a key file,
 	// which a master key rotation replaces.
@@ -65,9 +71,12 @@ type RewrapStatus struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-func startKeys(b *barrier.Barrier, kr *keyring.Keyring, log *slog.Logger) *keys {
+// startKeys starts the key service; keyFile is the master key's file, if
+// it is in one, which a master key rotation replaces.
+func startKeys(b *barrier.Barrier, kr *keyring.Keyring, objs *objects.Service, keyFile, dataDir string, log *slog.Logger) *keys {
 	ctx, cancel := context.WithCancel(context.Background())
-	k := &keys{b: b, kr: kr, log: log, wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
+	k := &keys{b: b, kr: kr, objs: objs, log: log, keyFile: keyFile, dataDir: dataDir,
+		wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
 	go k.run(ctx)
 	k.wakeUp() // resume a rewrap a stop interrupted; a pass with nothing to do is quick
 	// A DEK that reached its seal budget was rotated: re-seal after it.
@@ -140,6 +149,12 @@ func (k *keys) pass(ctx context.Context) (err error) {
 			k.mu.Lock()
 			base = k.status.Values
 			k.mu.Unlock()
+			retire := true
+			if bytes.HasPrefix(id, bucketViews) {
+				if retire, err = k.adopt(ctx, id); err != nil {
+					return err
+				}
+			}
 			// A write that read the view's keys just before a rotation can
 			// land behind the scan under the old version, so a view that
 			// keeps one after Retire is re-sealed again, a few rounds at most.
@@ -149,8 +164,8 @@ func (k *keys) pass(ctx context.Context) (err error) {
 					return err
 				}
 				base += n
-				if bytes.HasPrefix(id, bucketViews) {
-					break // object bodies still name older versions
+				if !retire {
+					break // a body's header still needs an older version
 				}
 				r, err := k.b.Retire(ctx, id)
 				if err != nil {
@@ -174,6 +189,27 @@ func (k *keys) pass(ctx context.Context) (err error) {
 	}
 	k.set(func(s *RewrapStatus) { s.Records, s.Retired = n, s.Retired+len(r) })
 	return nil
+}
+
+// adopt moves into a bucket's records the keys its bodies' headers hold,
+// and says whether none is left there, so older versions may retire.
+func (k *keys) adopt(ctx context.Context, id []byte) (bool, error) {
+	for range adoptRounds {
+		moved, left, err := k.objs.AdoptKeys(ctx, id)
+		if errors.Is(err, barrier.ErrNoView) {
+			return false, nil // dropped meanwhile
+		}
+		if err != nil {
+			return false, err
+		}
+		if moved > 0 {
+			k.log.Info("object keys moved to their records", "count", moved)
+		}
+		if moved == 0 && left == 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // rotate adds a keyring term and a DEK version to every view, then starts
@@ -256,7 +292,7 @@ func (k *keys) keyStatus(ctx context.Context) (*KeyStatus, error) {
 		if n, err := k.b.Seals(ctx, id); err == nil {
 			out.Views.MostSeals = max(out.Views.MostSeals, n)
 		}
-		if len(vs) > 1 && !bytes.HasPrefix(id, bucketViews) { // buckets keep theirs for their objects
+		if len(vs) > 1 {
 			out.Views.Pending++
 		}
 	}

@@ -200,10 +200,16 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.keys = startKeys(n.barrier, kr, n.log)
-	if fileSource(cfg.KeySource) {
-		n.keys.keyFile, n.keys.dataDir = cfg.KeyFile, cfg.DataDir
+	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		return err
 	}
+	objs := objects.New(n.barrier, bodies, cfg.Now)
+	keyFile := ""
+	if fileSource(cfg.KeySource) {
+		keyFile = cfg.KeyFile
+	}
+	n.keys = startKeys(n.barrier, kr, objs, keyFile, cfg.DataDir, n.log)
 	n.iam = iam.New(n.barrier, cfg.IAMNow)
 	_, err = n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
 		n.BootstrapKey = key
@@ -217,11 +223,6 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.ts = tsdb.Open(n.barrier, cfg.Logger)
-	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
-	if err != nil {
-		return err
-	}
-	objs := objects.New(n.barrier, bodies, cfg.Now)
 	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts, Buckets: buckets{objs}})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,

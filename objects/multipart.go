@@ -50,6 +50,7 @@ type Upload struct {
 type UploadedPart struct {
 	Number   int       `json:"number"`
 	Body     string    `json:"body"`
+	BodyKey  []byte    `json:"bodyKey,omitempty"` // none in records older than keys kept here
 	Size     int64     `json:"size"`
 	ETag     string    `json:"etag"` // hex MD5 of the part
 	Modified time.Time `json:"modified"`
@@ -187,9 +188,11 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		return nil, err
 	}
 	p := &UploadedPart{Number: n, Upload: u}
-	if p.Body, p.Size, p.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1), customerKey); err != nil {
+	sealed, etag, err := s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1), customerKey)
+	if err != nil {
 		return nil, err
 	}
+	p.Body, p.Size, p.BodyKey, p.ETag = sealed.Body, sealed.Size, sealed.Key, etag
 	if p.Size > MaxPartSize {
 		s.remove(context.Background(), p.Body)
 		return nil, fail(twinvault.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size.")
@@ -276,7 +279,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 			raw, _ := hex.DecodeString(p.ETag)
 			sum.Write(raw)
 			used[p.Number] = true
-			o.Parts = append(o.Parts, Part{Body: p.Body, Size: p.Size})
+			o.Parts = append(o.Parts, Part{Body: p.Body, Size: p.Size, Key: p.BodyKey})
 			o.Size += p.Size
 		}
 		if o.Size > MaxObject {

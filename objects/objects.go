@@ -192,14 +192,16 @@ type Object struct {
 	Meta        map[string]string `json:"meta,omitempty"` // x-amz-meta-*
 	Tags        map[string]string `json:"tags,omitempty"`
 	Encryption
-	Body  string `json:"body,omitempty"`  // the sealed body's name in the object store
-	Parts []Part `json:"parts,omitempty"` // a multipart object's bodies, in order
+	Body    string `json:"body,omitempty"`    // the sealed body's name in the object store
+	BodyKey []byte `json:"bodyKey,omitempty"` // its key; none in records older than keys kept here
+	Parts   []Part `json:"parts,omitempty"`   // a multipart object's bodies, in order
 }
 
 // Part is one sealed body of a multipart object.
 type Part struct {
 	Body string `json:"body"`
 	Size int64  `json:"size"`
+	Key  []byte `json:"key,omitempty"` // the body's key (barrier.ObjectWriter.Key)
 }
 
 // bodies are the sealed bodies that make up the object, in order.
@@ -207,7 +209,7 @@ func (o *Object) bodies() []Part {
 	if len(o.Parts) > 0 {
 		return o.Parts
 	}
-	return []Part{{o.Body, o.Size}}
+	return []Part{{o.Body, o.Size, o.BodyKey}}
 }
 
 // PutOptions are what a PutObject request sets besides the body.
@@ -439,9 +441,11 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 			return nil, err
 		}
 	}
-	if o.Body, o.Size, o.ETag, err = s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1), opt.CustomerKey); err != nil {
+	sealed, etag, err := s.sealBody(ctx, v, io.LimitReader(body, MaxPartSize+1), opt.CustomerKey)
+	if err != nil {
 		return nil, err
 	}
+	o.Body, o.Size, o.BodyKey, o.ETag = sealed.Body, sealed.Size, sealed.Key, etag
 	if o.Size > MaxPartSize {
 		s.remove(context.Background(), o.Body)
 		return nil, fail(twinvault.EntityTooLarge, "Your proposed upload exceeds the maximum allowed size.")
@@ -495,12 +499,14 @@ func getObject(tx *barrier.Tx, v *barrier.View, key string) (*Object, error) {
 const pipeDepth = 8
 
 // sealBody seals body as it streams into the object store under a new
-// name, and returns the name, the content's size and its MD5 (hex). A body
-// that fails midway leaves nothing behind.
-func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader, customerKey []byte) (name string, size int64, etag string, err error) {
+// name, and returns the name, the content's size, the body's key and its
+// MD5 (hex). A body that fails midway leaves nothing behind.
+func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader, customerKey []byte) (sealed Part, etag string, err error) {
 	raw := make([]byte, 16)
 	rand.Read(raw)
-	name = hex.EncodeToString(v.ID()) + "/" + hex.EncodeToString(raw)
+	name := hex.EncodeToString(v.ID()) + "/" + hex.EncodeToString(raw)
+	var size int64
+	var key []byte
 	// Three stages run side by side: hashing (the ETag), sealing, and
 	// storing; the body is read once.
 	sum := newMD5()
@@ -517,7 +523,7 @@ func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader,
 		if err == nil {
 			if _, err = io.Copy(w, io.TeeReader(body, hp)); err == nil {
 				err = w.Close()
-				size = w.Size()
+				size, key = w.Size(), w.Key()
 			}
 		}
 		hp.CloseWrite(err)
@@ -532,9 +538,9 @@ func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader,
 	<-hashed
 	if err != nil {
 		s.remove(context.Background(), name)
-		return "", 0, "", err
+		return Part{}, "", err
 	}
-	return name, size, sum.sum(), nil
+	return Part{Body: name, Size: size, Key: key}, sum.sum(), nil
 }
 
 // ReadBuffer is a good size for the buffer of a sequential read: whole
@@ -650,7 +656,7 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string, customerKey
 			return nil, nil, fmt.Errorf("objects: body of %s: %w", key, err)
 		}
 		rd.close = append(rd.close, f)
-		obj, err := v.OpenObjectWith([]byte(p.Body), f, f.Size(), customerKey)
+		obj, err := v.OpenObjectWith([]byte(p.Body), f, f.Size(), p.Key, customerKey)
 		if err != nil {
 			rd.Close()
 			return nil, nil, err
