@@ -20,6 +20,14 @@ type Config struct {
 // DefaultKeyLabel labels the master key in the token.
 const DefaultKeyLabel = "twinvault-master"
 
+// Sealer seals with one key of the token; it is what a rotation hands the
+// keyring (keyring.Sealer).
+type Sealer interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
+	Check() ([]byte, error)
+}
+
 // nonceSize is the GCM IV length, drawn at random for each seal.
 const nonceSize = 12
 

@@ -4,6 +4,7 @@ package hsm
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,5 +97,83 @@ func TestWrongPIN(t *testing.T) {
 	c.PIN = "0000"
 	if _, err := Open(c, true); err == nil || strings.Contains(err.Error(), "0000") {
 		t.Fatalf("a wrong PIN: %v", err)
+	}
+}
+
+// TestRotate: a new key under the label seals what the reseal gives it,
+// and the old one is destroyed; a key left by a rotation stopped midway
+// makes the label ambiguous until Choose picks by check value.
+func TestRotate(t *testing.T) {
+	c := SoftToken(t, "tv-rotate", "4321")
+	m, err := Open(c, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := m.Check()
+	oldSealed, _ := m.Seal([]byte("keyring 1"), nil)
+	var sealed []byte
+	err = m.Rotate(func(next Sealer) error {
+		var err error
+		sealed, err = next.Seal([]byte("keyring 2"), nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := m.Check()
+	if bytes.Equal(cur, old) {
+		t.Fatal("the check value did not change")
+	}
+	if _, err := m.Open(oldSealed, nil); err == nil {
+		t.Fatal("the new key opened the old seal")
+	}
+	// A failed reseal keeps the key in use and leaves no new one.
+	if err := m.Rotate(func(Sealer) error { return errors.New("store down") }); err == nil {
+		t.Fatal("a failed reseal was not reported")
+	}
+	m.Close()
+
+	m, err = Open(c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := m.Check(); !bytes.Equal(got, cur) {
+		t.Fatal("after a restart the token holds another key")
+	}
+	if pt, err := m.Open(sealed, nil); err != nil || string(pt) != "keyring 2" {
+		t.Fatalf("open after a restart: %q %v", pt, err)
+	}
+	// A rotation that stopped after generating its key.
+	if _, err := m.generate(); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	m, err = Open(c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Seal([]byte("x"), nil); err == nil {
+		t.Fatal("sealed with two keys and none chosen")
+	}
+	if _, err := m.Choose(nil); err == nil {
+		t.Fatal("chose among two keys without a check value")
+	}
+	if _, err := m.Choose(bytes.Repeat([]byte{1}, 16)); err == nil {
+		t.Fatal("chose a key for a check value none has")
+	}
+	others, err := m.Choose(cur[:16])
+	if err != nil || others != 1 {
+		t.Fatalf("choose: %d others, %v", others, err)
+	}
+	if pt, err := m.Open(sealed, nil); err != nil || string(pt) != "keyring 2" {
+		t.Fatalf("open with the chosen key: %q %v", pt, err)
+	}
+	// The next rotation clears the leftover too.
+	if err := m.Rotate(func(Sealer) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := m.ctx.FindKeys(nil, []byte(m.label)); len(keys) != 1 {
+		t.Fatalf("%d keys under the label after a rotation", len(keys))
 	}
 }

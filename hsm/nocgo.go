@@ -13,3 +13,5 @@ func (*Module) Close() error                     { return nil }
 func (*Module) Seal(_, _ []byte) ([]byte, error) { return nil, ErrUnavailable }
 func (*Module) Open(_, _ []byte) ([]byte, error) { return nil, ErrUnavailable }
 func (*Module) Check() ([]byte, error)           { return nil, ErrUnavailable }
+func (*Module) Choose([]byte) (int, error)       { return 0, ErrUnavailable }
+func (*Module) Rotate(func(Sealer) error) error  { return ErrUnavailable }

@@ -250,9 +250,23 @@ func (k *Keyring) Reseal(ctx context.Context, newMaster []byte) error {
 	if err != nil {
 		return err
 	}
+	return k.reseal(ctx, next)
+}
+
+// ResealWith is Reseal with the keyring sealed by s from then on, a new
+// key of a hardware module.
+func (k *Keyring) ResealWith(ctx context.Context, s Sealer) error {
+	next, err := fromSealer(s)
+	if err != nil {
+		return err
+	}
+	return k.reseal(ctx, next)
+}
+
+func (k *Keyring) reseal(ctx context.Context, next *Keyring) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	err = retry(func() error {
+	err := retry(func() error {
 		return k.store.Update(ctx, func(tx kv.Tx) error {
 			cur, err := k.read(ctx, tx)
 			if err != nil {
@@ -270,6 +284,28 @@ func (k *Keyring) Reseal(ctx context.Context, newMaster []byte) error {
 	}
 	k.rs.Store(next.rs.Load())
 	return nil
+}
+
+// StoredCheck returns the check value of the master key that sealed the
+// keyring record of store, nil if there is no record yet: how a hardware
+// module holding more than one key tells which one seals it.
+func StoredCheck(ctx context.Context, store kv.Reader) ([]byte, error) {
+	raw, err := store.Get(ctx, []byte(RecordKey))
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return RecordCheck(raw)
+}
+
+// RecordCheck returns the check value a keyring record carries.
+func RecordCheck(raw []byte) ([]byte, error) {
+	if len(raw) < 1+checkSize || raw[0] != recordFormat {
+		return nil, fmt.Errorf("%w: unknown format", ErrCorrupt)
+	}
+	return slices.Clone(raw[1 : 1+checkSize]), nil
 }
 
 // CheckRecord reports whether raw, a stored keyring record, opens with

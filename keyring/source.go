@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"context"
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/twinvault/twinvault/kv"
 )
 
 // Where the master key comes from (--key-source):
@@ -66,6 +69,24 @@ type kdfParams struct {
 // Load returns the master key. create allows a new key file or new
 // passphrase parameters on a first start; offline tools pass false.
 func (s Source) Load(create bool) ([]byte, error) {
+	key, pending, err := s.LoadWithPending(create)
+	clear(pending)
+	return key, err
+}
+
+// LoadWithPending is Load that also returns, for a passphrase source whose
+// change a stop interrupted, the key the new parameters derive from the
+// passphrase given (nil otherwise): OpenWithPending then settles which of
+// the two the keyring opens with.
+func (s Source) LoadWithPending(create bool) (key, pending []byte, err error) {
+	if s.Kind == SourcePassphrase {
+		return s.loadPassphrase(create)
+	}
+	key, err = s.load(create)
+	return key, nil, err
+}
+
+func (s Source) load(create bool) ([]byte, error) {
 	switch s.Kind {
 	case "", SourceFile:
 		if !create {
@@ -85,22 +106,100 @@ func (s Source) Load(create bool) ([]byte, error) {
 			return nil, fmt.Errorf("keyring: --key-source env: %s must hold base64 of %d bytes (openssl rand -base64 32)", name, MasterKeySize)
 		}
 		return key, nil
-	case SourcePassphrase:
-		pass, err := s.passphrase()
-		if err != nil {
-			return nil, err
-		}
-		p, err := loadKDF(s.DataDir, create)
-		if err != nil {
-			return nil, err
-		}
-		key, err := pbkdf2.Key(sha256.New, pass, p.Salt, p.Iterations, MasterKeySize)
-		if err != nil {
-			return nil, fmt.Errorf("keyring: derive the master key: %w", err)
-		}
-		return key, nil
 	}
 	return nil, fmt.Errorf("keyring: unknown key source %q (file, env or passphrase)", s.Kind)
+}
+
+func (s Source) loadPassphrase(create bool) (key, pending []byte, err error) {
+	pass, err := s.passphrase()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := loadKDF(s.DataDir, create)
+	if err != nil {
+		return nil, nil, err
+	}
+	if key, err = p.derive(pass); err != nil {
+		return nil, nil, err
+	}
+	if next, err := readKDF(pendingKDF(s.DataDir)); err == nil {
+		if pending, err = next.derive(pass); err != nil {
+			clear(key)
+			return nil, nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		clear(key)
+		return nil, nil, err
+	}
+	return key, pending, nil
+}
+
+func (p *kdfParams) derive(pass string) ([]byte, error) {
+	key, err := pbkdf2.Key(sha256.New, pass, p.Salt, p.Iterations, MasterKeySize)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: derive the master key: %w", err)
+	}
+	return key, nil
+}
+
+// pendingKDF is where a change of passphrase puts the new parameters
+// before it re-seals the keyring with the key they derive.
+func pendingKDF(dataDir string) string { return filepath.Join(dataDir, kdfFile+".new") }
+
+// ChangePassphrase re-seals the keyring under the key newPass derives with
+// a new salt. A stop at any point leaves a directory that opens, with the
+// old passphrase or the new one, whichever the keyring is sealed under
+// (OpenWithPending): the new parameters are written aside, the keyring is
+// re-sealed, and they then replace the old ones.
+func ChangePassphrase(ctx context.Context, kr *Keyring, dataDir, newPass string) error {
+	if len(newPass) < MinPassphrase {
+		return fmt.Errorf("keyring: the new passphrase is shorter than %d bytes", MinPassphrase)
+	}
+	p := &kdfParams{KDF: kdfName, Iterations: pbkdf2Iterations, Salt: make([]byte, 32)}
+	rand.Read(p.Salt)
+	key, err := p.derive(newPass)
+	if err != nil {
+		return err
+	}
+	defer clear(key)
+	pending := pendingKDF(dataDir)
+	if err := writeKDF(pending, p); err != nil {
+		return err
+	}
+	if err := kr.Reseal(ctx, key); err != nil {
+		os.Remove(pending)
+		return err
+	}
+	if err := os.Rename(pending, filepath.Join(dataDir, kdfFile)); err != nil {
+		return fmt.Errorf("keyring: install the new passphrase parameters: %w", err)
+	}
+	return syncDir(dataDir)
+}
+
+// OpenWithPending opens the keyring of store with key, or, when a change
+// of passphrase was interrupted after the keyring was re-sealed, with
+// pending, whose parameters then replace the old ones. A change stopped
+// before it re-sealed is dropped.
+func OpenWithPending(ctx context.Context, store kv.Store, key, pending []byte, dataDir string) (*Keyring, error) {
+	kr, err := Open(ctx, store, key)
+	if pending == nil {
+		return kr, err
+	}
+	if err == nil {
+		os.Remove(pendingKDF(dataDir))
+		return kr, syncDir(dataDir)
+	}
+	if !errors.Is(err, ErrMasterKeyMismatch) {
+		return nil, err
+	}
+	kr, err = Open(ctx, store, pending)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(pendingKDF(dataDir), filepath.Join(dataDir, kdfFile)); err != nil {
+		return nil, fmt.Errorf("keyring: finish a change of passphrase: %w", err)
+	}
+	return kr, syncDir(dataDir)
 }
 
 func (s Source) env(def string) string {
@@ -123,14 +222,17 @@ func (s Source) passphrase() (string, error) {
 }
 
 // ReadSecret reads a secret (a passphrase, a PIN) from file, kept as
-// strictly as a key file (outside dataDir, no access for group or others),
+// strictly as a key file (outside dataDir unless it is "", no access for
+// group or others),
 // or when file is "" from the environment variable env, which is then
 // removed from the process. A trailing newline is dropped.
 func ReadSecret(file, env, dataDir, what string) (string, error) {
 	var raw []byte
 	if file != "" {
-		if err := checkOutside(file, dataDir); err != nil {
-			return "", fmt.Errorf("keyring: %s file: %w", what, err)
+		if dataDir != "" { // "" for a client, which has none
+			if err := checkOutside(file, dataDir); err != nil {
+				return "", fmt.Errorf("keyring: %s file: %w", what, err)
+			}
 		}
 		f, err := os.Open(file)
 		if err != nil {
@@ -163,39 +265,31 @@ func ReadSecret(file, env, dataDir, what string) (string, error) {
 // loadKDF reads the passphrase parameters, or makes them on a first start.
 func loadKDF(dataDir string, create bool) (*kdfParams, error) {
 	path := filepath.Join(dataDir, kdfFile)
-	raw, err := os.ReadFile(path)
+	p, err := readKDF(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
-		p := &kdfParams{KDF: kdfName, Iterations: pbkdf2Iterations, Salt: make([]byte, 32)}
+		p = &kdfParams{KDF: kdfName, Iterations: pbkdf2Iterations, Salt: make([]byte, 32)}
 		rand.Read(p.Salt)
-		data, err := json.MarshalIndent(p, "", "  ")
-		if err != nil {
-			return nil, err
-		}
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("keyring: %w", err)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
+		if err := createKDF(path, p); errors.Is(err, fs.ErrExist) {
 			return loadKDF(dataDir, false) // another start made them first
-		}
-		if err != nil {
-			return nil, fmt.Errorf("keyring: %w", err)
-		}
-		_, err = f.Write(append(data, '\n'))
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-			return nil, fmt.Errorf("keyring: write %s: %w", path, err)
+		} else if err != nil {
+			return nil, err
 		}
 		return p, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("keyring: %s is missing: the passphrase source keeps its salt there (copy it from the server's data directory)", path)
+	}
+	return p, err
+}
+
+// readKDF reads the parameters at path; a missing file is fs.ErrNotExist.
+func readKDF(path string) (*kdfParams, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keyring: passphrase parameters: %w", err)
@@ -205,4 +299,37 @@ func loadKDF(dataDir string, create bool) (*kdfParams, error) {
 		return nil, fmt.Errorf("keyring: %s is corrupt", path)
 	}
 	return &p, nil
+}
+
+// createKDF writes p to a new file at path (0600, synced).
+func createKDF(path string, p *kdfParams) error {
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("keyring: %w", err)
+	}
+	_, err = f.Write(append(data, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("keyring: write %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeKDF writes p to path, replacing what is there.
+func writeKDF(path string, p *kdfParams) error {
+	os.Remove(path)
+	return createKDF(path, p)
 }

@@ -2,7 +2,9 @@ package keyring
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +92,84 @@ func TestSourcePassphrase(t *testing.T) {
 	}
 	if _, err := (Source{Kind: "vault"}).Load(true); err == nil {
 		t.Error("an unknown source")
+	}
+}
+
+// TestChangePassphrase: the keyring re-sealed under a new passphrase, and
+// a change stopped before or after the re-seal settled at the next open.
+func TestChangePassphrase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	file := filepath.Join(dir, "pass")
+	src := Source{Kind: SourcePassphrase, File: file, DataDir: data}
+	var store *memStore
+	open := func(pass string) (*Keyring, error) {
+		t.Helper()
+		os.WriteFile(file, []byte(pass), 0o600)
+		key, pending, err := src.LoadWithPending(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return OpenWithPending(ctx, store, key, pending, data)
+	}
+	store = newMemStore()
+	kr, err := open("the first passphrase, long enough")
+	if err != nil {
+		t.Fatal(err)
+	}
+	term, _ := kr.Active()
+	if err := ChangePassphrase(ctx, kr, data, "short"); err == nil {
+		t.Fatal("a short new passphrase was taken")
+	}
+	if err := ChangePassphrase(ctx, kr, data, "the second passphrase, long enough"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open("the first passphrase, long enough"); !errors.Is(err, ErrMasterKeyMismatch) {
+		t.Fatalf("the old passphrase after the change: %v", err)
+	}
+	kr, err = open("the second passphrase, long enough")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := kr.Active(); got != term {
+		t.Fatal("the terms changed")
+	}
+	if _, err := os.Stat(pendingKDF(data)); err == nil {
+		t.Fatal("the new parameters are still aside")
+	}
+
+	// Stopped before the re-seal: the parameters aside are dropped.
+	aside := &kdfParams{KDF: kdfName, Iterations: pbkdf2Iterations, Salt: bytes.Repeat([]byte{3}, 32)}
+	if err := writeKDF(pendingKDF(data), aside); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open("the second passphrase, long enough"); err != nil {
+		t.Fatalf("a change stopped before the re-seal: %v", err)
+	}
+	if _, err := os.Stat(pendingKDF(data)); err == nil {
+		t.Fatal("the parameters of a change that never re-sealed are kept")
+	}
+
+	// Stopped after the re-seal: the new parameters are installed.
+	writeKDF(pendingKDF(data), aside)
+	next, _ := aside.derive("the third passphrase, long enough")
+	if err := kr.Reseal(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open("the second passphrase, long enough"); !errors.Is(err, ErrMasterKeyMismatch) {
+		t.Fatalf("the old passphrase after a re-seal: %v", err)
+	}
+	if _, err := open("the third passphrase, long enough"); err != nil {
+		t.Fatalf("a change stopped after the re-seal: %v", err)
+	}
+	if _, err := os.Stat(pendingKDF(data)); err == nil {
+		t.Fatal("the new parameters were not installed")
+	}
+	if p, _ := readKDF(filepath.Join(data, kdfFile)); !bytes.Equal(p.Salt, aside.Salt) {
+		t.Fatal("the installed parameters are not the new ones")
+	}
+	if _, err := open("the third passphrase, long enough"); err != nil {
+		t.Fatalf("after the change was settled: %v", err)
 	}
 }

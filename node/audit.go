@@ -94,6 +94,7 @@ func identity(req *api.Request) audit.UserIdentity {
 var sensitive = map[string]bool{
 	"secretaccesskey": true, "sessiontoken": true, "base32stringseed": true, "qrcodepng": true,
 	"tokencode": true, "authenticationcode1": true, "authenticationcode2": true, "password": true,
+	"newmasterkey": true, "newpassphrase": true,
 }
 
 // redacted renders v as JSON with sensitive members hidden; for a data

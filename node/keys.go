@@ -47,9 +47,11 @@ type keys struct {
 	objs *objects.Service
 	log  *slog.Logger
 
-	// keyFile and dataDir are set when the master key is in a key file,
-	// which a master key rotation replaces.
-	keyFile, dataDir string
+	// The master key's source, which a master key rotation changes.
+	master *masterKey
+	cfg    *Config
+
+	masterMu sync.Mutex // one master key rotation at a time
 
 	mu     sync.Mutex
 	status RewrapStatus
@@ -71,11 +73,10 @@ type RewrapStatus struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-// startKeys starts the key service; keyFile is the master key's file, if
-// it is in one, which a master key rotation replaces.
-func startKeys(b *barrier.Barrier, kr *keyring.Keyring, objs *objects.Service, keyFile, dataDir string, log *slog.Logger) *keys {
+// startKeys starts the key service.
+func startKeys(b *barrier.Barrier, kr *keyring.Keyring, objs *objects.Service, master *masterKey, cfg *Config, log *slog.Logger) *keys {
 	ctx, cancel := context.WithCancel(context.Background())
-	k := &keys{b: b, kr: kr, objs: objs, log: log, keyFile: keyFile, dataDir: dataDir,
+	k := &keys{b: b, kr: kr, objs: objs, log: log, master: master, cfg: cfg,
 		wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
 	go k.run(ctx)
 	k.wakeUp() // resume a rewrap a stop interrupted; a pass with nothing to do is quick
@@ -234,17 +235,16 @@ func (k *keys) rotate(ctx context.Context) (map[string]any, error) {
 	return map[string]any{"term": term, "views": rotated}, nil
 }
 
-// rotateMaster re-seals the keyring under a new master key, which
-// replaces the key file.
-func (k *keys) rotateMaster(ctx context.Context) (map[string]any, error) {
-	if k.keyFile == "" {
-		return nil, twinvault.Errorf(twinvault.ValidationException, "Online master key rotation needs --key-source file: this server's master key comes from the environment, a passphrase or a PKCS#11 module, which it cannot replace.")
-	}
-	if err := keyring.RotateMasterKeyFile(ctx, k.kr, k.keyFile, k.dataDir); err != nil {
+// rotateMaster re-seals the keyring under a new master key (see
+// masterKey.rotate); one rotation runs at a time.
+func (k *keys) rotateMaster(ctx context.Context, newKey []byte, newPassphrase string) (map[string]any, error) {
+	k.masterMu.Lock()
+	defer k.masterMu.Unlock()
+	if err := k.master.rotate(ctx, k.cfg, k.kr, newKey, newPassphrase); err != nil {
 		return nil, err
 	}
-	k.log.Info("master key rotated", "keyFile", k.keyFile)
-	return map[string]any{"master": true}, nil
+	k.log.Info("master key rotated", "source", k.cfg.KeySource)
+	return map[string]any{"master": true, "source": k.cfg.KeySource}, nil
 }
 
 // KeyStatus is what GetKeyStatus reports.
@@ -318,14 +318,22 @@ func bindKeys(s *api.Server, k *keys, store kv.Store, objs *objects.Service) {
 	api.HandleJSON(s, KeyService, keyTargets, "RotateKeys", all, func(ctx context.Context, body []byte) (any, error) {
 		var in struct {
 			Master bool `json:"master"`
+			// For a master key from the environment or a passphrase, the
+			// new one (hidden from the audit trail).
+			NewMasterKey  []byte `json:"newMasterKey"`
+			NewPassphrase string `json:"newPassphrase"`
 		}
 		if len(body) > 0 {
 			if err := json.Unmarshal(body, &in); err != nil {
 				return nil, twinvault.Errorf(twinvault.SerializationException, "the request body is not a RotateKeys request")
 			}
 		}
+		defer clear(in.NewMasterKey)
 		if in.Master {
-			return k.rotateMaster(ctx)
+			return k.rotateMaster(ctx, in.NewMasterKey, in.NewPassphrase)
+		}
+		if in.NewMasterKey != nil || in.NewPassphrase != "" {
+			return nil, twinvault.Errorf(twinvault.ValidationException, "A new master key or passphrase goes with master: true.")
 		}
 		return k.rotate(ctx)
 	})

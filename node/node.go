@@ -193,6 +193,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	kr, err := master.open(ctx, &cfg, n.store)
 	clear(master.key)
+	clear(master.pending)
 	if err != nil {
 		return err
 	}
@@ -205,11 +206,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	objs := objects.New(n.barrier, bodies, cfg.Now)
-	keyFile := ""
-	if fileSource(cfg.KeySource) {
-		keyFile = cfg.KeyFile
-	}
-	n.keys = startKeys(n.barrier, kr, objs, keyFile, cfg.DataDir, n.log)
+	n.keys = startKeys(n.barrier, kr, objs, master, &n.cfg, n.log)
 	n.iam = iam.New(n.barrier, cfg.IAMNow)
 	_, err = n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
 		n.BootstrapKey = key

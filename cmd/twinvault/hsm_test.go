@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+
+	"github.com/twinvault/twinvault/hsm"
 )
 
 const softHSM = "/usr/lib/softhsm/libsofthsm2.so"
@@ -54,6 +56,11 @@ func TestServeWithHSM(t *testing.T) {
 	if code := run([]string{"keys", "rotate", "--wait", "--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"), "--profile", "twinvault"}, &out, &errOut); code != 0 {
 		t.Fatalf("keys rotate: %d %s", code, errOut.String())
 	}
+	// A new master key, generated in the token; the old one is destroyed.
+	out.Reset()
+	if code := run([]string{"keys", "rotate", "--master", "--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"), "--profile", "twinvault"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "PKCS#11 token") {
+		t.Fatalf("keys rotate --master: %d %s %s", code, out.String(), errOut.String())
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("stop: %v %s", err, p.stderr)
@@ -61,6 +68,16 @@ func TestServeWithHSM(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "twinvault-master.key")); err == nil {
 		t.Fatal("a key file was written")
 	}
+	// One key is left under the label: the rotation destroyed the old one.
+	t.Setenv("SOFTHSM2_CONF", conf)
+	m, err := hsm.Open(hsm.Config{Module: softHSM, TokenLabel: "twinvault", PIN: "4321"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Choose(nil); err != nil {
+		t.Fatalf("after a master rotation: %v", err)
+	}
+	m.Close()
 
 	p = startEnv(t, dir, env, append(args, "--listen", freePort(t))...)
 	endpoint = p.ready(t)["endpoint"]

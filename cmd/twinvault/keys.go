@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/node"
 )
 
@@ -22,7 +26,9 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	o := onlineFlags(fs)
 	wait := fs.Bool("wait", false, "with rotate: wait until every value is re-sealed and the old keys are retired")
-	master := fs.Bool("master", false, "with rotate: re-seal the keyring under a new master key, which replaces the server's key file (keep a copy of the new one)")
+	master := fs.Bool("master", false, "with rotate: re-seal the keyring under a new master key: a new key file, a new key generated in the PKCS#11 token, or the new key or passphrase given below")
+	newKeyFile := fs.String("new-key-file", "", "with rotate --master, for a server whose master key comes from the environment: a 0600 file holding the new key, base64 of 32 bytes (openssl rand -base64 32); or set $TWINVAULT_NEW_MASTER_KEY")
+	newPassFile := fs.String("new-passphrase-file", "", "with rotate --master, for a server whose master key comes from a passphrase: a 0600 file holding the new passphrase; or set $TWINVAULT_NEW_PASSPHRASE")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -36,11 +42,29 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 			Views int    `json:"views"`
 		}
 		if *master {
-			if err := o.callJSON(ctx, node.KeyService, "TwinVault_20261101.RotateKeys", map[string]bool{"master": true}, &struct{}{}); err != nil {
+			in, err := newMaster(*newKeyFile, *newPassFile)
+			if err != nil {
+				fmt.Fprintf(stderr, "twinvault keys rotate --master: %v\n", err)
+				return 2
+			}
+			defer clear(in.NewMasterKey)
+			var res struct {
+				Source string `json:"source"`
+			}
+			if err := o.callJSON(ctx, node.KeyService, "TwinVault_20261101.RotateKeys", in, &res); err != nil {
 				fmt.Fprintf(stderr, "twinvault keys rotate --master: %v\n", err)
 				return 1
 			}
-			fmt.Fprintln(stdout, "rotated: the keyring is sealed under a new master key, now in the server's key file; back it up, and let the old one go")
+			switch res.Source {
+			case keyring.SourceEnv:
+				fmt.Fprintln(stdout, "rotated: the keyring is sealed under the new master key; put it in the server's environment before its next start, and let the old one go")
+			case keyring.SourcePassphrase:
+				fmt.Fprintln(stdout, "rotated: the keyring is sealed under the new passphrase, which the server needs from its next start on")
+			case node.SourcePKCS11:
+				fmt.Fprintln(stdout, "rotated: the keyring is sealed under a new key generated in the PKCS#11 token; the old key is destroyed")
+			default:
+				fmt.Fprintln(stdout, "rotated: the keyring is sealed under a new master key, now in the server's key file; back it up, and let the old one go")
+			}
 			return 0
 		}
 		if err := o.callJSON(ctx, node.KeyService, "TwinVault_20261101.RotateKeys", struct{}{}, &out); err != nil {
@@ -91,4 +115,45 @@ func printKeyStatus(w io.Writer, st *node.KeyStatus) {
 	case !r.Finished.IsZero():
 		fmt.Fprintf(w, "re-sealing: done %s, %d values and %d key records re-sealed, %d old keys retired\n", r.Finished.Format(time.RFC3339), r.Values, r.Records, r.Retired)
 	}
+}
+
+// masterRequest is a RotateKeys request for the master key.
+type masterRequest struct {
+	Master        bool   `json:"master"`
+	NewMasterKey  []byte `json:"newMasterKey,omitempty"`
+	NewPassphrase string `json:"newPassphrase,omitempty"`
+}
+
+// newMaster reads the new key or passphrase, if any, from its file or
+// variable (removed from the process once read).
+func newMaster(keyFile, passFile string) (*masterRequest, error) {
+	in := &masterRequest{Master: true}
+	_, keyEnv := os.LookupEnv("TWINVAULT_NEW_MASTER_KEY")
+	_, passEnv := os.LookupEnv("TWINVAULT_NEW_PASSPHRASE")
+	wantKey, wantPass := keyFile != "" || keyEnv, passFile != "" || passEnv
+	if wantKey && wantPass {
+		return nil, errors.New("give a new master key or a new passphrase, not both")
+	}
+	if wantKey {
+		v, err := keyring.ReadSecret(keyFile, "TWINVAULT_NEW_MASTER_KEY", "", "new master key")
+		if err != nil {
+			return nil, err
+		}
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil || len(key) != keyring.MasterKeySize {
+			return nil, fmt.Errorf("the new master key must be base64 of %d bytes (openssl rand -base64 32)", keyring.MasterKeySize)
+		}
+		in.NewMasterKey = key
+	}
+	if wantPass {
+		v, err := keyring.ReadSecret(passFile, "TWINVAULT_NEW_PASSPHRASE", "", "new passphrase")
+		if err != nil {
+			return nil, err
+		}
+		if len(v) < keyring.MinPassphrase {
+			return nil, fmt.Errorf("the new passphrase is shorter than %d bytes", keyring.MinPassphrase)
+		}
+		in.NewPassphrase = v
+	}
+	return in, nil
 }

@@ -108,6 +108,9 @@ func (o *online) call(ctx context.Context, service, target string, in any) (*htt
 			Message string `json:"message"`
 		}
 		json.Unmarshal(raw, &e)
+		if e.Type == "" {
+			e.Type, _, _ = strings.Cut(resp.Header.Get("X-Amzn-Errortype"), ":")
+		}
 		if e.Message == "" {
 			e.Message = strings.TrimSpace(string(raw))
 		}
