@@ -30,7 +30,12 @@ import (
 // administrator.
 func keyCall(t *testing.T, srv *twinvaulttest.Server, op string, out any) int {
 	t.Helper()
-	body := []byte("{}")
+	return keyCallWith(t, srv, op, []byte("{}"), out)
+}
+
+// keyCallWith is keyCall with a request body.
+func keyCallWith(t *testing.T, srv *twinvaulttest.Server, op string, body []byte, out any) int {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, srv.Endpoint+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "TwinVault_20261101."+op)
@@ -54,8 +59,9 @@ func keyCall(t *testing.T, srv *twinvaulttest.Server, op string, out any) int {
 }
 
 // TestRotationUnderLoad: writers and readers keep going through the SDK
-// while the keys rotate twice and every value is re-sealed; no request
-// fails, every value reads back, and the old keys are retired.
+// while the data keys rotate twice, the master key once, and every value
+// is re-sealed; no request fails, every value reads back, and the old keys
+// are retired.
 func TestRotationUnderLoad(t *testing.T) {
 	srv := twinvaulttest.Start(t)
 	ctx := context.Background()
@@ -125,6 +131,12 @@ func TestRotationUnderLoad(t *testing.T) {
 		var out struct{ Term uint32 }
 		if code := keyCall(t, srv, "RotateKeys", &out); code != http.StatusOK || out.Term != uint32(round+2) {
 			t.Fatalf("RotateKeys: %d term %d", code, out.Term)
+		}
+		if round == 0 {
+			var m struct{ Master bool }
+			if code := keyCallWith(t, srv, "RotateKeys", []byte(`{"master":true}`), &m); code != http.StatusOK || !m.Master {
+				t.Fatalf("RotateKeys master: %d %+v", code, m)
+			}
 		}
 		st := waitDone()
 		if st.Terms[0].Term != uint32(round+2) || !st.Terms[0].Active || st.Rewrap.Error != "" {

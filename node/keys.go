@@ -252,7 +252,7 @@ type KeyStatus struct {
 	Terms []TermStatus `json:"terms"`
 	Views struct {
 		Count   int `json:"count"`
-		Pending int `json:"pending"` // with more than one DEK version (buckets aside)
+		Pending int `json:"pending"` // with more than one DEK version
 		// The most seals an active DEK has made, and how many it may make
 		// before it is rotated on its own.
 		MostSeals  uint64 `json:"mostSeals"`
