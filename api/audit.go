@@ -26,6 +26,7 @@ type Record struct {
 	Params    any // the decoded request parameters; nil when the request did not decode
 	Response  any // the output of a change; nil for reads and failures
 	Err       *twinvault.Error
+	Cause     error // the error as the handler returned it, for the auditor only
 	UserAgent string
 	Host      string
 	TLS       *tls.ConnectionState

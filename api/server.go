@@ -170,7 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		rec := &Record{Req: req, Params: req.params, UserAgent: r.UserAgent(), Host: r.Host, TLS: r.TLS}
 		if err != nil {
-			rec.Err = s.clientError(req, err)
+			rec.Err, rec.Cause = s.clientError(req, err), err
 			if !req.s3 { // S3 errors keep their own status
 				err = rec.Err
 			}

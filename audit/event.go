@@ -44,6 +44,7 @@ type Event struct {
 	EventCategory       string           `json:"eventCategory"`
 	TLSDetails          *TLSDetails      `json:"tlsDetails,omitempty"`
 	AdditionalEventData *json.RawMessage `json:"additionalEventData,omitempty"`
+	ServiceEventDetails json.RawMessage  `json:"serviceEventDetails,omitempty"` // of an AwsServiceEvent
 }
 
 // UserIdentity is who made a call, as far as it is known: an

@@ -14,6 +14,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -303,6 +304,40 @@ func TestWorkspaceKeysDestroyedAudited(t *testing.T) {
 	resp, _ := events[0]["responseElements"].(map[string]any)
 	if msg, _ := resp["message"].(string); !strings.Contains(msg, "encryption keys were destroyed") {
 		t.Fatalf("the event's responseElements: %v", events[0]["responseElements"])
+	}
+	// A KeyDestroyed service event goes with the call, naming the workspace.
+	ct := srv.CloudTrail(srv.AWSConfig())
+	destroyed := lookupAll(t, ct, cttypes.LookupAttributeKeyEventName, "KeyDestroyed")
+	if len(destroyed) != 1 || destroyed[0]["eventType"] != "AwsServiceEvent" || destroyed[0]["requestID"] != events[0]["requestID"] {
+		t.Fatalf("KeyDestroyed events: %v", destroyed)
+	}
+	details, _ := destroyed[0]["serviceEventDetails"].(map[string]any)
+	res, _ := destroyed[0]["resources"].([]any)
+	if details["keyScope"] != "workspace" || len(res) != 1 || !strings.HasSuffix(res[0].(map[string]any)["ARN"].(string), ":workspace/shredded") {
+		t.Fatalf("the KeyDestroyed event: %v", destroyed[0])
+	}
+	// So does the deletion of a bucket; a failed deletion destroys nothing.
+	s3c := srv.S3(srv.AWSConfig())
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("shredded-models")}); err != nil {
+		t.Fatal(err)
+	}
+	s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("shredded-models"), Key: aws.String("k"), Body: strings.NewReader("x")})
+	if _, err := s3c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("shredded-models")}); err == nil {
+		t.Fatal("a bucket with an object was deleted")
+	}
+	if n := len(lookupAll(t, ct, cttypes.LookupAttributeKeyEventName, "KeyDestroyed")); n != 1 {
+		t.Fatalf("%d KeyDestroyed events after a failed DeleteBucket", n)
+	}
+	s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("shredded-models"), Key: aws.String("k")})
+	if _, err := s3c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("shredded-models")}); err != nil {
+		t.Fatal(err)
+	}
+	destroyed = lookupAll(t, ct, cttypes.LookupAttributeKeyEventName, "KeyDestroyed")
+	if len(destroyed) != 2 {
+		t.Fatalf("%d KeyDestroyed events after DeleteBucket", len(destroyed))
+	}
+	if d, _ := destroyed[0]["serviceEventDetails"].(map[string]any); d["keyScope"] != "bucket" {
+		t.Fatalf("the bucket's KeyDestroyed event: %v", destroyed[0])
 	}
 	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: ws}); err != nil {
 		t.Fatal(err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/audit"
+	"github.com/twinvault/twinvault/barrier"
 )
 
 // auditor turns the API's calls into CloudTrail events in the audit log.
@@ -65,7 +67,53 @@ func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 		e.TLSDetails = &audit.TLSDetails{TLSVersion: strings.Replace(tls.VersionName(rec.TLS.Version), "TLS ", "TLSv", 1),
 			CipherSuite: tls.CipherSuiteName(rec.TLS.CipherSuite), ClientProvidedHostHeader: rec.Host}
 	}
-	return a.log.Append(ctx, e)
+	if err := a.log.Append(ctx, e); err != nil {
+		return err
+	}
+	for _, se := range a.serviceEvents(rec, e) {
+		if err := a.log.Append(ctx, se); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keyDestroyers are the calls that, when they succeed, destroy data keys:
+// a workspace's or a bucket's.
+var keyDestroyers = map[string]string{"iottwinmaker.DeleteWorkspace": "workspace", "s3.DeleteBucket": "bucket"}
+
+// serviceEvents are the events the service records of its own beside a
+// call's: KeyDestroyed when the call destroyed data keys, and
+// IntegrityCheckFailed when stored data failed its integrity check (a
+// ciphertext changed, moved or replaced), never shown as data.
+func (a auditor) serviceEvents(rec *api.Record, call *audit.Event) []*audit.Event {
+	req := rec.Req
+	event := func(name string, details map[string]any) *audit.Event {
+		raw, _ := json.Marshal(details)
+		return &audit.Event{
+			EventVersion: audit.EventVersion, EventTime: call.EventTime, EventSource: source(KeyService),
+			EventName: name, AWSRegion: call.AWSRegion, SourceIPAddress: source(KeyService), UserAgent: source(KeyService),
+			RequestID: req.ID, EventID: twinvault.NewUUID(), ReadOnly: false, EventType: "AwsServiceEvent",
+			ManagementEvent: true, RecipientAccountID: twinvault.Account, EventCategory: "Management",
+			UserIdentity:      audit.UserIdentity{Type: "AWSService", AccountID: twinvault.Account},
+			RequestParameters: json.RawMessage("null"), ResponseElements: json.RawMessage("null"),
+			Resources: call.Resources, ServiceEventDetails: raw,
+		}
+	}
+	service := req.Service
+	if service == "" {
+		service = "iottwinmaker"
+	}
+	var out []*audit.Event
+	if scope, ok := keyDestroyers[service+"."+req.Operation]; ok && rec.Err == nil {
+		out = append(out, event("KeyDestroyed", map[string]any{"keyScope": scope, "reason": req.Operation,
+			"detail": "every data key version of the " + scope + " was destroyed; its ciphertext no longer decrypts"}))
+	}
+	if rec.Cause != nil && errors.Is(rec.Cause, barrier.ErrIntegrity) {
+		out = append(out, event("IntegrityCheckFailed", map[string]any{"operation": req.Operation, "eventSource": call.EventSource,
+			"detail": "stored data failed its integrity check and was not returned"}))
+	}
+	return out
 }
 
 func identity(req *api.Request) audit.UserIdentity {
