@@ -56,6 +56,13 @@ type Config struct {
 	// such a connection acts as the IAM user the certificate's common
 	// name names, under that user's policies.
 	ClientCAFile string
+	// ClientCRLFile, if set, holds the client CAs' revocation lists
+	// (PEM or DER), read again when it changes: a revoked certificate
+	// fails the handshake.
+	ClientCRLFile string
+	// ClientCertRequired refuses connections without a client
+	// certificate (with ClientCAFile): a device-only listener.
+	ClientCertRequired bool
 	// FIPS requires Go's FIPS 140-3 mode (GODEBUG=fips140=on or a FIPS
 	// build): Open fails without it.
 	FIPS   bool
@@ -258,6 +265,18 @@ func (n *Node) open(ctx context.Context) error {
 			return fmt.Errorf("client CA: %s holds no PEM certificate", cfg.ClientCAFile)
 		}
 		tlsCfg.ClientCAs, tlsCfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		if cfg.ClientCertRequired {
+			tlsCfg.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+		if cfg.ClientCRLFile != "" {
+			crls, err := certs.OpenCRLs(cfg.ClientCRLFile, cfg.Now)
+			if err != nil {
+				return err
+			}
+			tlsCfg.VerifyPeerCertificate = crls.VerifyPeer
+		}
+	} else if cfg.ClientCRLFile != "" || cfg.ClientCertRequired {
+		return errors.New("--client-crl and --client-auth require go with --client-ca")
 	}
 	n.http = n.api.HTTPServer(tlsCfg)
 	n.log.Info("crypto", "fips140", fips140.Enabled(), "enforced", fips140.Enforced(), "module", fips140.Version(), "tlsProfile", string(cfg.TLSProfile))

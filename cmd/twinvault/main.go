@@ -119,6 +119,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	var profile string
 	fs.StringVar(&profile, "tls-profile", envOr("TWINVAULT_TLS_PROFILE", string(certs.Intermediate)), "intermediate (TLS 1.2 with ECDHE AEAD suites, and 1.3) or modern (TLS 1.3 only) (env TWINVAULT_TLS_PROFILE)")
 	fs.StringVar(&cfg.ClientCAFile, "client-ca", os.Getenv("TWINVAULT_CLIENT_CA"), "PEM CA bundle for device client certificates: an unsigned TwinMaker request with a certificate it verifies acts as the IAM user named by the certificate's common name (env TWINVAULT_CLIENT_CA)")
+	fs.StringVar(&cfg.ClientCRLFile, "client-crl", os.Getenv("TWINVAULT_CLIENT_CRL"), "revocation lists (PEM or DER) of the client CAs, read again when the file changes: a revoked device certificate fails the handshake (env TWINVAULT_CLIENT_CRL)")
+	var clientAuth string
+	fs.StringVar(&clientAuth, "client-auth", envOr("TWINVAULT_CLIENT_AUTH", "optional"), "with --client-ca: optional (SigV4 clients need no certificate) or require (every connection must present one the CA verifies) (env TWINVAULT_CLIENT_AUTH)")
 	fs.BoolVar(&cfg.FIPS, "fips", os.Getenv("TWINVAULT_FIPS") == "true", "refuse to start unless Go's FIPS 140-3 mode is on (GODEBUG=fips140=on); fips. host names are served only then (env TWINVAULT_FIPS=true)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -139,6 +142,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.TLSProfile = p
+	switch clientAuth {
+	case "optional":
+	case "require":
+		cfg.ClientCertRequired = true
+	default:
+		fmt.Fprintf(stderr, "twinvault serve: --client-auth is optional or require, not %q\n", clientAuth)
+		return 2
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "twinvault serve: bad --log-level %q\n", logLevel)
