@@ -94,7 +94,9 @@ func TestClientCertificates(t *testing.T) {
 	admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("line-7-gateway"), PolicyName: aws.String("read"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iottwinmaker:GetWorkspace","Resource":"*"}}`)})
 
-	call := func(cert *tls.Certificate, method, path string) (int, string, error) { return certCall(srv, cert, method, path) }
+	call := func(cert *tls.Certificate, method, path string) (int, string, error) {
+		return certCall(srv, cert, method, path)
+	}
 	device := ca.issue(t, "line-7-gateway")
 	if code, typ, err := call(&device, http.MethodGet, "/workspaces/plant"); err != nil || code != 200 {
 		t.Fatalf("the device's allowed call: %d %s %v", code, typ, err)
