@@ -63,6 +63,9 @@ type Config struct {
 	// ClientCertRequired refuses connections without a client
 	// certificate (with ClientCAFile): a device-only listener.
 	ClientCertRequired bool
+	// RedirectListen, if set, is a plaintext listener that processes no
+	// API request: GET and HEAD are redirected to HTTPS, the rest refused.
+	RedirectListen string
 	// FIPS requires Go's FIPS 140-3 mode (GODEBUG=fips140=on or a FIPS
 	// build): Open fails without it.
 	FIPS   bool
@@ -107,6 +110,8 @@ type Node struct {
 	fileCert *certs.FileCertificate
 	ln       net.Listener
 	http     *http.Server
+	redirLn  net.Listener // the plaintext redirect listener, if any
+	redir    *http.Server
 
 	// BootstrapKey is set on first start only: the administrator's key,
 	// also written to the credentials file.
@@ -279,6 +284,14 @@ func (n *Node) open(ctx context.Context) error {
 		return errors.New("--client-crl and --client-auth require go with --client-ca")
 	}
 	n.http = n.api.HTTPServer(tlsCfg)
+	if cfg.RedirectListen != "" {
+		if n.redirLn, err = net.Listen("tcp", cfg.RedirectListen); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.RedirectListen, err)
+		}
+		_, port, _ := net.SplitHostPort(n.ln.Addr().String())
+		n.redir = &http.Server{Handler: api.Redirect(port), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	}
 	n.log.Info("crypto", "fips140", fips140.Enabled(), "enforced", fips140.Enforced(), "module", fips140.Version(), "tlsProfile", string(cfg.TLSProfile))
 	return nil
 }
@@ -303,6 +316,14 @@ func (n *Node) openCerts(ctx context.Context) (func(*tls.ClientHelloInfo) (*tls.
 // Addr is the address the server listens on.
 func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 
+// RedirectAddr is the plaintext redirect listener's address, nil if none.
+func (n *Node) RedirectAddr() net.Addr {
+	if n.redirLn == nil {
+		return nil
+	}
+	return n.redirLn.Addr()
+}
+
 // Endpoint is the HTTPS URL clients use.
 func (n *Node) Endpoint() string {
 	addr := n.ln.Addr().(*net.TCPAddr)
@@ -324,6 +345,10 @@ func (n *Node) Config() Config { return n.cfg }
 func (n *Node) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- n.http.ServeTLS(n.ln, "", "") }()
+	if n.redir != nil {
+		go n.redir.Serve(n.redirLn)
+		defer n.redir.Close()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -345,6 +370,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.ln != nil {
 		n.ln.Close()
+	}
+	if n.redirLn != nil {
+		n.redirLn.Close()
 	}
 	if n.keys != nil {
 		n.keys.close()

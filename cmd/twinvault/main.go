@@ -119,6 +119,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	var profile string
 	fs.StringVar(&profile, "tls-profile", envOr("TWINVAULT_TLS_PROFILE", string(certs.Intermediate)), "intermediate (TLS 1.2 with ECDHE AEAD suites, and 1.3) or modern (TLS 1.3 only) (env TWINVAULT_TLS_PROFILE)")
 	fs.StringVar(&cfg.ClientCAFile, "client-ca", os.Getenv("TWINVAULT_CLIENT_CA"), "PEM CA bundle for device client certificates: an unsigned TwinMaker request with a certificate it verifies acts as the IAM user named by the certificate's common name (env TWINVAULT_CLIENT_CA)")
+	fs.StringVar(&cfg.RedirectListen, "redirect-listen", os.Getenv("TWINVAULT_REDIRECT_LISTEN"), "an optional plaintext address that serves nothing: GET and HEAD are redirected (308) to the HTTPS endpoint, other requests and any carrying credentials refused (400) (env TWINVAULT_REDIRECT_LISTEN)")
 	fs.StringVar(&cfg.ClientCRLFile, "client-crl", os.Getenv("TWINVAULT_CLIENT_CRL"), "revocation lists (PEM or DER) of the client CAs, read again when the file changes: a revoked device certificate fails the handshake (env TWINVAULT_CLIENT_CRL)")
 	var clientAuth string
 	fs.StringVar(&clientAuth, "client-auth", envOr("TWINVAULT_CLIENT_AUTH", "optional"), "with --client-ca: optional (SigV4 clients need no certificate) or require (every connection must present one the CA verifies) (env TWINVAULT_CLIENT_AUTH)")
@@ -174,6 +175,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  credentials: %s (profile %s)\n", c.CredentialsFile, node.CredentialsProfile)
 	fmt.Fprintf(stdout, "  region:      %s\n", c.Region)
 	fmt.Fprintf(stdout, "  TLS profile: %s\n", c.TLSProfile)
+	if a := n.RedirectAddr(); a != nil {
+		fmt.Fprintf(stdout, "  redirect:    http://%s (GET and HEAD to HTTPS; nothing served)\n", a)
+	}
 	fmt.Fprintf(stdout, "  FIPS 140-3:  %s (module %s)\n", fipsMode(), fips140.Version())
 	if err := n.Serve(ctx); err != nil {
 		fmt.Fprintf(stderr, "twinvault serve: %v\n", err)

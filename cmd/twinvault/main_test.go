@@ -463,3 +463,46 @@ func TestServeKeySources(t *testing.T) {
 		t.Fatalf("another key in the environment: %v %s", err, p.stderr)
 	}
 }
+
+// TestServeRedirectListener: the optional plaintext listener processes no
+// request: GET goes to the HTTPS endpoint (which sends HSTS), POST is
+// refused.
+func TestServeRedirectListener(t *testing.T) {
+	dir := t.TempDir()
+	plain := freePort(t)
+	p := start(t, dir, "--listen", freePort(t), "--redirect-listen", plain)
+	banner := p.ready(t)
+	if !strings.Contains(banner["redirect"], plain) {
+		t.Fatalf("the banner: %v", banner)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get("http://" + plain + "/workspaces?maxResults=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := strings.Replace(banner["endpoint"], "localhost", "127.0.0.1", 1) + "/workspaces?maxResults=1"
+	if resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != want {
+		t.Fatalf("GET: %d %q, want 308 %q", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+	resp, err = http.Post("http://"+plain+"/workspaces", "application/json", strings.NewReader(`{"workspaceId":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+	pool := x509.NewCertPool()
+	ca, _ := os.ReadFile(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
+	pool.AppendCertsFromPEM(ca)
+	secure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err = secure.Get("http://localhost:" + strings.Split(plain, ":")[1] + "/workspaces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Scheme != "https" || resp.Header.Get("Strict-Transport-Security") != "max-age=63072000" {
+		t.Fatalf("after the redirect: %s %v", resp.Request.URL, resp.Header)
+	}
+}
