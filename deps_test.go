@@ -38,7 +38,7 @@ func TestDependencyRules(t *testing.T) {
 		return rest, ok
 	}
 
-	leaves := []string{"", "kv", "model", "auth/sigv4", "certs", "tsdb/chunkenc", "iam/policy", "objstore", "query/parser"}
+	leaves := []string{"", "kv", "model", "auth/sigv4", "certs", "tsdb/chunkenc", "iam/policy", "objstore", "query/parser", "detect", "egress"}
 	engines := map[string][]string{"pebble": {"kv"}}
 	storage := []string{"kv", "pebble", "barrier", "keyring"}
 	encrypting := []string{"barrier", "keyring"}
