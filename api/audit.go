@@ -32,6 +32,22 @@ type Record struct {
 	TLS       *tls.ConnectionState
 }
 
+// Guard inspects the parameters of a change before it runs (names,
+// descriptions, tags, URLs): it refuses the call with an error, or lets it
+// through, adding to req.Findings what it found but allows.
+type Guard interface {
+	Check(ctx context.Context, req *Request, params map[string]any) error
+}
+
+// Finding is personal data or a credential found in a field of a request:
+// the field's path in the request (member names only, never a value or a
+// map key) and what was found.
+type Finding struct {
+	Field      string `json:"field"`
+	Type       string `json:"type"`
+	Confidence string `json:"confidence"`
+}
+
 // Audit fields of a request, set as the request is served.
 type auditInfo struct {
 	Service   string   // signing name: iottwinmaker, iam, sts, cloudtrail

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -56,6 +57,10 @@ func (s *Server) serveJSON(r *http.Request, req *Request, js *jsonService, body 
 		return nil, twinvault.Errorf(twinvault.UnknownOperationException, "the X-Amz-Target header names no operation of %s", js.name)
 	}
 	req.Operation, req.ReadOnly = op, readOnly(js.name, op)
+	var params map[string]any
+	if json.Unmarshal(body, &params) == nil && len(params) > 0 {
+		req.params = params // for the audit record, which hides secrets
+	}
 	call := &Call{Region: region, UserAgent: r.UserAgent(), Secure: r.TLS != nil}
 	if a.resources != nil {
 		call.Action, call.Resources = js.name+":"+op, a.resources(body, req)

@@ -44,6 +44,7 @@ type Config struct {
 	Verifier   *sigv4.Verifier // checks every request's signature
 	Authorizer Authorizer      // decides every call; nil allows every signed one
 	Auditor    Auditor         // records every call; nil records nothing
+	Guard      Guard           // inspects what a change writes; nil lets all through
 	Logger     *slog.Logger    // nil: slog.Default()
 	MaxBody    int64           // 0: DefaultMaxBody
 
@@ -58,6 +59,7 @@ type Server struct {
 	verifier  *sigv4.Verifier
 	authz     Authorizer
 	audit     Auditor
+	guard     Guard
 	log       *slog.Logger
 	maxBody   int64
 	twinmaker *router
@@ -70,7 +72,7 @@ type Server struct {
 // New returns a Server with a route for every TwinMaker operation of the
 // model; operations are bound to services with Handle.
 func New(cfg Config) *Server {
-	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, log: cfg.Logger, maxBody: cfg.MaxBody, hosts: cfg.Hosts, twinmaker: &router{},
+	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, guard: cfg.Guard, log: cfg.Logger, maxBody: cfg.MaxBody, hosts: cfg.Hosts, twinmaker: &router{},
 		query: map[string]*queryService{}, json: map[string]*jsonService{}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -122,6 +124,10 @@ type Request struct {
 	SessionCreated time.Time
 
 	auditInfo
+
+	// Findings are what the Guard found in the fields a change writes and
+	// let through; the audit record lists them and hides those fields.
+	Findings []Finding
 
 	query  *queryService // the Query-protocol service, if the request is for one
 	s3     bool          // an S3 request
@@ -286,12 +292,20 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	if err := in.BindQuery(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	req.params = auditParams(in, labels, r.URL.Query())
+	params := auditParams(in, labels, r.URL.Query())
+	req.params = params
 	call := twinmakerCall(rt.op.Name, in, res.Region)
 	call.UserAgent, call.Secure = r.UserAgent(), r.TLS != nil
 	req.Resources = call.Resources
 	if err := s.authorize(r.Context(), req, call, twinvault.AccessDeniedException); err != nil {
 		return nil, err
+	}
+	// The guard goes first, so that a refused field is hidden from the
+	// audit record even when the input is invalid as well.
+	if s.guard != nil && !req.ReadOnly && !req.Data {
+		if err := s.guard.Check(r.Context(), req, params); err != nil {
+			return nil, err
+		}
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err

@@ -25,6 +25,8 @@ type workspace struct {
 	// random, so a workspace re-created under the same name never meets the
 	// old one's data.
 	ViewID []byte `json:"viewId"`
+	// DataPolicy is set once an administrator changes the default.
+	DataPolicy *DataPolicy `json:"dataPolicy,omitempty"`
 }
 
 func (s *Service) workspaceKey(id string) []byte {

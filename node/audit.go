@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -53,7 +54,12 @@ func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 		e.ErrorCode, e.ErrorMessage = rec.Err.Code, rec.Err.Message
 	}
 	if rec.Params != nil {
-		e.RequestParameters = redacted(rec.Params, req.Data)
+		e.RequestParameters = hideMembers(redacted(rec.Params, req.Data), topMembers(req.Findings))
+	}
+	if len(req.Findings) > 0 {
+		raw, _ := json.Marshal(map[string]any{"dataProtectionFindings": req.Findings})
+		extra := json.RawMessage(raw)
+		e.AdditionalEventData = &extra
 	}
 	if rec.Response != nil && rec.Err == nil {
 		e.ResponseElements = redacted(rec.Response, false)
@@ -78,6 +84,20 @@ func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 	return nil
 }
 
+// serviceEvent is an AwsServiceEvent: something the service did of its
+// own, tied to the request that caused it, if any.
+func serviceEvent(name, requestID, region string, at time.Time, resources []audit.Resource, details json.RawMessage) *audit.Event {
+	return &audit.Event{
+		EventVersion: audit.EventVersion, EventTime: audit.Time(at), EventSource: source(KeyService),
+		EventName: name, AWSRegion: region, SourceIPAddress: source(KeyService), UserAgent: source(KeyService),
+		RequestID: requestID, EventID: twinvault.NewUUID(), EventType: "AwsServiceEvent",
+		ManagementEvent: true, RecipientAccountID: twinvault.Account, EventCategory: "Management",
+		UserIdentity:      audit.UserIdentity{Type: "AWSService", AccountID: twinvault.Account},
+		RequestParameters: json.RawMessage("null"), ResponseElements: json.RawMessage("null"),
+		Resources: resources, ServiceEventDetails: details,
+	}
+}
+
 // keyDestroyers are the calls that, when they succeed, destroy data keys:
 // a workspace's or a bucket's.
 var keyDestroyers = map[string]string{"iottwinmaker.DeleteWorkspace": "workspace", "s3.DeleteBucket": "bucket"}
@@ -90,15 +110,9 @@ func (a auditor) serviceEvents(rec *api.Record, call *audit.Event) []*audit.Even
 	req := rec.Req
 	event := func(name string, details map[string]any) *audit.Event {
 		raw, _ := json.Marshal(details)
-		return &audit.Event{
-			EventVersion: audit.EventVersion, EventTime: call.EventTime, EventSource: source(KeyService),
-			EventName: name, AWSRegion: call.AWSRegion, SourceIPAddress: source(KeyService), UserAgent: source(KeyService),
-			RequestID: req.ID, EventID: twinvault.NewUUID(), ReadOnly: false, EventType: "AwsServiceEvent",
-			ManagementEvent: true, RecipientAccountID: twinvault.Account, EventCategory: "Management",
-			UserIdentity:      audit.UserIdentity{Type: "AWSService", AccountID: twinvault.Account},
-			RequestParameters: json.RawMessage("null"), ResponseElements: json.RawMessage("null"),
-			Resources: call.Resources, ServiceEventDetails: raw,
-		}
+		e := serviceEvent(name, req.ID, call.AWSRegion, time.Time{}, call.Resources, raw)
+		e.EventTime = call.EventTime
+		return e
 	}
 	service := req.Service
 	if service == "" {
@@ -142,7 +156,45 @@ func identity(req *api.Request) audit.UserIdentity {
 var sensitive = map[string]bool{
 	"secretaccesskey": true, "sessiontoken": true, "base32stringseed": true, "qrcodepng": true,
 	"tokencode": true, "authenticationcode1": true, "authenticationcode2": true, "password": true,
-	"newmasterkey": true, "newpassphrase": true,
+	"newmasterkey": true, "newpassphrase": true, "secretstring": true,
+}
+
+// hideMembers replaces the named top-level members of a JSON object with
+// Hidden: the fields where the guard found personal data or credentials
+// and let them through.
+func hideMembers(raw json.RawMessage, members []string) json.RawMessage {
+	if len(members) == 0 {
+		return raw
+	}
+	var doc map[string]any
+	if json.Unmarshal(raw, &doc) != nil {
+		return raw
+	}
+	for _, m := range members {
+		if _, ok := doc[m]; ok {
+			doc[m] = audit.Hidden
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return out
+}
+
+// urlMember are the members holding URLs, which an event records as
+// scheme, host and path only: user information and queries may carry
+// credentials.
+var urlMember = map[string]bool{"endpoint": true, "contentlocation": true, "url": true}
+
+// bareURL is raw without user information, query and fragment; hidden
+// when it does not parse.
+func bareURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return audit.Hidden
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // redacted renders v as JSON with sensitive members hidden; for a data
@@ -172,6 +224,10 @@ func hide(v any, data bool) any {
 			switch {
 			case sensitive[lk]:
 				v[k] = audit.Hidden
+			case urlMember[lk]:
+				if s, ok := x.(string); ok {
+					v[k] = bareURL(s)
+				}
 			case data && (lk == "propertyvalues" || lk == "value" || lk == "values"):
 				v[k] = audit.Hidden
 			default:
