@@ -32,6 +32,7 @@ import (
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/model"
 	"github.com/twinvault/twinvault/tsdb"
 )
 
@@ -46,6 +47,19 @@ type Config struct {
 	// and scenes must point into it. Nil leaves s3Location and
 	// contentLocation unchecked.
 	Buckets Buckets
+
+	// Connectors answer history reads for components whose type's
+	// dataReader names a registered external connector; nil: none.
+	Connectors Connectors
+}
+
+// Connectors call external data connectors, named by the Lambda function
+// a component type's dataReader names.
+type Connectors interface {
+	// Registered reports whether any connector is registered at all.
+	Registered() bool
+	// History returns ok false when no connector has that name.
+	History(ctx context.Context, name string, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, bool, error)
 }
 
 // Service serves the control-plane and data-plane operations.
@@ -55,7 +69,9 @@ type Service struct {
 	region string
 	// buckets: see Config.Buckets
 	buckets Buckets
-	now     func() time.Time
+	// connectors: see Config.Connectors
+	connectors Connectors
+	now        func() time.Time
 
 	// decoded records, for the data plane
 	entities recordCache[entity]
@@ -71,7 +87,7 @@ func New(b *barrier.Barrier, cfg Config) *Service {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	return &Service{b: b, ts: cfg.TS, region: cfg.Region, now: cfg.Now, buckets: cfg.Buckets}
+	return &Service{b: b, ts: cfg.TS, region: cfg.Region, now: cfg.Now, buckets: cfg.Buckets, connectors: cfg.Connectors}
 }
 
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

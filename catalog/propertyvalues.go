@@ -787,6 +787,14 @@ func valueSize(v *model.DataValue, depth int) int {
 }
 
 func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, error) {
+	if name, err := s.readerOf(ctx, in); err != nil {
+		return nil, err
+	} else if name != "" {
+		out, ok, err := s.connectors.History(ctx, name, in)
+		if ok || err != nil {
+			return out, err
+		}
+	}
 	from, to, err := timeRange(in)
 	if err != nil {
 		return nil, err
@@ -1272,4 +1280,48 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// readerOf names the external data reader of the component a history read
+// is for: the Lambda function its type's dataReader names, "" when the read
+// names no single component, no connectors are configured, or the type
+// names none.
+func (s *Service) readerOf(ctx context.Context, in *model.GetPropertyValueHistoryInput) (string, error) {
+	if s.connectors == nil || !s.connectors.Registered() || in.EntityId == nil || in.ComponentName == nil {
+		return "", nil
+	}
+	name := ""
+	err := s.view(ctx, func(tx *barrier.Tx) error {
+		_, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, *in.EntityId)
+		if err != nil {
+			return err
+		}
+		c := e.Components[*in.ComponentName]
+		if in.ComponentPath != nil {
+			c = e.Composite[*in.ComponentPath]
+		}
+		if c == nil {
+			return nil // the read itself reports it
+		}
+		res, err := newResolver(tx, v).resolve(c.TypeID)
+		if err != nil {
+			return err
+		}
+		if f, ok := res.funcs["dataReader"]; ok && f.fn.ImplementedBy != nil && f.fn.ImplementedBy.Lambda != nil && !deref(f.fn.ImplementedBy.IsNative) {
+			name = functionName(deref(f.fn.ImplementedBy.Lambda.Arn))
+		}
+		return nil
+	})
+	return name, err
+}
+
+// functionName is the name of the Lambda function an ARN names, or the
+// whole string when it is not a Lambda ARN.
+func functionName(arn string) string {
+	if a, err := twinvault.ParseARN(arn); err == nil && a.Service == "lambda" {
+		name, _ := strings.CutPrefix(a.Resource, "function:")
+		name, _, _ = strings.Cut(name, ":")
+		return name
+	}
+	return arn
 }

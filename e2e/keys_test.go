@@ -36,6 +36,21 @@ func keyCall(t *testing.T, srv *twinvaulttest.Server, op string, out any) int {
 // keyCallWith is keyCall with a request body.
 func keyCallWith(t *testing.T, srv *twinvaulttest.Server, op string, body []byte, out any) int {
 	t.Helper()
+	resp := keyRequest(t, srv, op, body)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK && out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s: %v: %s", op, err, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+// keyRequest sends a signed request to the key service; the caller
+// closes the response.
+func keyRequest(t *testing.T, srv *twinvaulttest.Server, op string, body []byte) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, srv.Endpoint+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "TwinVault_20261101."+op)
@@ -48,14 +63,7 @@ func keyCallWith(t *testing.T, srv *twinvaulttest.Server, op string, body []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusOK && out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s: %v: %s", op, err, raw)
-		}
-	}
-	return resp.StatusCode
+	return resp
 }
 
 // TestRotationUnderLoad: writers and readers keep going through the SDK

@@ -51,7 +51,7 @@ func (p *Policy) Client() *http.Client {
 		Proxy:                  nil, // never from the environment
 		DialContext:            pol.dialContext(d),
 		ForceAttemptHTTP2:      true,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pol.RootCAs},
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
 		ResponseHeaderTimeout:  responseHeaderTimeout,
 		ExpectContinueTimeout:  time.Second,

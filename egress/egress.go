@@ -16,6 +16,7 @@
 package egress
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -57,6 +58,9 @@ type Policy struct {
 	Timeout    time.Duration // whole call; 0 means 30s
 	MaxBody    int64         // response body cap in bytes; 0 means 10 MiB
 	Resolver   *net.Resolver // nil: net.DefaultResolver (tests inject one)
+	// RootCAs verify the servers' certificates; nil: the system's roots.
+	// An on-premises gateway with a private CA needs its CA here.
+	RootCAs *x509.CertPool
 }
 
 // special is a special-purpose range and the class named in refusals.

@@ -24,6 +24,8 @@ import (
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/catalog"
 	"github.com/twinvault/twinvault/certs"
+	"github.com/twinvault/twinvault/connector"
+	"github.com/twinvault/twinvault/egress"
 	"github.com/twinvault/twinvault/iam"
 	"github.com/twinvault/twinvault/iam/iamapi"
 	"github.com/twinvault/twinvault/keyring"
@@ -74,6 +76,12 @@ type Config struct {
 	// AuditRetention is how long exported audit entries are kept; 0 keeps
 	// every entry. Events never exported are never removed.
 	AuditRetention time.Duration
+	// Egress is where the server's own outbound calls (data connectors)
+	// may go; the zero Policy refuses every special-range address.
+	Egress egress.Policy
+	// ScanInterval, if set, runs a discovery scan of every workspace that
+	// often, each recorded in the audit trail.
+	ScanInterval time.Duration
 	// WithoutAudit leaves the audit stage out of the pipeline. Only the
 	// benchmark that measures what the stage costs sets it; serve never
 	// does.
@@ -101,6 +109,7 @@ type Node struct {
 	barrier  *barrier.Barrier
 	keys     *keys
 	master   *masterKey
+	scanner  *scanner
 	iam      *iam.Store
 	audit    *audit.Log
 	catalog  *catalog.Service
@@ -232,7 +241,10 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.ts = tsdb.Open(n.barrier, cfg.Logger)
-	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts, Buckets: buckets{objs}})
+	egressPolicy := cfg.Egress
+	egressPolicy.HTTPSOnly = true
+	conns := connector.New(n.barrier, &egressPolicy, cfg.Region, cfg.Now)
+	n.catalog = catalog.New(n.barrier, catalog.Config{Region: cfg.Region, Now: cfg.Now, TS: n.ts, Buckets: buckets{objs}, Connectors: conns})
 	verifier := &sigv4.Verifier{
 		Region:   cfg.Region,
 		Services: []string{"iottwinmaker", "awsiottwinmaker", "iam", "sts", "cloudtrail", "s3", KeyService},
@@ -248,12 +260,20 @@ func (n *Node) open(ctx context.Context) error {
 		aud = nil
 	}
 	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger,
-		Hosts: certs.Names(cfg.TLSHostnames...)})
+		Guard: guard{n.catalog}, Hosts: certs.Names(cfg.TLSHostnames...)})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
 	n.api.SetObjects(objs)
 	bindCloudTrail(n.api, n.audit)
 	bindKeys(n.api, n.keys, n.store, objs)
+	bindDataPolicy(n.api, n.catalog, cfg.Region)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	n.scanner = &scanner{c: n.catalog, objs: objs, audit: n.audit, now: now, region: cfg.Region}
+	bindScan(n.api, n.scanner)
+	bindConnectors(n.api, conns)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -348,6 +368,15 @@ func (n *Node) Serve(ctx context.Context) error {
 	if n.redir != nil {
 		go n.redir.Serve(n.redirLn)
 		defer n.redir.Close()
+	}
+	if n.cfg.ScanInterval > 0 {
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			n.scanner.scanEvery(sctx, n.cfg.ScanInterval, n.log.Info)
+		}()
+		defer func() { stop(); <-done }() // before the store closes
 	}
 	select {
 	case err := <-errc:

@@ -2,12 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+
+	"github.com/twinvault/twinvault/node"
 )
 
 // TestKeysCommands: `keys status`, `keys rotate --wait` and `keys status`
@@ -159,5 +166,40 @@ func TestMasterRotationSources(t *testing.T) {
 				t.Fatal("the new secret is in the audit trail")
 			}
 		})
+	}
+}
+
+// TestScanCommand: `twinvault scan` against a running server, as text and
+// as JSON, with the finding masked.
+func TestScanCommand(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir, "--listen", freePort(t))
+	endpoint := p.ready(t)["endpoint"]
+	ctx := context.Background()
+	_, err := client(t, dir, endpoint).CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("plant"),
+		Description: aws.String("questions to jane.doe@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "twinvault-credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
+	flags := []string{"--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"), "--profile", "twinvault"}
+	var out, errOut strings.Builder
+	if code := run(append([]string{"scan"}, flags...), &out, &errOut); code != 0 {
+		t.Fatalf("scan: %d %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "findings: 1") || !strings.Contains(out.String(), "EMAIL_ADDRESS") || !strings.Contains(out.String(), "workspace/plant/description") || strings.Contains(out.String(), "jane.doe") {
+		t.Fatalf("scan:\n%s", out.String())
+	}
+	out.Reset()
+	if code := run(append([]string{"scan", "--workspace", "plant", "--json"}, flags...), &out, &errOut); code != 0 {
+		t.Fatalf("scan --json: %d %s", code, errOut.String())
+	}
+	var r node.ScanReport
+	if err := json.Unmarshal([]byte(out.String()), &r); err != nil || r.Findings != 1 || r.ByType["EMAIL_ADDRESS"] != 1 {
+		t.Fatalf("scan --json: %v\n%s", err, out.String())
+	}
+	if code := run(append([]string{"scan", "--workspace", "nowhere"}, flags...), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "ResourceNotFoundException") {
+		t.Fatalf("scan of a missing workspace: %d %s", code, errOut.String())
 	}
 }

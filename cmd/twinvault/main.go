@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"crypto/fips140"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,8 +19,10 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/twinvault/twinvault/certs"
+	"github.com/twinvault/twinvault/egress"
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/node"
 )
@@ -52,6 +55,9 @@ Usage:
                             write a consistent backup of a running server (ciphertext only)
   twinvault restore --from FILE [--data-dir DIR] [--key-file FILE]
                             restore a backup into a new data directory; needs the server's master key
+  twinvault scan [--workspace ID] [--json] [flags]
+                            find personal data and credentials in what workspaces hold (values,
+                            histories, names, scene documents and objects); masked excerpts only
   twinvault version         print the version
 `
 
@@ -75,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return restoreCmd(args[1:], stdout, stderr)
 	case "audit":
 		return auditCmd(args[1:], stdout, stderr)
+	case "scan":
+		return scanCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "twinvault", version)
 		fmt.Fprintln(stdout, "go:", runtime.Version())
@@ -102,6 +110,13 @@ func envOr(name, def string) string {
 	return def
 }
 
+// envDuration reads a duration from the environment; unset or malformed
+// is 0, which the flag's own parsing then reports if given.
+func envDuration(name string) time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(name))
+	return d
+}
+
 func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -120,10 +135,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&profile, "tls-profile", envOr("TWINVAULT_TLS_PROFILE", string(certs.Intermediate)), "intermediate (TLS 1.2 with ECDHE AEAD suites, and 1.3) or modern (TLS 1.3 only) (env TWINVAULT_TLS_PROFILE)")
 	fs.StringVar(&cfg.ClientCAFile, "client-ca", os.Getenv("TWINVAULT_CLIENT_CA"), "PEM CA bundle for device client certificates: an unsigned TwinMaker request with a certificate it verifies acts as the IAM user named by the certificate's common name (env TWINVAULT_CLIENT_CA)")
 	fs.StringVar(&cfg.RedirectListen, "redirect-listen", os.Getenv("TWINVAULT_REDIRECT_LISTEN"), "an optional plaintext address that serves nothing: GET and HEAD are redirected (308) to the HTTPS endpoint, other requests and any carrying credentials refused (400) (env TWINVAULT_REDIRECT_LISTEN)")
+	var egressAllow, egressCA string
+	fs.StringVar(&egressAllow, "egress-allow", os.Getenv("TWINVAULT_EGRESS_ALLOW"), "special-range prefixes data connectors may reach, comma-separated (e.g. 10.1.2.0/24 for an on-premises gateway); loopback, link-local, metadata and private addresses are refused otherwise (env TWINVAULT_EGRESS_ALLOW)")
+	fs.StringVar(&egressCA, "egress-ca", os.Getenv("TWINVAULT_EGRESS_CA"), "PEM CA bundle to trust, besides the system's, for data connectors' certificates (env TWINVAULT_EGRESS_CA)")
 	fs.StringVar(&cfg.ClientCRLFile, "client-crl", os.Getenv("TWINVAULT_CLIENT_CRL"), "revocation lists (PEM or DER) of the client CAs, read again when the file changes: a revoked device certificate fails the handshake (env TWINVAULT_CLIENT_CRL)")
 	var clientAuth string
 	fs.StringVar(&clientAuth, "client-auth", envOr("TWINVAULT_CLIENT_AUTH", "optional"), "with --client-ca: optional (SigV4 clients need no certificate) or require (every connection must present one the CA verifies) (env TWINVAULT_CLIENT_AUTH)")
 	fs.BoolVar(&cfg.FIPS, "fips", os.Getenv("TWINVAULT_FIPS") == "true", "refuse to start unless Go's FIPS 140-3 mode is on (GODEBUG=fips140=on); fips. host names are served only then (env TWINVAULT_FIPS=true)")
+	fs.DurationVar(&cfg.ScanInterval, "scan-interval", envDuration("TWINVAULT_SCAN_INTERVAL"), "run a discovery scan of every workspace this often (e.g. 24h), each recorded in the audit trail; 0 for none (env TWINVAULT_SCAN_INTERVAL)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -143,6 +162,28 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.TLSProfile = p
+	if egressAllow != "" {
+		if cfg.Egress.Allow, err = egress.ParseAllow(egressAllow); err != nil {
+			fmt.Fprintf(stderr, "twinvault serve: --egress-allow: %v\n", err)
+			return 2
+		}
+	}
+	if egressCA != "" {
+		pem, err := os.ReadFile(egressCA)
+		if err != nil {
+			fmt.Fprintf(stderr, "twinvault serve: --egress-ca: %v\n", err)
+			return 2
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			fmt.Fprintf(stderr, "twinvault serve: --egress-ca: %s holds no PEM certificate\n", egressCA)
+			return 2
+		}
+		cfg.Egress.RootCAs = pool
+	}
 	switch clientAuth {
 	case "optional":
 	case "require":
