@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -123,4 +124,25 @@ func TestScanCookieFactory(t *testing.T) {
 	if code := keyCallWith(t, srv, "ScanData", []byte(`{"workspaceId":"nowhere"}`), nil); code != http.StatusNotFound {
 		t.Fatalf("a missing workspace: %d", code)
 	}
+}
+
+// TestScheduledScan: with --scan-interval, scans run on their own and
+// each leaves a DataScanCompleted event.
+func TestScheduledScan(t *testing.T) {
+	srv := twinvaulttest.Start(t, func(c *node.Config) { c.ScanInterval = 50 * time.Millisecond })
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	if _, err := tm.CreateWorkspace(context.Background(), &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("plant"),
+		Description: aws.String("ask jane.doe@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	ct := srv.CloudTrail(srv.AWSConfig())
+	for range 200 {
+		for _, e := range lookupAll(t, ct, cttypes.LookupAttributeKeyEventName, "DataScanCompleted") {
+			if d, _ := e["serviceEventDetails"].(map[string]any); d["findings"] == float64(1) {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no scheduled scan found the finding")
 }
