@@ -35,8 +35,9 @@ type Record struct {
 // Guard inspects the parameters of a change before it runs (names,
 // descriptions, tags, URLs): it refuses the call with an error, or lets it
 // through, adding to req.Findings what it found but allows.
+// labels are the path's labels, which name the resources a call is for.
 type Guard interface {
-	Check(ctx context.Context, req *Request, params map[string]any) error
+	Check(ctx context.Context, req *Request, params map[string]any, labels map[string]string) error
 }
 
 // Finding is personal data or a credential found in a field of a request:

@@ -128,6 +128,10 @@ type Request struct {
 	// Findings are what the Guard found in the fields a change writes and
 	// let through; the audit record lists them and hides those fields.
 	Findings []Finding
+	// Sensitive are the values the Guard found, which the audit record
+	// masks wherever they appear (ARNs, messages, responses); never
+	// written anywhere.
+	Sensitive []string
 
 	query  *queryService // the Query-protocol service, if the request is for one
 	s3     bool          // an S3 request
@@ -303,7 +307,7 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	// The guard goes first, so that a refused field is hidden from the
 	// audit record even when the input is invalid as well.
 	if s.guard != nil && !req.ReadOnly && !req.Data {
-		if err := s.guard.Check(r.Context(), req, params); err != nil {
+		if err := s.guard.Check(r.Context(), req, params, labels); err != nil {
 			return nil, err
 		}
 	}

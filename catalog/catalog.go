@@ -59,7 +59,7 @@ type Connectors interface {
 	// Registered reports whether any connector is registered at all.
 	Registered() bool
 	// History returns ok false when no connector has that name.
-	History(ctx context.Context, name string, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, bool, error)
+	History(ctx context.Context, workspace, name string, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, bool, error)
 }
 
 // Service serves the control-plane and data-plane operations.

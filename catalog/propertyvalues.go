@@ -787,10 +787,10 @@ func valueSize(v *model.DataValue, depth int) int {
 }
 
 func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, error) {
-	if name, err := s.readerOf(ctx, in); err != nil {
+	if ws, name, err := s.readerOf(ctx, in); err != nil {
 		return nil, err
 	} else if name != "" {
-		out, ok, err := s.connectors.History(ctx, name, in)
+		out, ok, err := s.connectors.History(ctx, ws, name, in)
 		if ok || err != nil {
 			return out, err
 		}
@@ -1286,13 +1286,12 @@ func contains(list []string, s string) bool {
 // is for: the Lambda function its type's dataReader names, "" when the read
 // names no single component, no connectors are configured, or the type
 // names none.
-func (s *Service) readerOf(ctx context.Context, in *model.GetPropertyValueHistoryInput) (string, error) {
+func (s *Service) readerOf(ctx context.Context, in *model.GetPropertyValueHistoryInput) (ws, name string, err error) {
 	if s.connectors == nil || !s.connectors.Registered() || in.EntityId == nil || in.ComponentName == nil {
-		return "", nil
+		return "", "", nil
 	}
-	name := ""
-	err := s.view(ctx, func(tx *barrier.Tx) error {
-		_, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, *in.EntityId)
+	err = s.view(ctx, func(tx *barrier.Tx) error {
+		w, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, *in.EntityId)
 		if err != nil {
 			return err
 		}
@@ -1303,6 +1302,7 @@ func (s *Service) readerOf(ctx context.Context, in *model.GetPropertyValueHistor
 		if c == nil {
 			return nil // the read itself reports it
 		}
+		ws = w.ID
 		res, err := newResolver(tx, v).resolve(c.TypeID)
 		if err != nil {
 			return err
@@ -1312,7 +1312,7 @@ func (s *Service) readerOf(ctx context.Context, in *model.GetPropertyValueHistor
 		}
 		return nil
 	})
-	return name, err
+	return ws, name, err
 }
 
 // functionName is the name of the Lambda function an ARN names, or the

@@ -29,6 +29,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,7 @@ type Service struct {
 	client *http.Client
 	region string
 	now    func() time.Time
+	mu     sync.Mutex   // orders changes with the count
 	count  atomic.Int64 // connectors registered, so reads skip the lookup when there are none
 }
 
@@ -55,9 +57,8 @@ func New(b *barrier.Barrier, policy *egress.Policy, region string, now func() ti
 		now = time.Now
 	}
 	s := &Service{b: b, client: policy.Client(), region: region, now: now}
-	if cs, err := s.Connectors(context.Background()); err == nil {
-		s.count.Store(int64(len(cs)))
-	}
+	s.count.Store(1) // until counted: look connectors up
+	s.recount(context.Background())
 	return s
 }
 
@@ -65,8 +66,15 @@ func New(b *barrier.Barrier, policy *egress.Policy, region string, now func() ti
 func (s *Service) Registered() bool { return s.count.Load() > 0 }
 
 func (s *Service) recount(ctx context.Context) {
-	if cs, err := s.Connectors(ctx); err == nil {
-		s.count.Store(int64(len(cs)))
+	n := 0
+	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
+		return tx.Scan(s.b.System(), kv.Prefix([]byte("connector/conn/")), func(_, _ []byte) error {
+			n++
+			return nil
+		})
+	})
+	if err == nil {
+		s.count.Store(int64(n))
 	}
 }
 
@@ -83,13 +91,15 @@ type secretRecord struct {
 	Value string `json:"value"`
 }
 
-// Connector is a registered data connector.
+// Connector is a registered data connector of one workspace: only that
+// workspace's component types reach it.
 type Connector struct {
-	Name     string    `json:"name"`     // the dataReader Lambda function name it stands for
-	Endpoint string    `json:"endpoint"` // https URL
-	Secret   string    `json:"secret,omitempty"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	WorkspaceID string    `json:"workspaceId"`
+	Name        string    `json:"name"`     // the dataReader Lambda function name it stands for
+	Endpoint    string    `json:"endpoint"` // https URL
+	Secret      string    `json:"secret,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
 }
 
 var (
@@ -105,8 +115,8 @@ func (s *Service) secretKey(name string) []byte {
 	return append([]byte("connector/secret/"), s.b.System().Index(name)...)
 }
 
-func (s *Service) connectorKey(name string) []byte {
-	return append([]byte("connector/conn/"), s.b.System().Index(name)...)
+func (s *Service) connectorKey(ws, name string) []byte {
+	return append([]byte("connector/conn/"), s.b.System().Index(ws+"\x00"+name)...)
 }
 
 func (s *Service) secretARN(name string) string {
@@ -211,6 +221,8 @@ func (s *Service) PutConnector(ctx context.Context, c Connector) (*Connector, er
 	}
 	now := s.now().UTC()
 	c.Created, c.Updated = now, now
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		if c.Secret != "" {
 			name, err := s.secretRef(c.Secret)
@@ -223,7 +235,7 @@ func (s *Service) PutConnector(ctx context.Context, c Connector) (*Connector, er
 				return err
 			}
 		}
-		if raw, err := tx.Get(s.b.System(), s.connectorKey(c.Name)); err == nil {
+		if raw, err := tx.Get(s.b.System(), s.connectorKey(c.WorkspaceID, c.Name)); err == nil {
 			var old Connector
 			if json.Unmarshal(raw, &old) == nil {
 				c.Created = old.Created
@@ -233,7 +245,7 @@ func (s *Service) PutConnector(ctx context.Context, c Connector) (*Connector, er
 		if err != nil {
 			return err
 		}
-		return tx.Set(s.b.System(), s.connectorKey(c.Name), data)
+		return tx.Set(s.b.System(), s.connectorKey(c.WorkspaceID, c.Name), data)
 	})
 	if err != nil {
 		return nil, err
@@ -242,8 +254,8 @@ func (s *Service) PutConnector(ctx context.Context, c Connector) (*Connector, er
 	return &c, nil
 }
 
-// Connectors lists the connectors by name.
-func (s *Service) Connectors(ctx context.Context) ([]Connector, error) {
+// Connectors lists the connectors of workspace ws by name.
+func (s *Service) Connectors(ctx context.Context, ws string) ([]Connector, error) {
 	var out []Connector
 	err := s.b.Read(ctx, func(tx *barrier.Tx) error {
 		return tx.Scan(s.b.System(), kv.Prefix([]byte("connector/conn/")), func(_, raw []byte) error {
@@ -251,7 +263,9 @@ func (s *Service) Connectors(ctx context.Context) ([]Connector, error) {
 			if err := json.Unmarshal(raw, &c); err != nil {
 				return err
 			}
-			out = append(out, c)
+			if c.WorkspaceID == ws {
+				out = append(out, c)
+			}
 			return nil
 		})
 	})
@@ -261,14 +275,16 @@ func (s *Service) Connectors(ctx context.Context) ([]Connector, error) {
 
 // DeleteConnector removes a connector; its properties read from the
 // built-in store again.
-func (s *Service) DeleteConnector(ctx context.Context, name string) error {
+func (s *Service) DeleteConnector(ctx context.Context, ws, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
-		if _, err := tx.Get(s.b.System(), s.connectorKey(name)); errors.Is(err, kv.ErrNotFound) {
-			return twinvault.Errorf(twinvault.ResourceNotFoundException, "no connector of that name")
+		if _, err := tx.Get(s.b.System(), s.connectorKey(ws, name)); errors.Is(err, kv.ErrNotFound) {
+			return twinvault.Errorf(twinvault.ResourceNotFoundException, "no connector of that name in the workspace")
 		} else if err != nil {
 			return err
 		}
-		return tx.Delete(s.b.System(), s.connectorKey(name))
+		return tx.Delete(s.b.System(), s.connectorKey(ws, name))
 	})
 	s.recount(ctx)
 	return err
@@ -276,9 +292,9 @@ func (s *Service) DeleteConnector(ctx context.Context, name string) error {
 
 // lookup returns the connector registered under name and its secret's
 // value, ok false if there is none.
-func (s *Service) lookup(ctx context.Context, name string) (c Connector, secret string, ok bool, err error) {
+func (s *Service) lookup(ctx context.Context, ws, name string) (c Connector, secret string, ok bool, err error) {
 	err = s.b.Read(ctx, func(tx *barrier.Tx) error {
-		raw, err := tx.Get(s.b.System(), s.connectorKey(name))
+		raw, err := tx.Get(s.b.System(), s.connectorKey(ws, name))
 		if errors.Is(err, kv.ErrNotFound) {
 			return nil
 		}
@@ -310,12 +326,13 @@ func (s *Service) lookup(ctx context.Context, name string) (c Connector, secret 
 	return c, secret, ok, err
 }
 
-// History asks the connector registered under name for a page of history;
+// History asks the connector of workspace ws registered under name for a
+// page of history;
 // ok is false when no connector has that name. Failures are TwinMaker's
 // ConnectorFailureException and ConnectorTimeoutException, naming the
 // connector but never its endpoint's query or the secret.
-func (s *Service) History(ctx context.Context, name string, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, bool, error) {
-	c, secret, ok, err := s.lookup(ctx, name)
+func (s *Service) History(ctx context.Context, ws, name string, in *model.GetPropertyValueHistoryInput) (*model.GetPropertyValueHistoryOutput, bool, error) {
+	c, secret, ok, err := s.lookup(ctx, ws, name)
 	if err != nil || !ok {
 		return nil, ok, err
 	}

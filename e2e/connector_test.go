@@ -77,6 +77,10 @@ func TestDataConnector(t *testing.T) {
 	if code := keyCallWith(t, srv, "PutSecret", []byte(`{"name":"historian-token","secretString":"`+token+`"}`), &secret); code != http.StatusOK || secret["arn"] != "arn:aws:secretsmanager:us-east-1:000000000000:secret:historian-token" {
 		t.Fatalf("PutSecret: %d %v", code, secret)
 	}
+	// A member name folded as JSON decoders fold it is hidden all the same.
+	if code := keyCallWith(t, srv, "PutSecret", []byte(`{"name":"folded","ſecretString":"QZX-folded-secret"}`), nil); code != http.StatusOK {
+		t.Fatalf("PutSecret with a folded member name: %d", code)
+	}
 	resp := keyRequest(t, srv, "ListSecrets", []byte(`{}`))
 	listed, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -85,10 +89,10 @@ func TestDataConnector(t *testing.T) {
 	}
 	// Endpoints carry no credentials, and a connector's secret must exist.
 	for _, body := range []string{
-		`{"name":"historian","endpoint":"https://user:QZXpass@127.0.0.1:` + port + `/"}`,
-		`{"name":"historian","endpoint":"https://127.0.0.1:` + port + `/?token=QZXtoken"}`,
-		`{"name":"historian","endpoint":"http://127.0.0.1:` + port + `/"}`,
-		`{"name":"historian","endpoint":"https://127.0.0.1:` + port + `/","secret":"secret://nothing"}`,
+		`{"workspaceId":"plant","name":"historian","endpoint":"https://user:QZXpass@127.0.0.1:` + port + `/"}`,
+		`{"workspaceId":"plant","name":"historian","endpoint":"https://127.0.0.1:` + port + `/?token=QZXtoken"}`,
+		`{"workspaceId":"plant","name":"historian","endpoint":"http://127.0.0.1:` + port + `/"}`,
+		`{"workspaceId":"plant","name":"historian","endpoint":"https://127.0.0.1:` + port + `/","secret":"secret://nothing"}`,
 	} {
 		resp := keyRequest(t, srv, "PutConnector", []byte(body))
 		msg, _ := io.ReadAll(resp.Body)
@@ -98,14 +102,14 @@ func TestDataConnector(t *testing.T) {
 		}
 	}
 	// Outside the allow-list: refused at dial time, nothing reaches it.
-	if code := keyCallWith(t, srv, "PutConnector", []byte(`{"name":"historian","endpoint":"https://127.0.0.2:`+port+`/history","secret":"secret://historian-token"}`), nil); code != http.StatusOK {
+	if code := keyCallWith(t, srv, "PutConnector", []byte(`{"workspaceId":"plant","name":"historian","endpoint":"https://127.0.0.2:`+port+`/history","secret":"secret://historian-token"}`), nil); code != http.StatusOK {
 		t.Fatalf("PutConnector: %d", code)
 	}
 	if _, err := history(); apiCode(err) != "ConnectorFailureException" || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("a connector outside the allow-list: %v", err)
 	}
 	// Redirected to the metadata address: refused at the hop.
-	keyCallWith(t, srv, "PutConnector", []byte(`{"name":"historian","endpoint":"https://127.0.0.1:`+port+`/redirect","secret":"secret://historian-token"}`), nil)
+	keyCallWith(t, srv, "PutConnector", []byte(`{"workspaceId":"plant","name":"historian","endpoint":"https://127.0.0.1:`+port+`/redirect","secret":"secret://historian-token"}`), nil)
 	if _, err := history(); apiCode(err) != "ConnectorFailureException" || !strings.Contains(err.Error(), "metadata") {
 		t.Fatalf("a redirect to the metadata address: %v", err)
 	}
@@ -113,13 +117,33 @@ func TestDataConnector(t *testing.T) {
 		t.Fatalf("the connector was called %d times", len(calls))
 	}
 	// Allowed: the history comes from the connector, with the secret.
-	keyCallWith(t, srv, "PutConnector", []byte(`{"name":"historian","endpoint":"https://127.0.0.1:`+port+`/history","secret":"arn:aws:secretsmanager:us-east-1:000000000000:secret:historian-token"}`), nil)
+	keyCallWith(t, srv, "PutConnector", []byte(`{"workspaceId":"plant","name":"historian","endpoint":"https://127.0.0.1:`+port+`/history","secret":"arn:aws:secretsmanager:us-east-1:000000000000:secret:historian-token"}`), nil)
 	out, err := history()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.PropertyValues) != 1 || len(out.PropertyValues[0].Values) != 2 || aws.ToFloat64(out.PropertyValues[0].Values[1].Value.DoubleValue) != 21.75 {
 		t.Fatalf("the connector's history: %+v", out.PropertyValues)
+	}
+	// Another workspace's component types do not reach the connector.
+	mustWorkspace(t, tm, "other")
+	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: aws.String("other"), ComponentTypeId: aws.String("com.example.borrowed"),
+		PropertyDefinitions: map[string]types.PropertyDefinitionRequest{"temperature": {
+			DataType: &types.DataType{Type: types.TypeDouble}, IsTimeSeries: aws.Bool(true), IsStoredExternally: aws.Bool(true)}},
+		Functions: map[string]types.FunctionRequest{"dataReader": {ImplementedBy: &types.DataConnector{
+			Lambda: &types.LambdaFunction{Arn: aws.String("arn:aws:lambda:us-east-1:000000000000:function:historian")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("other"), EntityId: aws.String("press-1"), EntityName: aws.String("press 1"),
+		Components: map[string]types.ComponentRequest{"sensor": {ComponentTypeId: aws.String("com.example.borrowed")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String("other"), EntityId: aws.String("press-1"),
+		ComponentName: aws.String("sensor"), SelectedProperties: []string{"temperature"}, StartTime: aws.String("2026-11-27T00:00:00Z"), EndTime: aws.String("2026-11-28T00:00:00Z")}); err != nil {
+		t.Fatalf("another workspace's history: %v", err)
+	}
+	if code := keyCallWith(t, srv, "PutConnector", []byte(`{"name":"historian","endpoint":"https://127.0.0.1:`+port+`/history"}`), nil); code != http.StatusBadRequest {
+		t.Fatalf("a connector without a workspace: %d", code)
 	}
 	mu.Lock()
 	if len(calls) != 1 || auth[0] != "Bearer "+token || calls[0]["workspaceId"] != "plant" || calls[0]["entityId"] != "press-1" || calls[0]["componentName"] != "sensor" {
@@ -130,7 +154,7 @@ func TestDataConnector(t *testing.T) {
 	if code := keyCallWith(t, srv, "DeleteSecret", []byte(`{"name":"historian-token"}`), nil); code != http.StatusConflict {
 		t.Fatalf("DeleteSecret in use: %d", code)
 	}
-	if code := keyCallWith(t, srv, "DeleteConnector", []byte(`{"name":"historian"}`), nil); code != http.StatusOK {
+	if code := keyCallWith(t, srv, "DeleteConnector", []byte(`{"workspaceId":"plant","name":"historian"}`), nil); code != http.StatusOK {
 		t.Fatalf("DeleteConnector: %d", code)
 	}
 	if out, err := history(); err != nil || len(out.PropertyValues) != 0 && len(out.PropertyValues[0].Values) != 0 {
@@ -147,7 +171,7 @@ func TestDataConnector(t *testing.T) {
 		}
 	}
 	put := lookupAll(t, srv.CloudTrail(srv.AWSConfig()), cttypes.LookupAttributeKeyEventName, "PutSecret")
-	if p, _ := put[0]["requestParameters"].(map[string]any); len(put) != 1 || p["secretString"] != "HIDDEN_DUE_TO_SECURITY_REASONS" {
-		t.Fatalf("the PutSecret event: %v", put)
+	if p, _ := put[len(put)-1]["requestParameters"].(map[string]any); len(put) != 2 || p["secretString"] != "HIDDEN_DUE_TO_SECURITY_REASONS" {
+		t.Fatalf("the PutSecret events: %v", put)
 	}
 }

@@ -103,8 +103,45 @@ func TestDataHygieneOnWrite(t *testing.T) {
 	if len(found) != 1 || len(found[0]) != 1 || params[0]["tags"] != "HIDDEN_DUE_TO_SECURITY_REASONS" {
 		t.Fatalf("TagResource's event: %v %v", found, params)
 	}
-	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityName: aws.String("desk of " + email)}); err != nil {
+	desk, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityName: aws.String("desk of " + email)})
+	if err != nil {
 		t.Fatalf("a name with the names policy off: %v", err)
+	}
+	// Back to reject: what was named before can still be changed and removed.
+	keyCallWith(t, srv, "PutDataProtectionPolicy", []byte(`{"workspaceId":"plant","names":"reject"}`), nil)
+	if _, err := tm.UpdateEntity(ctx, &iottwinmaker.UpdateEntityInput{WorkspaceId: ws, EntityId: desk.EntityId, EntityName: aws.String("desk 4")}); err != nil {
+		t.Fatalf("renaming an entity named before the policy: %v", err)
+	}
+	if _, err := tm.DeleteEntity(ctx, &iottwinmaker.DeleteEntityInput{WorkspaceId: ws, EntityId: desk.EntityId}); err != nil {
+		t.Fatalf("deleting it: %v", err)
+	}
+	// An ID that is itself personal data: refused, and masked in the
+	// event's resources and message too.
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityId: aws.String(email), EntityName: aws.String("x")}); apiCode(err) != "ValidationException" {
+		t.Fatalf("an e-mail address as entity ID: %v", err)
+	}
+	// Under warn, a finding in an ID is masked wherever the event shows the
+	// ID: its resources, its response (the ARN), not only the parameter.
+	keyCallWith(t, srv, "PutDataProtectionPolicy", []byte(`{"workspaceId":"plant","names":"warn"}`), nil)
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: ws, EntityId: aws.String("DE89370400440532013000"), EntityName: aws.String("x")}); err != nil {
+		t.Fatalf("an IBAN as entity ID under warn: %v", err)
+	}
+	if raw, _ := json.Marshal(lookupAll(t, ct, cttypes.LookupAttributeKeyEventName, "CreateEntity")[0]); strings.Contains(string(raw), "DE89370400440532013000") || !strings.Contains(string(raw), "IBAN") {
+		t.Fatalf("the IBAN is in the event: %s", raw)
+	}
+	keyCallWith(t, srv, "PutDataProtectionPolicy", []byte(`{"workspaceId":"plant","names":"reject"}`), nil)
+	// Every field is looked at, not only those before the first refusal.
+	_, err = tm.CreateScene(ctx, &iottwinmaker.CreateSceneInput{WorkspaceId: ws, SceneId: aws.String("hall"), ContentLocation: aws.String("http://scenes.example.com/x.json"),
+		Description: aws.String("owner " + email)})
+	if apiCode(err) != "ValidationException" {
+		t.Fatalf("a scene with two problems: %v", err)
+	}
+	for name, newest := range map[string]int{"CreateEntity": 1, "CreateScene": 1} {
+		events := lookupAll(t, ct, cttypes.LookupAttributeKeyEventName, name)
+		raw, _ := json.Marshal(events[:newest])
+		if strings.Contains(string(raw), email) || strings.Contains(string(raw), "jane.doe") {
+			t.Fatalf("the refused %s event holds the e-mail address: %s", name, raw)
+		}
 	}
 
 	// URLs with credentials: refused whatever the policy, never echoed.

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -62,7 +63,7 @@ func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 		e.AdditionalEventData = &extra
 	}
 	if rec.Response != nil && rec.Err == nil {
-		e.ResponseElements = redacted(rec.Response, false)
+		e.ResponseElements = hideMembers(redacted(rec.Response, false), topMembers(req.Findings))
 	}
 	for _, arn := range req.Resources {
 		if arn != "" && arn != "*" {
@@ -72,6 +73,9 @@ func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 	if rec.TLS != nil {
 		e.TLSDetails = &audit.TLSDetails{TLSVersion: strings.Replace(tls.VersionName(rec.TLS.Version), "TLS ", "TLSv", 1),
 			CipherSuite: tls.CipherSuiteName(rec.TLS.CipherSuite), ClientProvidedHostHeader: rec.Host}
+	}
+	if len(req.Sensitive) > 0 {
+		e = scrub(e, req.Sensitive)
 	}
 	if err := a.log.Append(ctx, e); err != nil {
 		return err
@@ -216,15 +220,50 @@ func redacted(v any, data bool) json.RawMessage {
 	return out
 }
 
+// member reports whether k names a member of set, folded as the JSON
+// decoders fold member names (so "ſecretString" is secretString too).
+func member(set map[string]bool, k string) bool {
+	if set[strings.ToLower(k)] {
+		return true
+	}
+	for name := range set {
+		if strings.EqualFold(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// scrub masks every occurrence of the guard's findings in an event:
+// resources' ARNs, messages, parameters and responses.
+func scrub(e *audit.Event, values []string) *audit.Event {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return e
+	}
+	for _, v := range values {
+		if len(v) < 3 {
+			continue
+		}
+		quoted, _ := json.Marshal(v)
+		raw = bytes.ReplaceAll(raw, quoted[1:len(quoted)-1], []byte("HIDDEN"))
+	}
+	var out audit.Event
+	if json.Unmarshal(raw, &out) != nil {
+		return e
+	}
+	return &out
+}
+
 func hide(v any, data bool) any {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
 			lk := strings.ToLower(k)
 			switch {
-			case sensitive[lk]:
+			case member(sensitive, k):
 				v[k] = audit.Hidden
-			case urlMember[lk]:
+			case member(urlMember, k):
 				if s, ok := x.(string); ok {
 					v[k] = bareURL(s)
 				}

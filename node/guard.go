@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"maps"
 	"sort"
 	"strings"
 
@@ -29,14 +30,18 @@ const (
 var nameMaps = map[string]bool{
 	"components": true, "componentUpdates": true, "compositeComponentUpdates": true, "propertyDefinitions": true,
 	"propertyUpdates": true, "properties": true, "functions": true, "propertyGroups": true,
-	"propertyGroupUpdates": true, "compositeComponentTypes": true,
+	"propertyGroupUpdates": true, "compositeComponentTypes": true, "compositeComponents": true,
 }
+
+// freeMaps are the members whose keys and values are free text.
+var freeMaps = map[string]string{"tags": kindTags, "sceneMetadata": kindDescriptions, "configuration": kindDescriptions}
 
 // valueMembers hold property values, checked by the discovery scan rather
 // than on write, and paging or enum members that are never free text.
 var valueMembers = map[string]bool{
 	"defaultValue": true, "value": true, "values": true, "propertyValues": true, "entries": true,
 	"allowedValues": true, "nextToken": true, "maxResults": true, "tagKeys": true,
+	"resourceARN": true, // names a resource that exists already
 }
 
 // urlMembers are URLs given to the service, with the schemes they may use.
@@ -62,11 +67,8 @@ func fields(path string, params map[string]any, out *[]field) {
 		}
 		switch {
 		case valueMembers[k]:
-		case k == "tags" || k == "sceneMetadata":
-			kind := kindTags
-			if k == "sceneMetadata" {
-				kind = kindDescriptions
-			}
+		case freeMaps[k] != "":
+			kind := freeMaps[k]
 			if m, ok := v.(map[string]any); ok {
 				for tk, tv := range m {
 					*out = append(*out, field{p + " (a key)", kind, tk})
@@ -87,20 +89,25 @@ func fields(path string, params map[string]any, out *[]field) {
 		default:
 			switch v := v.(type) {
 			case string:
+				// IDs, names, ARNs, types, units: identifiers all; enum
+				// members (type, updateType, …) never match a detector.
 				switch {
 				case urlMembers[k] != nil:
 					*out = append(*out, field{p, "url", v})
 				case k == "description" || strings.HasSuffix(k, "Description"):
 					*out = append(*out, field{p, kindDescriptions, v})
-				case strings.HasSuffix(k, "Id") || strings.HasSuffix(k, "Name"):
+				default:
 					*out = append(*out, field{p, kindNames, v})
 				}
 			case map[string]any:
-				fields(p, v, out)
+				fields(p, v, out) // an object of the model: its keys are member names
 			case []any:
 				for _, e := range v {
-					if m, ok := e.(map[string]any); ok {
-						fields(p+".*", m, out)
+					switch e := e.(type) {
+					case map[string]any:
+						fields(p+".*", e, out)
+					case string: // extendsFrom, propertyNames, capabilities, …
+						*out = append(*out, field{p + " (an item)", kindNames, e})
 					}
 				}
 			}
@@ -112,9 +119,23 @@ func fields(path string, params map[string]any, out *[]field) {
 // finding where the workspace's policy rejects it. Every finding, refused
 // or let through, is added to req, so the audit record lists it and hides
 // the field.
-func (g guard) Check(ctx context.Context, req *api.Request, params map[string]any) error {
+//
+// Deletions write nothing new and are not checked, nor are the labels that
+// name existing resources in other calls: a resource named before its
+// workspace's policy changed can still be updated and removed.
+func (g guard) Check(ctx context.Context, req *api.Request, params map[string]any, labels map[string]string) error {
+	if strings.HasPrefix(req.Operation, "Delete") || strings.HasPrefix(req.Operation, "Untag") {
+		return nil
+	}
+	checked := params
+	if !strings.HasPrefix(req.Operation, "Create") && len(labels) > 0 {
+		checked = maps.Clone(params)
+		for k := range labels {
+			delete(checked, k)
+		}
+	}
 	var fs []field
-	fields("", params, &fs)
+	fields("", checked, &fs)
 	if len(fs) == 0 {
 		return nil
 	}
@@ -132,12 +153,17 @@ func (g guard) Check(ctx context.Context, req *api.Request, params map[string]an
 			return err
 		}
 	}
+	// Every field is looked at before deciding, so that every finding is
+	// listed and hidden, not only those before the first refusal.
+	var refusal error
 	for _, f := range fs {
 		if f.kind == "url" {
 			if err := detect.CheckURL(f.text, urlMembers[lastMember(f.path)]...); err != nil {
-				// Listed so the audit record hides the URL as well.
 				req.Findings = append(req.Findings, api.Finding{Field: f.path, Type: "REFUSED_URL", Confidence: detect.High.String()})
-				return twinvault.Errorf(twinvault.ValidationException, "%s: %v", f.path, strings.TrimPrefix(err.Error(), "detect: "))
+				req.Sensitive = append(req.Sensitive, f.text)
+				if refusal == nil {
+					refusal = twinvault.Errorf(twinvault.ValidationException, "%s: %v", f.path, strings.TrimPrefix(err.Error(), "detect: "))
+				}
 			}
 			continue
 		}
@@ -147,14 +173,17 @@ func (g guard) Check(ctx context.Context, req *api.Request, params map[string]an
 		}
 		for _, found := range detect.Scan(f.text) {
 			req.Findings = append(req.Findings, api.Finding{Field: f.path, Type: string(found.Type), Confidence: found.Confidence.String()})
-			if mode == catalog.Reject && found.Confidence >= detect.Medium {
-				return twinvault.Errorf(twinvault.ValidationException,
+			if found.Confidence >= detect.Medium {
+				req.Sensitive = append(req.Sensitive, f.text[found.Offset:found.Offset+found.Length])
+			}
+			if refusal == nil && mode == catalog.Reject && found.Confidence >= detect.Medium {
+				refusal = twinvault.Errorf(twinvault.ValidationException,
 					"%s holds what looks like %s (%s confidence); personal data and credentials do not belong in %s (the workspace's data policy rejects them). Nothing was written.",
 					f.path, found.Type, found.Confidence, f.kind)
 			}
 		}
 	}
-	return nil
+	return refusal
 }
 
 // workspaceOf is the workspace a request writes to: its workspaceId, or

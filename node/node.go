@@ -273,7 +273,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.scanner = &scanner{c: n.catalog, objs: objs, audit: n.audit, now: now, region: cfg.Region}
 	bindScan(n.api, n.scanner)
-	bindConnectors(n.api, conns)
+	bindConnectors(n.api, conns, n.catalog, cfg.Region)
 
 	n.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {

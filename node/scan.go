@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/audit"
+	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/catalog"
 	"github.com/twinvault/twinvault/detect"
 	"github.com/twinvault/twinvault/objects"
@@ -89,7 +91,15 @@ type tally struct {
 
 func (t *tally) add(loc, text string) {
 	t.r.Bytes += int64(len(text))
-	for _, f := range detect.Scan(text) {
+	fs := detect.Scan(text)
+	for _, f := range fs {
+		// A location is made of IDs and keys, which may hold the very
+		// thing found: masked there too.
+		if m := text[f.Offset : f.Offset+f.Length]; len(m) >= 3 {
+			loc = strings.ReplaceAll(loc, m, f.Excerpt)
+		}
+	}
+	for _, f := range fs {
 		t.r.Findings++
 		t.r.ByType[string(f.Type)]++
 		if t.byLoc[loc] == nil {
@@ -154,23 +164,17 @@ func (sc *scanner) scan(ctx context.Context, ws string, progress func(ScanProgre
 
 // scanBucket reads the objects of a workspace's bucket as text.
 func (sc *scanner) scanBucket(ctx context.Context, ws, bucket string, t *tally, progress func(ScanProgress)) error {
-	var keys []string
-	after := ""
-	for {
-		l, err := sc.objs.ListObjects(ctx, bucket, "", "", after, 1000)
-		if twinvault.IsCode(err, twinvault.NoSuchBucket) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, o := range l.Objects {
-			keys = append(keys, o.Key)
-		}
-		if l.Next == "" {
-			break
-		}
-		after = l.Next
+	// One listing: each reads the whole bucket's records.
+	l, err := sc.objs.ListObjects(ctx, bucket, "", "", "", math.MaxInt32)
+	if twinvault.IsCode(err, twinvault.NoSuchBucket) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(l.Objects))
+	for _, o := range l.Objects {
+		keys = append(keys, o.Key)
 	}
 	for i, key := range keys {
 		if err := ctx.Err(); err != nil {
@@ -206,7 +210,9 @@ func (sc *scanner) readObject(ctx context.Context, bucket, key string) (string, 
 	defer rd.Close()
 	n := min(rd.Size(), maxScanObject)
 	buf := make([]byte, n)
-	if _, err := rd.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
+	if _, err := rd.ReadAt(buf, 0); errors.Is(err, barrier.ErrIntegrity) {
+		return "", false, nil // counted as skipped; reading it fails the same way
+	} else if err != nil && !errors.Is(err, io.EOF) {
 		return "", false, err
 	}
 	if bytes.IndexByte(buf[:min(len(buf), 8<<10)], 0) >= 0 {
@@ -250,18 +256,41 @@ func bindScan(s *api.Server, sc *scanner) {
 			}
 			return &api.Stream{ContentType: "application/x-ndjson", Write: func(w io.Writer) error {
 				var mu sync.Mutex
+				var werr error
 				enc := json.NewEncoder(w)
+				rw, _ := w.(http.ResponseWriter)
 				line := func(v any) {
 					mu.Lock()
 					defer mu.Unlock()
-					enc.Encode(v)
-					if f, ok := w.(http.Flusher); ok {
-						f.Flush()
+					if werr != nil {
+						return
+					}
+					if rw != nil {
+						// A long scan outlives the server's write timeout:
+						// each line gets its own.
+						http.NewResponseController(rw).SetWriteDeadline(time.Now().Add(time.Minute))
+					}
+					if werr = enc.Encode(v); werr == nil {
+						if f, ok := w.(http.Flusher); ok {
+							f.Flush()
+						}
 					}
 				}
-				r, err := sc.scan(ctx, in.WorkspaceID, func(p ScanProgress) { line(map[string]any{"progress": p}) })
+				sctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				r, err := sc.scan(sctx, in.WorkspaceID, func(p ScanProgress) {
+					line(map[string]any{"progress": p})
+					if werr != nil {
+						cancel() // the client is gone
+					}
+				})
 				if err != nil {
-					line(map[string]any{"error": strings.TrimPrefix(err.Error(), "catalog: ")})
+					msg := "the scan failed (request " + requestID + ")"
+					var te *twinvault.Error
+					if errors.As(err, &te) {
+						msg = te.Message
+					}
+					line(map[string]any{"error": msg})
 					return err
 				}
 				if err := sc.record(ctx, r, requestID); err != nil {
