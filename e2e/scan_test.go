@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -54,7 +57,7 @@ func scanData(t *testing.T, srv *twinvaulttest.Server, body string) ([]node.Scan
 }
 
 // TestScanCookieFactory: the Cookie Factory sample with findings planted
-// in two property histories and a document of its bucket: the scan finds
+// in two property histories and in a scene's document: the scan finds
 // exactly those, masked, and records a summary in the audit trail.
 func TestScanCookieFactory(t *testing.T) {
 	srv := twinvaulttest.Start(t)
@@ -76,8 +79,14 @@ func TestScanCookieFactory(t *testing.T) {
 	const straight, conveyor = "CONVEYOR_STRIGHT_9c62c546-f8ef-489d-9938-d46a12c97f32", "CONVEYOR_RIGHT_TURN_c4f2df3d-26a2-45c5-a6c9-02ca00eb4af6"
 	plant(straight, "CookieLineComponent", "AlarmMessage", "belt stopped: escalate to maintenance.lead@cookiefactory.example")
 	plant(conveyor, "CookieLineComponent", "AlarmMessage", "PLC login failed; deploy key AKIAQ3EGRZBQ5PLANTED")
-	if _, err := srv.S3(srv.AWSConfig()).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cookiefactory-bucket"), Key: aws.String("notes/supplier.json"),
-		Body: strings.NewReader(`{"supplier":"Flour Mill","payment":"credit card number 4539 1488 0343 6467"}`)}); err != nil {
+	// The Mixer scene's document, with a note added to it.
+	doc, err := os.ReadFile(filepath.Join(sampleDir(t), "Mixer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = bytes.Replace(doc, []byte("{"), []byte(`{"note":"supplier paid by credit card number 4539 1488 0343 6467",`), 1)
+	if _, err := srv.S3(srv.AWSConfig()).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("cookiefactory-bucket"), Key: aws.String("Mixer.json"),
+		Body: bytes.NewReader(doc)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -96,12 +105,12 @@ func TestScanCookieFactory(t *testing.T) {
 	want := []string{
 		"entity/" + conveyor + "/CookieLineComponent/AlarmMessage/history",
 		"entity/" + straight + "/CookieLineComponent/AlarmMessage/history",
-		"s3://cookiefactory-bucket/notes/supplier.json",
+		"s3://cookiefactory-bucket/Mixer.json",
 	}
 	if strings.Join(locs, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("locations:\n%s\nwant:\n%s", strings.Join(locs, "\n"), strings.Join(want, "\n"))
 	}
-	if r.Texts < 132 || r.Objects != 3 || len(r.Workspaces) != 1 {
+	if r.Texts < 132 || r.Objects != 2 || len(r.Workspaces) != 1 {
 		t.Fatalf("scanned %d texts, %d objects, workspaces %v", r.Texts, r.Objects, r.Workspaces)
 	}
 	raw, _ := json.Marshal(r)
