@@ -359,22 +359,7 @@ func snake(tok string) bool {
 // letters in parts (split at humps, digits and symbols) of three or more
 // letters with a vowel.
 func camel(tok string) bool {
-	letters, inWords := 0, 0
-	for i := 0; i < len(tok); {
-		if !isLetter(tok[i]) {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(tok) && isLetter(tok[j]) && !(isLower(tok[j-1]) && isUpper(tok[j])) {
-			j++
-		}
-		letters += j - i
-		if j-i >= 3 && strings.ContainsAny(tok[i:j], "aeiouyAEIOUY") {
-			inWords += j - i
-		}
-		i = j
-	}
+	letters, inWords := wordLetters(tok, 3, 1)
 	return letters > 0 && 5*inWords >= 4*letters
 }
 
@@ -383,7 +368,14 @@ func camel(tok string) bool {
 // or more vowels, as in "Temperature_Sensor_North_7". Random strings
 // rarely have such runs.
 func wordy(tok string) bool {
-	letters, inWords := 0, 0
+	letters, inWords := wordLetters(tok, 5, 2)
+	return letters > 0 && 2*inWords >= letters
+}
+
+// wordLetters splits tok into runs of letters (at camel-case humps,
+// digits and symbols) and counts its letters and those in runs of at
+// least minLen letters with at least minVowels vowels (y counted).
+func wordLetters(tok string, minLen, minVowels int) (letters, inWords int) {
 	for i := 0; i < len(tok); {
 		if !isLetter(tok[i]) {
 			i++
@@ -394,19 +386,20 @@ func wordy(tok string) bool {
 			j++
 		}
 		letters += j - i
-		if j-i >= 5 && vowels(tok[i:j]) >= 2 {
+		if j-i >= minLen && vowels(tok[i:j]) >= minVowels {
 			inWords += j - i
 		}
 		i = j
 	}
-	return letters > 0 && 2*inWords >= letters
+	return letters, inWords
 }
 
+// vowels counts the vowels of s, y among them.
 func vowels(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] | 0x20 {
-		case 'a', 'e', 'i', 'o', 'u':
+		case 'a', 'e', 'i', 'o', 'u', 'y':
 			n++
 		}
 	}
