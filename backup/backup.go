@@ -134,11 +134,15 @@ func (h *hashReader) ReadByte() (byte, error) {
 	return b, err
 }
 
-// Restore reads a backup from r into store and objs, which must be empty.
-// check is given the keyring record, the stream's first, and must accept
-// it (keyring.CheckRecord with the master key) before anything is
-// written. Pairs go in batches as they come; a restore that fails midway
-// leaves a store to discard, which the keyring refuses to start on.
+// ErrNotEmpty refuses a restore into a store that holds data.
+var ErrNotEmpty = errors.New("backup: the store to restore into is not empty")
+
+// Restore reads a backup from r into store and objs; store must be empty
+// (ErrNotEmpty otherwise). check is given the keyring record, the stream's
+// first, and must accept it (keyring.CheckRecord with the master key)
+// before anything is written. Pairs go in batches as they come; a restore
+// that fails midway leaves a store to discard, which the keyring refuses
+// to start on.
 func Restore(ctx context.Context, r io.Reader, store kv.Store, objs objstore.Store, keyringKey []byte, check func(record []byte) error) (Stats, error) {
 	var found bool
 	err := store.View(ctx, func(r kv.Reader) error {
@@ -148,7 +152,7 @@ func Restore(ctx context.Context, r io.Reader, store kv.Store, objs objstore.Sto
 	})
 	if err != nil || found {
 		if err == nil {
-			err = errors.New("backup: the store to restore into is not empty")
+			err = ErrNotEmpty
 		}
 		return Stats{}, err
 	}

@@ -254,6 +254,9 @@ func TestBackupUnderLoad(t *testing.T) {
 	// Restore in place of the data directory, and serve it.
 	srv.Stop(t)
 	cfg := srv.Config()
+	if cfg.Storage == node.StoragePostgres {
+		t.Skip("restores in place of a data directory; the store here is a database")
+	}
 	if err := os.Rename(cfg.DataDir, cfg.DataDir+".old"); err != nil {
 		t.Fatal(err)
 	}

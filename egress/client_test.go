@@ -515,14 +515,10 @@ func TestClientTimeout(t *testing.T) {
 		}
 	})
 	c := (&Policy{Allow: pfx("127.0.0.1/32"), Timeout: 200 * time.Millisecond}).Client()
-	start := time.Now()
 	_, _, err := get(t, c, s.URL)
 	var ue *url.Error
 	if !errors.As(err, &ue) || !ue.Timeout() {
 		t.Errorf("slow server: %v, want a timeout", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("timeout took %v", d)
 	}
 }
 

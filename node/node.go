@@ -33,6 +33,7 @@ import (
 	"github.com/twinvault/twinvault/objects"
 	"github.com/twinvault/twinvault/objstore"
 	"github.com/twinvault/twinvault/pebble"
+	"github.com/twinvault/twinvault/postgres"
 	"github.com/twinvault/twinvault/tsdb"
 )
 
@@ -76,6 +77,16 @@ type Config struct {
 	// AuditRetention is how long exported audit entries are kept; 0 keeps
 	// every entry. Events never exported are never removed.
 	AuditRetention time.Duration
+	// Storage is the kv engine: StoragePebble ("" too), embedded in the
+	// data directory, or StoragePostgres, at PostgresDSN in
+	// PostgresSchema ("" for "twinvault"). Either sees only ciphertext.
+	// PostgresDSNFile holds the connection string when PostgresDSN is
+	// empty (0600, outside the data dir; else $TWINVAULT_POSTGRES_DSN),
+	// since it may hold a password.
+	Storage         string
+	PostgresDSN     string
+	PostgresDSNFile string
+	PostgresSchema  string
 	// Egress is where the server's own outbound calls (data connectors)
 	// may go; the zero Policy refuses every special-range address.
 	Egress egress.Policy
@@ -129,6 +140,30 @@ type Node struct {
 
 // CAPath is where the generated CA certificate is written.
 func (c Config) CAPath() string { return filepath.Join(c.DataDir, "tls", "ca.pem") }
+
+// Storage engines.
+const (
+	StoragePebble   = "pebble"
+	StoragePostgres = "postgres"
+)
+
+// openStore opens the configured kv engine.
+func (c *Config) openStore(ctx context.Context) (kv.Store, error) {
+	switch c.Storage {
+	case "", StoragePebble:
+		return pebble.Open(filepath.Join(c.DataDir, "kv"), pebble.Options{})
+	case StoragePostgres:
+		dsn := c.PostgresDSN
+		if dsn == "" {
+			var err error
+			if dsn, err = keyring.ReadSecret(c.PostgresDSNFile, "TWINVAULT_POSTGRES_DSN", c.DataDir, "PostgreSQL connection string"); err != nil {
+				return nil, fmt.Errorf("--storage postgres: %w", err)
+			}
+		}
+		return postgres.Open(ctx, postgres.Config{DSN: dsn, Schema: c.PostgresSchema})
+	}
+	return nil, fmt.Errorf("unknown storage %q (pebble or postgres)", c.Storage)
+}
 
 // fileSource reports whether the master key is kept in a key file.
 func fileSource(kind string) bool { return kind == "" || kind == keyring.SourceFile }
@@ -208,8 +243,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	n.store, err = pebble.Open(filepath.Join(cfg.DataDir, "kv"), pebble.Options{})
-	if err != nil {
+	if n.store, err = cfg.openStore(ctx); err != nil {
 		return err
 	}
 	kr, err := master.open(ctx, &cfg, n.store)

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +14,8 @@ import (
 	"github.com/twinvault/twinvault/backup"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/objstore"
-	"github.com/twinvault/twinvault/pebble"
 )
 
 // Offline tools read a stopped server's files: the data directory and the
@@ -28,11 +30,12 @@ func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) er
 		return fmt.Errorf("master key: %w", err)
 	}
 	defer master.close()
-	dir := filepath.Join(cfg.DataDir, "kv")
-	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("no store in %s: %w", cfg.DataDir, err)
+	if cfg.Storage == "" || cfg.Storage == StoragePebble {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "kv")); err != nil {
+			return fmt.Errorf("no store in %s: %w", cfg.DataDir, err)
+		}
 	}
-	store, err := pebble.Open(dir, pebble.Options{})
+	store, err := cfg.openStore(ctx)
 	if err != nil {
 		return fmt.Errorf("open the store (is the server still running?): %w", err)
 	}
@@ -119,13 +122,15 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error)
 	}
 	defer master.close()
 	dir := filepath.Join(cfg.DataDir, "kv")
-	if _, err := os.Stat(dir); err == nil {
+	embedded := cfg.Storage == "" || cfg.Storage == StoragePebble
+	if _, err := os.Stat(dir); err == nil && embedded {
 		return backup.Stats{}, fmt.Errorf("%s already holds a store; restore into a new data directory", cfg.DataDir)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return backup.Stats{}, err
 	}
-	store, err := pebble.Open(dir, pebble.Options{})
+	// A database that holds data already is refused by backup.Restore.
+	store, err := cfg.openStore(ctx)
 	if err != nil {
 		return backup.Stats{}, err
 	}
@@ -137,6 +142,9 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error)
 	st, err := backup.Restore(ctx, r, store, bodies, []byte(keyring.RecordKey), func(rec []byte) error {
 		return master.check(rec)
 	})
+	if err != nil && !embedded && !errors.Is(err, backup.ErrNotEmpty) {
+		clearStore(ctx, store) // a database was empty: leave it so
+	}
 	if cerr := store.Close(); err == nil {
 		err = cerr
 	}
@@ -147,4 +155,21 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error)
 		return st, err
 	}
 	return st, nil
+}
+
+// clearStore deletes every key of a store, in batches.
+func clearStore(ctx context.Context, store kv.Store) error {
+	for {
+		var ws []kv.Write
+		err := store.Scan(ctx, kv.Range{Limit: 1000}, func(k, _ []byte) error {
+			ws = append(ws, kv.Write{Key: bytes.Clone(k)})
+			return nil
+		})
+		if err != nil || len(ws) == 0 {
+			return err
+		}
+		if err := store.Batch(ctx, ws); err != nil {
+			return err
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +47,9 @@ type Server struct {
 	done   chan error
 }
 
+// schemaSeq numbers the PostgreSQL schemas of a test process's nodes.
+var schemaSeq atomic.Int64
+
 // Option changes the node's configuration before it starts.
 type Option func(*node.Config)
 
@@ -62,6 +67,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	if testing.Verbose() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	// TWINVAULT_E2E_POSTGRES (a connection string) runs every node over
+	// PostgreSQL, each in a schema of its own, instead of Pebble.
+	if dsn := os.Getenv("TWINVAULT_E2E_POSTGRES"); dsn != "" {
+		cfg.Storage, cfg.PostgresDSN = node.StoragePostgres, dsn
+		cfg.PostgresSchema = fmt.Sprintf("tv_e2e_%d_%d", os.Getpid(), schemaSeq.Add(1))
 	}
 	for _, o := range opts {
 		o(&cfg)

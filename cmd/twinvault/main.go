@@ -247,5 +247,8 @@ func keyFlags(fs *flag.FlagSet, cfg *node.Config, keyFile string) {
 	fs.StringVar(&cfg.PKCS11.KeyLabel, "pkcs11-key-label", envOr("TWINVAULT_PKCS11_KEY_LABEL", "twinvault-master"), "with --key-source pkcs11: the label of the AES key in the token, generated there on first start (env TWINVAULT_PKCS11_KEY_LABEL)")
 	fs.StringVar(&cfg.PKCS11.PINFile, "pkcs11-pin-file", os.Getenv("TWINVAULT_PKCS11_PIN_FILE"), "with --key-source pkcs11: a 0600 file holding the user PIN, outside the data dir; else $TWINVAULT_PKCS11_PIN (env TWINVAULT_PKCS11_PIN_FILE)")
 	fs.StringVar(&cfg.KeyFile, "key-file", envOr("TWINVAULT_KEY_FILE", node.DefaultKeyFile), keyFile+" (env TWINVAULT_KEY_FILE)")
+	fs.StringVar(&cfg.Storage, "storage", envOr("TWINVAULT_STORAGE", node.StoragePebble), "the kv engine: pebble (embedded in the data dir) or postgres (--postgres-dsn-file); either holds only ciphertext (env TWINVAULT_STORAGE)")
+	fs.StringVar(&cfg.PostgresDSNFile, "postgres-dsn-file", os.Getenv("TWINVAULT_POSTGRES_DSN_FILE"), "with --storage postgres: a 0600 file holding the connection string (e.g. host=db user=twinvault dbname=twinvault sslmode=verify-full password=…), outside the data dir; else $TWINVAULT_POSTGRES_DSN (env TWINVAULT_POSTGRES_DSN_FILE)")
+	fs.StringVar(&cfg.PostgresSchema, "postgres-schema", envOr("TWINVAULT_POSTGRES_SCHEMA", "twinvault"), "with --storage postgres: the schema of the store's tables (env TWINVAULT_POSTGRES_SCHEMA)")
 	fs.StringVar(&cfg.PassphraseFile, "passphrase-file", os.Getenv("TWINVAULT_PASSPHRASE_FILE"), "with --key-source passphrase: a 0600 file holding the passphrase, outside the data dir (env TWINVAULT_PASSPHRASE_FILE)")
 }

@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -504,5 +505,48 @@ func TestServeRedirectListener(t *testing.T) {
 	resp.Body.Close()
 	if resp.Request.URL.Scheme != "https" || resp.Header.Get("Strict-Transport-Security") != "max-age=63072000" {
 		t.Fatalf("after the redirect: %s %v", resp.Request.URL, resp.Header)
+	}
+}
+
+// TestServeOnPostgres: --storage postgres keeps the store in PostgreSQL
+// (TWINVAULT_TEST_POSTGRES, which scripts/test starts): the data survives
+// a restart, nothing lands in the data directory's kv, and the
+// connection string comes from the environment, never the command line.
+func TestServeOnPostgres(t *testing.T) {
+	dsn := os.Getenv("TWINVAULT_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TWINVAULT_TEST_POSTGRES is not set")
+		}
+		t.Skip("TWINVAULT_TEST_POSTGRES is not set (scripts/test starts a PostgreSQL)")
+	}
+	dir := t.TempDir()
+	schema := fmt.Sprintf("tv_serve_%d", time.Now().UnixNano())
+	env := []string{"TWINVAULT_POSTGRES_DSN=" + dsn}
+	args := []string{"--storage", "postgres", "--postgres-schema", schema}
+	p := startEnv(t, dir, env, append(args, "--listen", freePort(t))...)
+	endpoint := p.ready(t)["endpoint"]
+	ctx := context.Background()
+	if _, err := client(t, dir, endpoint).CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("on-postgres")}); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("stop: %v %s", err, p.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "twinvault-data", "kv")); err == nil {
+		t.Fatal("a pebble store was made in the data directory")
+	}
+	p = startEnv(t, dir, env, append(args, "--listen", freePort(t))...)
+	endpoint = p.ready(t)["endpoint"]
+	if _, err := client(t, dir, endpoint).GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("on-postgres")}); err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	// Without a connection string it does not start, and says why.
+	p = startEnv(t, dir, nil, append(args, "--listen", freePort(t))...)
+	if err := p.cmd.Wait(); err == nil || !strings.Contains(p.stderr.String(), "TWINVAULT_POSTGRES_DSN") {
+		t.Fatalf("no connection string: %v %s", err, p.stderr)
 	}
 }
