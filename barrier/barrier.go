@@ -44,9 +44,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv"
@@ -640,10 +642,14 @@ func (tx *Tx) ScanChecked(v *View, r kv.Range, fn func(key, value []byte, err er
 // for themselves.
 func retry(fn func() error) error {
 	var err error
-	for range 5 {
+	for attempt := range 20 {
 		if err = fn(); !errors.Is(err, kv.ErrConflict) {
 			return err
 		}
+		// A database under serializable isolation aborts one of two
+		// transactions that touch the same range; waiting a little, and
+		// a little longer each time, lets the other finish.
+		time.Sleep(time.Duration(1+rand.IntN(1<<min(attempt, 7))) * time.Millisecond)
 	}
 	return err
 }

@@ -105,8 +105,20 @@ func (k *keys) run(ctx context.Context) {
 			return
 		case <-k.wake:
 		}
-		if err := k.pass(ctx); err != nil && ctx.Err() == nil {
-			k.log.Error("key rewrap", "err", err)
+		// A pass that fails (a lost race with writers that outlasted the
+		// retries, a store gone for a moment) runs again, later each time.
+		for delay := time.Second; ; delay = min(2*delay, time.Minute) {
+			err := k.pass(ctx)
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			k.log.Error("key rewrap", "err", err, "retryIn", delay)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			case <-k.wake:
+			}
 		}
 	}
 }
