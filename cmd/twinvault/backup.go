@@ -109,3 +109,26 @@ func restoreCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "restored into %s: %d records, %d objects\n", cfg.DataDir, st.Pairs, st.Objects)
 	return 0
 }
+
+// migrateCmd runs `twinvault migrate`: a stopped server's embedded store
+// copied into PostgreSQL, and checked.
+func migrateCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg node.Config
+	fs.StringVar(&cfg.DataDir, "data-dir", envOr("TWINVAULT_DATA_DIR", node.DefaultDataDir), "the stopped server's data directory, whose kv store is copied (env TWINVAULT_DATA_DIR)")
+	keyFlags(fs, &cfg, "unused: the copy is of ciphertext")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	st, err := node.Migrate(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "twinvault migrate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "migrated %d records (%d bytes) from %s to %s, verified; start the server with the same --storage flags\n", st.Pairs, st.Bytes, cfg.DataDir, cfg.Storage)
+	return 0
+}

@@ -58,6 +58,8 @@ Usage:
   twinvault scan [--workspace ID] [--json] [flags]
                             find personal data and credentials in what workspaces hold (values,
                             histories, names, scene documents and objects); masked excerpts only
+  twinvault migrate --storage postgres [--postgres-dsn-file F] [--data-dir DIR]
+                            copy a stopped server's embedded store into PostgreSQL, and verify it
   twinvault version         print the version
 `
 
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return auditCmd(args[1:], stdout, stderr)
 	case "scan":
 		return scanCmd(args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "twinvault", version)
 		fmt.Fprintln(stdout, "go:", runtime.Version())

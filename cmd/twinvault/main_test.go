@@ -550,3 +550,48 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Fatalf("no connection string: %v %s", err, p.stderr)
 	}
 }
+
+// TestMigrateToPostgres: a server's embedded store copied into PostgreSQL
+// with `twinvault migrate`, verified, served from there with the same data
+// directory (its objects) and key; a second migration into the same schema
+// is refused.
+func TestMigrateToPostgres(t *testing.T) {
+	dsn := os.Getenv("TWINVAULT_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TWINVAULT_TEST_POSTGRES is not set")
+		}
+		t.Skip("TWINVAULT_TEST_POSTGRES is not set (scripts/test starts a PostgreSQL)")
+	}
+	dir := t.TempDir()
+	p := start(t, dir, "--listen", freePort(t))
+	endpoint := p.ready(t)["endpoint"]
+	ctx := context.Background()
+	if _, err := client(t, dir, endpoint).CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("moved"),
+		Description: aws.String("before the move")}); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("stop: %v %s", err, p.stderr)
+	}
+	schema := fmt.Sprintf("tv_migrate_%d", time.Now().UnixNano())
+	t.Setenv("TWINVAULT_POSTGRES_DSN", dsn)
+	args := []string{"migrate", "--data-dir", filepath.Join(dir, "twinvault-data"), "--storage", "postgres", "--postgres-schema", schema}
+	var out, errOut strings.Builder
+	if code := run(args, &out, &errOut); code != 0 || !strings.Contains(out.String(), "verified") {
+		t.Fatalf("migrate: %d %s %s", code, out.String(), errOut.String())
+	}
+	t.Setenv("TWINVAULT_POSTGRES_DSN", dsn) // read and cleared by the first run
+	if code := run(args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "not empty") {
+		t.Fatalf("a second migration: %d %s", code, errOut.String())
+	}
+	// The old store goes; the server runs on PostgreSQL with the same key.
+	os.RemoveAll(filepath.Join(dir, "twinvault-data", "kv"))
+	p = startEnv(t, dir, []string{"TWINVAULT_POSTGRES_DSN=" + dsn}, "--storage", "postgres", "--postgres-schema", schema, "--listen", freePort(t))
+	endpoint = p.ready(t)["endpoint"]
+	w, err := client(t, dir, endpoint).GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("moved")})
+	if err != nil || aws.ToString(w.Description) != "before the move" {
+		t.Fatalf("after the move: %+v %v", w, err)
+	}
+}

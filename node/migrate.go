@@ -1,0 +1,114 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/pebble"
+)
+
+// MigrateStats says what Migrate copied.
+type MigrateStats struct {
+	Pairs int
+	Bytes int64
+}
+
+// migrateBatch bounds one batch of copied pairs.
+const migrateBatch = 4 << 20
+
+// Migrate copies a stopped server's embedded store (DataDir/kv) into the
+// engine cfg names (PostgreSQL), which must be empty, then reads both back
+// and compares them whole. The pairs are ciphertext and go across as they
+// are: nothing is decrypted, and no key is needed. The object bodies stay
+// in DataDir/objects, where a node on the new engine reads them.
+func Migrate(ctx context.Context, cfg Config) (MigrateStats, error) {
+	cfg.setDefaults()
+	if cfg.Storage == "" || cfg.Storage == StoragePebble {
+		return MigrateStats{}, errors.New("migrate copies the embedded store to another engine: give --storage postgres")
+	}
+	dir := filepath.Join(cfg.DataDir, "kv")
+	if _, err := os.Stat(dir); err != nil {
+		return MigrateStats{}, fmt.Errorf("no store in %s: %w", cfg.DataDir, err)
+	}
+	src, err := pebble.Open(dir, pebble.Options{})
+	if err != nil {
+		return MigrateStats{}, fmt.Errorf("open the store (is the server still running?): %w", err)
+	}
+	defer src.Close()
+	dst, err := cfg.openStore(ctx)
+	if err != nil {
+		return MigrateStats{}, err
+	}
+	defer dst.Close()
+	if found, err := kv.Any(ctx, dst, kv.Range{}); err != nil || found {
+		if err == nil {
+			err = errors.New("the target store is not empty; migrate into an empty schema")
+		}
+		return MigrateStats{}, err
+	}
+	var st MigrateStats
+	var batch []kv.Write
+	size := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := dst.Batch(ctx, batch)
+		batch, size = batch[:0], 0
+		return err
+	}
+	// One snapshot of the source: what is copied is consistent.
+	err = src.View(ctx, func(r kv.Reader) error {
+		return r.Scan(ctx, kv.Range{}, func(k, v []byte) error {
+			batch = append(batch, kv.Write{Key: bytes.Clone(k), Value: bytes.Clone(v)})
+			size += len(k) + len(v)
+			st.Pairs++
+			st.Bytes += int64(len(k) + len(v))
+			if size >= migrateBatch {
+				return flush()
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		clearStore(ctx, dst)
+		return st, fmt.Errorf("copy: %w", err)
+	}
+	a, na, err := digest(ctx, src)
+	if err != nil {
+		return st, err
+	}
+	b, nb, err := digest(ctx, dst)
+	if err != nil {
+		return st, err
+	}
+	if na != nb || !bytes.Equal(a, b) {
+		return st, fmt.Errorf("verify: the copy differs from the source (%d pairs against %d)", nb, na)
+	}
+	return st, nil
+}
+
+// digest hashes every key and value of a store, in order.
+func digest(ctx context.Context, s kv.Store) ([]byte, int, error) {
+	h := sha256.New()
+	n := 0
+	err := s.View(ctx, func(r kv.Reader) error {
+		return r.Scan(ctx, kv.Range{}, func(k, v []byte) error {
+			fmt.Fprintf(h, "%d:%d:", len(k), len(v))
+			h.Write(k)
+			h.Write(v)
+			n++
+			return nil
+		})
+	})
+	return h.Sum(nil), n, err
+}
