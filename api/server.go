@@ -45,6 +45,9 @@ type Config struct {
 	Authorizer Authorizer      // decides every call; nil allows every signed one
 	Auditor    Auditor         // records every call; nil records nothing
 	Guard      Guard           // inspects what a change writes; nil lets all through
+	// Ready answers the readiness probe (/readyz): nil when the node can
+	// serve. Nil: ready whenever it runs.
+	Ready func(ctx context.Context) error
 	Logger     *slog.Logger    // nil: slog.Default()
 	MaxBody    int64           // 0: DefaultMaxBody
 
@@ -60,6 +63,7 @@ type Server struct {
 	authz     Authorizer
 	audit     Auditor
 	guard     Guard
+	ready     func(ctx context.Context) error
 	log       *slog.Logger
 	maxBody   int64
 	twinmaker *router
@@ -72,7 +76,7 @@ type Server struct {
 // New returns a Server with a route for every TwinMaker operation of the
 // model; operations are bound to services with Handle.
 func New(cfg Config) *Server {
-	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, guard: cfg.Guard, log: cfg.Logger, maxBody: cfg.MaxBody, hosts: cfg.Hosts, twinmaker: &router{},
+	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, guard: cfg.Guard, ready: cfg.Ready, log: cfg.Logger, maxBody: cfg.MaxBody, hosts: cfg.Hosts, twinmaker: &router{},
 		query: map[string]*queryService{}, json: map[string]*jsonService{}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -152,6 +156,9 @@ func WithRequest(ctx context.Context, req *Request) context.Context {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.probe(w, r) {
+		return
+	}
 	req := &Request{ID: twinvault.NewUUID(), Time: time.Now().UTC(), SourceIP: sourceIP(r), method: r.Method}
 	h := w.Header()
 	h.Set("x-amzn-RequestId", req.ID)
@@ -471,4 +478,31 @@ func sourceIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// probe answers the liveness and readiness probes of an orchestrator:
+// unsigned GETs of /livez and /readyz, which reveal nothing but "ok" and
+// are not API calls, so not audited. A signed request for those paths is
+// an S3 call on a bucket of that name.
+func (s *Server) probe(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodGet || r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") ||
+		(r.URL.Path != "/livez" && r.URL.Path != "/readyz") {
+		return false
+	}
+	h := w.Header()
+	h.Set("Strict-Transport-Security", "max-age=63072000")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	if r.URL.Path == "/readyz" && s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "not ready\n")
+			return true
+		}
+	}
+	io.WriteString(w, "ok\n")
+	return true
 }

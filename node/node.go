@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/twinvault/twinvault/api"
@@ -121,6 +122,7 @@ type Node struct {
 	keys     *keys
 	master   *masterKey
 	scanner  *scanner
+	draining atomic.Bool // stopping: not ready for new traffic
 	iam      *iam.Store
 	audit    *audit.Log
 	catalog  *catalog.Service
@@ -294,7 +296,7 @@ func (n *Node) open(ctx context.Context) error {
 		aud = nil
 	}
 	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger,
-		Guard: guard{n.catalog}, Hosts: certs.Names(cfg.TLSHostnames...)})
+		Guard: guard{n.catalog}, Ready: n.ready, Hosts: certs.Names(cfg.TLSHostnames...)})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
 	n.api.SetObjects(objs)
@@ -370,6 +372,18 @@ func (n *Node) openCerts(ctx context.Context) (func(*tls.ClientHelloInfo) (*tls.
 // Addr is the address the server listens on.
 func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 
+// ready is the readiness probe: not while draining, and only when the
+// store answers.
+func (n *Node) ready(ctx context.Context) error {
+	if n.draining.Load() {
+		return errors.New("draining")
+	}
+	if _, err := n.store.Get(ctx, []byte(keyring.RecordKey)); err != nil && !errors.Is(err, kv.ErrNotFound) {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
 // RedirectAddr is the plaintext redirect listener's address, nil if none.
 func (n *Node) RedirectAddr() net.Addr {
 	if n.redirLn == nil {
@@ -417,6 +431,7 @@ func (n *Node) Serve(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	n.draining.Store(true)
 	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := n.http.Shutdown(shut); err != nil {
