@@ -47,9 +47,9 @@ type Config struct {
 	Guard      Guard           // inspects what a change writes; nil lets all through
 	// Ready answers the readiness probe (/readyz): nil when the node can
 	// serve. Nil: ready whenever it runs.
-	Ready func(ctx context.Context) error
-	Logger     *slog.Logger    // nil: slog.Default()
-	MaxBody    int64           // 0: DefaultMaxBody
+	Ready   func(ctx context.Context) error
+	Logger  *slog.Logger // nil: slog.Default()
+	MaxBody int64        // 0: DefaultMaxBody
 
 	// Hosts are the names the server answers to: an S3 request for
 	// bucket.<host> addresses the bucket virtual-hosted style.
