@@ -123,16 +123,24 @@ func (s *Service) secretARN(name string) string {
 	return twinvault.ARN{Partition: "aws", Service: "secretsmanager", Region: s.region, Account: twinvault.Account, Resource: "secret:" + name}.String()
 }
 
-// secretRef turns a reference (secret://name or the secret's ARN) into
-// the secret's name.
-func (s *Service) secretRef(ref string) (string, error) {
+// SecretName reads the name of a secret from a reference to it:
+// secret://name or the secret's ARN.
+func SecretName(ref string) (string, bool) {
 	if name, ok := strings.CutPrefix(ref, "secret://"); ok && secretName.MatchString(name) {
-		return name, nil
+		return name, true
 	}
 	if a, err := twinvault.ParseARN(ref); err == nil && a.Service == "secretsmanager" {
 		if name, ok := strings.CutPrefix(a.Resource, "secret:"); ok && secretName.MatchString(name) {
-			return name, nil
+			return name, true
 		}
+	}
+	return "", false
+}
+
+// secretRef is SecretName, with the error a request gets.
+func (s *Service) secretRef(ref string) (string, error) {
+	if name, ok := SecretName(ref); ok {
+		return name, nil
 	}
 	return "", invalid("a secret is named secret://<name> or by its ARN (arn:aws:secretsmanager:%s:%s:secret:<name>)", s.region, twinvault.Account)
 }

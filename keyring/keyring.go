@@ -315,14 +315,7 @@ func CheckRecord(master, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	st, err := k.unseal(raw)
-	if err != nil {
-		return wrap("check", err)
-	}
-	for _, t := range st.terms {
-		clear(t.key)
-	}
-	return nil
+	return k.check(raw)
 }
 
 // CheckRecordSealed is CheckRecord for a keyring sealed by s.
@@ -331,6 +324,11 @@ func CheckRecordSealed(s Sealer, raw []byte) error {
 	if err != nil {
 		return err
 	}
+	return k.check(raw)
+}
+
+// check opens raw and forgets what it held.
+func (k *Keyring) check(raw []byte) error {
 	st, err := k.unseal(raw)
 	if err != nil {
 		return wrap("check", err)

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/api"
@@ -52,7 +51,7 @@ func bindConnectors(s *api.Server, c *connector.Service, cat *catalog.Service, r
 			return []string{"*"}
 		}
 		out := []string{arn("iottwinmaker", "workspace/"+in.WorkspaceID)}
-		if name, ok := secretName(in.Secret); ok {
+		if name, ok := connector.SecretName(in.Secret); ok {
 			out = append(out, arn("secretsmanager", "secret:"+name))
 		}
 		return out
@@ -95,18 +94,6 @@ func bindConnectors(s *api.Server, c *connector.Service, cat *catalog.Service, r
 	handle("DeleteConnector", workspaceARN, func(ctx context.Context, in *connectorRequest) (any, error) {
 		return map[string]any{}, c.DeleteConnector(ctx, in.WorkspaceID, in.Name)
 	})
-}
-
-// secretName reads the name of a secret reference, for IAM.
-func secretName(ref string) (string, bool) {
-	if name, ok := strings.CutPrefix(ref, "secret://"); ok && name != "" {
-		return name, true
-	}
-	if a, err := twinvault.ParseARN(ref); err == nil && a.Service == "secretsmanager" {
-		name, ok := strings.CutPrefix(a.Resource, "secret:")
-		return name, ok && name != ""
-	}
-	return "", false
 }
 
 func nonNil[T any](s []T) []T {

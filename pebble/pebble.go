@@ -59,11 +59,7 @@ type Store struct {
 	// transaction, Batch holds it shared for its commit.
 	wmu sync.RWMutex
 
-	// mu guards closed; live counts calls in flight so that Close can
-	// wait for them before closing the database under them.
-	mu     sync.RWMutex
-	closed bool
-	live   sync.WaitGroup
+	gate kv.Gate // Close waits for calls in flight before closing the database
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -118,36 +114,18 @@ func open(dir string, opts Options, fs vfs.FS) (*Store, error) {
 	return &Store{db: db, dir: dir}, nil
 }
 
-// enter registers a call in flight, or reports that the store is closed.
-// Every successful enter must be paired with leave.
-func (s *Store) enter(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return kv.ErrClosed
-	}
-	s.live.Add(1)
-	return nil
-}
+func (s *Store) enter(ctx context.Context) error { return s.gate.Enter(ctx) }
 
-func (s *Store) leave() { s.live.Done() }
+func (s *Store) leave() { s.gate.Leave() }
 
 // Close waits for calls in flight, then closes the database. Calls made
 // after Close has begun return kv.ErrClosed, and so does a second Close.
 // Close must not be called from inside a Scan callback or an Update: it
 // would wait for that call forever.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return kv.ErrClosed
+	if err := s.gate.Close(); err != nil {
+		return err
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.live.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("pebble: close %s: %w", s.dir, err)
 	}

@@ -38,7 +38,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -80,11 +79,7 @@ type Store struct {
 	sqlGet, sqlSet, sqlDelete, sqlBatch string
 	sqlScan                             map[scanShape]string
 
-	// mu guards closed; live counts calls in flight so that Close can
-	// wait for them before closing the pool under them.
-	mu     sync.RWMutex
-	closed bool
-	live   sync.WaitGroup
+	gate kv.Gate // Close waits for calls in flight before closing the pool
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -145,36 +140,18 @@ func newStore(pool *pgxpool.Pool, schema string) *Store {
 	return s
 }
 
-// enter registers a call in flight, or reports that the store is closed
-// or ctx done. Every successful enter must be paired with leave.
-func (s *Store) enter(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return kv.ErrClosed
-	}
-	s.live.Add(1)
-	return nil
-}
+func (s *Store) enter(ctx context.Context) error { return s.gate.Enter(ctx) }
 
-func (s *Store) leave() { s.live.Done() }
+func (s *Store) leave() { s.gate.Leave() }
 
 // Close waits for calls in flight, then closes the connection pool. Calls
 // made after Close has begun return kv.ErrClosed, and so does a second
 // Close. Close must not be called from inside a Scan callback, a View or an
 // Update: it would wait for that call forever.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return kv.ErrClosed
+	if err := s.gate.Close(); err != nil {
+		return err
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.live.Wait()
 	s.pool.Close()
 	return nil
 }

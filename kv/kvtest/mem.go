@@ -45,7 +45,7 @@ func (s *Mem) View(ctx context.Context, fn func(kv.Reader) error) error {
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	defer s.live.Done()
+	defer s.gate.Leave()
 	s.d.mu.Lock()
 	snap := &Mem{d: &memData{m: make(map[string][]byte, len(s.d.m))}}
 	for k, v := range s.d.m {
@@ -68,35 +68,17 @@ type memData struct {
 // and copies every slice in and out. Raw and Put let a test play the
 // attacker who holds the store.
 type Mem struct {
-	d      *memData
-	wmu    sync.Mutex
-	mu     sync.RWMutex
-	closed bool
-	live   sync.WaitGroup
+	d    *memData
+	wmu  sync.Mutex
+	gate kv.Gate
 }
 
-func (s *Mem) enter(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return kv.ErrClosed
-	}
-	s.live.Add(1)
-	return nil
-}
+func (s *Mem) enter(ctx context.Context) error { return s.gate.Enter(ctx) }
 
 func (s *Mem) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return kv.ErrClosed
+	if err := s.gate.Close(); err != nil {
+		return err
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.live.Wait()
 	return nil
 }
 
@@ -104,7 +86,7 @@ func (s *Mem) Get(ctx context.Context, key []byte) ([]byte, error) {
 	if err := s.enter(ctx); err != nil {
 		return nil, err
 	}
-	defer s.live.Done()
+	defer s.gate.Leave()
 	return s.get(key, nil)
 }
 
@@ -126,7 +108,7 @@ func (s *Mem) Scan(ctx context.Context, r kv.Range, fn func(key, value []byte) e
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	defer s.live.Done()
+	defer s.gate.Leave()
 	return s.scan(ctx, r, nil, fn)
 }
 
@@ -194,7 +176,7 @@ func (s *Mem) Batch(ctx context.Context, ws []kv.Write) error {
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	defer s.live.Done()
+	defer s.gate.Leave()
 	p := map[string][]byte{}
 	for _, w := range ws {
 		p[string(w.Key)] = bytes.Clone(w.Value) // Clone keeps nil nil
@@ -209,7 +191,7 @@ func (s *Mem) Update(ctx context.Context, fn func(kv.Tx) error) error {
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	defer s.live.Done()
+	defer s.gate.Leave()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	tx := &memTx{s: s, p: map[string][]byte{}}
