@@ -39,8 +39,8 @@ func TestDependencyRules(t *testing.T) {
 	}
 
 	leaves := []string{"", "kv", "model", "auth/sigv4", "certs", "tsdb/chunkenc", "iam/policy", "objstore", "query/parser", "detect", "egress"}
-	engines := map[string][]string{"pebble": {"kv"}, "postgres": {"kv"}}
-	storage := []string{"kv", "pebble", "postgres", "barrier", "keyring"}
+	engines := map[string][]string{"pebble": {"kv"}, "postgres": {"kv"}, "s3": {"objstore"}}
+	storage := []string{"kv", "pebble", "postgres", "s3", "objstore", "barrier", "keyring"}
 	encrypting := []string{"barrier", "keyring"}
 
 	for pkg, imps := range imports {
@@ -53,7 +53,7 @@ func TestDependencyRules(t *testing.T) {
 				t.Errorf("%q imports the command %s", pkg, imp)
 			case isLocal && slices.Contains(storage, name) && (pkg == "api" || strings.HasPrefix(pkg, "api/")):
 				t.Errorf("api package %q reaches storage through %s", pkg, imp)
-			case isLocal && (name == "pebble" || name == "postgres") && pkg != "node":
+			case isLocal && (name == "pebble" || name == "postgres" || name == "s3") && pkg != "node":
 				t.Errorf("%q imports the engine %s; only node assembles engines", pkg, imp)
 			case isLocal && name == "node" && !slices.Contains([]string{"cmd/twinvault", "twinvaulttest"}, pkg):
 				t.Errorf("%q imports node", pkg)

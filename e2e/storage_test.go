@@ -6,8 +6,11 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"io/fs"
+	"iter"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/twinvault/twinvault/node"
+	tvs3 "github.com/twinvault/twinvault/s3"
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
 
@@ -135,10 +140,18 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	markers = append(markers, string(ck), ck64, m("ssecbody"))
 	secrets := append(markers, srv.SecretKey, *key.AccessKey.SecretAccessKey, string(dev.VirtualMFADevice.Base32StringSeed),
 		base64.StdEncoding.EncodeToString(seed), *sess.Credentials.SecretAccessKey, *sess.Credentials.SessionToken)
-	dataDir := srv.Config().DataDir
+	cfg := srv.Config()
 	scan := func(when string) {
 		n := 0
-		err := filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
+		check := func(where string, data []byte) {
+			n++
+			for _, s := range secrets {
+				if bytes.Contains(data, []byte(s)) || bytes.Contains(bytes.ToLower(data), bytes.ToLower([]byte(s))) {
+					t.Errorf("%s: %s holds %q in plaintext", when, where, s)
+				}
+			}
+		}
+		err := filepath.WalkDir(cfg.DataDir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
@@ -146,16 +159,26 @@ func TestNoPlaintextAtRest(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			n++
-			for _, s := range secrets {
-				if bytes.Contains(data, []byte(s)) || bytes.Contains(bytes.ToLower(data), bytes.ToLower([]byte(s))) {
-					t.Errorf("%s: %s holds %q in plaintext", when, path, s)
-				}
-			}
+			check(path, data)
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// A scaled-out node keeps its store in PostgreSQL and its bodies in
+		// an object store: what an operator of either could read.
+		if cfg.Storage == node.StoragePostgres {
+			check("pg_dump of schema "+cfg.PostgresSchema, pgDump(t, cfg.PostgresDSN, cfg.PostgresSchema))
+		}
+		if cfg.Objects == node.ObjectsS3 {
+			objects := 0
+			for key, body := range objectStore(t, cfg.S3) {
+				check("object "+key, append([]byte(key+"\n"), body...))
+				objects++
+			}
+			if objects < 2 {
+				t.Fatalf("%s: only %d objects in the object store", when, objects)
+			}
 		}
 		if n < 3 {
 			t.Fatalf("%s: only %d files under the data directory", when, n)
@@ -164,4 +187,59 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	scan("while serving")
 	srv.Stop(t)
 	scan("after shutdown")
+}
+
+// pgDump is the plain-SQL dump of one schema, as pg_dump writes it.
+func pgDump(t *testing.T, dsn, schema string) []byte {
+	t.Helper()
+	bin, err := exec.LookPath("pg_dump")
+	if err != nil {
+		found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
+		if len(found) == 0 {
+			t.Fatal("no pg_dump: install postgresql-client")
+		}
+		bin = found[len(found)-1]
+	}
+	out, err := exec.Command(bin, "--schema="+schema, "--no-owner", "-d", dsn).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	if !bytes.Contains(out, []byte("COPY "+schema+".")) {
+		t.Fatalf("pg_dump holds no table of schema %s", schema)
+	}
+	return out
+}
+
+// objectStore yields every object under the node's prefix, read through
+// the store's own API.
+func objectStore(t *testing.T, cfg tvs3.Config) iter.Seq2[string, []byte] {
+	t.Helper()
+	ctx := context.Background()
+	c, err := tvs3.Client(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(yield func(string, []byte) bool) {
+		p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: &cfg.Bucket, Prefix: &cfg.Prefix})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range page.Contents {
+				out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &cfg.Bucket, Key: o.Key})
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(out.Body)
+				out.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !yield(*o.Key, body) {
+					return
+				}
+			}
+		}
+	}
 }

@@ -90,21 +90,24 @@ func LoadMasterKey(path, dataDir string) ([]byte, error) {
 }
 
 // checkOutside refuses a key file inside the data directory.
-func checkOutside(path, dataDir string) error {
+func checkOutside(path, dataDir string) error { return checkOutsideAs(path, dataDir, "master key") }
+
+// checkOutsideAs refuses a file holding what inside the data directory.
+func checkOutsideAs(path, dataDir, what string) error {
 	if dataDir == "" {
 		return errors.New("keyring: data directory path is empty")
 	}
 	k, err := resolve(path)
 	if err != nil {
-		return fmt.Errorf("keyring: resolve master key file path: %w", err)
+		return fmt.Errorf("keyring: resolve %s file path: %w", what, err)
 	}
 	d, err := resolve(dataDir)
 	if err != nil {
 		return fmt.Errorf("keyring: resolve data directory path: %w", err)
 	}
 	if within(k, d) {
-		return fmt.Errorf("keyring: master key file %s is inside the data directory %s; "+
-			"it must be kept outside so that a copy of the data is useless without it", path, dataDir)
+		return fmt.Errorf("keyring: %s file %s is inside the data directory %s; "+
+			"it must be kept outside so that a copy of the data is useless without it", what, path, dataDir)
 	}
 	return nil
 }

@@ -229,23 +229,11 @@ func (s Source) passphrase() (string, error) {
 func ReadSecret(file, env, dataDir, what string) (string, error) {
 	var raw []byte
 	if file != "" {
-		if dataDir != "" { // "" for a client, which has none
-			if err := checkOutside(file, dataDir); err != nil {
-				return "", fmt.Errorf("keyring: %s file: %w", what, err)
-			}
-		}
-		f, err := os.Open(file)
+		f, err := openSecret(file, dataDir, what)
 		if err != nil {
-			return "", fmt.Errorf("keyring: open %s file: %w", what, err)
+			return "", err
 		}
 		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return "", fmt.Errorf("keyring: stat %s file: %w", what, err)
-		}
-		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-			return "", fmt.Errorf("keyring: %s file %s must be a regular file that group and others cannot read or write (chmod 600)", what, file)
-		}
 		if raw, err = io.ReadAll(io.LimitReader(f, keyFileMaxSize)); err != nil {
 			return "", fmt.Errorf("keyring: read %s file: %w", what, err)
 		}
@@ -260,6 +248,40 @@ func ReadSecret(file, env, dataDir, what string) (string, error) {
 	secret := strings.TrimRight(string(raw), "\r\n")
 	clear(raw)
 	return secret, nil
+}
+
+// CheckSecretFile checks that a file holding a secret another library reads
+// (an AWS credentials file, say) is kept as strictly as ReadSecret wants.
+func CheckSecretFile(file, dataDir, what string) error {
+	f, err := openSecret(file, dataDir, what)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// openSecret opens a secret's file once it is found outside dataDir (unless
+// that is "", for a client, which has none) and closed to group and others.
+func openSecret(file, dataDir, what string) (*os.File, error) {
+	if dataDir != "" {
+		if err := checkOutsideAs(file, dataDir, what); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: open %s file: %w", what, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("keyring: stat %s file: %w", what, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+		f.Close()
+		return nil, fmt.Errorf("keyring: %s file %s must be a regular file that group and others cannot read or write (chmod 600)", what, file)
+	}
+	return f, nil
 }
 
 // loadKDF reads the passphrase parameters, or makes them on a first start.

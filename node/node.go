@@ -35,6 +35,7 @@ import (
 	"github.com/twinvault/twinvault/objstore"
 	"github.com/twinvault/twinvault/pebble"
 	"github.com/twinvault/twinvault/postgres"
+	"github.com/twinvault/twinvault/s3"
 	"github.com/twinvault/twinvault/tsdb"
 )
 
@@ -88,6 +89,11 @@ type Config struct {
 	PostgresDSN     string
 	PostgresDSNFile string
 	PostgresSchema  string
+	// Objects is where object bodies go: ObjectsDir ("" too), the data
+	// directory, or ObjectsS3, the bucket S3 describes. Either holds only
+	// ciphertext.
+	Objects string
+	S3      s3.Config
 	// Egress is where the server's own outbound calls (data connectors)
 	// may go; the zero Policy refuses every special-range address.
 	Egress egress.Policy
@@ -165,6 +171,28 @@ func (c *Config) openStore(ctx context.Context) (kv.Store, error) {
 		return postgres.Open(ctx, postgres.Config{DSN: dsn, Schema: c.PostgresSchema})
 	}
 	return nil, fmt.Errorf("unknown storage %q (pebble or postgres)", c.Storage)
+}
+
+// Object stores.
+const (
+	ObjectsDir = "dir"
+	ObjectsS3  = "s3"
+)
+
+// openObjects opens the configured object store.
+func (c *Config) openObjects(ctx context.Context) (objstore.Store, error) {
+	switch c.Objects {
+	case "", ObjectsDir:
+		return objstore.OpenDir(filepath.Join(c.DataDir, "objects"))
+	case ObjectsS3:
+		if f := c.S3.CredentialsFile; f != "" {
+			if err := keyring.CheckSecretFile(f, c.DataDir, "S3 credentials"); err != nil {
+				return nil, fmt.Errorf("--objects s3: %w", err)
+			}
+		}
+		return s3.Open(ctx, c.S3)
+	}
+	return nil, fmt.Errorf("unknown object store %q (dir or s3)", c.Objects)
 }
 
 // fileSource reports whether the master key is kept in a key file.
@@ -258,7 +286,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
+	bodies, err := cfg.openObjects(ctx)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/keyring"
 	"github.com/twinvault/twinvault/kv"
-	"github.com/twinvault/twinvault/objstore"
 )
 
 // Offline tools read a stopped server's files: the data directory and the
@@ -134,7 +133,7 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error)
 	if err != nil {
 		return backup.Stats{}, err
 	}
-	bodies, err := objstore.OpenDir(filepath.Join(cfg.DataDir, "objects"))
+	bodies, err := cfg.openObjects(ctx)
 	if err != nil {
 		store.Close()
 		return backup.Stats{}, err

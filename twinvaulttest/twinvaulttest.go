@@ -74,6 +74,17 @@ func Start(t testing.TB, opts ...Option) *Server {
 		cfg.Storage, cfg.PostgresDSN = node.StoragePostgres, dsn
 		cfg.PostgresSchema = fmt.Sprintf("tv_e2e_%d_%d", os.Getpid(), schemaSeq.Add(1))
 	}
+	// TWINVAULT_E2E_S3=1 keeps every node's object bodies in the
+	// S3-protocol server the TWINVAULT_TEST_S3_* variables name, each under
+	// a prefix of its own.
+	if os.Getenv("TWINVAULT_E2E_S3") != "" {
+		cfg.Objects = node.ObjectsS3
+		c := &cfg.S3
+		c.Endpoint, c.Bucket = os.Getenv("TWINVAULT_TEST_S3_ENDPOINT"), os.Getenv("TWINVAULT_TEST_S3_BUCKET")
+		c.Prefix, c.PathStyle = fmt.Sprintf("e2e-%d-%d/", os.Getpid(), schemaSeq.Add(1)), true
+		c.CABundle, c.CredentialsFile = os.Getenv("TWINVAULT_TEST_S3_CA"), os.Getenv("TWINVAULT_TEST_S3_CREDENTIALS")
+		c.Profile = os.Getenv("TWINVAULT_TEST_S3_PROFILE")
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -243,6 +243,21 @@ func fipsMode() string {
 	return "off"
 }
 
+// objectFlags are the flags that say where object bodies are kept.
+func objectFlags(fs *flag.FlagSet, cfg *node.Config) {
+	fs.StringVar(&cfg.Objects, "objects", envOr("TWINVAULT_OBJECTS", node.ObjectsDir), "the object store of scene and S3 object bodies: dir (DATA/objects) or s3 (an S3-compatible bucket, --s3-*); either holds only ciphertext (env TWINVAULT_OBJECTS)")
+	fs.StringVar(&cfg.S3.Endpoint, "s3-endpoint", os.Getenv("TWINVAULT_S3_ENDPOINT"), "with --objects s3: the store's https URL; empty for AWS S3 (env TWINVAULT_S3_ENDPOINT)")
+	fs.StringVar(&cfg.S3.Bucket, "s3-bucket", os.Getenv("TWINVAULT_S3_BUCKET"), "with --objects s3: the bucket, which must exist (env TWINVAULT_S3_BUCKET)")
+	fs.StringVar(&cfg.S3.Prefix, "s3-prefix", envOr("TWINVAULT_S3_PREFIX", "twinvault/"), "with --objects s3: the start of every key this deployment writes (env TWINVAULT_S3_PREFIX)")
+	fs.StringVar(&cfg.S3.Region, "s3-region", envOr("TWINVAULT_S3_REGION", "us-east-1"), "with --objects s3: the bucket's region (env TWINVAULT_S3_REGION)")
+	fs.BoolVar(&cfg.S3.PathStyle, "s3-path-style", envOr("TWINVAULT_S3_PATH_STYLE", "true") == "true", "with --objects s3: name the bucket in the path, not the host, as most self-hosted stores want (env TWINVAULT_S3_PATH_STYLE)")
+	fs.StringVar(&cfg.S3.CABundle, "s3-ca-bundle", os.Getenv("TWINVAULT_S3_CA_BUNDLE"), "with --objects s3: a PEM file of CAs to trust for the store, besides the system's (env TWINVAULT_S3_CA_BUNDLE)")
+	fs.StringVar(&cfg.S3.CredentialsFile, "s3-credentials-file", os.Getenv("TWINVAULT_S3_CREDENTIALS_FILE"), "with --objects s3: a 0600 AWS shared-credentials file outside the data dir; else the standard AWS chain (AWS_ACCESS_KEY_ID…, a role) (env TWINVAULT_S3_CREDENTIALS_FILE)")
+	fs.StringVar(&cfg.S3.Profile, "s3-profile", os.Getenv("TWINVAULT_S3_PROFILE"), "with --objects s3: the profile in the credentials file (env TWINVAULT_S3_PROFILE)")
+	fs.StringVar(&cfg.S3.SSE, "s3-sse", envOr("TWINVAULT_S3_SSE", "AES256"), "with --objects s3: the server-side encryption asked of the store as well: AES256, aws:kms or none (env TWINVAULT_S3_SSE)")
+	fs.StringVar(&cfg.S3.KMSKeyID, "s3-sse-kms-key-id", os.Getenv("TWINVAULT_S3_SSE_KMS_KEY_ID"), "with --s3-sse aws:kms: the store's KMS key; empty for its default (env TWINVAULT_S3_SSE_KMS_KEY_ID)")
+}
+
 // keyFlags are the flags that say where the master key comes from.
 func keyFlags(fs *flag.FlagSet, cfg *node.Config, keyFile string) {
 	fs.StringVar(&cfg.KeySource, "key-source", envOr("TWINVAULT_KEY_SOURCE", keyring.SourceFile), "where the master key comes from: file (--key-file), env (base64 in $TWINVAULT_MASTER_KEY), passphrase (--passphrase-file or $TWINVAULT_PASSPHRASE, stretched with PBKDF2) or pkcs11 (a key inside a PKCS#11 token, --pkcs11-*) (env TWINVAULT_KEY_SOURCE)")
@@ -254,5 +269,6 @@ func keyFlags(fs *flag.FlagSet, cfg *node.Config, keyFile string) {
 	fs.StringVar(&cfg.Storage, "storage", envOr("TWINVAULT_STORAGE", node.StoragePebble), "the kv engine: pebble (embedded in the data dir) or postgres (--postgres-dsn-file); either holds only ciphertext (env TWINVAULT_STORAGE)")
 	fs.StringVar(&cfg.PostgresDSNFile, "postgres-dsn-file", os.Getenv("TWINVAULT_POSTGRES_DSN_FILE"), "with --storage postgres: a 0600 file holding the connection string (e.g. host=db user=twinvault dbname=twinvault sslmode=verify-full password=…), outside the data dir; else $TWINVAULT_POSTGRES_DSN (env TWINVAULT_POSTGRES_DSN_FILE)")
 	fs.StringVar(&cfg.PostgresSchema, "postgres-schema", envOr("TWINVAULT_POSTGRES_SCHEMA", "twinvault"), "with --storage postgres: the schema of the store's tables (env TWINVAULT_POSTGRES_SCHEMA)")
+	objectFlags(fs, cfg)
 	fs.StringVar(&cfg.PassphraseFile, "passphrase-file", os.Getenv("TWINVAULT_PASSPHRASE_FILE"), "with --key-source passphrase: a 0600 file holding the passphrase, outside the data dir (env TWINVAULT_PASSPHRASE_FILE)")
 }

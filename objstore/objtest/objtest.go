@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -37,6 +38,70 @@ func Run(t *testing.T, open func(t *testing.T) objstore.Store) {
 			if !bytes.Equal(got, data) {
 				t.Fatalf("size %d: the data differs", size)
 			}
+		}
+	})
+	t.Run("LargeRanges", func(t *testing.T) {
+		// Larger than one request's worth in stores that split bodies
+		// (the S3 store's least part is 5 MiB), read back in ranges.
+		s := open(t)
+		data := make([]byte, 12<<20+3)
+		rand.Read(data)
+		if n, err := s.Put(ctx, "large", onlyReader{bytes.NewReader(data)}); err != nil || n != int64(len(data)) {
+			t.Fatalf("put: %d %v", n, err)
+		}
+		r, err := s.Open(ctx, "large")
+		if err != nil || r.Size() != int64(len(data)) {
+			t.Fatalf("open: %v", err)
+		}
+		defer r.Close()
+		for _, c := range []struct{ off, n int }{{0, 1}, {5<<20 - 1, 2}, {6 << 20, 1 << 20}, {len(data) - 10, 10}} {
+			got := make([]byte, c.n)
+			if n, err := r.ReadAt(got, int64(c.off)); n != c.n || (err != nil && !errors.Is(err, io.EOF)) {
+				t.Fatalf("read %d at %d: %d %v", c.n, c.off, n, err)
+			}
+			if !bytes.Equal(got, data[c.off:c.off+c.n]) {
+				t.Fatalf("read %d at %d: the data differs", c.n, c.off)
+			}
+		}
+		// A read past the end returns what there is, and io.EOF.
+		got := make([]byte, 20)
+		if n, err := r.ReadAt(got, int64(len(data)-5)); n != 5 || !errors.Is(err, io.EOF) || !bytes.Equal(got[:5], data[len(data)-5:]) {
+			t.Fatalf("read across the end: %d %v", n, err)
+		}
+		if n, err := r.ReadAt(got, int64(len(data))); n != 0 || !errors.Is(err, io.EOF) {
+			t.Fatalf("read at the end: %d %v", n, err)
+		}
+		// A large put that fails midway leaves nothing either.
+		if _, err := s.Put(ctx, "large2", io.MultiReader(bytes.NewReader(data), failing{})); err == nil {
+			t.Fatal("a large put whose reader fails succeeded")
+		}
+		if _, err := s.Open(ctx, "large2"); !errors.Is(err, objstore.ErrNotFound) {
+			t.Fatalf("a failed large put left an object: %v", err)
+		}
+	})
+	t.Run("ListMany", func(t *testing.T) {
+		// More names than a small list page, in order, prefix kept apart.
+		s := open(t)
+		var want []string
+		for i := range 25 {
+			n := fmt.Sprintf("m/%03d", i)
+			want = append(want, n)
+			if _, err := s.Put(ctx, n, strings.NewReader(n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Put(ctx, "n/0", strings.NewReader("x"))
+		var got []string
+		if err := s.List(ctx, "m/", func(n string) error { got = append(got, n); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("list m/: %q", got)
+		}
+		stop := errors.New("stop")
+		calls := 0
+		if err := s.List(ctx, "", func(string) error { calls++; return stop }); err != stop || calls != 1 {
+			t.Fatalf("a list whose callback fails: %v after %d calls", err, calls)
 		}
 	})
 	t.Run("Missing", func(t *testing.T) {
@@ -101,3 +166,8 @@ type failing struct{}
 func (failing) Read([]byte) (int, error) { return 0, errors.New("the client went away") }
 
 type failingReader = failing
+
+// onlyReader hides every method but Read, as a request body does.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
