@@ -97,11 +97,23 @@ func (l *Log) rsaKey(ctx context.Context) (*rsa.PrivateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		raw, err = x509.MarshalPKCS8PrivateKey(k)
+		made, err := x509.MarshalPKCS8PrivateKey(k)
 		if err != nil {
 			return nil, err
 		}
-		if err := sys.Batch(ctx, []kv.Write{{Key: rsaKeyKey, Value: raw}}); err != nil {
+		// Kept only if no other node made one meanwhile: every digest is
+		// signed by the one key stored.
+		err = barrier.Retry(func() error {
+			return l.b.Update(ctx, func(tx *barrier.Tx) error {
+				raw, err = tx.Get(sys, rsaKeyKey)
+				if errors.Is(err, kv.ErrNotFound) {
+					raw = made
+					return tx.Set(sys, rsaKeyKey, made)
+				}
+				return err
+			})
+		})
+		if err != nil {
 			return nil, err
 		}
 	} else if err != nil {
@@ -148,7 +160,70 @@ func stringToSign(d *Digest, body []byte, key string) []byte {
 // yet. The writer calls it before each batch, so digests follow the log
 // without a timer; Verify seals what a stopped server left.
 func (l *Log) SealDigests(ctx context.Context, now time.Time) error {
+	return l.sealDigests(ctx, now, 0)
+}
+
+var (
+	errSealedElsewhere = errors.New("audit: the hour was sealed by another node")
+	errLateEntry       = errors.New("audit: an entry of the hour was written while its digest was made")
+)
+
+// seal stores the digest of hour, made from the entries before seq built
+// (the head's when the making began), once it has checked in the same
+// transaction that the hour is still unsealed and that no entry written
+// since belongs to it (another node's, with a clock a little behind). It moves
+// the head's time to the hour's end, so no later entry lands in it.
+func (l *Log) seal(ctx context.Context, hour time.Time, built uint64, sealed []byte) error {
 	sys := l.b.System()
+	end := hour.Add(time.Hour)
+	return barrier.Retry(func() error {
+		return l.b.Update(ctx, func(tx *barrier.Tx) error {
+			raw, err := tx.Get(sys, sealedHourKey)
+			if err == nil && len(raw) == 8 && int64(binary.BigEndian.Uint64(raw)) > hour.Unix() {
+				return errSealedElsewhere
+			}
+			if err != nil && !errors.Is(err, kv.ErrNotFound) {
+				return err
+			}
+			late := false
+			err = tx.Scan(sys, kv.Range{Start: entryKey(built), End: kv.PrefixEnd(entryPrefix), Limit: 1}, func(_, v []byte) error {
+				var e Entry
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("audit: decode entry: %w", err)
+				}
+				late = e.Time.Before(end)
+				return kv.Stop
+			})
+			if err != nil {
+				return err
+			}
+			if late {
+				return errLateEntry
+			}
+			h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
+			if err != nil {
+				return err
+			}
+			if h.Time.Before(end) {
+				h.Time = end
+				if err := putHead(tx, sys, *h); err != nil {
+					return err
+				}
+			}
+			if err := tx.Set(sys, digestKey(hour), sealed); err != nil {
+				return err
+			}
+			return tx.Set(sys, sealedHourKey, binary.BigEndian.AppendUint64(nil, uint64(end.Unix())))
+		})
+	})
+}
+
+func (l *Log) sealDigests(ctx context.Context, now time.Time, attempt int) error {
+	sys := l.b.System()
+	built, err := readHead(func(k []byte) ([]byte, error) { return sys.Get(ctx, k) })
+	if err != nil {
+		return err
+	}
 	next := time.Time{}
 	if raw, err := sys.Get(ctx, sealedHourKey); err == nil && len(raw) == 8 {
 		next = time.Unix(int64(binary.BigEndian.Uint64(raw)), 0).UTC()
@@ -209,8 +284,15 @@ func (l *Log) SealDigests(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		end := binary.BigEndian.AppendUint64(nil, uint64(hour.Add(time.Hour).Unix()))
-		if err := sys.Batch(ctx, []kv.Write{{Key: digestKey(hour), Value: sealed}, {Key: sealedHourKey, Value: end}}); err != nil {
+		switch err := l.seal(ctx, hour, built.Seq, sealed); {
+		case errors.Is(err, errSealedElsewhere):
+			return nil // another node is ahead; it seals the rest
+		case errors.Is(err, errLateEntry):
+			if attempt < 5 {
+				return l.sealDigests(ctx, now, attempt+1)
+			}
+			return nil // a later seal catches up
+		case err != nil:
 			return err
 		}
 		prev = &sealedDigest{Digest: body, Signature: hex.EncodeToString(sig)}

@@ -73,6 +73,10 @@ func chainHash(prev []byte, seq uint64, kind string, body []byte) []byte {
 type head struct {
 	Seq  uint64 `json:"seq"` // of the next entry
 	Hash []byte `json:"hash"`
+	// Time is the least time of the next entry: the last entry's, or the
+	// end of the last sealed hour. Nodes' clocks differ a little; entry
+	// times never go back, and nothing lands in an hour already sealed.
+	Time time.Time `json:"time,omitzero"`
 }
 
 // ErrUnavailable reports that the log cannot take entries: the call that
@@ -221,34 +225,43 @@ func (l *Log) write(batch []*pending, hook func() error) error {
 			return fmt.Errorf("seal digests: %w", err)
 		}
 		l.nextSeal = now.UTC().Truncate(time.Hour).Add(time.Hour)
+		l.head = nil // sealing moves the head's time on
+	}
+	if l.b.Shared() {
+		// Other nodes append to the same chain: the head is read in the
+		// transaction that extends it, and of two nodes that read the same
+		// head one commits and the other chains again from the new one.
+		return barrier.Retry(func() error {
+			return l.b.Update(ctx, func(tx *barrier.Tx) error {
+				h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
+				if err != nil {
+					return err
+				}
+				writes, nh, err := chain(batch, *h, l.now())
+				if err != nil {
+					return err
+				}
+				for _, w := range writes {
+					if err := tx.Set(sys, w.Key, w.Value); err != nil {
+						return err
+					}
+				}
+				return putHead(tx, sys, nh)
+			})
+		})
 	}
 	if l.head == nil {
-		// The writer is the log's only writer, so it reads the head once
+		// This node is the log's only writer, so it reads the head once
 		// and keeps it.
-		h := &head{Hash: make([]byte, sha256.Size)}
-		raw, err := sys.Get(ctx, headKey)
-		switch {
-		case err == nil:
-			if err := json.Unmarshal(raw, h); err != nil {
-				return fmt.Errorf("audit: decode head: %w", err)
-			}
-		case !errors.Is(err, kv.ErrNotFound):
+		h, err := readHead(func(k []byte) ([]byte, error) { return sys.Get(ctx, k) })
+		if err != nil {
 			return err
 		}
 		l.head = h
 	}
-	h := *l.head
-	now := l.now().UTC()
-	writes := make([]kv.Write, 0, len(batch)+1)
-	for _, p := range batch {
-		e := Entry{Seq: h.Seq, Kind: p.kind, Body: p.body, Prev: h.Hash, Time: now}
-		e.Hash = chainHash(e.Prev, e.Seq, e.Kind, e.Body)
-		data, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		writes = append(writes, kv.Write{Key: entryKey(e.Seq), Value: data})
-		h.Seq, h.Hash = h.Seq+1, e.Hash
+	writes, h, err := chain(batch, *l.head, l.now())
+	if err != nil {
+		return err
 	}
 	data, err := json.Marshal(h)
 	if err != nil {
@@ -261,6 +274,50 @@ func (l *Log) write(batch []*pending, hook func() error) error {
 	}
 	l.head = &h
 	return nil
+}
+
+// readHead reads the head with get; an empty log has the zero one.
+func readHead(get func([]byte) ([]byte, error)) (*head, error) {
+	h := &head{Hash: make([]byte, sha256.Size)}
+	raw, err := get(headKey)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(raw, h); err != nil {
+			return nil, fmt.Errorf("audit: decode head: %w", err)
+		}
+	case !errors.Is(err, kv.ErrNotFound):
+		return nil, err
+	}
+	return h, nil
+}
+
+func putHead(tx *barrier.Tx, sys *barrier.View, h head) error {
+	data, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return tx.Set(sys, headKey, data)
+}
+
+// chain makes the entries of batch after h, and the head after them.
+func chain(batch []*pending, h head, now time.Time) ([]kv.Write, head, error) {
+	now = now.UTC()
+	if now.Before(h.Time) {
+		now = h.Time
+	}
+	writes := make([]kv.Write, 0, len(batch)+1)
+	for _, p := range batch {
+		e := Entry{Seq: h.Seq, Kind: p.kind, Body: p.body, Prev: h.Hash, Time: now}
+		e.Hash = chainHash(e.Prev, e.Seq, e.Kind, e.Body)
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, h, err
+		}
+		writes = append(writes, kv.Write{Key: entryKey(e.Seq), Value: data})
+		h.Seq, h.Hash = h.Seq+1, e.Hash
+	}
+	h.Time = now
+	return writes, h, nil
 }
 
 // Scan calls fn with the entries from seq from on (or, reverse, from seq

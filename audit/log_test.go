@@ -227,3 +227,68 @@ func wantProblem(t *testing.T, problems []Problem, err error, want string) {
 	}
 	t.Errorf("problems %v; want one saying %q", problems, want)
 }
+
+// sharedMem is the in-memory store claiming to be shared, as a database is.
+type sharedMem struct{ *kvtest.Mem }
+
+func (sharedMem) Shared() bool { return true }
+
+// TestSharedChain: nodes appending to one store at once (each with its own
+// barrier and log over the shared store) make one chain with every entry,
+// whose times never go back, and whose hours are each sealed once.
+func TestSharedChain(t *testing.T) {
+	ctx := context.Background()
+	store := sharedMem{kvtest.NewMem()} // one writer at a time, as serializable as a database
+	clk := newClock(time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC))
+	var logs []*Log
+	for i := range 3 {
+		kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{4}, keyring.MasterKeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := barrier.New(ctx, store, kr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !b.Shared() {
+			t.Fatal("the barrier does not know its store is shared")
+		}
+		skew := time.Duration(i) * -20 * time.Second // clocks a little apart
+		l := Open(b, func() time.Time { return clk.now().Add(skew) })
+		t.Cleanup(l.Close)
+		logs = append(logs, l)
+	}
+	var wg sync.WaitGroup
+	for i, l := range logs {
+		wg.Go(func() {
+			for j := range 40 {
+				if j == 20 && i == 0 {
+					clk.add(time.Hour) // an hour ends mid-load
+				}
+				if err := l.Append(ctx, event(i*100+j)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	clk.add(time.Hour)
+	if err := logs[2].SealDigests(ctx, clk.now()); err != nil {
+		t.Fatal(err)
+	}
+	n, problems, err := logs[1].Verify(ctx)
+	if err != nil || len(problems) != 0 || n != 120 {
+		t.Fatalf("%d entries of 120, problems %v, %v", n, problems, err)
+	}
+	if _, problems, err := logs[0].VerifyDigests(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("digests: %v %v", problems, err)
+	}
+	var last time.Time
+	logs[0].Scan(ctx, 0, false, func(e *Entry) error {
+		if e.Time.Before(last) {
+			t.Errorf("entry %d at %s, before the one ahead of it (%s)", e.Seq, e.Time, last)
+		}
+		last = e.Time
+		return nil
+	})
+}

@@ -82,6 +82,10 @@ type Barrier struct {
 	batchMu sync.RWMutex
 	epoch   atomic.Uint64
 
+	// shared: other processes use the store too, so blind writes read
+	// the key record in their transaction (see View.Batch).
+	shared bool
+
 	sealBudget atomic.Uint64                   // seals a DEK may make before it is rotated
 	onRotate   atomic.Pointer[func(id []byte)] // told of automatic rotations
 }
@@ -92,7 +96,7 @@ type Barrier struct {
 // or a deleted record), New fails rather than start a new system view that
 // would hide the old one.
 func New(ctx context.Context, store kv.Store, kr *keyring.Keyring) (*Barrier, error) {
-	b := &Barrier{store: store, kr: kr, views: map[string]*View{}}
+	b := &Barrier{store: store, kr: kr, views: map[string]*View{}, shared: kv.IsShared(store)}
 	b.sealBudget.Store(DefaultSealBudget)
 	err := retry(func() error {
 		return b.Update(ctx, func(tx *Tx) error {
@@ -126,6 +130,10 @@ func noViews(ctx context.Context, r kv.Reader) error {
 	}
 	return nil
 }
+
+// Shared reports whether other processes use the store as well: state kept
+// in memory must then be checked against the store inside transactions.
+func (b *Barrier) Shared() bool { return b.shared }
 
 // System returns the system view, for data that belongs to no workspace.
 // It cannot be dropped.
@@ -211,6 +219,19 @@ func (b *Barrier) unwrap(ctx context.Context, r kv.Reader, rk, raw []byte) (*rec
 
 // wrap seals a key record under the keyring's active term.
 func (b *Barrier) wrap(rk []byte, rec *record) ([]byte, error) {
+	return b.wrapIn(context.Background(), nil, rk, rec)
+}
+
+// wrapIn is wrap inside a transaction tx. Over a shared store the keyring
+// record is read in tx first: another node may have added the term to use
+// or retired the one in memory, and reading it makes a concurrent
+// retirement (which reads every key record) conflict with this write.
+func (b *Barrier) wrapIn(ctx context.Context, tx kv.Reader, rk []byte, rec *record) ([]byte, error) {
+	if b.shared && tx != nil {
+		if err := b.kr.Refresh(ctx, tx); err != nil {
+			return nil, fmt.Errorf("barrier: %w", err)
+		}
+	}
 	term, key := b.kr.Active()
 	a, err := newAEAD(key)
 	clear(key)
@@ -471,7 +492,7 @@ func (tx *Tx) create(id []byte) (*View, error) {
 	}
 	rec := newRecord()
 	defer rec.clear()
-	raw, err := tx.b.wrap(rk, rec)
+	raw, err := tx.b.wrapIn(tx.ctx, tx.kv, rk, rec)
 	if err != nil {
 		return nil, err
 	}
@@ -574,6 +595,9 @@ func (tx *Tx) use(v *View) (*keys, error) {
 	return k, nil
 }
 
+// Shared reports whether other processes use the store as well.
+func (tx *Tx) Shared() bool { return tx.b.shared }
+
 // Get returns the value of key in v; a missing key yields kv.ErrNotFound.
 func (tx *Tx) Get(v *View, key []byte) ([]byte, error) {
 	k, err := tx.use(v)
@@ -640,7 +664,11 @@ func (tx *Tx) ScanChecked(v *View, r kv.Range, fn func(key, value []byte, err er
 // retry runs fn again when its transaction lost a race. It is used only
 // for the barrier's own idempotent transactions; callers of Update decide
 // for themselves.
-func retry(fn func() error) error {
+func retry(fn func() error) error { return Retry(fn) }
+
+// Retry runs fn again, after a short growing wait, while it fails with
+// kv.ErrConflict, up to 20 times: for work that is safe to redo whole.
+func Retry(fn func() error) error {
 	var err error
 	for attempt := range 20 {
 		if err = fn(); !errors.Is(err, kv.ErrConflict) {

@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/twinvault/twinvault/kv"
 )
@@ -74,7 +76,7 @@ func (b *Barrier) updateRecord(ctx context.Context, id []byte, exclusive bool, c
 			if err := change(tx, rec); err != nil {
 				return err
 			}
-			if raw, err = b.wrap(rk, rec); err != nil {
+			if raw, err = b.wrapIn(ctx, tx, rk, rec); err != nil {
 				return err
 			}
 			return tx.Set(rk, raw)
@@ -122,10 +124,14 @@ func (b *Barrier) Rewrap(ctx context.Context, id []byte, progress func(done int)
 	rk := recordKey(id)
 	done := 0
 	var prefix, cursor []byte
+	// Under serializable isolation a long transaction loses to the short
+	// writes that cross its range: a lost race halves the batch, a
+	// committed one doubles it again.
+	size := rewrapBatch
 	for {
 		var last []byte
 		n := 0
-		err := retry(func() error {
+		attempt := func() error {
 			last, n = nil, 0
 			return b.store.Update(ctx, func(tx kv.Tx) error {
 				raw, err := tx.Get(ctx, rk)
@@ -151,7 +157,7 @@ func (b *Barrier) Rewrap(ctx context.Context, id []byte, progress func(done int)
 				type resealed struct{ key, value []byte }
 				var out []resealed
 				seen := 0
-				err = tx.Scan(ctx, kv.Range{Start: cursor, End: kv.PrefixEnd(prefix), Limit: rewrapBatch}, func(sk, val []byte) error {
+				err = tx.Scan(ctx, kv.Range{Start: cursor, End: kv.PrefixEnd(prefix), Limit: size}, func(sk, val []byte) error {
 					seen++
 					last = slices.Clone(sk)
 					ver, _, err := header(val)
@@ -175,12 +181,23 @@ func (b *Barrier) Rewrap(ctx context.Context, id []byte, progress func(done int)
 					}
 				}
 				n = len(out)
-				if seen < rewrapBatch {
+				if seen < size {
 					last = nil // the end
 				}
 				return nil
 			})
-		})
+		}
+		var err error
+		for try := 0; ; try++ {
+			if err = attempt(); !errors.Is(err, kv.ErrConflict) || try == 40 {
+				break
+			}
+			size = max(1, size/2)
+			time.Sleep(time.Duration(1+mrand.IntN(1<<min(try, 7))) * time.Millisecond)
+		}
+		if err == nil {
+			size = min(rewrapBatch, 2*size)
+		}
 		if err != nil {
 			return done, fmt.Errorf("barrier: rewrap: %w", err)
 		}
@@ -200,6 +217,9 @@ func (b *Barrier) Rewrap(ctx context.Context, id []byte, progress func(done int)
 // data sealed outside the kv store, such as object bodies). It returns the
 // versions removed. Batches in flight on the view finish first.
 func (b *Barrier) Retire(ctx context.Context, id []byte, keep ...uint32) ([]uint32, error) {
+	if b.shared {
+		return b.retireShared(ctx, id, keep)
+	}
 	var retired []uint32
 	err := b.updateRecord(ctx, id, true, func(tx kv.Tx, r *record) error {
 		retired = retired[:0]
@@ -225,6 +245,80 @@ func (b *Barrier) Retire(ctx context.Context, id []byte, keep ...uint32) ([]uint
 				retired = append(retired, d.version)
 				clear(d.key)
 			}
+		}
+		r.deks = deks
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("barrier: retire: %w", err)
+	}
+	return retired, nil
+}
+
+// retireShared is Retire over a store other nodes write to. Scanning every
+// value in the transaction that rewrites the key record would make it
+// conflict with every write that reads the record meanwhile, which under
+// load is every write. So the scan is a transaction of its own, which
+// writes nothing, and the record is rewritten after it. That is safe
+// because a write reads the key record in its transaction and seals with
+// the active version, and the versions to retire stopped being active
+// before the scan began (RotateView committed first): a write still
+// sealing with one read the record before that rotation, and if it
+// commits after the scan began, the serializable store sees the scan read
+// what it writes while it read what the rotation wrote, with the rotation
+// committed first, and aborts one of them. A write that committed before
+// the scan began is in its snapshot.
+func (b *Barrier) retireShared(ctx context.Context, id []byte, keep []uint32) ([]uint32, error) {
+	rk := recordKey(id)
+	used := map[uint32]bool{}
+	var candidates []uint32
+	err := retry(func() error {
+		clear(used)
+		candidates = candidates[:0]
+		return b.store.Update(ctx, func(tx kv.Tx) error {
+			raw, err := tx.Get(ctx, rk)
+			if errors.Is(err, kv.ErrNotFound) {
+				return ErrNoView
+			}
+			if err != nil {
+				return err
+			}
+			r, err := b.unwrap(ctx, tx, rk, raw)
+			if err != nil {
+				return err
+			}
+			defer r.clear()
+			for _, d := range r.deks {
+				if d.version != r.active {
+					candidates = append(candidates, d.version)
+				}
+			}
+			prefix := append(idPrefix(id), r.gen[:]...)
+			return tx.Scan(ctx, kv.Prefix(prefix), func(_, val []byte) error {
+				if ver, _, err := header(val); err == nil {
+					used[ver] = true
+				}
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("barrier: retire: %w", err)
+	}
+	for _, v := range keep {
+		used[v] = true
+	}
+	var retired []uint32
+	err = b.updateRecord(ctx, id, false, func(_ kv.Tx, r *record) error {
+		retired = retired[:0]
+		var deks []dek
+		for _, d := range r.deks {
+			if d.version != r.active && !used[d.version] && slices.Contains(candidates, d.version) {
+				retired = append(retired, d.version)
+				clear(d.key)
+				continue
+			}
+			deks = append(deks, d)
 		}
 		r.deks = deks
 		return nil
@@ -308,17 +402,25 @@ func (b *Barrier) RewrapRecords(ctx context.Context) (int, error) {
 
 // RecordTerms lists the keyring terms the key records are sealed under.
 func (b *Barrier) RecordTerms(ctx context.Context) (map[uint32]int, error) {
-	terms := map[uint32]int{}
+	var terms map[uint32]int
 	err := b.store.View(ctx, func(r kv.Reader) error {
-		return r.Scan(ctx, kv.Prefix([]byte{'k'}), func(k, v []byte) error {
-			if len(k) < 2 || int(k[1]) != len(k)-2 || bytes.Equal(k, []byte("\x00keyring")) {
-				return nil
-			}
-			if term, _, err := header(v); err == nil {
-				terms[term]++
-			}
+		var err error
+		terms, err = recordTerms(ctx, r)
+		return err
+	})
+	return terms, err
+}
+
+func recordTerms(ctx context.Context, r kv.Reader) (map[uint32]int, error) {
+	terms := map[uint32]int{}
+	err := r.Scan(ctx, kv.Prefix([]byte{'k'}), func(k, v []byte) error {
+		if len(k) < 2 || int(k[1]) != len(k)-2 || bytes.Equal(k, []byte("\x00keyring")) {
 			return nil
-		})
+		}
+		if term, _, err := header(v); err == nil {
+			terms[term]++
+		}
+		return nil
 	})
 	return terms, err
 }
@@ -326,13 +428,17 @@ func (b *Barrier) RecordTerms(ctx context.Context) (map[uint32]int, error) {
 // RetireTerms removes the keyring terms no key record is sealed under
 // (after RewrapRecords), and returns them.
 func (b *Barrier) RetireTerms(ctx context.Context) ([]uint32, error) {
-	terms, err := b.RecordTerms(ctx)
-	if err != nil {
-		return nil, err
-	}
-	used := map[uint32]bool{}
-	for t := range terms {
-		used[t] = true
-	}
-	return b.kr.Retire(ctx, used)
+	// The records are read in the transaction that rewrites the keyring:
+	// a record another node seals meanwhile under an old term conflicts.
+	return b.kr.RetireWith(ctx, func(r kv.Reader) (map[uint32]bool, error) {
+		terms, err := recordTerms(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		used := map[uint32]bool{}
+		for t := range terms {
+			used[t] = true
+		}
+		return used, nil
+	})
 }

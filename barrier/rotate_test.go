@@ -221,3 +221,110 @@ func TestKeyringRetire(t *testing.T) {
 		readAll(t, fresh, id, map[string]string{"k": id})
 	}
 }
+
+// sharedStore is the in-memory store claiming to be shared, as a database
+// is: the barrier must then not trust what it keeps in memory.
+type sharedStore struct{ *memStore }
+
+func (sharedStore) Shared() bool { return true }
+
+// TestRotationAcrossNodes: one node rotates, re-seals and retires data keys
+// and keyring terms while two others, each with its own cached keys, write
+// through blind batches and transactions and create views. Nothing ends up
+// sealed under a version or a term that is gone.
+func TestRotationAcrossNodes(t *testing.T) {
+	s := sharedStore{newMemStore()}
+	a := node(t, s)
+	if !a.Shared() {
+		t.Fatal("the barrier does not see that its store is shared")
+	}
+	create(t, a, "busy")
+	writers := []*Barrier{node(t, s), node(t, s)}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	want := map[string]string{}
+	var views []string
+	var failures, writes atomic.Int64
+	for w, b := range writers {
+		v, err := b.View(ctx, []byte("busy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for i := 0; !stop.Load() || i < 200; i++ {
+				k, val := fmt.Sprintf("w%d-%d", w, i%150), fmt.Sprint("v", i)
+				var err error
+				switch {
+				case w == 0: // blind writes only: nothing else refreshes its keys
+					err = v.Batch(ctx, []kv.Write{{Key: []byte(k), Value: []byte(val)}})
+				case i%2 == 0:
+					err = retry(func() error {
+						return b.Update(ctx, func(tx *Tx) error { return tx.Set(v, []byte(k), []byte(val)) })
+					})
+				default:
+					id := fmt.Sprintf("new-%d-%d", w, i)
+					err = b.Update(ctx, func(tx *Tx) error {
+						_, err := tx.CreateView([]byte(id))
+						return err
+					})
+					if err == nil {
+						mu.Lock()
+						views = append(views, id)
+						mu.Unlock()
+					}
+					continue
+				}
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				mu.Lock()
+				want[k] = val
+				mu.Unlock()
+				writes.Add(1)
+			}
+		})
+	}
+	for round := 0; round < 4 || writes.Load() < 2000; round++ {
+		if _, err := a.RotateView(ctx, []byte("busy")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.kr.Rotate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Rewrap(ctx, []byte("busy"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Retire(ctx, []byte("busy")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.RewrapRecords(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.RetireTerms(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	if f := failures.Load(); f > 0 {
+		t.Fatalf("%d writes failed", f)
+	}
+	fresh := node(t, s)
+	vs, _, err := fresh.Versions(ctx, []byte("busy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ver := range versionsInUse(t, s.memStore, "busy") {
+		if !containsVersion(vs, ver) {
+			t.Fatalf("a value is sealed under version %d, which is gone (%v)", ver, vs)
+		}
+	}
+	readAll(t, fresh, "busy", want)
+	for _, id := range views {
+		if _, err := fresh.View(ctx, []byte(id)); err != nil {
+			t.Fatalf("view %s, made during the rotations: %v", id, err)
+		}
+	}
+}

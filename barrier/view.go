@@ -367,6 +367,27 @@ func (v *View) reload(ctx context.Context) (*keys, error) {
 // to a new view with the same id (whose prefix differs), and removed by
 // the next DropView of that id.
 func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
+	if v.b.shared {
+		// Another node may retire the DEK this one holds: the writes go in
+		// a transaction that reads the key record, so a retirement and a
+		// write under the retired DEK cannot both commit.
+		return retry(func() error {
+			return v.b.Update(ctx, func(tx *Tx) error {
+				for _, w := range writes {
+					var err error
+					if w.Value == nil {
+						err = tx.Delete(v, w.Key)
+					} else {
+						err = tx.Set(v, w.Key, w.Value)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+	}
 	v.b.batchMu.RLock()
 	defer v.b.batchMu.RUnlock()
 	v.mu.RLock()

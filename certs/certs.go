@@ -37,6 +37,11 @@ import (
 // ErrNotExist is returned by a Store that has no value for a name.
 var ErrNotExist = errors.New("certs: not found")
 
+// ErrExist is what a Store's Save of "ca" returns when a CA is stored
+// already: the CA is written once, and nodes that race to make it all
+// take the one stored.
+var ErrExist = errors.New("certs: exists")
+
 // Store keeps PEM blocks (private keys included) by name. It must encrypt
 // what it stores.
 type Store interface {
@@ -211,7 +216,9 @@ func (m *Manager) createCA(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.store.Save(ctx, "ca", data); err != nil {
+	if err := m.store.Save(ctx, "ca", data); errors.Is(err, ErrExist) {
+		return m.loadCA(ctx) // another node of the deployment made it first
+	} else if err != nil {
 		return fmt.Errorf("certs: save CA: %w", err)
 	}
 	m.caCert, m.caKey = cert, key
@@ -219,8 +226,15 @@ func (m *Manager) createCA(ctx context.Context) error {
 	return nil
 }
 
+// leafName is where the server certificate for m.names is kept: nodes of a
+// deployment with other names keep theirs apart.
+func (m *Manager) leafName() string {
+	h := sha256.Sum256([]byte(strings.Join(m.names, "\x00")))
+	return "server-" + hex.EncodeToString(h[:8])
+}
+
 func (m *Manager) loadLeaf(ctx context.Context) (*tls.Certificate, error) {
-	data, err := m.store.Load(ctx, "server")
+	data, err := m.store.Load(ctx, m.leafName())
 	if errors.Is(err, ErrNotExist) {
 		return m.issue(ctx)
 	}
@@ -271,7 +285,7 @@ func (m *Manager) issue(ctx context.Context) (*tls.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.store.Save(ctx, "server", data); err != nil {
+	if err := m.store.Save(ctx, m.leafName(), data); err != nil {
 		return nil, fmt.Errorf("certs: save server certificate: %w", err)
 	}
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, nil

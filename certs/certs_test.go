@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -37,8 +38,40 @@ func (s *memStore) Save(_ context.Context, name string, data []byte) error {
 	if s.m == nil {
 		s.m = map[string][]byte{}
 	}
+	if _, ok := s.m[name]; ok && name == "ca" {
+		return ErrExist
+	}
 	s.m[name] = slices.Clone(data)
 	return nil
+}
+
+// TestNodesShareOneCA: nodes starting at once on one store all serve
+// certificates of the one CA stored.
+func TestNodesShareOneCA(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{}
+	dir := t.TempDir()
+	ms := make([]*Manager, 4)
+	var wg sync.WaitGroup
+	for i := range ms {
+		wg.Go(func() {
+			m, err := Open(ctx, store, filepath.Join(dir, fmt.Sprint(i), "ca.pem"), nil, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			ms[i] = m
+		})
+	}
+	wg.Wait()
+	for _, m := range ms[1:] {
+		if m == nil || ms[0] == nil || m.CAFingerprint() != ms[0].CAFingerprint() {
+			t.Fatal("nodes hold different CAs")
+		}
+		leaf, err := m.GetCertificate(nil)
+		if err != nil || leaf.Leaf.CheckSignatureFrom(ms[0].caCert) != nil {
+			t.Fatalf("a node's certificate is not signed by the stored CA: %v", err)
+		}
+	}
 }
 
 func TestFirstStartAndReload(t *testing.T) {

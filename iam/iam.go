@@ -64,37 +64,46 @@ func (s *Store) keyPath(id string) []byte {
 // hands it to deliver before storing it, so a key is never kept that
 // nobody received. Later calls do nothing: the secret is handed out once.
 func (s *Store) Bootstrap(ctx context.Context, deliver func(*AccessKey) error) (created bool, err error) {
-	sys := s.b.System()
-	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
-		if err := s.ensureAdmin(tx); err != nil {
-			return err
-		}
-		if _, err := tx.Get(sys, bootstrapKey); err == nil {
-			return nil
-		} else if !errors.Is(err, kv.ErrNotFound) {
-			return err
-		}
-		k, err := newAccessKey(BootstrapUser)
-		if err != nil {
-			return err
-		}
-		rec, err := json.Marshal(k)
-		if err != nil {
-			return err
-		}
-		if err := tx.Set(sys, s.keyPath(k.ID), rec); err != nil {
-			return err
-		}
-		if err := tx.Set(sys, bootstrapKey, []byte(k.ID)); err != nil {
-			return err
-		}
-		created = true
-		return deliver(k)
+	// Another node starting at the same time may bootstrap first; the
+	// retry then finds its key and creates none.
+	err = barrier.Retry(func() error {
+		created = false
+		return s.b.Update(ctx, func(tx *barrier.Tx) error {
+			return s.bootstrap(tx, deliver, &created)
+		})
 	})
 	if err != nil {
 		return false, fmt.Errorf("iam: bootstrap: %w", err)
 	}
 	return created, nil
+}
+
+func (s *Store) bootstrap(tx *barrier.Tx, deliver func(*AccessKey) error, created *bool) error {
+	sys := s.b.System()
+	if err := s.ensureAdmin(tx); err != nil {
+		return err
+	}
+	if _, err := tx.Get(sys, bootstrapKey); err == nil {
+		return nil
+	} else if !errors.Is(err, kv.ErrNotFound) {
+		return err
+	}
+	k, err := newAccessKey(BootstrapUser)
+	if err != nil {
+		return err
+	}
+	rec, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	if err := tx.Set(sys, s.keyPath(k.ID), rec); err != nil {
+		return err
+	}
+	if err := tx.Set(sys, bootstrapKey, []byte(k.ID)); err != nil {
+		return err
+	}
+	*created = true
+	return deliver(k)
 }
 
 // Lookup returns the secret of an active access key, for SigV4.

@@ -403,6 +403,13 @@ func (k *Keyring) Rotate(ctx context.Context) (uint32, error) {
 // nothing sealed under them remains (see barrier.RewrapRecords), and
 // returns them.
 func (k *Keyring) Retire(ctx context.Context, inUse map[uint32]bool) ([]uint32, error) {
+	return k.RetireWith(ctx, func(kv.Reader) (map[uint32]bool, error) { return inUse, nil })
+}
+
+// RetireWith is Retire with the terms in use found by inUse within the
+// transaction that rewrites the keyring, so that what it read cannot
+// change before the terms go.
+func (k *Keyring) RetireWith(ctx context.Context, used func(r kv.Reader) (map[uint32]bool, error)) ([]uint32, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var next *state
@@ -410,6 +417,10 @@ func (k *Keyring) Retire(ctx context.Context, inUse map[uint32]bool) ([]uint32, 
 	err := retry(func() error {
 		retired = retired[:0]
 		return k.store.Update(ctx, func(tx kv.Tx) error {
+			inUse, err := used(tx)
+			if err != nil {
+				return err
+			}
 			cur, err := k.read(ctx, tx)
 			if err != nil {
 				return err

@@ -106,6 +106,20 @@ type Store interface {
 	Close() error
 }
 
+// Shared is implemented by engines that several processes may use at once
+// (a database server), unlike an embedded one that one process locks.
+// Whoever keeps state outside the store must then read it inside the
+// transactions that depend on it: another process may have changed it.
+type Shared interface {
+	Shared() bool
+}
+
+// IsShared reports whether s may be used by other processes meanwhile.
+func IsShared(s Store) bool {
+	sh, ok := s.(Shared)
+	return ok && sh.Shared()
+}
+
 // Write is one blind write of a Batch. A nil Value deletes Key.
 type Write struct {
 	Key, Value []byte

@@ -53,6 +53,11 @@ type keys struct {
 
 	masterMu sync.Mutex // one master key rotation at a time
 
+	// Over a shared store one node re-seals at a time, under this lease;
+	// the status of its last pass is stored for every node to report.
+	leases *leases
+	store  kv.Store
+
 	mu     sync.Mutex
 	status RewrapStatus
 	wake   chan struct{}
@@ -71,12 +76,26 @@ type RewrapStatus struct {
 	Started   time.Time `json:"started,omitzero"`
 	Finished  time.Time `json:"finished,omitzero"`
 	Error     string    `json:"error,omitempty"`
+	// Node names the node of a deployment that ran the pass.
+	Node string `json:"node,omitempty"`
 }
 
+const (
+	rewrapLease    = "keys/rewrap"
+	rewrapLeaseTTL = 2 * time.Minute
+	// leaseRetry is how long a node waits while another holds the lease.
+	leaseRetry = 15 * time.Second
+)
+
+var (
+	rewrapStatusKey = []byte("keys/rewrap-status")
+	errLeaseHeld    = errors.New("another node is re-sealing")
+)
+
 // startKeys starts the key service.
-func startKeys(b *barrier.Barrier, kr *keyring.Keyring, objs *objects.Service, master *masterKey, cfg *Config, log *slog.Logger) *keys {
+func startKeys(b *barrier.Barrier, kr *keyring.Keyring, objs *objects.Service, master *masterKey, cfg *Config, log *slog.Logger, l *leases, store kv.Store) *keys {
 	ctx, cancel := context.WithCancel(context.Background())
-	k := &keys{b: b, kr: kr, objs: objs, log: log, master: master, cfg: cfg,
+	k := &keys{b: b, kr: kr, objs: objs, log: log, master: master, cfg: cfg, leases: l, store: store,
 		wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
 	go k.run(ctx)
 	k.wakeUp() // resume a rewrap a stop interrupted; a pass with nothing to do is quick
@@ -108,15 +127,23 @@ func (k *keys) run(ctx context.Context) {
 		// A pass that fails (a lost race with writers that outlasted the
 		// retries, a store gone for a moment) runs again, later each time.
 		for delay := time.Second; ; delay = min(2*delay, time.Minute) {
-			err := k.pass(ctx)
+			err := k.leasedPass(ctx)
 			if err == nil || ctx.Err() != nil {
 				break
 			}
-			k.log.Error("key rewrap", "err", err, "retryIn", delay)
+			wait := delay
+			if errors.Is(err, errLeaseHeld) {
+				// The holder may have begun before this node's rotation: try
+				// again once its pass is over (or its lease ran out).
+				wait = leaseRetry
+			} else {
+				k.log.Error("key rewrap", "err", err, "retryIn", delay)
+			}
+			delay = wait
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(delay):
+			case <-time.After(wait):
 			case <-k.wake:
 			}
 		}
@@ -129,6 +156,44 @@ func (k *keys) set(f func(s *RewrapStatus)) {
 	k.mu.Unlock()
 }
 
+// leasedPass runs a pass while this node holds the re-sealing lease.
+func (k *keys) leasedPass(ctx context.Context) error {
+	held, err := k.leases.acquire(ctx, rewrapLease, rewrapLeaseTTL)
+	if err != nil {
+		return err
+	}
+	if !held {
+		return errLeaseHeld
+	}
+	defer k.leases.release(context.WithoutCancel(ctx), rewrapLease)
+	return k.pass(ctx)
+}
+
+// renew keeps the lease through a long pass.
+func (k *keys) renew(ctx context.Context) error {
+	held, err := k.leases.acquire(ctx, rewrapLease, rewrapLeaseTTL)
+	if err == nil && !held {
+		err = errors.New("the re-sealing lease went to another node")
+	}
+	return err
+}
+
+// saveStatus stores the status of a pass for the other nodes.
+func (k *keys) saveStatus(ctx context.Context) {
+	if !k.b.Shared() {
+		return
+	}
+	k.mu.Lock()
+	data, err := json.Marshal(k.status)
+	k.mu.Unlock()
+	if err == nil {
+		err = k.b.System().Batch(ctx, []kv.Write{{Key: rewrapStatusKey, Value: data}})
+	}
+	if err != nil {
+		k.log.Warn("key rewrap: status not stored", "err", err)
+	}
+}
+
 // pass re-seals every view's values under its active DEK version, retires
 // the versions left unused, re-seals the key records under the active
 // keyring term and retires the terms left unused.
@@ -139,8 +204,9 @@ func (k *keys) pass(ctx context.Context) (err error) {
 	}
 	ids = append([][]byte{nil}, ids...)
 	k.set(func(s *RewrapStatus) {
-		*s = RewrapStatus{Running: true, Views: len(ids), Started: time.Now().UTC()}
+		*s = RewrapStatus{Running: true, Views: len(ids), Started: time.Now().UTC(), Node: k.leases.holder}
 	})
+	k.saveStatus(ctx)
 	defer func() {
 		k.set(func(s *RewrapStatus) {
 			s.Running, s.Finished = false, time.Now().UTC()
@@ -148,10 +214,14 @@ func (k *keys) pass(ctx context.Context) (err error) {
 				s.Error = err.Error()
 			}
 		})
+		k.saveStatus(context.WithoutCancel(ctx))
 	}()
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if err := k.renew(ctx); err != nil {
+			return err
 		}
 		versions, _, err := k.b.Versions(ctx, id)
 		if err != nil {
@@ -284,6 +354,12 @@ type TermStatus struct {
 func (k *keys) keyStatus(ctx context.Context) (*KeyStatus, error) {
 	out := &KeyStatus{}
 	out.Views.SealBudget = barrier.DefaultSealBudget
+	if k.b.Shared() {
+		// Another node may have added or retired terms.
+		if err := k.kr.Refresh(ctx, k.store); err != nil {
+			return nil, err
+		}
+	}
 	records, err := k.b.RecordTerms(ctx)
 	if err != nil {
 		return nil, err
@@ -311,6 +387,14 @@ func (k *keys) keyStatus(ctx context.Context) (*KeyStatus, error) {
 	k.mu.Lock()
 	out.Rewrap = k.status
 	k.mu.Unlock()
+	if k.b.Shared() && !out.Rewrap.Running {
+		// The last pass may have been another node's.
+		var stored RewrapStatus
+		raw, err := k.b.System().Get(ctx, rewrapStatusKey)
+		if err == nil && json.Unmarshal(raw, &stored) == nil && stored.Started.After(out.Rewrap.Started) {
+			out.Rewrap = stored
+		}
+	}
 	return out, nil
 }
 

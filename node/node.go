@@ -128,6 +128,7 @@ type Node struct {
 	keys     *keys
 	master   *masterKey
 	scanner  *scanner
+	leases   *leases
 	draining atomic.Bool // stopping: not ready for new traffic
 	iam      *iam.Store
 	audit    *audit.Log
@@ -291,12 +292,28 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	objs := objects.New(n.barrier, bodies, cfg.Now)
-	n.keys = startKeys(n.barrier, kr, objs, master, &n.cfg, n.log)
+	n.leases = newLeases(n.barrier, cfg.Now)
+	n.keys = startKeys(n.barrier, kr, objs, master, &n.cfg, n.log, n.leases, n.store)
 	n.iam = iam.New(n.barrier, cfg.IAMNow)
-	_, err = n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
+	// Nodes starting together on an empty shared store race to bootstrap:
+	// a node whose key was not the one committed puts its credentials
+	// file back as it was.
+	oldCreds, oldErr := os.ReadFile(cfg.CredentialsFile)
+	delivered := false
+	created, err := n.iam.Bootstrap(ctx, func(key *iam.AccessKey) error {
+		delivered = true
 		n.BootstrapKey = key
 		return writeCredentials(cfg.CredentialsFile, key)
 	})
+	if delivered && (err != nil || !created) {
+		n.BootstrapKey = nil
+		if oldErr == nil {
+			os.WriteFile(cfg.CredentialsFile, oldCreds, 0o600)
+		} else {
+			os.Remove(cfg.CredentialsFile)
+		}
+	}
+	clear(oldCreds)
 	if err != nil {
 		return err
 	}
@@ -450,7 +467,7 @@ func (n *Node) Serve(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			n.scanner.scanEvery(sctx, n.cfg.ScanInterval, n.log.Info)
+			n.scanner.scanEvery(sctx, n.cfg.ScanInterval, n.leases, n.log.Info)
 		}()
 		defer func() { stop(); <-done }() // before the store closes
 	}
@@ -510,8 +527,17 @@ func (s certStore) Load(ctx context.Context, name string) ([]byte, error) {
 }
 
 func (s certStore) Save(ctx context.Context, name string, data []byte) error {
-	return s.b.Update(ctx, func(tx *barrier.Tx) error {
-		return tx.Set(s.b.System(), []byte("tls/"+name), data)
+	return barrier.Retry(func() error {
+		return s.b.Update(ctx, func(tx *barrier.Tx) error {
+			if name == "ca" {
+				if _, err := tx.Get(s.b.System(), []byte("tls/ca")); err == nil {
+					return certs.ErrExist
+				} else if !errors.Is(err, kv.ErrNotFound) {
+					return err
+				}
+			}
+			return tx.Set(s.b.System(), []byte("tls/"+name), data)
+		})
 	})
 }
 

@@ -304,7 +304,10 @@ func bindScan(s *api.Server, sc *scanner) {
 }
 
 // scanEvery runs a scan of every workspace each interval until ctx ends.
-func (sc *scanner) scanEvery(ctx context.Context, every time.Duration, log func(msg string, args ...any)) {
+// Over a shared store one node scans: the one whose tick found the lease
+// free keeps it while it runs, so each interval is scanned once, and a
+// survivor takes over if that node stops.
+func (sc *scanner) scanEvery(ctx context.Context, every time.Duration, l *leases, log func(msg string, args ...any)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -312,6 +315,15 @@ func (sc *scanner) scanEvery(ctx context.Context, every time.Duration, log func(
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// Longer than the interval: the holder's next tick renews it, and
+		// it runs out half an interval after the holder stops.
+		held, err := l.acquire(ctx, "scan/scheduled", every+every/2)
+		if err != nil || !held {
+			if err != nil && ctx.Err() == nil {
+				log("scheduled data scan", "err", err)
+			}
+			continue
 		}
 		r, err := sc.scan(ctx, "", nil)
 		if err == nil {

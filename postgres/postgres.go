@@ -140,6 +140,9 @@ func newStore(pool *pgxpool.Pool, schema string) *Store {
 	return s
 }
 
+// Shared reports true: every node of a deployment uses the same database.
+func (s *Store) Shared() bool { return true }
+
 func (s *Store) enter(ctx context.Context) error { return s.gate.Enter(ctx) }
 
 func (s *Store) leave() { s.gate.Leave() }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -297,6 +298,11 @@ func (s *Store) Open(ctx context.Context, name string) (objstore.Reader, error) 
 // reader reads one object by ranges. It keeps the context of Open, since
 // io.ReaderAt has no place for one: reads end when the request that opened
 // the object does.
+//
+// Bodies are read a segment at a time, so one request per ReadAt would
+// make a large object thousands of requests. The reader fetches a window
+// instead, which doubles while reads go on where the last window ended (a
+// stream) and starts small again when they jump (a range read).
 type reader struct {
 	ctx  context.Context
 	s    *Store
@@ -304,7 +310,17 @@ type reader struct {
 	key  string
 	etag *string
 	size int64
+
+	mu     sync.Mutex
+	win    []byte // the bytes at winOff
+	winOff int64
+	next   int // the size of the next window
 }
+
+const (
+	minWindow = 256 << 10
+	maxWindow = 16 << 20
+)
 
 func (r *reader) Size() int64  { return r.size }
 func (r *reader) Close() error { return nil }
@@ -320,25 +336,66 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 		return 0, nil
 	}
 	end := min(off+int64(len(p)), r.size) // exclusive
+	var err error
+	if len(p) >= maxWindow {
+		err = r.fetch(p[:end-off], off)
+	} else {
+		err = r.windowed(p[:end-off], off)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if end-off < int64(len(p)) {
+		return int(end - off), io.EOF
+	}
+	return len(p), nil
+}
+
+// windowed fills p, which lies within the object, from the window.
+func (r *reader) windowed(p []byte, off int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	wend := r.winOff + int64(len(r.win))
+	if off >= r.winOff && off+int64(len(p)) <= wend {
+		copy(p, r.win[off-r.winOff:])
+		return nil
+	}
+	size := minWindow
+	if off == wend && r.next > 0 {
+		size = r.next // the stream goes on
+	}
+	size = max(size, len(p))
+	n := int(min(int64(size), r.size-off))
+	if cap(r.win) < n {
+		r.win = make([]byte, n)
+	}
+	r.win = r.win[:n]
+	if err := r.fetch(r.win, off); err != nil {
+		r.win = r.win[:0]
+		return err
+	}
+	r.winOff, r.next = off, min(2*size, maxWindow)
+	copy(p, r.win)
+	return nil
+}
+
+// fetch reads len(p) bytes at off, which lie within the object.
+func (r *reader) fetch(p []byte, off int64) error {
 	out, err := r.s.c.GetObject(r.ctx, &awss3.GetObjectInput{
 		Bucket: &r.s.bucket, Key: &r.key, IfMatch: r.etag,
-		Range: aws.String("bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(end-1, 10)),
+		Range: aws.String("bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+int64(len(p))-1, 10)),
 	})
 	if err != nil {
 		if notFound(err) {
-			return 0, fmt.Errorf("s3: read %s: %w", r.name, objstore.ErrNotFound)
+			return fmt.Errorf("s3: read %s: %w", r.name, objstore.ErrNotFound)
 		}
-		return 0, fmt.Errorf("s3: read %s: %w", r.name, err)
+		return fmt.Errorf("s3: read %s: %w", r.name, err)
 	}
 	defer out.Body.Close()
-	n, err := io.ReadFull(out.Body, p[:end-off])
-	if err != nil {
-		return n, fmt.Errorf("s3: read %s: %w", r.name, err)
+	if _, err := io.ReadFull(out.Body, p); err != nil {
+		return fmt.Errorf("s3: read %s: %w", r.name, err)
 	}
-	if end-off < int64(len(p)) {
-		return n, io.EOF
-	}
-	return n, nil
+	return nil
 }
 
 func (s *Store) Delete(ctx context.Context, name string) error {

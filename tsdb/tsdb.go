@@ -21,6 +21,7 @@ package tsdb
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -89,6 +90,10 @@ type DB struct {
 	b   *barrier.Barrier
 	log *slog.Logger
 	seq atomic.Uint64
+	// node, when the store is shared with other nodes, ends every delta
+	// key this node writes: two nodes may draw the same sequence number,
+	// and neither delta may replace the other's.
+	node []byte
 
 	mu      sync.Mutex
 	pending map[dirty]int // deltas written per series since its last compaction
@@ -117,6 +122,10 @@ func Open(b *barrier.Barrier, log *slog.Logger) *DB {
 	// Sequence numbers only order a series' deltas; starting from the clock
 	// keeps them increasing across restarts without a stored counter.
 	db.seq.Store(uint64(time.Now().UnixNano()))
+	if b.Shared() {
+		db.node = make([]byte, 8)
+		rand.Read(db.node)
+	}
 	go db.compactor()
 	return db
 }
@@ -186,7 +195,7 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 	seqs := db.begin(len(writes))
 	defer db.end(seqs)
 	for i := range writes {
-		writes[i].Key = binary.BigEndian.AppendUint64(writes[i].Key, seqs[i])
+		writes[i].Key = append(binary.BigEndian.AppendUint64(writes[i].Key, seqs[i]), db.node...)
 	}
 	if err := v.Batch(ctx, writes); err != nil {
 		return nil, err
@@ -406,9 +415,14 @@ func (db *DB) settled() uint64 {
 // being stored, the floor is read from the same snapshot as the deltas.
 func floorKey(s Series) []byte { return append(s.prefix(), 'f') }
 
-// deltaStart is the first key a scan of s's deltas needs to visit.
+// deltaStart is the first key a scan of s's deltas needs to visit. Over a
+// shared store it is the first delta: deltas of several nodes commit in no
+// order one node can bound, and a database keeps no tombstones to skip.
 func deltaStart(tx *barrier.Tx, v *barrier.View, s Series) ([]byte, error) {
 	k := append(s.prefix(), 'a', '/')
+	if tx.Shared() {
+		return k, nil
+	}
 	f, err := tx.Get(v, floorKey(s))
 	if errors.Is(err, kv.ErrNotFound) {
 		return k, nil
@@ -647,14 +661,17 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		if err != nil {
 			return err
 		}
-		// Only the compactor removes deltas, and deleting a series removes
-		// them all: if the first is gone, so is the series (or another
-		// compaction did the work).
-		if _, err := tx.Get(v, p.deltaKeys[0]); err != nil {
-			if errors.Is(err, kv.ErrNotFound) {
-				return nil
+		// Only compactions remove deltas and blocks, and deleting a series
+		// removes them all: if one the plan replaces is gone, so is the
+		// series, or another compaction (another node's) did the work. The
+		// reads also make a concurrent one conflict with this one.
+		for _, k := range p.oldKeys {
+			if _, err := tx.Get(v, k); err != nil {
+				if errors.Is(err, kv.ErrNotFound) {
+					return nil
+				}
+				return err
 			}
-			return err
 		}
 		for _, k := range p.oldKeys {
 			if err := tx.Delete(v, k); err != nil {
@@ -665,6 +682,9 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 			if err := tx.Set(v, w.Key, w.Value); err != nil {
 				return err
 			}
+		}
+		if tx.Shared() {
+			return nil // no floor (see deltaStart)
 		}
 		// Raise the floor to the last delta removed, but not past a
 		// delta that may still commit below it.
