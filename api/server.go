@@ -7,6 +7,8 @@
 package api
 
 import (
+	"strconv"
+	"crypto/subtle"
 	"bytes"
 	"context"
 	"crypto/fips140"
@@ -54,6 +56,16 @@ type Config struct {
 	// Hosts are the names the server answers to: an S3 request for
 	// bucket.<host> addresses the bucket virtual-hosted style.
 	Hosts []string
+
+	// Observe, if set, is told of every API call once it is answered: the
+	// service, the operation (empty when the request named none) and the
+	// outcome ("OK" or the error code). It sees no user data.
+	Observe func(service, operation, outcome string, took time.Duration)
+	// Metrics, if set with MetricsToken, answers GET /metrics with the
+	// bearer token MetricsToken (how Prometheus authenticates a scrape);
+	// such a request is not an API call and is not audited.
+	Metrics      http.Handler
+	MetricsToken []byte
 }
 
 // Server serves the TwinMaker API, and the Query-protocol services bound
@@ -71,12 +83,16 @@ type Server struct {
 	json      map[string]*jsonService
 	s3        *objects.Service
 	hosts     []string
+	observe   func(service, operation, outcome string, took time.Duration)
+	metrics   http.Handler
+	token     []byte
 }
 
 // New returns a Server with a route for every TwinMaker operation of the
 // model; operations are bound to services with Handle.
 func New(cfg Config) *Server {
 	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, guard: cfg.Guard, ready: cfg.Ready, log: cfg.Logger, maxBody: cfg.MaxBody, hosts: cfg.Hosts, twinmaker: &router{},
+		observe: cfg.Observe, metrics: cfg.Metrics, token: cfg.MetricsToken,
 		query: map[string]*queryService{}, json: map[string]*jsonService{}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -137,9 +153,10 @@ type Request struct {
 	// written anywhere.
 	Sensitive []string
 
-	query  *queryService // the Query-protocol service, if the request is for one
-	s3     bool          // an S3 request
-	method string
+	query   *queryService // the Query-protocol service, if the request is for one
+	s3      bool          // an S3 request
+	method  string
+	errCode string // the error code the client was told, if any
 }
 
 type ctxKey struct{}
@@ -172,8 +189,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("panic serving request", "requestId", req.ID, "operation", req.Operation, "panic", fmt.Sprint(p))
 			status = s.writeError(w, req, errors.New("panic"))
 		}
+		took := time.Since(req.Time)
 		s.log.Debug("request", "requestId", req.ID, "operation", req.Operation, "status", status,
-			"accessKeyId", req.AccessKeyID, "duration", time.Since(req.Time))
+			"accessKeyId", req.AccessKeyID, "duration", took)
+		if s.observe != nil {
+			outcome := "OK"
+			if req.errCode != "" {
+				outcome = req.errCode
+			} else if status >= 400 {
+				outcome = strconv.Itoa(status)
+			}
+			s.observe(req.Service, req.Operation, outcome, took)
+		}
 	}()
 	out, err := s.serve(r, req)
 	if s.audit != nil {
@@ -448,6 +475,7 @@ func (s *Server) clientError(req *Request, err error) *twinvault.Error {
 		s.log.Error("internal error", "requestId", req.ID, "operation", req.Operation, "err", err)
 		te = &twinvault.Error{Code: twinvault.InternalServerException, Message: "Internal error (request " + req.ID + ")"}
 	}
+	req.errCode = te.Code
 	return te
 }
 
@@ -485,6 +513,20 @@ func sourceIP(r *http.Request) string {
 // are not API calls, so not audited. A signed request for those paths is
 // an S3 call on a bucket of that name.
 func (s *Server) probe(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet && r.URL.Path == "/metrics" && s.metrics != nil && len(s.token) > 0 {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			h := w.Header()
+			h.Set("Strict-Transport-Security", "max-age=63072000")
+			h.Set("Cache-Control", "no-store")
+			if subtle.ConstantTimeCompare([]byte(tok), s.token) != 1 {
+				s.log.Warn("metrics scrape with a wrong token", "sourceIp", sourceIP(r))
+				http.Error(w, "wrong token", http.StatusUnauthorized)
+				return true
+			}
+			s.metrics.ServeHTTP(w, r)
+			return true
+		}
+	}
 	if r.Method != http.MethodGet || r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Signature") ||
 		(r.URL.Path != "/livez" && r.URL.Path != "/readyz") {
 		return false

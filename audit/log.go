@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +45,49 @@ type Reservation struct {
 	EventSource string `json:"eventSource"`
 	AccessKeyID string `json:"accessKeyId,omitempty"`
 	EventTime   string `json:"eventTime"`
+	// Node names the node that took the request, in a deployment of
+	// several: if it stops before the event, another node closes the
+	// reservation (see OpenReservations).
+	Node string `json:"node,omitempty"`
+}
+
+// OpenReservation is a reservation with no event after it yet.
+type OpenReservation struct {
+	Seq uint64
+	Reservation
+}
+
+// OpenReservations returns the reservations from entry seq from on that
+// no event has followed yet, oldest first, and the sequence number after
+// the last entry it read. A request in flight has one; so has a request
+// whose node stopped before it finished, whose outcome is unknown.
+func (l *Log) OpenReservations(ctx context.Context, from uint64) ([]OpenReservation, uint64, error) {
+	open := map[string]OpenReservation{}
+	next := from
+	err := l.Scan(ctx, from, false, func(e *Entry) error {
+		next = e.Seq + 1
+		switch e.Kind {
+		case kindReservation:
+			var r Reservation
+			if json.Unmarshal(e.Body, &r) == nil {
+				open[r.RequestID] = OpenReservation{e.Seq, r}
+			}
+		case kindEvent:
+			var ev struct {
+				RequestID string `json:"requestID"`
+			}
+			if json.Unmarshal(e.Body, &ev) == nil {
+				delete(open, ev.RequestID)
+			}
+		}
+		return nil
+	})
+	out := make([]OpenReservation, 0, len(open))
+	for _, r := range open {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b OpenReservation) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, next, err
 }
 
 const (

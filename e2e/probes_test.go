@@ -4,8 +4,15 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+
+	"github.com/twinvault/twinvault/node"
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
 
@@ -42,5 +49,70 @@ func TestProbes(t *testing.T) {
 		if resp.StatusCode == http.StatusOK {
 			t.Fatalf("unsigned %s %s was served", req.method, req.path)
 		}
+	}
+}
+
+// TestMetrics: GET /metrics answers a scrape bearing the metrics token with
+// Prometheus metrics of the calls served, naming operations and error
+// codes but nothing a user chose; a wrong token or none gets nothing, and
+// scrapes are not audited.
+func TestMetrics(t *testing.T) {
+	token := "scrape-token-0123456789"
+	file := filepath.Join(t.TempDir(), "metrics-token")
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := twinvaulttest.Start(t, func(c *node.Config) { c.MetricsTokenFile = file })
+	ctx := context.Background()
+	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
+	marker := "qzxmetricsmark"
+	if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String(marker), Description: aws.String(marker + "desc"),
+		Tags: map[string]string{marker + "k": marker + "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String(marker + "missing")}); err == nil {
+		t.Fatal("a missing workspace was found")
+	}
+	scrape := func(auth string) (int, string) {
+		r, _ := http.NewRequestWithContext(ctx, "GET", srv.Endpoint+"/metrics", nil)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		resp, err := srv.HTTPClient().Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	ct := srv.CloudTrail(srv.AWSConfig())
+	before := len(lookupAll(t, ct, "", ""))
+	code, body := scrape("Bearer " + token)
+	if code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", code, body)
+	}
+	for _, want := range []string{
+		`twinvault_api_requests_total{operation="CreateWorkspace",outcome="OK",service="iottwinmaker"} 1`,
+		`twinvault_api_requests_total{operation="GetWorkspace",outcome="ResourceNotFoundException",service="iottwinmaker"} 1`,
+		`twinvault_api_request_duration_seconds_bucket{operation="CreateWorkspace",service="iottwinmaker",le="+Inf"} 1`,
+		"twinvault_api_requests_in_flight", "twinvault_node_draining 0", `twinvault_lease_held{lease="keys/rewrap"}`, "go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the metrics lack %s", want)
+		}
+	}
+	if strings.Contains(strings.ToLower(body), marker) {
+		t.Error("the metrics show a name a user chose")
+	}
+	for _, auth := range []string{"Bearer wrong-token-0123456789", ""} {
+		if code, body := scrape(auth); code == http.StatusOK || strings.Contains(body, "twinvault_api") {
+			t.Errorf("a scrape with %q: %d", auth, code)
+		}
+	}
+	// One lookup before, one after: the scrapes are not API calls. (The
+	// unsigned one is an anonymous S3 call, refused and recorded.)
+	if after := len(lookupAll(t, ct, "", "")); after > before+2 {
+		t.Fatalf("%d events before the scrapes, %d after", before, after)
 	}
 }

@@ -21,6 +21,7 @@ type auditor struct {
 	log    *audit.Log
 	region string
 	now    func() time.Time
+	node   string // names this node in reservations
 }
 
 func source(service string) string {
@@ -32,7 +33,7 @@ func source(service string) string {
 
 func (a auditor) Reserve(ctx context.Context, req *api.Request) error {
 	return a.log.Reserve(ctx, &audit.Reservation{RequestID: req.ID, EventName: req.Operation, EventSource: source(req.Service),
-		AccessKeyID: req.AccessKeyID, EventTime: audit.Time(a.now())})
+		AccessKeyID: req.AccessKeyID, EventTime: audit.Time(a.now()), Node: a.node})
 }
 
 func (a auditor) Record(ctx context.Context, rec *api.Record) error {

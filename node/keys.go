@@ -80,12 +80,7 @@ type RewrapStatus struct {
 	Node string `json:"node,omitempty"`
 }
 
-const (
-	rewrapLease    = "keys/rewrap"
-	rewrapLeaseTTL = 2 * time.Minute
-	// leaseRetry is how long a node waits while another holds the lease.
-	leaseRetry = 15 * time.Second
-)
+const rewrapLease = "keys/rewrap"
 
 var (
 	rewrapStatusKey = []byte("keys/rewrap-status")
@@ -118,11 +113,22 @@ func (k *keys) wakeUp() {
 
 func (k *keys) run(ctx context.Context) {
 	defer close(k.done)
+	// Over a shared store another node may rotate, or stop halfway
+	// through a pass: every node looks again now and then, and the one
+	// that gets the lease finishes the work (a pass with nothing to do
+	// only reads).
+	var tick <-chan time.Time
+	if k.b.Shared() {
+		t := time.NewTicker(k.cfg.leaseTTL() / 2)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-k.wake:
+		case <-tick:
 		}
 		// A pass that fails (a lost race with writers that outlasted the
 		// retries, a store gone for a moment) runs again, later each time.
@@ -135,7 +141,7 @@ func (k *keys) run(ctx context.Context) {
 			if errors.Is(err, errLeaseHeld) {
 				// The holder may have begun before this node's rotation: try
 				// again once its pass is over (or its lease ran out).
-				wait = leaseRetry
+				wait = k.cfg.leaseTTL() / 4
 			} else {
 				k.log.Error("key rewrap", "err", err, "retryIn", delay)
 			}
@@ -158,7 +164,7 @@ func (k *keys) set(f func(s *RewrapStatus)) {
 
 // leasedPass runs a pass while this node holds the re-sealing lease.
 func (k *keys) leasedPass(ctx context.Context) error {
-	held, err := k.leases.acquire(ctx, rewrapLease, rewrapLeaseTTL)
+	held, err := k.leases.acquire(ctx, rewrapLease, k.cfg.leaseTTL())
 	if err != nil {
 		return err
 	}
@@ -171,7 +177,7 @@ func (k *keys) leasedPass(ctx context.Context) error {
 
 // renew keeps the lease through a long pass.
 func (k *keys) renew(ctx context.Context) error {
-	held, err := k.leases.acquire(ctx, rewrapLease, rewrapLeaseTTL)
+	held, err := k.leases.acquire(ctx, rewrapLease, k.cfg.leaseTTL())
 	if err == nil && !held {
 		err = errors.New("the re-sealing lease went to another node")
 	}

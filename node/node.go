@@ -97,6 +97,17 @@ type Config struct {
 	// Egress is where the server's own outbound calls (data connectors)
 	// may go; the zero Policy refuses every special-range address.
 	Egress egress.Policy
+	// MetricsTokenFile holds the bearer token a Prometheus scrape of GET
+	// /metrics presents (0600, outside the data dir; else
+	// $TWINVAULT_METRICS_TOKEN). With neither, /metrics is not served.
+	MetricsTokenFile string
+	// DrainDelay is how long a stopping node keeps serving while it
+	// reports itself not ready, before it stops taking connections.
+	DrainDelay time.Duration
+	// LeaseTTL is how long a node's hold on a piece of background work
+	// (re-sealing, the scheduled scan) lasts unrenewed over a shared
+	// store; a node that stops loses it after that. 0: 2 minutes.
+	LeaseTTL time.Duration
 	// ScanInterval, if set, runs a discovery scan of every workspace that
 	// often, each recorded in the audit trail.
 	ScanInterval time.Duration
@@ -129,6 +140,7 @@ type Node struct {
 	master   *masterKey
 	scanner  *scanner
 	leases   *leases
+	metrics  *metrics
 	draining atomic.Bool // stopping: not ready for new traffic
 	iam      *iam.Store
 	audit    *audit.Log
@@ -194,6 +206,13 @@ func (c *Config) openObjects(ctx context.Context) (objstore.Store, error) {
 		return s3.Open(ctx, c.S3)
 	}
 	return nil, fmt.Errorf("unknown object store %q (dir or s3)", c.Objects)
+}
+
+func (c *Config) leaseTTL() time.Duration {
+	if c.LeaseTTL <= 0 {
+		return 2 * time.Minute
+	}
+	return c.LeaseTTL
 }
 
 // fileSource reports whether the master key is kept in a key file.
@@ -336,11 +355,33 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.audit = audit.Open(n.barrier, cfg.Now)
 	n.audit.SetRetention(cfg.AuditRetention)
-	var aud api.Auditor = auditor{log: n.audit, region: cfg.Region, now: cfg.Now}
+	if n.barrier.Shared() {
+		// Alive before the first reservation names this node.
+		if _, err := n.leases.acquire(ctx, livenessPrefix+n.leases.holder, cfg.leaseTTL()); err != nil {
+			return fmt.Errorf("liveness lease: %w", err)
+		}
+	}
+	if err := n.closeOrphans(ctx, true); err != nil {
+		return fmt.Errorf("audit: closing interrupted requests: %w", err)
+	}
+	var aud api.Auditor = auditor{log: n.audit, region: cfg.Region, now: cfg.Now, node: n.leases.holder}
 	if cfg.WithoutAudit {
 		aud = nil
 	}
+	n.metrics = newMetrics(n)
+	var metricsToken []byte
+	if cfg.MetricsTokenFile != "" || os.Getenv("TWINVAULT_METRICS_TOKEN") != "" {
+		tok, err := keyring.ReadSecret(cfg.MetricsTokenFile, "TWINVAULT_METRICS_TOKEN", cfg.DataDir, "metrics token")
+		if err != nil {
+			return err
+		}
+		if len(tok) < 16 {
+			return errors.New("the metrics token is shorter than 16 characters")
+		}
+		metricsToken = []byte(tok)
+	}
 	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger,
+		Observe: n.metrics.observe, Metrics: n.metrics.handler(), MetricsToken: metricsToken,
 		Guard: guard{n.catalog}, Ready: n.ready, Hosts: certs.Names(cfg.TLSHostnames...)})
 	bindTwinMaker(n.api, n.catalog)
 	iamapi.Bind(n.api, n.iam)
@@ -385,6 +426,7 @@ func (n *Node) open(ctx context.Context) error {
 		return errors.New("--client-crl and --client-auth require go with --client-ca")
 	}
 	n.http = n.api.HTTPServer(tlsCfg)
+	n.http.Handler = n.metrics.count(n.http.Handler)
 	if cfg.RedirectListen != "" {
 		if n.redirLn, err = net.Listen("tcp", cfg.RedirectListen); err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.RedirectListen, err)
@@ -462,6 +504,17 @@ func (n *Node) Serve(ctx context.Context) error {
 		go n.redir.Serve(n.redirLn)
 		defer n.redir.Close()
 	}
+	if n.barrier.Shared() {
+		// Held until the requests in flight have drained, whatever ctx
+		// does: survivors would otherwise close their reservations.
+		lctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			n.liveness(lctx)
+		}()
+		defer func() { stop(); <-done }() // before the store closes
+	}
 	if n.cfg.ScanInterval > 0 {
 		sctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -476,7 +529,14 @@ func (n *Node) Serve(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Not ready from now on; a load balancer that polls /readyz stops
+	// sending requests within the drain delay, and those it sent meanwhile
+	// are still served.
 	n.draining.Store(true)
+	if d := n.cfg.DrainDelay; d > 0 {
+		n.log.Info("draining", "delay", d)
+		time.Sleep(d)
+	}
 	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := n.http.Shutdown(shut); err != nil {
