@@ -7,11 +7,10 @@
 package api
 
 import (
-	"strconv"
-	"crypto/subtle"
 	"bytes"
 	"context"
 	"crypto/fips140"
+	"crypto/subtle"
 	"crypto/tls"
 	"encoding/json"
 	"encoding/json/jsontext"
@@ -22,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
