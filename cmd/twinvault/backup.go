@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/twinvault/twinvault/backup"
 	"github.com/twinvault/twinvault/node"
@@ -117,6 +118,9 @@ func migrateCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg node.Config
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr("TWINVAULT_DATA_DIR", node.DefaultDataDir), "the stopped server's data directory, whose kv store is copied (env TWINVAULT_DATA_DIR)")
+	var from, to string
+	fs.StringVar(&from, "from", "", "pebble:DIR, the same as --data-dir DIR")
+	fs.StringVar(&to, "to", "", "postgres or postgres:SCHEMA, the same as --storage postgres [--postgres-schema SCHEMA]")
 	keyFlags(fs, &cfg, "unused: the copy is of ciphertext")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -124,11 +128,34 @@ func migrateCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if from != "" {
+		dir, ok := strings.CutPrefix(from, "pebble:")
+		if !ok || dir == "" {
+			fmt.Fprintln(stderr, "twinvault migrate: --from takes pebble:DIR, a stopped server's data directory")
+			return 2
+		}
+		cfg.DataDir = dir
+	}
+	if to != "" {
+		engine, schema, _ := strings.Cut(to, ":")
+		if engine != node.StoragePostgres {
+			fmt.Fprintln(stderr, "twinvault migrate: --to takes postgres or postgres:SCHEMA (the connection string comes from --postgres-dsn-file or $TWINVAULT_POSTGRES_DSN, never the command line)")
+			return 2
+		}
+		cfg.Storage = engine
+		if schema != "" {
+			cfg.PostgresSchema = schema
+		}
+	}
 	st, err := node.Migrate(context.Background(), cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "twinvault migrate: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "migrated %d records (%d bytes) from %s to %s, verified; start the server with the same --storage flags\n", st.Pairs, st.Bytes, cfg.DataDir, cfg.Storage)
+	fmt.Fprintf(stdout, "migrated %d records (%d bytes) from %s to %s, verified\n", st.Pairs, st.Bytes, cfg.DataDir, cfg.Storage)
+	if cfg.Objects == node.ObjectsS3 {
+		fmt.Fprintf(stdout, "copied %d object bodies (%d bytes) to the object store, verified\n", st.Objects, st.ObjectBytes)
+	}
+	fmt.Fprintln(stdout, "start the servers with the same --storage and --objects flags")
 	return 0
 }

@@ -58,7 +58,7 @@ Usage:
   twinvault scan [--workspace ID] [--json] [flags]
                             find personal data and credentials in what workspaces hold (values,
                             histories, names, scene documents and objects); masked excerpts only
-  twinvault migrate --storage postgres [--postgres-dsn-file F] [--data-dir DIR]
+  twinvault migrate --from pebble:DIR --to postgres[:SCHEMA] [--postgres-dsn-file F] [--objects s3 --s3-…]
                             copy a stopped server's embedded store into PostgreSQL, and verify it
   twinvault version         print the version
 `

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -175,6 +176,23 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	if strings.HasPrefix(string(reply), "HTTP/1.1 200") {
 		t.Errorf("plaintext request answered: %q", reply)
 	}
+}
+
+// s3Client is an S3 client of the server in dir.
+func s3Client(t *testing.T, dir, endpoint string) *s3.Client {
+	t.Helper()
+	ca, err := os.Open(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close()
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithSharedCredentialsFiles([]string{filepath.Join(dir, "twinvault-credentials")}), config.WithSharedConfigFiles([]string{}),
+		config.WithSharedConfigProfile("twinvault"), config.WithRegion("us-east-1"), config.WithCustomCABundle(ca))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(endpoint), true })
 }
 
 func client(t *testing.T, dir, endpoint string) *iottwinmaker.Client {
@@ -571,27 +589,61 @@ func TestMigrateToPostgres(t *testing.T) {
 		Description: aws.String("before the move")}); err != nil {
 		t.Fatal(err)
 	}
+	// An object body (a 3D model, 6 MiB) in a workspace bucket.
+	model := bytes.Repeat([]byte("glTF-binary "), 6<<20/12)
+	s3c := s3Client(t, dir, endpoint)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("models")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("models"), Key: aws.String("mixer.glb"), Body: bytes.NewReader(model)}); err != nil {
+		t.Fatal(err)
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("stop: %v %s", err, p.stderr)
 	}
 	schema := fmt.Sprintf("tv_migrate_%d", time.Now().UnixNano())
 	t.Setenv("TWINVAULT_POSTGRES_DSN", dsn)
-	args := []string{"migrate", "--data-dir", filepath.Join(dir, "twinvault-data"), "--storage", "postgres", "--postgres-schema", schema}
+	// With an S3-protocol server at hand, the bodies move there too.
+	var objArgs []string
+	if ep := os.Getenv("TWINVAULT_TEST_S3_ENDPOINT"); ep != "" {
+		objArgs = []string{"--objects", "s3", "--s3-endpoint", ep, "--s3-bucket", os.Getenv("TWINVAULT_TEST_S3_BUCKET"),
+			"--s3-prefix", schema + "/", "--s3-ca-bundle", os.Getenv("TWINVAULT_TEST_S3_CA"),
+			"--s3-credentials-file", os.Getenv("TWINVAULT_TEST_S3_CREDENTIALS"), "--s3-profile", os.Getenv("TWINVAULT_TEST_S3_PROFILE")}
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("TWINVAULT_TEST_S3_ENDPOINT is not set")
+	}
+	args := append([]string{"migrate", "--from", "pebble:" + filepath.Join(dir, "twinvault-data"), "--to", "postgres:" + schema}, objArgs...)
 	var out, errOut strings.Builder
 	if code := run(args, &out, &errOut); code != 0 || !strings.Contains(out.String(), "verified") {
 		t.Fatalf("migrate: %d %s %s", code, out.String(), errOut.String())
+	}
+	if objArgs != nil && !strings.Contains(out.String(), "copied 1 object bodies") {
+		t.Fatalf("migrate did not copy the body:\n%s", out.String())
 	}
 	t.Setenv("TWINVAULT_POSTGRES_DSN", dsn) // read and cleared by the first run
 	if code := run(args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "not empty") {
 		t.Fatalf("a second migration: %d %s", code, errOut.String())
 	}
-	// The old store goes; the server runs on PostgreSQL with the same key.
+	// The old store goes (and the old bodies, when they moved); the server
+	// runs on PostgreSQL with the same key.
 	os.RemoveAll(filepath.Join(dir, "twinvault-data", "kv"))
-	p = startEnv(t, dir, []string{"TWINVAULT_POSTGRES_DSN=" + dsn}, "--storage", "postgres", "--postgres-schema", schema, "--listen", freePort(t))
+	if objArgs != nil {
+		os.RemoveAll(filepath.Join(dir, "twinvault-data", "objects"))
+	}
+	p = startEnv(t, dir, []string{"TWINVAULT_POSTGRES_DSN=" + dsn}, append([]string{"--storage", "postgres", "--postgres-schema", schema, "--listen", freePort(t)}, objArgs...)...)
 	endpoint = p.ready(t)["endpoint"]
 	w, err := client(t, dir, endpoint).GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("moved")})
 	if err != nil || aws.ToString(w.Description) != "before the move" {
 		t.Fatalf("after the move: %+v %v", w, err)
+	}
+	got, err := s3Client(t, dir, endpoint).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("models"), Key: aws.String("mixer.glb")})
+	if err != nil {
+		t.Fatalf("the model after the move: %v", err)
+	}
+	body, err := io.ReadAll(got.Body)
+	got.Body.Close()
+	if err != nil || !bytes.Equal(body, model) {
+		t.Fatalf("the model after the move differs (%d bytes, %v)", len(body), err)
 	}
 }
