@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,7 +44,7 @@ func load(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c loadConfig
-	fs.StringVar(&c.endpoint, "endpoint-url", "https://localhost:8443", "server endpoint")
+	fs.StringVar(&c.endpoint, "endpoint-url", "https://localhost:8443", "server endpoint; several nodes of one deployment comma-separated, called in turn")
 	fs.StringVar(&c.caBundle, "ca-bundle", filepath.Join(node.DefaultDataDir, "tls", "ca.pem"), "CA certificate that signed the server's certificate")
 	fs.StringVar(&c.profile, "profile", os.Getenv("AWS_PROFILE"), "credentials profile (the standard AWS chain otherwise)")
 	fs.StringVar(&c.region, "region", node.DefaultRegion, "region")
@@ -210,10 +211,21 @@ func pct(lat []time.Duration, p float64) time.Duration {
 }
 
 func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
-	tm, err := loadClient(ctx, c)
-	if err != nil {
-		return err
+	// One client per node, each call to the next: writes land on every
+	// node and reads see them through the others.
+	var clients []*iottwinmaker.Client
+	for _, ep := range strings.Split(c.endpoint, ",") {
+		cc := c
+		cc.endpoint = strings.TrimSpace(ep)
+		cl, err := loadClient(ctx, cc)
+		if err != nil {
+			return err
+		}
+		clients = append(clients, cl)
 	}
+	var turnClient atomic.Int64
+	pick := func() *iottwinmaker.Client { return clients[int(turnClient.Add(1)-1)%len(clients)] }
+	tm := clients[0]
 	if err := setup(ctx, tm, c); err != nil {
 		return fmt.Errorf("set up the workspace: %w", err)
 	}
@@ -222,7 +234,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		c.endpoint, c.concurrency, c.duration, c.series, c.entries, c.values)
 
 	base, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
-		out, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
+		out, err := pick().GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
 		if err != nil {
 			return 0, err
 		}
@@ -255,7 +267,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 			entries = append(entries, types.PropertyValueEntry{EntityPropertyReference: &types.EntityPropertyReference{
 				EntityId: aws.String(e), ComponentName: aws.String("load"), PropertyName: aws.String(p)}, PropertyValues: vals})
 		}
-		res, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: entries})
+		res, err := pick().BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: entries})
 		if err != nil {
 			return 0, err
 		}
@@ -287,7 +299,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		}
 		e, p := seriesName(i)
 		from := origin.Add(time.Duration(rand.Int64N(n)) * time.Second)
-		out, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
+		out, err := pick().GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
 			ComponentName: aws.String("load"), SelectedProperties: []string{p}, MaxResults: aws.Int32(int32(c.page)),
 			StartTime: aws.String(from.UTC().Format(time.RFC3339Nano)), EndTime: aws.String(origin.Add(time.Duration(n) * time.Second).UTC().Format(time.RFC3339Nano))})
 		if err != nil {
