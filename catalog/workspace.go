@@ -35,6 +35,19 @@ func (s *Service) workspaceKey(id string) []byte {
 
 func (s *Service) workspaceARN(id string) string { return s.arn("workspace/" + id) }
 
+// WorkspaceView returns the view of workspace id, whose keys go with it:
+// for data kept on the workspace's behalf (query results being paged),
+// shredded with it.
+func (s *Service) WorkspaceView(ctx context.Context, id string) (*barrier.View, error) {
+	var v *barrier.View
+	err := s.view(ctx, func(tx *barrier.Tx) error {
+		var err error
+		_, v, err = s.loadWorkspace(ctx, tx, id)
+		return err
+	})
+	return v, err
+}
+
 // loadWorkspace reads a workspace and opens its view.
 func (s *Service) loadWorkspace(ctx context.Context, tx *barrier.Tx, id string) (*workspace, *barrier.View, error) {
 	var ws workspace

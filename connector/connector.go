@@ -62,8 +62,10 @@ func New(b *barrier.Barrier, policy *egress.Policy, region string, now func() ti
 	return s
 }
 
-// Registered reports whether any connector is registered.
-func (s *Service) Registered() bool { return s.count.Load() > 0 }
+// Registered reports whether any connector may be registered. Over a
+// shared store another node may have registered one this node has not
+// counted, so the answer is always yes there.
+func (s *Service) Registered() bool { return s.b.Shared() || s.count.Load() > 0 }
 
 func (s *Service) recount(ctx context.Context) {
 	n := 0

@@ -35,6 +35,7 @@ import (
 	"github.com/twinvault/twinvault/objstore"
 	"github.com/twinvault/twinvault/pebble"
 	"github.com/twinvault/twinvault/postgres"
+	"github.com/twinvault/twinvault/query"
 	"github.com/twinvault/twinvault/s3"
 	"github.com/twinvault/twinvault/tsdb"
 )
@@ -141,6 +142,8 @@ type Node struct {
 	scanner  *scanner
 	leases   *leases
 	metrics  *metrics
+	pages    *queryPages // results being paged, over a shared store
+	objs     *objects.Service
 	draining atomic.Bool // stopping: not ready for new traffic
 	iam      *iam.Store
 	audit    *audit.Log
@@ -311,6 +314,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	objs := objects.New(n.barrier, bodies, cfg.Now)
+	n.objs = objs
 	n.leases = newLeases(n.barrier, cfg.Now)
 	n.keys = startKeys(n.barrier, kr, objs, master, &n.cfg, n.log, n.leases, n.store)
 	n.iam = iam.New(n.barrier, cfg.IAMNow)
@@ -383,7 +387,12 @@ func (n *Node) open(ctx context.Context) error {
 	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger,
 		Observe: n.metrics.observe, Metrics: n.metrics.handler(), MetricsToken: metricsToken,
 		Guard: guard{n.catalog}, Ready: n.ready, Hosts: certs.Names(cfg.TLSHostnames...)})
-	bindTwinMaker(n.api, n.catalog)
+	var pages query.Pages
+	if n.barrier.Shared() {
+		n.pages = &queryPages{b: n.barrier, cat: n.catalog, now: cfg.Now}
+		pages = n.pages
+	}
+	bindTwinMaker(n.api, n.catalog, pages)
 	iamapi.Bind(n.api, n.iam)
 	n.api.SetObjects(objs)
 	bindCloudTrail(n.api, n.audit)

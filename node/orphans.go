@@ -81,7 +81,9 @@ func (n *Node) closeOrphans(ctx context.Context, starting bool) error {
 }
 
 // liveness keeps this node's liveness lease while it serves, over a shared
-// store, and closes other nodes' orphaned reservations as they appear.
+// store, closes other nodes' orphaned reservations as they appear, removes
+// the bodies a backup's hold kept once no hold is live, and removes expired
+// query results.
 func (n *Node) liveness(ctx context.Context) {
 	ttl := n.cfg.leaseTTL()
 	t := time.NewTicker(ttl / 3)
@@ -92,6 +94,14 @@ func (n *Node) liveness(ctx context.Context) {
 		}
 		if err := n.closeOrphans(ctx, false); err != nil && ctx.Err() == nil {
 			n.log.Warn("audit: closing interrupted requests", "err", err)
+		}
+		if err := n.objs.Collect(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("objects: removing bodies held for a backup", "err", err)
+		}
+		if n.pages != nil {
+			if err := n.pages.sweep(ctx, n.leases, ttl); err != nil && ctx.Err() == nil {
+				n.log.Warn("query results: removing expired ones", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -7,9 +7,14 @@ import (
 )
 
 // bindTwinMaker connects the TwinMaker operations to the catalog and the
-// query engine.
-func bindTwinMaker(s *api.Server, c *catalog.Service) {
-	api.Handle(s, "ExecuteQuery", query.NewService(c).ExecuteQuery)
+// query engine, whose results being paged are kept in pages too when it
+// is not nil (several nodes).
+func bindTwinMaker(s *api.Server, c *catalog.Service, pages query.Pages) {
+	qs := query.NewService(c)
+	if pages != nil {
+		qs.SharePages(pages)
+	}
+	api.Handle(s, "ExecuteQuery", qs.ExecuteQuery)
 
 	api.Handle(s, "CreateWorkspace", c.CreateWorkspace)
 	api.Handle(s, "GetWorkspace", c.GetWorkspace)

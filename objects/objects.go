@@ -6,6 +6,7 @@
 package objects
 
 import (
+	"bytes"
 	"context"
 	"crypto/fips140"
 	"crypto/md5"
@@ -61,7 +62,9 @@ func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) err
 
 // remove deletes a body from the object store, or, while a backup holds
 // the store, once it is released: a backup's snapshot of the records may
-// still name the body.
+// still name the body. Over a shared store the backup may be another
+// node's: its hold is a record in the store, and the body's name is queued
+// there for whichever node collects after the last hold ends.
 func (s *Service) remove(ctx context.Context, name string) error {
 	s.mu.Lock()
 	if s.holds > 0 {
@@ -70,18 +73,86 @@ func (s *Service) remove(ctx context.Context, name string) error {
 		return nil
 	}
 	s.mu.Unlock()
+	if s.b.Shared() {
+		held, err := s.held(ctx)
+		if err != nil {
+			return err
+		}
+		if held {
+			return s.b.System().Batch(ctx, []kv.Write{{Key: append([]byte(gcPrefix), name...), Value: []byte{}}})
+		}
+	}
 	return s.store.Delete(ctx, name)
 }
 
+const (
+	holdPrefix = "objects/hold/"
+	gcPrefix   = "objects/gc/"
+	// holdTTL bounds a hold whose node stopped without releasing it; a
+	// live hold is renewed well before.
+	holdTTL = 10 * time.Minute
+)
+
+// held reports whether any node's hold is live.
+func (s *Service) held(ctx context.Context) (bool, error) {
+	now := s.now()
+	live := false
+	err := s.b.System().Scan(ctx, kv.Prefix([]byte(holdPrefix)), func(_, v []byte) error {
+		var until time.Time
+		if until.UnmarshalBinary(v) == nil && now.Before(until) {
+			live = true
+			return kv.Stop
+		}
+		return nil
+	})
+	return live, err
+}
+
+// Collect removes the bodies queued while holds were live, once none is.
+func (s *Service) Collect(ctx context.Context) error {
+	if !s.b.Shared() {
+		return nil
+	}
+	if held, err := s.held(ctx); err != nil || held {
+		return err
+	}
+	var keys [][]byte
+	err := s.b.System().Scan(ctx, kv.Prefix([]byte(gcPrefix)), func(k, _ []byte) error {
+		keys = append(keys, bytes.Clone(k))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := s.store.Delete(ctx, string(k[len(gcPrefix):])); err != nil {
+			return err
+		}
+		if err := s.b.System().Batch(ctx, []kv.Write{{Key: k}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Hold keeps every body in the object store until release is called, so
-// a backup can copy the bodies its snapshot of the records names.
+// a backup can copy the bodies its snapshot of the records names. Over a
+// shared store the hold is recorded there, for every node to see, before
+// Hold returns.
 func (s *Service) Hold() (release func()) {
 	s.mu.Lock()
 	s.holds++
 	s.mu.Unlock()
+	var stop func()
+	if s.b.Shared() {
+		stop = s.holdShared()
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			if stop != nil {
+				stop()
+			}
 			s.mu.Lock()
 			s.holds--
 			var names []string
@@ -89,10 +160,42 @@ func (s *Service) Hold() (release func()) {
 				names, s.pending = s.pending, nil
 			}
 			s.mu.Unlock()
+			ctx := context.Background()
 			for _, n := range names {
-				s.store.Delete(context.Background(), n)
+				s.remove(ctx, n)
 			}
+			s.Collect(ctx)
 		})
+	}
+}
+
+// holdShared records a hold in the store and renews it until stop.
+func (s *Service) holdShared() (stop func()) {
+	ctx := context.Background()
+	key := make([]byte, len(holdPrefix)+16)
+	copy(key, holdPrefix)
+	rand.Read(key[len(holdPrefix):])
+	put := func() {
+		until, _ := s.now().Add(holdTTL).MarshalBinary()
+		s.b.System().Batch(ctx, []kv.Write{{Key: key, Value: until}})
+	}
+	put()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(holdTTL / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				put()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		s.b.System().Batch(ctx, []kv.Write{{Key: key}})
 	}
 }
 

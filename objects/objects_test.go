@@ -189,3 +189,58 @@ func TestListObjects(t *testing.T) {
 func TestFIPS140Only(t *testing.T) {
 	fipstest.Rerun(t, "TestBucketsAndObjects", "TestListObjects", "TestMultipartUpload")
 }
+
+// sharedMem is the in-memory store claiming to be shared, as a database is.
+type sharedMem struct{ *kvtest.Mem }
+
+func (sharedMem) Shared() bool { return true }
+
+// TestHoldAcrossNodes: while one node's backup holds the bodies, another
+// node's deletion leaves the body in the object store; it goes once the
+// hold is released.
+func TestHoldAcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	store := sharedMem{kvtest.NewMem()}
+	bodies, err := objstore.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*Service
+	for range 2 {
+		kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{6}, keyring.MasterKeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := barrier.New(ctx, store, kr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, New(b, bodies, nil))
+	}
+	a, b := nodes[0], nodes[1]
+	if _, err := a.CreateBucket(ctx, "models"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutObject(ctx, "models", "mixer.glb", strings.NewReader("glTF"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		n := 0
+		bodies.List(ctx, "", func(string) error { n++; return nil })
+		return n
+	}
+	release := a.Hold()
+	if err := b.DeleteObject(ctx, "models", "mixer.glb"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if count() != 1 {
+		t.Fatal("another node removed a body a backup holds")
+	}
+	release()
+	if count() != 0 {
+		t.Fatalf("%d bodies left after the hold ended", count())
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,25 @@ func NewService(cat *catalog.Service) *Service {
 	return &Service{cat: cat, timeout: Timeout, results: newResultStore(resultBytes, resultTTL, time.Now)}
 }
 
+// Pages keeps the results clients page through where every node of a
+// deployment finds them, so a next page may be asked of any node.
+type Pages interface {
+	// Key is the key of page tokens' MACs: the same on every node.
+	Key(ctx context.Context) ([]byte, error)
+	// Put keeps the encoded form of a result of workspace's under id
+	// until expires.
+	Put(ctx context.Context, workspace string, id [16]byte, data []byte, expires time.Time) error
+	// Get returns what Put kept, or ErrExpired once it is gone.
+	Get(ctx context.Context, workspace string, id [16]byte) ([]byte, error)
+}
+
+// ErrExpired is what Pages.Get returns for a result no longer kept.
+var ErrExpired = errors.New("query: the result has expired")
+
+// SharePages keeps results in p as well as in memory: a node that did not
+// run the query reads the result from there.
+func (s *Service) SharePages(p Pages) { s.results.shared = p }
+
 // ExecuteQuery runs a query, or returns the next page of one. A result is
 // computed once, on one snapshot of the twin, and later pages are cut from
 // it, so paging is stable while the twin changes.
@@ -46,11 +67,11 @@ func (s *Service) ExecuteQuery(ctx context.Context, in *model.ExecuteQueryInput)
 	}
 	scope := *in.WorkspaceId + "\x00" + *in.QueryStatement
 	if in.NextToken != nil {
-		r, offset, err := s.results.get(*in.NextToken, scope)
+		r, offset, err := s.results.get(ctx, *in.NextToken, scope)
 		if err != nil {
 			return nil, err
 		}
-		return s.page(r, offset, size, scope)
+		return s.page(ctx, r, offset, size, scope)
 	}
 	q, err := parser.Parse(*in.QueryStatement)
 	if err != nil {
@@ -78,10 +99,10 @@ func (s *Service) ExecuteQuery(ctx context.Context, in *model.ExecuteQueryInput)
 	if err != nil {
 		return nil, err
 	}
-	return s.page(r, 0, size, scope)
+	return s.page(ctx, r, 0, size, scope)
 }
 
-func (s *Service) page(r *storedResult, offset, size int, scope string) (*model.ExecuteQueryOutput, error) {
+func (s *Service) page(ctx context.Context, r *storedResult, offset, size int, scope string) (*model.ExecuteQueryOutput, error) {
 	out := &model.ExecuteQueryOutput{ColumnDescriptions: r.columns, Rows: []model.Row{}}
 	end := min(offset+size, len(r.rows))
 	for _, row := range r.rows[offset:end] {
@@ -92,7 +113,7 @@ func (s *Service) page(r *storedResult, offset, size int, scope string) (*model.
 		out.Rows = append(out.Rows, model.Row{RowData: cells})
 	}
 	if end < len(r.rows) {
-		tok, err := s.results.put(r, end, scope)
+		tok, err := s.results.put(ctx, r, end, scope)
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +128,12 @@ type storedResult struct {
 	columns []model.ColumnDescription
 	rows    [][]json.RawMessage
 	size    int
+}
+
+// wireResult is a storedResult as Pages keep it.
+type wireResult struct {
+	Columns []model.ColumnDescription `json:"columns"`
+	Rows    [][]json.RawMessage       `json:"rows"`
 }
 
 func encodeResult(res *Result) (*storedResult, error) {
@@ -140,6 +167,8 @@ const (
 // a result and an offset in it, under a MAC bound to the workspace and the
 // query text, so a token cannot be altered or used for another query.
 type resultStore struct {
+	shared Pages // nil: results stay in this process
+
 	mu      sync.Mutex
 	key     []byte
 	max     int
@@ -147,6 +176,8 @@ type resultStore struct {
 	now     func() time.Time
 	size    int
 	entries map[[16]byte]*storeEntry
+
+	sharedKey []byte
 }
 
 type storeEntry struct {
@@ -160,8 +191,30 @@ func newResultStore(max int, ttl time.Duration, now func() time.Time) *resultSto
 	return &resultStore{key: key, max: max, ttl: ttl, now: now, entries: map[[16]byte]*storeEntry{}}
 }
 
-func (s *resultStore) mac(body []byte, scope string) []byte {
-	m := hmac.New(sha256.New, s.key)
+// macKey is the key of token MACs: this process's own, or the one shared
+// by the nodes of a deployment.
+func (s *resultStore) macKey(ctx context.Context) ([]byte, error) {
+	if s.shared == nil {
+		return s.key, nil
+	}
+	s.mu.Lock()
+	k := s.sharedKey
+	s.mu.Unlock()
+	if k != nil {
+		return k, nil
+	}
+	k, err := s.shared.Key(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.sharedKey = k
+	s.mu.Unlock()
+	return k, nil
+}
+
+func (s *resultStore) mac(key, body []byte, scope string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write(body)
 	m.Write([]byte{0})
 	m.Write([]byte(scope))
@@ -169,35 +222,62 @@ func (s *resultStore) mac(body []byte, scope string) []byte {
 }
 
 // put keeps r (if it is not kept yet) and returns a token for offset.
-func (s *resultStore) put(r *storedResult, offset int, scope string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	s.expire(now)
+func (s *resultStore) put(ctx context.Context, r *storedResult, offset int, scope string) (string, error) {
+	key, err := s.macKey(ctx)
+	if err != nil {
+		return "", err
+	}
 	if r.id == ([16]byte{}) {
 		if r.size > s.max {
 			return "", twinvault.Errorf(twinvault.ServiceQuotaExceededException, "the result is too large to page through; narrow the query or add LIMIT")
 		}
 		rand.Read(r.id[:])
-		for s.size+r.size > s.max {
-			s.evictOldest()
+		expires := s.now().Add(s.ttl)
+		if s.shared != nil {
+			data, err := json.Marshal(wireResult{Columns: r.columns, Rows: r.rows})
+			if err != nil {
+				return "", err
+			}
+			ws, _, _ := strings.Cut(scope, "\x00")
+			if err := s.shared.Put(ctx, ws, r.id, data, expires); err != nil {
+				return "", err
+			}
 		}
-		s.entries[r.id] = &storeEntry{r: r, expires: now.Add(s.ttl)}
-		s.size += r.size
+		s.keep(r, expires)
 	}
 	body := append(r.id[:], binary.AppendUvarint(nil, uint64(offset))...)
-	return base64.RawURLEncoding.EncodeToString(append(body, s.mac(body, scope)...)), nil
+	return base64.RawURLEncoding.EncodeToString(append(body, s.mac(key, body, scope)...)), nil
+}
+
+// keep holds r in memory until expires, making room if need be.
+func (s *resultStore) keep(r *storedResult, expires time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire(s.now())
+	if _, ok := s.entries[r.id]; ok {
+		return
+	}
+	for s.size+r.size > s.max && len(s.entries) > 0 {
+		s.evictOldest()
+	}
+	s.entries[r.id] = &storeEntry{r: r, expires: expires}
+	s.size += r.size
 }
 
 // get returns the result and offset a token names.
-func (s *resultStore) get(token, scope string) (*storedResult, int, error) {
+func (s *resultStore) get(ctx context.Context, token, scope string) (*storedResult, int, error) {
 	bad := twinvault.Errorf(twinvault.ValidationException, "nextToken is not valid for this query")
+	expired := twinvault.Errorf(twinvault.ValidationException, "nextToken has expired; run the query again")
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(raw) < 16+1+16 {
 		return nil, 0, bad
 	}
+	key, err := s.macKey(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
 	body, sum := raw[:len(raw)-16], raw[len(raw)-16:]
-	if !hmac.Equal(sum, s.mac(body, scope)) {
+	if !hmac.Equal(sum, s.mac(key, body, scope)) {
 		return nil, 0, bad
 	}
 	var id [16]byte
@@ -207,16 +287,36 @@ func (s *resultStore) get(token, scope string) (*storedResult, int, error) {
 		return nil, 0, bad
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.expire(s.now())
 	e, ok := s.entries[id]
-	if !ok {
-		return nil, 0, twinvault.Errorf(twinvault.ValidationException, "nextToken has expired; run the query again")
+	s.mu.Unlock()
+	var r *storedResult
+	switch {
+	case ok:
+		r = e.r
+	case s.shared != nil:
+		// Another node ran the query: its result is in the store.
+		ws, _, _ := strings.Cut(scope, "\x00")
+		data, err := s.shared.Get(ctx, ws, id)
+		if errors.Is(err, ErrExpired) {
+			return nil, 0, expired
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		var w wireResult
+		if err := json.Unmarshal(data, &w); err != nil {
+			return nil, 0, fmt.Errorf("query: stored result: %w", err)
+		}
+		r = &storedResult{id: id, columns: w.Columns, rows: w.Rows, size: len(data)}
+		s.keep(r, s.now().Add(s.ttl))
+	default:
+		return nil, 0, expired
 	}
-	if offset >= uint64(len(e.r.rows)) {
+	if offset >= uint64(len(r.rows)) {
 		return nil, 0, bad
 	}
-	return e.r, int(offset), nil
+	return r, int(offset), nil
 }
 
 func (s *resultStore) expire(now time.Time) {

@@ -25,6 +25,7 @@ import (
 // cluster is a deployment of several `twinvault serve` processes over one
 // PostgreSQL schema and one object store prefix, sharing the master key.
 type cluster struct {
+	mu      sync.Mutex // start runs side by side
 	t       *testing.T
 	dir     string
 	dsn     string
@@ -64,11 +65,13 @@ func (c *cluster) start(i int) {
 	args := append(slices.Clone(c.args), "--data-dir", filepath.Join(nd, "data"), "--listen", freePort(c.t))
 	p := startEnv(c.t, nd, []string{"TWINVAULT_POSTGRES_DSN=" + c.dsn}, args...)
 	end := p.ready(c.t)["endpoint"]
+	cl := clusterClient(c.t, filepath.Join(nd, "data", "tls", "ca.pem"), filepath.Join(c.dir, "credentials"), end)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for len(c.nodes) <= i {
 		c.nodes, c.ends, c.clients = append(c.nodes, nil), append(c.ends, ""), append(c.clients, nil)
 	}
-	c.nodes[i], c.ends[i] = p, end
-	c.clients[i] = clusterClient(c.t, filepath.Join(nd, "data", "tls", "ca.pem"), filepath.Join(c.dir, "credentials"), end)
+	c.nodes[i], c.ends[i], c.clients[i] = p, end, cl
 }
 
 func clusterClient(t *testing.T, ca, creds, endpoint string) *iottwinmaker.Client {
@@ -143,6 +146,24 @@ func TestThreeNodes(t *testing.T) {
 		if err != nil || len(q.Rows) != i+1 {
 			t.Fatalf("graph query on node %d after %s was made on node %d: %d rows, %v", (i+2)%3, id, i, len(q.Rows), err)
 		}
+	}
+
+	// A query's pages may be asked of any node.
+	stmt := aws.String("SELECT c FROM EntityGraph MATCH (p)<-[:isChildOf]-(c) WHERE p.entityId = 'line'")
+	var token *string
+	var rows int
+	for i := range 4 {
+		q, err := tm[i%3].ExecuteQuery(ctx, &iottwinmaker.ExecuteQueryInput{WorkspaceId: ws, QueryStatement: stmt, MaxResults: aws.Int32(1), NextToken: token})
+		if err != nil {
+			t.Fatalf("page %d on node %d: %v", i, i%3, err)
+		}
+		rows += len(q.Rows)
+		if token = q.NextToken; token == nil {
+			break
+		}
+	}
+	if rows != 3 || token != nil {
+		t.Fatalf("paged across nodes: %d rows, token %v", rows, token)
 	}
 
 	// Load through all three: each writer sends to its own node, readers
