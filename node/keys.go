@@ -328,6 +328,18 @@ func (k *keys) rotate(ctx context.Context) (map[string]any, error) {
 func (k *keys) rotateMaster(ctx context.Context, newKey []byte, newPassphrase string) (map[string]any, error) {
 	k.masterMu.Lock()
 	defer k.masterMu.Unlock()
+	if k.b.Shared() {
+		// The other nodes hold the old master key: they could no longer
+		// read the keyring once it is re-sealed.
+		others, err := k.leases.others(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(others) > 0 {
+			return nil, twinvault.Errorf(twinvault.ConflictException, "%d other node(s) of this deployment are running with the current master key; "+
+				"stop them (scale to one node), rotate, give every node the new key, then start them again", len(others))
+		}
+	}
 	if err := k.master.rotate(ctx, k.cfg, k.kr, newKey, newPassphrase); err != nil {
 		return nil, err
 	}

@@ -117,3 +117,17 @@ func (l *leases) holderOf(ctx context.Context, name string) (string, error) {
 	}
 	return cur.Holder, nil
 }
+
+// others lists the other nodes whose liveness lease is running.
+func (l *leases) others(ctx context.Context) ([]string, error) {
+	var out []string
+	now := l.now()
+	err := l.b.System().Scan(ctx, kv.Prefix(leaseKey(livenessPrefix)), func(_, v []byte) error {
+		var cur leaseRecord
+		if json.Unmarshal(v, &cur) == nil && cur.Holder != l.holder && now.Before(cur.Until) {
+			out = append(out, cur.Holder)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -58,7 +58,13 @@ const pwRole = "twinvault_pwtest"
 // listening on a free loopback port and a socket in that directory, with
 // trust authentication for loopback only. As root it runs the server as
 // the postgres user, since PostgreSQL refuses to run as root.
-func startServer() (dsn string, stop func(), err error) {
+func startServer() (dsn string, stop func(), err error) { return startServerWith(nil) }
+
+// serverTLS is a certificate and key (PEM) the server presents, taking
+// connections over TLS only.
+type serverTLS struct{ cert, key []byte }
+
+func startServerWith(tls *serverTLS) (dsn string, stop func(), err error) {
 	bin, err := findBin()
 	if err != nil {
 		return "", nil, err
@@ -107,6 +113,24 @@ func startServer() (dsn string, stop func(), err error) {
 	hba := "local all all trust\n" +
 		"host all " + pwRole + " 127.0.0.1/32 scram-sha-256\n" +
 		"host all all 127.0.0.1/32 trust\n"
+	sslOpts := ""
+	if tls != nil {
+		hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+		for name, pem := range map[string][]byte{"server.crt": tls.cert, "server.key": tls.key} {
+			f := filepath.Join(data, name)
+			if err := os.WriteFile(f, pem, 0o600); err != nil {
+				cleanup()
+				return "", nil, err
+			}
+			if len(asUser) > 0 { // the server, not root, must own its key
+				u, _ := user.Lookup("postgres")
+				uid, _ := strconv.Atoi(u.Uid)
+				gid, _ := strconv.Atoi(u.Gid)
+				os.Chown(f, uid, gid)
+			}
+		}
+		sslOpts = " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+	}
 	if err := os.WriteFile(filepath.Join(data, "pg_hba.conf"), []byte(hba), 0o644); err != nil {
 		cleanup()
 		return "", nil, err
@@ -116,7 +140,7 @@ func startServer() (dsn string, stop func(), err error) {
 		cleanup()
 		return "", nil, err
 	}
-	opts := fmt.Sprintf("-c port=%d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c max_connections=200", port, dir)
+	opts := fmt.Sprintf("-c port=%d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c max_connections=200", port, dir) + sslOpts
 	if err := run("pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", filepath.Join(dir, "log"), "-o", opts); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		cleanup()
@@ -129,6 +153,9 @@ func startServer() (dsn string, stop func(), err error) {
 		cleanup()
 	}
 	dsn = fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=disable", port)
+	if tls != nil {
+		dsn = fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=require", port)
+	}
 	if err := waitReady(dsn); err != nil {
 		stop()
 		return "", nil, err

@@ -230,6 +230,14 @@ func TestThreeNodes(t *testing.T) {
 		}
 		return out.String()
 	}
+	// The master key cannot be rotated while other nodes hold the old one.
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(c.dir, "credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(c.dir, "no-config"))
+	var out0, err0 strings.Builder
+	if code := run([]string{"keys", "rotate", "--master", "--endpoint-url", c.ends[0], "--ca-bundle", filepath.Join(c.dir, "node0", "data", "tls", "ca.pem"),
+		"--profile", "twinvault"}, &out0, &err0); code == 0 || !strings.Contains(err0.String(), "other node(s)") {
+		t.Fatalf("a master key rotation with three nodes running: exit %d %s%s", code, out0.String(), err0.String())
+	}
 	keysCmd(1, "rotate")
 	c.nodes[1].cmd.Process.Signal(syscall.SIGKILL)
 	c.nodes[1].cmd.Wait()
