@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twinvault/twinvault/barrier"
@@ -142,6 +143,12 @@ type Log struct {
 	quit  chan struct{}
 	done  chan struct{}
 
+	// syncs carries batches applied but not yet durable, in order, to the
+	// goroutine that waits for them (sync); syncErr is the first failed
+	// wait, after which the log takes nothing until it is opened again.
+	syncs   chan applied
+	syncErr atomic.Pointer[error]
+
 	head      *head           // the writer's own: the next sequence number and the last hash
 	digestKey *rsa.PrivateKey // once loaded
 	nextSeal  time.Time       // the writer's: no digest is due before then
@@ -167,9 +174,37 @@ func Open(b *barrier.Barrier, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	l := &Log{b: b, now: now, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	l := &Log{b: b, now: now, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		syncs: make(chan applied, 16)}
 	go l.run()
 	return l
+}
+
+// applied is a batch of entries in the store, waiting to be durable.
+type applied struct {
+	batch []*pending
+	wait  func() error
+}
+
+// sync waits for applied batches in order and answers their appends.
+// While one batch syncs, the writer applies the next, and the store syncs
+// what gathered meanwhile together.
+func (l *Log) sync(done chan<- struct{}) {
+	defer close(done)
+	for a := range l.syncs {
+		err := a.wait()
+		if err != nil {
+			l.syncErr.CompareAndSwap(nil, &err)
+		} else if p := l.syncErr.Load(); p != nil {
+			err = *p // applied after a batch that was lost
+		}
+		if err != nil {
+			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		for _, p := range a.batch {
+			p.done <- err
+		}
+	}
 }
 
 // Close stops the writer after the entries already queued.
@@ -223,7 +258,13 @@ func (l *Log) append(ctx context.Context, kind string, body []byte) error {
 
 // run is the writer: each write takes every entry queued meanwhile.
 func (l *Log) run() {
-	defer close(l.done)
+	synced := make(chan struct{})
+	go l.sync(synced)
+	defer func() {
+		close(l.syncs)
+		<-synced
+		close(l.done)
+	}()
 	for {
 		select {
 		case <-l.wake:
@@ -245,29 +286,37 @@ func (l *Log) flush() {
 		if len(batch) == 0 {
 			return
 		}
-		err := l.write(batch, hook)
+		wait, err := l.write(batch, hook)
 		if err != nil {
 			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+			for _, p := range batch {
+				p.done <- err
+			}
+			continue
 		}
-		for _, p := range batch {
-			p.done <- err
-		}
+		l.syncs <- applied{batch, wait}
 	}
 }
 
-func (l *Log) write(batch []*pending, hook func() error) error {
+// write puts a batch's entries in the store and returns the wait for their
+// durability.
+func (l *Log) write(batch []*pending, hook func() error) (wait func() error, err error) {
 	if hook != nil {
 		if err := hook(); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	if p := l.syncErr.Load(); p != nil {
+		return nil, *p
 	}
 	ctx := context.Background()
 	sys := l.b.System()
+	synced := func() error { return nil }
 	// Hours that ended get their digests before anything of a later hour
 	// is written; within an hour there is nothing to seal.
 	if now := l.now(); !now.Before(l.nextSeal) {
 		if err := l.SealDigests(ctx, now); err != nil {
-			return fmt.Errorf("seal digests: %w", err)
+			return nil, fmt.Errorf("seal digests: %w", err)
 		}
 		l.nextSeal = now.UTC().Truncate(time.Hour).Add(time.Hour)
 		l.head = nil // sealing moves the head's time on
@@ -276,7 +325,7 @@ func (l *Log) write(batch []*pending, hook func() error) error {
 		// Other nodes append to the same chain: the head is read in the
 		// transaction that extends it, and of two nodes that read the same
 		// head one commits and the other chains again from the new one.
-		return barrier.Retry(func() error {
+		return synced, barrier.Retry(func() error {
 			return l.b.Update(ctx, func(tx *barrier.Tx) error {
 				h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
 				if err != nil {
@@ -297,28 +346,30 @@ func (l *Log) write(batch []*pending, hook func() error) error {
 	}
 	if l.head == nil {
 		// This node is the log's only writer, so it reads the head once
-		// and keeps it.
+		// and keeps it. (A batch applied and not yet synced is read too:
+		// the store applies batches in order.)
 		h, err := readHead(func(k []byte) ([]byte, error) { return sys.Get(ctx, k) })
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.head = h
 	}
 	writes, h, err := chain(batch, *l.head, l.now())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	data, err := json.Marshal(h)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// Entries and head in one durable batch: blind writes share their log
-	// sync with every other batch in flight.
-	if err := sys.Batch(ctx, append(writes, kv.Write{Key: headKey, Value: data})); err != nil {
-		return err
+	// Entries and head in one batch, applied in order after the last one;
+	// its sync overlaps the next batch, and batches in flight share one.
+	wait, err = sys.BatchApply(ctx, append(writes, kv.Write{Key: headKey, Value: data}))
+	if err != nil {
+		return nil, err
 	}
 	l.head = &h
-	return nil
+	return wait, nil
 }
 
 // readHead reads the head with get; an empty log has the zero one.

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/kv/kvtest"
 )
 
@@ -291,4 +293,62 @@ func TestSharedChain(t *testing.T) {
 		last = e.Time
 		return nil
 	})
+}
+
+// pipeMem is the in-memory store with pipelined batches whose syncs end a
+// little later, or fail when told to.
+type pipeMem struct {
+	*kvtest.Mem
+	fail atomic.Bool
+}
+
+func (p *pipeMem) BatchApply(ctx context.Context, ws []kv.Write) (func() error, error) {
+	if err := p.Mem.Batch(ctx, ws); err != nil {
+		return nil, err
+	}
+	fail := p.fail.Load()
+	return func() error {
+		time.Sleep(100 * time.Microsecond)
+		if fail {
+			return errors.New("disk gone")
+		}
+		return nil
+	}, nil
+}
+
+// TestPipelinedWrites: batches whose syncs overlap still make one chain in
+// order; once a sync fails, that batch's appends and every later one fail.
+func TestPipelinedWrites(t *testing.T) {
+	ctx := context.Background()
+	store := &pipeMem{Mem: kvtest.NewMem()}
+	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{4}, keyring.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := barrier.New(ctx, store, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Open(b, nil)
+	defer l.Close()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if err := l.Append(ctx, event(i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n, problems, err := l.Verify(ctx); err != nil || len(problems) != 0 || n != 200 {
+		t.Fatalf("%d entries, problems %v, %v", n, problems, err)
+	}
+	store.fail.Store(true)
+	if err := l.Append(ctx, event(1000)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("an append whose sync failed: %v", err)
+	}
+	store.fail.Store(false)
+	if err := l.Append(ctx, event(1001)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("an append after a lost sync: %v", err)
+	}
 }

@@ -272,6 +272,7 @@ func (b *Barrier) retireShared(ctx context.Context, id []byte, keep []uint32) ([
 	rk := recordKey(id)
 	used := map[uint32]bool{}
 	var candidates []uint32
+	var gen [genSize]byte
 	err := retry(func() error {
 		clear(used)
 		candidates = candidates[:0]
@@ -288,6 +289,7 @@ func (b *Barrier) retireShared(ctx context.Context, id []byte, keep []uint32) ([
 				return err
 			}
 			defer r.clear()
+			gen = r.gen
 			for _, d := range r.deks {
 				if d.version != r.active {
 					candidates = append(candidates, d.version)
@@ -311,6 +313,9 @@ func (b *Barrier) retireShared(ctx context.Context, id []byte, keep []uint32) ([
 	var retired []uint32
 	err = b.updateRecord(ctx, id, false, func(_ kv.Tx, r *record) error {
 		retired = retired[:0]
+		if r.gen != gen {
+			return nil // dropped and made again meanwhile: its versions are others
+		}
 		var deks []dek
 		for _, d := range r.deks {
 			if d.version != r.active && !used[d.version] && slices.Contains(candidates, d.version) {

@@ -392,9 +392,19 @@ func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
 	defer v.b.batchMu.RUnlock()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	k, err := v.current(ctx)
+	out, err := v.sealWrites(ctx, writes)
 	if err != nil {
 		return err
+	}
+	return v.b.store.Batch(ctx, out)
+}
+
+// sealWrites seals blind writes under the view's current keys. The caller
+// holds b.batchMu and v.mu for reading until the writes are applied.
+func (v *View) sealWrites(ctx context.Context, writes []kv.Write) ([]kv.Write, error) {
+	k, err := v.current(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]kv.Write, len(writes))
 	for i, w := range writes {
@@ -405,7 +415,29 @@ func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
 			v.noteSeals(1)
 		}
 	}
-	return v.b.store.Batch(ctx, out)
+	return out, nil
+}
+
+// BatchApply is Batch for a writer that keeps its batches in order and
+// overlaps their syncs: it returns once the writes are applied, after every
+// batch applied before, with the wait for their durability (see
+// kv.Pipeliner). Over an engine that cannot, or a shared store, the writes
+// are durable when it returns and wait does nothing.
+func (v *View) BatchApply(ctx context.Context, writes []kv.Write) (wait func() error, err error) {
+	done := func() error { return nil }
+	p, ok := v.b.store.(kv.Pipeliner)
+	if v.b.shared || !ok {
+		return done, v.Batch(ctx, writes)
+	}
+	v.b.batchMu.RLock()
+	defer v.b.batchMu.RUnlock()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out, err := v.sealWrites(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	return p.BatchApply(ctx, out)
 }
 
 // kill marks the view gone, after waiting for batches in flight.

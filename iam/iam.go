@@ -78,6 +78,13 @@ func (s *Store) Bootstrap(ctx context.Context, deliver func(*AccessKey) error) (
 	return created, nil
 }
 
+// BootstrapKeyID is the ID of the administrator's first access key, once
+// one was made.
+func (s *Store) BootstrapKeyID(ctx context.Context) (string, error) {
+	id, err := s.b.System().Get(ctx, bootstrapKey)
+	return string(id), err
+}
+
 func (s *Store) bootstrap(tx *barrier.Tx, deliver func(*AccessKey) error, created *bool) error {
 	sys := s.b.System()
 	if err := s.ensureAdmin(tx); err != nil {

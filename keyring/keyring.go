@@ -460,12 +460,14 @@ func (k *Keyring) Refresh(ctx context.Context, r kv.Reader) error {
 	if err != nil {
 		return wrap("refresh", err)
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if cur := k.st.Load(); s.last() >= cur.last() {
-		k.st.Store(s)
+	// No lock: a caller is inside a transaction holding a connection,
+	// and Rotate or Retire may hold k.mu while they wait for one.
+	for {
+		cur := k.st.Load()
+		if s.last() < cur.last() || k.st.CompareAndSwap(cur, s) {
+			return nil
+		}
 	}
-	return nil
 }
 
 // empty checks that nothing is stored yet: the keyring is the first record

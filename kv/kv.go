@@ -120,6 +120,17 @@ func IsShared(s Store) bool {
 	return ok && sh.Shared()
 }
 
+// Pipeliner is implemented by engines that can apply a blind batch now,
+// ordered after every batch applied before it, and let the caller wait for
+// its durability later: a writer that must keep its batches in order can
+// start the next one while the last is being synced, and the engine syncs
+// them together. Until wait returns nil the batch is not durable; a batch
+// whose wait fails may be lost with every batch applied after it. wait must
+// be called once.
+type Pipeliner interface {
+	BatchApply(ctx context.Context, writes []Write) (wait func() error, err error)
+}
+
 // Write is one blind write of a Batch. A nil Value deletes Key.
 type Write struct {
 	Key, Value []byte

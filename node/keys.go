@@ -422,9 +422,12 @@ func bindKeys(s *api.Server, k *keys, store kv.Store, objs *objects.Service) {
 	api.HandleJSON(s, KeyService, keyTargets, "GetBackup", func([]byte, *api.Request) []string { return []string{"*"} },
 		func(ctx context.Context, _ []byte) (any, error) {
 			return &api.Stream{ContentType: "application/octet-stream", Write: func(w io.Writer) error {
-				release := objs.Hold() // before the snapshot: the bodies it names stay
+				release, err := objs.Hold(ctx) // before the snapshot: the bodies it names stay
+				if err != nil {
+					return err
+				}
 				defer release()
-				_, err := backup.Write(ctx, w, store, objs.Store())
+				_, err = backup.Write(ctx, w, store, objs.Store())
 				return err
 			}}, nil
 		})

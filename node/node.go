@@ -144,7 +144,8 @@ type Node struct {
 	metrics  *metrics
 	pages    *queryPages // results being paged, over a shared store
 	objs     *objects.Service
-	draining atomic.Bool // stopping: not ready for new traffic
+	draining atomic.Bool  // stopping: not ready for new traffic
+	aliveAt  atomic.Int64 // when the liveness lease was last renewed (ns)
 	iam      *iam.Store
 	audit    *audit.Log
 	catalog  *catalog.Service
@@ -328,6 +329,12 @@ func (n *Node) open(ctx context.Context) error {
 		n.BootstrapKey = key
 		return writeCredentials(cfg.CredentialsFile, key)
 	})
+	if delivered && err != nil && n.BootstrapKey != nil {
+		// A commit whose answer was lost may have stored the key after all.
+		if id, gerr := n.iam.BootstrapKeyID(ctx); gerr == nil && id == n.BootstrapKey.ID {
+			created, err = true, nil
+		}
+	}
 	if delivered && (err != nil || !created) {
 		n.BootstrapKey = nil
 		if oldErr == nil {
@@ -364,6 +371,7 @@ func (n *Node) open(ctx context.Context) error {
 		if _, err := n.leases.acquire(ctx, livenessPrefix+n.leases.holder, cfg.leaseTTL()); err != nil {
 			return fmt.Errorf("liveness lease: %w", err)
 		}
+		n.aliveAt.Store(cfg.Now().UnixNano())
 	}
 	if err := n.closeOrphans(ctx, true); err != nil {
 		return fmt.Errorf("audit: closing interrupted requests: %w", err)
@@ -473,6 +481,9 @@ func (n *Node) Addr() net.Addr { return n.ln.Addr() }
 func (n *Node) ready(ctx context.Context) error {
 	if n.draining.Load() {
 		return errors.New("draining")
+	}
+	if !n.alive() {
+		return errors.New("the liveness lease could not be renewed")
 	}
 	if _, err := n.store.Get(ctx, []byte(keyring.RecordKey)); err != nil && !errors.Is(err, kv.ErrNotFound) {
 		return fmt.Errorf("store: %w", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/twinvault/twinvault/audit"
 	"github.com/twinvault/twinvault/kv"
 )
 
@@ -25,6 +26,17 @@ const (
 )
 
 var orphanCursorKey = []byte("audit/orphan-cursor")
+
+// staleAfter is how old an open reservation of a running node may grow:
+// no request runs that long, so one without its event by then lost it
+// (the log failed as the request ended) and is closed too, lest it hold
+// the cursor back for good.
+const staleAfter = time.Hour
+
+func stale(r audit.OpenReservation, now time.Time) bool {
+	at, err := time.Parse("2006-01-02T15:04:05Z", r.EventTime)
+	return err == nil && now.Sub(at) > staleAfter
+}
 
 // closeOrphans closes the open reservations of stopped nodes. At start
 // (starting) over an embedded store, every open one is a previous
@@ -62,14 +74,17 @@ func (n *Node) closeOrphans(ctx context.Context, starting bool) error {
 				alive = holder != ""
 				live[r.Node] = alive
 			}
-			if alive {
+			if alive && !stale(r, n.cfg.Now()) {
 				cursor = min(cursor, r.Seq) // still in flight, perhaps
 				continue
 			}
 		}
+		reason := "the node serving the request stopped before it finished; whether it made its change is unknown"
+		if shared && live[r.Node] { // running, but stale
+			reason = "no event was recorded within an hour (the audit log failed when the request ended); whether it made its change is unknown"
+		}
 		details, _ := json.Marshal(map[string]any{
-			"eventName": r.EventName, "eventSource": r.EventSource, "reservedAt": r.EventTime, "node": r.Node,
-			"reason": "the node serving the request stopped before it finished; whether it made its change is unknown",
+			"eventName": r.EventName, "eventSource": r.EventSource, "reservedAt": r.EventTime, "node": r.Node, "reason": reason,
 		})
 		e := serviceEvent("RequestInterrupted", r.RequestID, n.cfg.Region, n.cfg.Now(), nil, details)
 		if err := n.audit.Append(ctx, e); err != nil {
@@ -81,33 +96,61 @@ func (n *Node) closeOrphans(ctx context.Context, starting bool) error {
 }
 
 // liveness keeps this node's liveness lease while it serves, over a shared
-// store, closes other nodes' orphaned reservations as they appear, removes
-// the bodies a backup's hold kept once no hold is live, and removes expired
-// query results.
+// store, on a ticker of its own so that no other work can delay it; and,
+// beside it, closes other nodes' orphaned reservations as they appear,
+// removes the bodies a backup's hold kept once no hold is live, and removes
+// expired query results.
 func (n *Node) liveness(ctx context.Context) {
 	ttl := n.cfg.leaseTTL()
-	t := time.NewTicker(ttl / 3)
+	janitor := make(chan struct{})
+	go func() {
+		defer close(janitor)
+		t := time.NewTicker(ttl / 2)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := n.closeOrphans(ctx, false); err != nil && ctx.Err() == nil {
+				n.log.Warn("audit: closing interrupted requests", "err", err)
+			}
+			if err := n.objs.Collect(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("objects: removing bodies held for a backup", "err", err)
+			}
+			if n.pages != nil {
+				if err := n.pages.sweep(ctx, n.leases, ttl); err != nil && ctx.Err() == nil {
+					n.log.Warn("query results: removing expired ones", "err", err)
+				}
+			}
+		}
+	}()
+	t := time.NewTicker(ttl / 4)
 	defer t.Stop()
 	for {
-		if _, err := n.leases.acquire(ctx, livenessPrefix+n.leases.holder, ttl); err != nil && ctx.Err() == nil {
+		if _, err := n.leases.acquire(ctx, livenessPrefix+n.leases.holder, ttl); err == nil {
+			n.aliveAt.Store(n.cfg.Now().UnixNano())
+		} else if ctx.Err() == nil {
 			n.log.Warn("liveness lease", "err", err)
-		}
-		if err := n.closeOrphans(ctx, false); err != nil && ctx.Err() == nil {
-			n.log.Warn("audit: closing interrupted requests", "err", err)
-		}
-		if err := n.objs.Collect(ctx); err != nil && ctx.Err() == nil {
-			n.log.Warn("objects: removing bodies held for a backup", "err", err)
-		}
-		if n.pages != nil {
-			if err := n.pages.sweep(ctx, n.leases, ttl); err != nil && ctx.Err() == nil {
-				n.log.Warn("query results: removing expired ones", "err", err)
-			}
 		}
 		select {
 		case <-ctx.Done():
+			<-janitor
 			n.leases.release(context.WithoutCancel(ctx), livenessPrefix+n.leases.holder)
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// alive reports whether this node renewed its liveness lease recently
+// enough that no other node takes it for stopped; a node that cannot is
+// not ready, so a load balancer sends its requests elsewhere.
+func (n *Node) alive() bool {
+	if !n.barrier.Shared() {
+		return true
+	}
+	at := time.Unix(0, n.aliveAt.Load())
+	return n.cfg.Now().Sub(at) < n.cfg.leaseTTL()*2/3
 }

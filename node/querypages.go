@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/catalog"
 	"github.com/twinvault/twinvault/kv"
@@ -35,9 +36,8 @@ const (
 )
 
 var (
-	tokenKeyKey  = []byte("query/token-key")
-	pagesExpiry  = []byte("query/expiry/")
-	errNoResults = errors.New("no such result")
+	tokenKeyKey = []byte("query/token-key")
+	pagesExpiry = []byte("query/expiry/")
 )
 
 func resultPrefix(id [16]byte) []byte { return []byte("qr/" + hex.EncodeToString(id[:]) + "/") }
@@ -76,6 +76,11 @@ func (p queryPages) Put(ctx context.Context, workspace string, id [16]byte, data
 		return err
 	}
 	prefix := resultPrefix(id)
+	// The expiry entry first: no part is ever kept without one.
+	idx := append(binary.BigEndian.AppendUint64(bytes.Clone(pagesExpiry), uint64(expires.Unix())), id[:]...)
+	if err := p.b.System().Batch(ctx, []kv.Write{{Key: idx, Value: []byte(workspace)}}); err != nil {
+		return err
+	}
 	var writes []kv.Write
 	size, n := 0, 0
 	for off := 0; off < len(data) || n == 0; off += pageChunk {
@@ -91,11 +96,6 @@ func (p queryPages) Put(ctx context.Context, workspace string, id [16]byte, data
 	}
 	meta, err := json.Marshal(pageMeta{Expires: expires, Chunks: n})
 	if err != nil {
-		return err
-	}
-	// The expiry entry first: a result is never kept without one.
-	idx := append(binary.BigEndian.AppendUint64(bytes.Clone(pagesExpiry), uint64(expires.Unix())), id[:]...)
-	if err := p.b.System().Batch(ctx, []kv.Write{{Key: idx, Value: []byte(workspace)}}); err != nil {
 		return err
 	}
 	return v.Batch(ctx, append(writes, kv.Write{Key: append(bytes.Clone(prefix), 'm'), Value: meta}))
@@ -162,7 +162,11 @@ func (p queryPages) sweep(ctx context.Context, l *leases, ttl time.Duration) err
 		return err
 	}
 	for _, d := range list {
-		if v, err := p.cat.WorkspaceView(ctx, d.workspace); err == nil {
+		v, err := p.cat.WorkspaceView(ctx, d.workspace)
+		if err != nil && !gone(err) {
+			return err // the entry stays for the next sweep
+		}
+		if err == nil {
 			var dels []kv.Write
 			err := p.b.Read(ctx, func(tx *barrier.Tx) error {
 				return tx.Scan(v, kv.Prefix(resultPrefix(d.id)), func(k, _ []byte) error {
@@ -182,4 +186,10 @@ func (p queryPages) sweep(ctx context.Context, l *leases, ttl time.Duration) err
 		}
 	}
 	return nil
+}
+
+// gone reports an error that says the workspace no longer exists.
+func gone(err error) bool {
+	var te *twinvault.Error
+	return errors.Is(err, barrier.ErrNoView) || errors.As(err, &te) && te.Code == twinvault.ResourceNotFoundException
 }

@@ -138,15 +138,17 @@ func (s *Service) Collect(ctx context.Context) error {
 // Hold keeps every body in the object store until release is called, so
 // a backup can copy the bodies its snapshot of the records names. Over a
 // shared store the hold is recorded there, for every node to see, before
-// Hold returns.
-func (s *Service) Hold() (release func()) {
+// Hold returns; when it cannot be, Hold fails and holds nothing.
+func (s *Service) Hold(ctx context.Context) (release func(), err error) {
+	var stop func()
+	if s.b.Shared() {
+		if stop, err = s.holdShared(ctx); err != nil {
+			return nil, fmt.Errorf("objects: hold the bodies: %w", err)
+		}
+	}
 	s.mu.Lock()
 	s.holds++
 	s.mu.Unlock()
-	var stop func()
-	if s.b.Shared() {
-		stop = s.holdShared()
-	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -166,20 +168,24 @@ func (s *Service) Hold() (release func()) {
 			}
 			s.Collect(ctx)
 		})
-	}
+	}, nil
 }
 
-// holdShared records a hold in the store and renews it until stop.
-func (s *Service) holdShared() (stop func()) {
-	ctx := context.Background()
+// holdShared records a hold in the store and renews it until stop. A
+// renewal that fails is tried again at the next tick; the hold lapses only
+// after holdTTL without one.
+func (s *Service) holdShared(ctx context.Context) (stop func(), err error) {
 	key := make([]byte, len(holdPrefix)+16)
 	copy(key, holdPrefix)
 	rand.Read(key[len(holdPrefix):])
-	put := func() {
+	put := func(ctx context.Context) error {
 		until, _ := s.now().Add(holdTTL).MarshalBinary()
-		s.b.System().Batch(ctx, []kv.Write{{Key: key, Value: until}})
+		return s.b.System().Batch(ctx, []kv.Write{{Key: key, Value: until}})
 	}
-	put()
+	if err := put(ctx); err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(holdTTL / 4)
@@ -189,14 +195,14 @@ func (s *Service) holdShared() (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				put()
+				put(ctx)
 			}
 		}
 	}()
 	return func() {
 		close(done)
 		s.b.System().Batch(ctx, []kv.Write{{Key: key}})
-	}
+	}, nil
 }
 
 // Store is the object store the bodies are in.

@@ -229,7 +229,10 @@ func TestHoldAcrossNodes(t *testing.T) {
 		bodies.List(ctx, "", func(string) error { n++; return nil })
 		return n
 	}
-	release := a.Hold()
+	release, err := a.Hold(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := b.DeleteObject(ctx, "models", "mixer.glb"); err != nil {
 		t.Fatal(err)
 	}

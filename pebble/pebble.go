@@ -191,15 +191,24 @@ func (r *snapshot) Scan(ctx context.Context, rg kv.Range, fn func(key, value []b
 
 // Batch applies ws atomically and returns once they are synced.
 func (s *Store) Batch(ctx context.Context, ws []kv.Write) error {
-	if err := s.enter(ctx); err != nil {
+	wait, err := s.BatchApply(ctx, ws)
+	if err != nil {
 		return err
 	}
-	defer s.leave()
+	return wait()
+}
+
+// BatchApply applies ws now, in order after every batch applied before,
+// and returns the wait for its WAL sync (see kv.Pipeliner).
+func (s *Store) BatchApply(ctx context.Context, ws []kv.Write) (wait func() error, err error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, err
+	}
 	if len(ws) == 0 {
-		return nil
+		s.leave()
+		return func() error { return nil }, nil
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
 	for _, w := range ws {
 		var err error
 		if w.Value == nil {
@@ -208,17 +217,26 @@ func (s *Store) Batch(ctx context.Context, ws []kv.Write) error {
 			err = b.Set(w.Key, w.Value, nil)
 		}
 		if err != nil {
-			return fmt.Errorf("pebble: batch: %w", err)
+			b.Close()
+			s.leave()
+			return nil, fmt.Errorf("pebble: batch: %w", err)
 		}
 	}
 	if err := s.applyShared(ctx, b); err != nil {
-		return err
+		b.Close()
+		s.leave()
+		return nil, err
 	}
-	// Out of the lock, as in Update.
-	if err := b.SyncWait(); err != nil {
-		return fmt.Errorf("pebble: batch commit: %w", err)
-	}
-	return nil
+	// The sync is waited for out of the lock, as in Update; the call stays
+	// in flight (Close waits for it) until then.
+	return func() error {
+		defer s.leave()
+		defer b.Close()
+		if err := b.SyncWait(); err != nil {
+			return fmt.Errorf("pebble: batch commit: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // applyShared applies b, without waiting for its sync, under the writer

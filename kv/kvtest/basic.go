@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/twinvault/twinvault/kv"
@@ -334,3 +335,38 @@ func reversed(ps []pair) []pair {
 
 // errTest is returned by callbacks to check that errors come back unchanged.
 var errTest = errors.New("kvtest: callback error")
+
+// testBatchApply checks an engine that pipelines batches (kv.Pipeliner):
+// batches apply in the order of the calls, are visible once applied, and
+// are durable once waited for, across a reopen.
+func testBatchApply(t *testing.T, open Opener) {
+	s, of := freshReopen(t, open)
+	p, ok := s.(kv.Pipeliner)
+	if !ok {
+		t.Skip("the engine does not pipeline batches")
+	}
+	ctx := context.Background()
+	var waits []func() error
+	for i := range 20 {
+		w, err := p.BatchApply(ctx, []kv.Write{{Key: k("a"), Value: []byte(fmt.Sprint(i))}, {Key: []byte(fmt.Sprint("b", i)), Value: k("x")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	if v, err := s.Get(ctx, k("a")); err != nil || string(v) != "19" {
+		t.Fatalf("after the batches are applied: %q %v", v, err)
+	}
+	for _, w := range waits {
+		if err := w(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := mustOpen(t, of)
+	if v, err := s2.Get(ctx, k("a")); err != nil || string(v) != "19" {
+		t.Fatalf("after a reopen: %q %v", v, err)
+	}
+}

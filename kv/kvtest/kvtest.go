@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"ScanCallbackPanic", testScanCallbackPanic},
 		{"ScanCancel", testScanCancel},
 		{"Batch", testBatch},
+		{"BatchApply", testBatchApply},
 		{"BatchAtomicToReaders", testBatchAtomicToReaders},
 		{"CallerOwnsSlices", testCallerOwnsSlices},
 		{"TxReadsOwnWrites", testTxReadsOwnWrites},
