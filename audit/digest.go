@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -456,4 +457,42 @@ func (l *Log) VerifyDigests(ctx context.Context) (digests int, problems []Proble
 		})
 	})
 	return digests, problems, err
+}
+
+// InRange keeps the problems of entries and hourly digests whose time lies
+// in [from, to) (a zero bound is open) and counts the others. A problem
+// whose entry cannot be read to tell its time is kept.
+func (l *Log) InRange(ctx context.Context, problems []Problem, from, to time.Time) (kept []Problem, outside int, err error) {
+	// Entries that do not open or decode (the tampered ones among them)
+	// have no time here.
+	times := map[uint64]time.Time{}
+	err = l.b.Read(ctx, func(tx *barrier.Tx) error {
+		return tx.ScanChecked(l.b.System(), kv.Prefix(entryPrefix), func(_, val []byte, err error) error {
+			var e Entry
+			if err == nil && json.Unmarshal(val, &e) == nil {
+				times[e.Seq] = e.Time
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	in := func(t time.Time, span time.Duration) bool {
+		return (from.IsZero() || t.Add(span).After(from)) && (to.IsZero() || t.Before(to))
+	}
+	for _, p := range problems {
+		keep := true
+		if strings.HasPrefix(p.Reason, "digest ") {
+			keep = in(time.Unix(int64(p.Seq), 0), time.Hour)
+		} else if t, ok := times[p.Seq]; ok {
+			keep = in(t, 0)
+		}
+		if keep {
+			kept = append(kept, p)
+		} else {
+			outside++
+		}
+	}
+	return kept, outside, nil
 }

@@ -152,3 +152,40 @@ func TestRetention(t *testing.T) {
 		t.Errorf("an entry put back: %v", problems)
 	}
 }
+
+// TestInRange: a verification limited to a time range reports the problems
+// of entries and digests in it and counts the others.
+func TestInRange(t *testing.T) {
+	ctx := context.Background()
+	l, store, _ := hourlyLog(t)
+	// Hour 10 holds entries 0–2, hour 11 entries 3–5, hour 13 entries 6–8;
+	// digests of hours 10–12.
+	store.Put(rawKeys(store, string(entryPrefix))[4], nil) // entry 4 (hour 11) deleted
+	_, problems, err := l.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, more, err := l.VerifyDigests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems = append(problems, more...)
+	if len(problems) < 2 {
+		t.Fatalf("the deletion was not found whole: %v", problems)
+	}
+	at := func(h int) time.Time { return time.Date(2026, 11, 27, h, 0, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		from, to time.Time
+		want     int // problems kept
+	}{
+		{time.Time{}, time.Time{}, len(problems)},
+		{at(11), at(12), len(problems)}, // the gap after entry 4 and hour 11's digest
+		{at(12), time.Time{}, 0},
+		{time.Time{}, at(11), 0},
+	} {
+		kept, outside, err := l.InRange(ctx, problems, c.from, c.to)
+		if err != nil || len(kept) != c.want || len(kept)+outside != len(problems) {
+			t.Errorf("%v–%v: kept %v, %d outside, %v (all: %v)", c.from, c.to, kept, outside, err, problems)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -350,5 +351,23 @@ func TestPipelinedWrites(t *testing.T) {
 	store.fail.Store(false)
 	if err := l.Append(ctx, event(1001)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("an append after a lost sync: %v", err)
+	}
+}
+
+// TestEntryJSON: the writer's own encoding of an entry is what json.Marshal
+// writes, so readers decode either.
+func TestEntryJSON(t *testing.T) {
+	body, _ := json.Marshal(event(7))
+	for _, e := range []Entry{
+		{Seq: 0, Kind: kindEvent, Body: body, Prev: make([]byte, 32), Hash: bytes.Repeat([]byte{0xfe}, 32), Time: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)},
+		{Seq: 1<<64 - 1, Kind: kindReservation, Body: []byte(`{"requestID":"r"}`), Prev: []byte{1}, Hash: []byte{2, 3}, Time: time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)},
+	} {
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
 	}
 }

@@ -275,7 +275,29 @@ func (b *Barrier) forget(v *View) {
 // otherwise. fn's error is returned unchanged, as is kv.ErrConflict when
 // the transaction lost a race (the caller may retry). Views created by a
 // transaction that does not commit are unusable.
+//
+// fn may run more than once: over a shared store, where a serializable
+// database aborts transactions that merely might have raced (PostgreSQL's
+// predicate locks cover pages and tables, not only rows), a lost race is
+// run again a few times before kv.ErrConflict is returned.
 func (b *Barrier) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	if !b.shared {
+		return b.update(ctx, fn)
+	}
+	var err error
+	for attempt := range sharedAttempts {
+		if err = b.update(ctx, fn); !errors.Is(err, kv.ErrConflict) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(1+rand.IntN(2<<attempt)) * time.Millisecond)
+	}
+	return err
+}
+
+// sharedAttempts bounds the runs of one Update over a shared store.
+const sharedAttempts = 6
+
+func (b *Barrier) update(ctx context.Context, fn func(tx *Tx) error) error {
 	var txs []*Tx // one per call of the callback, should the engine retry
 	err := b.store.Update(ctx, func(ktx kv.Tx) error {
 		tx := &Tx{b: b, ctx: ctx, kv: ktx, keys: map[*View]*keys{}}

@@ -52,9 +52,12 @@ func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) er
 
 // AuditReport is what VerifyAudit found.
 type AuditReport struct {
-	Entries    int
-	Digests    int
-	Problems   []audit.Problem
+	Entries  int
+	Digests  int
+	Problems []audit.Problem
+	// Outside counts the problems left out of Problems because they lie
+	// outside the range asked for (AuditRange).
+	Outside    int
 	Checkpoint []byte // a signed checkpoint of the log as it is
 	PublicKey  string // its verifier key
 	// The digests' RSA public key (DER PKCS#1, base64) and fingerprint.
@@ -64,6 +67,15 @@ type AuditReport struct {
 // VerifyAudit checks the audit log of a stopped server's store and signs a
 // checkpoint of it, to be kept apart from the store.
 func VerifyAudit(ctx context.Context, cfg Config) (*AuditReport, error) {
+	return VerifyAuditRange(ctx, cfg, time.Time{}, time.Time{})
+}
+
+// VerifyAuditRange is VerifyAudit reporting only the problems of entries
+// and hourly digests whose time lies in [from, to) (a zero bound is open),
+// as validate-logs does with --start-time and --end-time. The whole chain
+// is still walked: an entry's link to the one before is what is checked.
+// A problem whose entry cannot be read to tell its time is reported.
+func VerifyAuditRange(ctx context.Context, cfg Config, from, to time.Time) (*AuditReport, error) {
 	r := &AuditReport{}
 	err := withBarrier(ctx, cfg, func(b *barrier.Barrier) error {
 		l := audit.Open(b, nil)
@@ -82,6 +94,11 @@ func VerifyAudit(ctx context.Context, cfg Config) (*AuditReport, error) {
 			return err
 		}
 		r.Problems = append(r.Problems, more...)
+		if !from.IsZero() || !to.IsZero() {
+			if r.Problems, r.Outside, err = l.InRange(ctx, r.Problems, from, to); err != nil {
+				return err
+			}
+		}
 		if r.PublicKey, err = l.PublicKey(ctx); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -46,6 +47,16 @@ func TestAuditVerify(t *testing.T) {
 	errOut.Reset()
 	if code := auditCmd(args, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	// A range: the same log, limited; a time that is not RFC 3339 refused.
+	out.Reset()
+	errOut.Reset()
+	if code := auditCmd(append(args, "--start", time.Now().Add(-time.Hour).Format(time.RFC3339), "--end", time.Now().Add(time.Hour).Format(time.RFC3339)), &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "0 problems") {
+		t.Fatalf("verify a range: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	if code := auditCmd(append(args, "--start", "yesterday"), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "RFC 3339") {
+		t.Fatalf("a bad --start: exit %d: %s", code, errOut.String())
 	}
 	// Three changes: a reservation and an event each (and a digest, if an
 	// hour ended meanwhile).
