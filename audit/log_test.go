@@ -20,8 +20,16 @@ import (
 
 func newLog(t testing.TB) (*Log, *kvtest.Mem) {
 	t.Helper()
-	ctx := context.Background()
 	store := kvtest.NewMem()
+	l := Open(barrierOn(t, store), nil)
+	t.Cleanup(l.Close)
+	return l, store
+}
+
+// barrierOn opens a keyring and a barrier over store, as a node does.
+func barrierOn(t testing.TB, store kv.Store) *barrier.Barrier {
+	t.Helper()
+	ctx := context.Background()
 	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{4}, keyring.MasterKeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -30,9 +38,7 @@ func newLog(t testing.TB) (*Log, *kvtest.Mem) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := Open(b, nil)
-	t.Cleanup(l.Close)
-	return l, store
+	return b
 }
 
 func event(i int) *Event {
@@ -245,14 +251,7 @@ func TestSharedChain(t *testing.T) {
 	clk := newClock(time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC))
 	var logs []*Log
 	for i := range 3 {
-		kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{4}, keyring.MasterKeySize))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := barrier.New(ctx, store, kr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := barrierOn(t, store)
 		if !b.Shared() {
 			t.Fatal("the barrier does not know its store is shared")
 		}
@@ -322,15 +321,7 @@ func (p *pipeMem) BatchApply(ctx context.Context, ws []kv.Write) (func() error, 
 func TestPipelinedWrites(t *testing.T) {
 	ctx := context.Background()
 	store := &pipeMem{Mem: kvtest.NewMem()}
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{4}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := Open(b, nil)
+	l := Open(barrierOn(t, store), nil)
 	defer l.Close()
 	var wg sync.WaitGroup
 	for i := range 200 {

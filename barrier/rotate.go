@@ -63,14 +63,8 @@ func (b *Barrier) updateRecord(ctx context.Context, id []byte, exclusive bool, c
 	var rec *record
 	err := retry(func() error {
 		return b.store.Update(ctx, func(tx kv.Tx) error {
-			old, err := tx.Get(ctx, rk)
-			if errors.Is(err, kv.ErrNotFound) {
-				return ErrNoView
-			}
-			if err != nil {
-				return err
-			}
-			if rec, err = b.unwrap(ctx, tx, rk, old); err != nil {
+			var err error
+			if _, rec, err = b.readRecord(ctx, tx, rk); err != nil {
 				return err
 			}
 			if err := change(tx, rec); err != nil {
@@ -134,14 +128,7 @@ func (b *Barrier) Rewrap(ctx context.Context, id []byte, progress func(done int)
 		attempt := func() error {
 			last, n = nil, 0
 			return b.store.Update(ctx, func(tx kv.Tx) error {
-				raw, err := tx.Get(ctx, rk)
-				if errors.Is(err, kv.ErrNotFound) {
-					return ErrNoView
-				}
-				if err != nil {
-					return err
-				}
-				rec, err := b.unwrap(ctx, tx, rk, raw)
+				raw, rec, err := b.readRecord(ctx, tx, rk)
 				if err != nil {
 					return err
 				}
@@ -277,14 +264,7 @@ func (b *Barrier) retireShared(ctx context.Context, id []byte, keep []uint32) ([
 		clear(used)
 		candidates = candidates[:0]
 		return b.store.Update(ctx, func(tx kv.Tx) error {
-			raw, err := tx.Get(ctx, rk)
-			if errors.Is(err, kv.ErrNotFound) {
-				return ErrNoView
-			}
-			if err != nil {
-				return err
-			}
-			r, err := b.unwrap(ctx, tx, rk, raw)
+			_, r, err := b.readRecord(ctx, tx, rk)
 			if err != nil {
 				return err
 			}
@@ -334,18 +314,24 @@ func (b *Barrier) retireShared(ctx context.Context, id []byte, keep []uint32) ([
 	return retired, nil
 }
 
+// readRecord reads and opens the key record at rk through r; the caller
+// clears it.
+func (b *Barrier) readRecord(ctx context.Context, r kv.Reader, rk []byte) ([]byte, *record, error) {
+	raw, err := r.Get(ctx, rk)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil, ErrNoView
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := b.unwrap(ctx, r, rk, raw)
+	return raw, rec, err
+}
+
 // Versions lists the DEK versions of view id (nil: the system view) and
 // the active one.
 func (b *Barrier) Versions(ctx context.Context, id []byte) (versions []uint32, active uint32, err error) {
-	rk := recordKey(id)
-	raw, err := b.store.Get(ctx, rk)
-	if errors.Is(err, kv.ErrNotFound) {
-		return nil, 0, ErrNoView
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	rec, err := b.unwrap(ctx, b.store, rk, raw)
+	_, rec, err := b.readRecord(ctx, b.store, recordKey(id))
 	if err != nil {
 		return nil, 0, err
 	}

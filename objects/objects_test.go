@@ -17,14 +17,15 @@ import (
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/internal/fipstest"
 	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/objstore"
 )
 
-func newService(t *testing.T) (*Service, string) {
+// barrierOn opens a keyring and a barrier over store, as a node does.
+func barrierOn(t *testing.T, store kv.Store) *barrier.Barrier {
 	t.Helper()
 	ctx := context.Background()
-	store := kvtest.NewMem()
 	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{6}, keyring.MasterKeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +34,12 @@ func newService(t *testing.T) (*Service, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+func newService(t *testing.T) (*Service, string) {
+	t.Helper()
+	b := barrierOn(t, kvtest.NewMem())
 	dir := t.TempDir()
 	os, err := objstore.OpenDir(dir)
 	if err != nil {
@@ -207,15 +214,7 @@ func TestHoldAcrossNodes(t *testing.T) {
 	}
 	var nodes []*Service
 	for range 2 {
-		kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{6}, keyring.MasterKeySize))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := barrier.New(ctx, store, kr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, New(b, bodies, nil))
+		nodes = append(nodes, New(barrierOn(t, store), bodies, nil))
 	}
 	a, b := nodes[0], nodes[1]
 	if _, err := a.CreateBucket(ctx, "models"); err != nil {

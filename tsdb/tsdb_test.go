@@ -21,15 +21,9 @@ func newTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View, *kvtest.Mem)
 	t.Helper()
 	ctx := context.Background()
 	store := kvtest.NewMem()
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := barrierOn(t, store)
 	var v *barrier.View
+	var err error
 	if err := b.Update(ctx, func(tx *barrier.Tx) error {
 		v, err = tx.CreateView([]byte("ws"))
 		return err
@@ -39,6 +33,21 @@ func newTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View, *kvtest.Mem)
 	db := Open(b, nil)
 	t.Cleanup(db.Close)
 	return db, b, v, store
+}
+
+// barrierOn opens a keyring and a barrier over store, as a node does.
+func barrierOn(t testing.TB, store kv.Store) *barrier.Barrier {
+	t.Helper()
+	ctx := context.Background()
+	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := barrier.New(ctx, store, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func doubles(ts []int64, vs []float64) *chunkenc.Chunk {
@@ -359,15 +368,9 @@ func TestSharedNodes(t *testing.T) {
 	}
 	var nodes []node
 	for i := range 3 {
-		kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := barrier.New(ctx, store, kr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := barrierOn(t, store)
 		var v *barrier.View
+		var err error
 		err = b.Update(ctx, func(tx *barrier.Tx) error {
 			if i == 0 {
 				v, err = tx.CreateView([]byte("ws"))

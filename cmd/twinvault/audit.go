@@ -43,20 +43,10 @@ func auditExport(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	from, to := time.Unix(0, 0), time.Now()
-	for _, t := range []struct {
-		s   string
-		dst *time.Time
-	}{{start, &from}, {end, &to}} {
-		if t.s == "" {
-			continue
-		}
-		v, err := time.Parse(time.RFC3339, t.s)
-		if err != nil {
-			fmt.Fprintf(stderr, "twinvault audit export: %q is not an RFC 3339 time\n", t.s)
-			return 2
-		}
-		*t.dst = v
+	from, to, err := timeRange(start, end, time.Unix(0, 0), time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "twinvault audit export: %v\n", err)
+		return 2
 	}
 	w := stdout
 	if out != "-" {
@@ -77,6 +67,25 @@ func auditExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// timeRange parses the RFC 3339 bounds of --start and --end; an empty one
+// is its default.
+func timeRange(start, end string, from, to time.Time) (time.Time, time.Time, error) {
+	for _, b := range []struct {
+		s string
+		t *time.Time
+	}{{start, &from}, {end, &to}} {
+		if b.s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, b.s)
+		if err != nil {
+			return from, to, fmt.Errorf("%q is not an RFC 3339 time", b.s)
+		}
+		*b.t = t
+	}
+	return from, to, nil
+}
+
 // auditVerify checks a stopped server's audit log, in the manner of
 // aws cloudtrail validate-logs: every problem on its own line, a summary,
 // and exit code 1 when anything is wrong.
@@ -95,20 +104,10 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	var from, to time.Time
-	for _, b := range []struct {
-		s string
-		t *time.Time
-	}{{start, &from}, {end, &to}} {
-		if b.s == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, b.s)
-		if err != nil {
-			fmt.Fprintf(stderr, "twinvault audit verify: %q is not an RFC 3339 time\n", b.s)
-			return 2
-		}
-		*b.t = t
+	from, to, err := timeRange(start, end, time.Time{}, time.Time{})
+	if err != nil {
+		fmt.Fprintf(stderr, "twinvault audit verify: %v\n", err)
+		return 2
 	}
 	r, err := node.VerifyAuditRange(context.Background(), cfg, from, to)
 	if err != nil {

@@ -15,11 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // cluster is a deployment of several `twinvault serve` processes over one
@@ -65,37 +62,13 @@ func (c *cluster) start(i int) {
 	args := append(slices.Clone(c.args), "--data-dir", filepath.Join(nd, "data"), "--listen", freePort(c.t))
 	p := startEnv(c.t, nd, []string{"TWINVAULT_POSTGRES_DSN=" + c.dsn}, args...)
 	end := p.ready(c.t)["endpoint"]
-	cl := clusterClient(c.t, filepath.Join(nd, "data", "tls", "ca.pem"), filepath.Join(c.dir, "credentials"), end)
+	cl := tmClient(c.t, filepath.Join(nd, "data", "tls", "ca.pem"), filepath.Join(c.dir, "credentials"), end)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for len(c.nodes) <= i {
 		c.nodes, c.ends, c.clients = append(c.nodes, nil), append(c.ends, ""), append(c.clients, nil)
 	}
 	c.nodes[i], c.ends[i], c.clients[i] = p, end, cl
-}
-
-func clusterClient(t *testing.T, ca, creds, endpoint string) *iottwinmaker.Client {
-	t.Helper()
-	f, err := os.Open(ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithSharedCredentialsFiles([]string{creds}), config.WithSharedConfigFiles([]string{}),
-		config.WithSharedConfigProfile("twinvault"), config.WithRegion("us-east-1"), config.WithCustomCABundle(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return iottwinmaker.NewFromConfig(cfg, func(o *iottwinmaker.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
-				}), middleware.Before)
-		})
-	})
 }
 
 // TestThreeNodes: three nodes over one PostgreSQL and one object store.

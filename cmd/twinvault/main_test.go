@@ -178,41 +178,42 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 	}
 }
 
+// awsConfig is the SDK configuration of a server's administrator: its CA
+// and its credentials file (profile twinvault).
+func awsConfig(t *testing.T, ca, creds string) aws.Config {
+	t.Helper()
+	f, err := os.Open(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithSharedCredentialsFiles([]string{creds}), config.WithSharedConfigFiles([]string{}),
+		config.WithSharedConfigProfile("twinvault"), config.WithRegion("us-east-1"), config.WithCustomCABundle(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // s3Client is an S3 client of the server in dir.
 func s3Client(t *testing.T, dir, endpoint string) *s3.Client {
 	t.Helper()
-	ca, err := os.Open(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ca.Close()
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithSharedCredentialsFiles([]string{filepath.Join(dir, "twinvault-credentials")}), config.WithSharedConfigFiles([]string{}),
-		config.WithSharedConfigProfile("twinvault"), config.WithRegion("us-east-1"), config.WithCustomCABundle(ca))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := awsConfig(t, filepath.Join(dir, "twinvault-data", "tls", "ca.pem"), filepath.Join(dir, "twinvault-credentials"))
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(endpoint), true })
 }
 
+// client is a TwinMaker client of the server in dir.
 func client(t *testing.T, dir, endpoint string) *iottwinmaker.Client {
 	t.Helper()
-	ca, err := os.Open(filepath.Join(dir, "twinvault-data", "tls", "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ca.Close()
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithSharedCredentialsFiles([]string{filepath.Join(dir, "twinvault-credentials")}),
-		config.WithSharedConfigFiles([]string{}),
-		config.WithSharedConfigProfile("twinvault"),
-		config.WithRegion("us-east-1"),
-		config.WithCustomCABundle(ca),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return iottwinmaker.NewFromConfig(cfg, func(o *iottwinmaker.Options) {
+	return tmClient(t, filepath.Join(dir, "twinvault-data", "tls", "ca.pem"), filepath.Join(dir, "twinvault-credentials"), endpoint)
+}
+
+// tmClient is a TwinMaker client of endpoint, which needs no api. and data.
+// host names in DNS.
+func tmClient(t *testing.T, ca, creds, endpoint string) *iottwinmaker.Client {
+	t.Helper()
+	return iottwinmaker.NewFromConfig(awsConfig(t, ca, creds), func(o *iottwinmaker.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
