@@ -90,15 +90,20 @@ func (l *Log) Leaves(ctx context.Context, size int) ([][]byte, error) {
 
 // Checkpoint signs the log's current size and root.
 func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
+	leaves, err := l.Leaves(ctx, -1)
+	if err != nil {
+		return nil, err
+	}
+	return l.sign(ctx, leaves)
+}
+
+// sign makes the checkpoint of a log whose Merkle leaves are leaves.
+func (l *Log) sign(ctx context.Context, leaves [][]byte) ([]byte, error) {
 	rec, err := l.signer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s, err := note.NewSigner(rec.Private)
-	if err != nil {
-		return nil, err
-	}
-	leaves, err := l.Leaves(ctx, -1)
 	if err != nil {
 		return nil, err
 	}

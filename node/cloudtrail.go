@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -48,5 +49,33 @@ func bindCloudTrail(s *api.Server, l *audit.Log) {
 				}
 			}
 			return l.Lookup(ctx, &in)
+		})
+	// TwinVault's own: the inclusion proof of one event under a checkpoint
+	// of the log as it is (twinvault:GetAuditProof), for an auditor to
+	// check with the checkpoints' public key alone.
+	api.HandleJSON(s, KeyService, keyTargets, "GetAuditProof",
+		func([]byte, *api.Request) []string { return []string{"*"} },
+		func(ctx context.Context, body []byte) (any, error) {
+			var in struct {
+				EventID string `json:"eventId"`
+			}
+			if err := json.Unmarshal(body, &in); err != nil || in.EventID == "" || len(in.EventID) > 128 {
+				return nil, twinvault.Errorf(twinvault.ValidationException, "give the eventId of one event")
+			}
+			p, err := l.Prove(ctx, in.EventID)
+			if errors.Is(err, audit.ErrNoEvent) {
+				return nil, twinvault.Errorf(twinvault.ResourceNotFoundException, "no event %s in the audit log", in.EventID)
+			}
+			if err != nil {
+				return nil, err
+			}
+			key, err := l.PublicKey(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return struct {
+				*audit.Proof
+				PublicKey string `json:"publicKey"` // for convenience: check with a key obtained apart
+			}{p, key}, nil
 		})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twinvault/twinvault/audit"
 	"github.com/twinvault/twinvault/node"
 )
 
@@ -20,9 +22,87 @@ func auditCmd(args []string, stdout, stderr io.Writer) int {
 		return auditVerify(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "export":
 		return auditExport(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "prove":
+		return auditProve(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "check-proof":
+		return auditCheckProof(args[1:], stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: twinvault audit verify|export [--data-dir DIR] [--key-file FILE] ...")
+	fmt.Fprintln(stderr, "usage: twinvault audit verify|export [--data-dir DIR] [--key-file FILE] ...\n"+
+		"       twinvault audit prove --event-id ID [--out FILE] [--endpoint-url URL] [--ca-bundle FILE] [--profile P]\n"+
+		"       twinvault audit check-proof --proof FILE --public-key KEY")
 	return 2
+}
+
+// auditProve asks a running server for the inclusion proof of one event
+// (twinvault:GetAuditProof) and writes it as JSON.
+func auditProve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("audit prove", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := onlineFlags(fs)
+	var id, out string
+	fs.StringVar(&id, "event-id", "", "the eventId of the event (as LookupEvents shows it)")
+	fs.StringVar(&out, "out", "-", "file to write, or - for standard output")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if id == "" {
+		fmt.Fprintln(stderr, "twinvault audit prove: give --event-id")
+		return 2
+	}
+	var proof json.RawMessage
+	if err := o.callJSON(context.Background(), node.KeyService, "TwinVault_20261101.GetAuditProof", map[string]string{"eventId": id}, &proof); err != nil {
+		fmt.Fprintf(stderr, "twinvault audit prove: %v\n", err)
+		return 1
+	}
+	if out == "-" {
+		fmt.Fprintf(stdout, "%s\n", proof)
+		return 0
+	}
+	if err := os.WriteFile(out, append(proof, '\n'), 0o600); err != nil {
+		fmt.Fprintf(stderr, "twinvault audit prove: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// auditCheckProof checks a proof with the checkpoints' public key (which
+// `twinvault audit verify` prints; keep it apart from the server), needing
+// neither the server nor its store.
+func auditCheckProof(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("audit check-proof", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var file, key string
+	fs.StringVar(&file, "proof", "", "the proof, as `twinvault audit prove` wrote it")
+	fs.StringVar(&key, "public-key", "", "the checkpoints' verifier key (name+hash+key)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if file == "" || key == "" {
+		fmt.Fprintln(stderr, "twinvault audit check-proof: give --proof and --public-key")
+		return 2
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "twinvault audit check-proof: %v\n", err)
+		return 2
+	}
+	var p audit.Proof
+	if err := json.Unmarshal(raw, &p); err != nil {
+		fmt.Fprintf(stderr, "twinvault audit check-proof: %s is not a proof: %v\n", file, err)
+		return 2
+	}
+	if err := audit.VerifyProof(&p, key); err != nil {
+		fmt.Fprintf(stdout, "INVALID: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "event %s is entry %d of the %d the checkpoint commits to: valid\n", p.EventID, p.LeafIndex, p.TreeSize)
+	return 0
 }
 
 // auditExport writes a stopped server's events, one CloudTrail record per

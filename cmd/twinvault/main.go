@@ -42,10 +42,14 @@ Usage:
   twinvault security-check [flags]
                             report, CIS-style, administrators and users without MFA, stale access keys
                             and policies that allow everything
-  twinvault audit verify [--data-dir DIR] [--key-file FILE]
+  twinvault audit verify [--data-dir DIR] [--key-file FILE] [--start T] [--end T]
                             check a stopped server's audit log for changed, missing or moved records
   twinvault audit export [--start T] [--end T] [--out FILE]
                             write a stopped server's audit events as JSON lines, for a SIEM
+  twinvault audit prove --event-id ID [--out FILE] [flags]
+                            get from a running server the inclusion proof of one event under a checkpoint
+  twinvault audit check-proof --proof FILE --public-key KEY
+                            check such a proof with the checkpoints' public key alone
   twinvault keys rotate [--wait] [flags]
                             rotate a running server's keys: a new keyring term and data keys,
                             older data re-sealed in the background, old keys retired after
