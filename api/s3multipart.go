@@ -51,12 +51,18 @@ func partDone(etag string, e objects.Encryption, region string) *s3Response {
 	}}
 }
 
-func (s *Server) s3UploadPart(ctx context.Context, r *http.Request, res *sigv4.Result, bucket, key string) (any, error) {
-	n, err := partNumber(r)
-	if err != nil {
-		return nil, err
+// partArgs reads what every part upload names: its number, and the
+// customer key of an SSE-C upload.
+func partArgs(r *http.Request) (n int, ck []byte, err error) {
+	if n, err = partNumber(r); err != nil {
+		return 0, nil, err
 	}
-	ck, err := customerKey(r.Header, "")
+	ck, err = customerKey(r.Header, "")
+	return n, ck, err
+}
+
+func (s *Server) s3UploadPart(ctx context.Context, r *http.Request, res *sigv4.Result, bucket, key string) (any, error) {
+	n, ck, err := partArgs(r)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +80,7 @@ func (s *Server) s3UploadPart(ctx context.Context, r *http.Request, res *sigv4.R
 // s3UploadPartCopy makes a part of an object's bytes, all of them or the
 // x-amz-copy-source-range.
 func (s *Server) s3UploadPartCopy(ctx context.Context, r *http.Request, req *Request, bucket, key string) (any, error) {
-	n, err := partNumber(r)
-	if err != nil {
-		return nil, err
-	}
-	ck, err := customerKey(r.Header, "")
+	n, ck, err := partArgs(r)
 	if err != nil {
 		return nil, err
 	}

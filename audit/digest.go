@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -478,15 +479,25 @@ func (l *Log) InRange(ctx context.Context, problems []Problem, from, to time.Tim
 	if err != nil {
 		return nil, 0, err
 	}
-	in := func(t time.Time, span time.Duration) bool {
-		return (from.IsZero() || t.Add(span).After(from)) && (to.IsZero() || t.Before(to))
+	seqs := make([]uint64, 0, len(times))
+	for q := range times {
+		seqs = append(seqs, q)
 	}
+	slices.Sort(seqs)
+	// A gap is reported at what follows it: a problem covers the time from
+	// the entry (or digest) before it to its own, and is kept when that
+	// span meets the range. A digest's predecessor is not known here, so a
+	// digest problem is kept from the range's start on.
 	for _, p := range problems {
 		keep := true
 		if strings.HasPrefix(p.Reason, "digest ") {
-			keep = in(time.Unix(int64(p.Seq), 0), time.Hour)
-		} else if t, ok := times[p.Seq]; ok {
-			keep = in(t, 0)
+			keep = from.IsZero() || time.Unix(int64(p.Seq), 0).Add(time.Hour).After(from)
+		} else if t1, ok := times[p.Seq]; ok {
+			var t0 time.Time // the beginning, when no entry comes before
+			if i, _ := slices.BinarySearch(seqs, p.Seq); i > 0 {
+				t0 = times[seqs[i-1]]
+			}
+			keep = (from.IsZero() || !t1.Before(from)) && (to.IsZero() || t0.Before(to))
 		}
 		if keep {
 			kept = append(kept, p)

@@ -181,7 +181,11 @@ func TestInRange(t *testing.T) {
 		{time.Time{}, time.Time{}, len(problems)},
 		{at(11), at(12), len(problems)}, // the gap after entry 4 and hour 11's digest
 		{at(12), time.Time{}, 0},
-		{time.Time{}, at(11), 0},
+		// Before hour 11: only the digest's problem, kept since a digest
+		// problem may stand for digests missing before it.
+		{time.Time{}, at(11), 1},
+		// Between entries 3 and 5 (11:05, 11:07): the gap, and the digest.
+		{at(11).Add(6 * time.Minute), at(11).Add(7 * time.Minute), 3},
 	} {
 		kept, outside, err := l.InRange(ctx, problems, c.from, c.to)
 		if err != nil || len(kept) != c.want || len(kept)+outside != len(problems) {

@@ -158,12 +158,13 @@ type Log struct {
 	b   *barrier.Barrier
 	now func() time.Time
 
-	mu    sync.Mutex
-	queue []*pending
-	hook  func() error
-	wake  chan struct{}
-	quit  chan struct{}
-	done  chan struct{}
+	mu     sync.Mutex
+	closed bool
+	queue  []*pending
+	hook   func() error
+	wake   chan struct{}
+	quit   chan struct{}
+	done   chan struct{}
 
 	// syncs carries batches applied but not yet durable, in order, to the
 	// goroutine that waits for them (sync); syncErr is the first failed
@@ -229,8 +230,12 @@ func (l *Log) sync(done chan<- struct{}) {
 	}
 }
 
-// Close stops the writer after the entries already queued.
+// Close stops the writer after the entries already queued; later appends
+// fail with ErrUnavailable.
 func (l *Log) Close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 	close(l.quit)
 	<-l.done
 }
@@ -264,6 +269,10 @@ func (l *Log) Reserve(ctx context.Context, r *Reservation) error {
 func (l *Log) append(ctx context.Context, kind string, body []byte) error {
 	p := &pending{kind: kind, body: body, done: make(chan error, 1)}
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrUnavailable // nobody would write it
+	}
 	l.queue = append(l.queue, p)
 	l.mu.Unlock()
 	select {

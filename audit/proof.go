@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/kv"
@@ -15,7 +16,10 @@ import (
 // carries the entry holding the event (whose body is the CloudTrail record
 // itself), the entry's place among the checkpoint's leaves and the RFC 6962
 // inclusion proof: anyone with the checkpoints' public key can check it
-// (VerifyProof), with neither the store nor any key of the server.
+// (VerifyProof), with neither the store nor any key of the server. The
+// entry's time is the log's own and not covered by the proof (the event
+// carries its eventTime, which is). Leaves are counted from the log's base,
+// so after a retention prune LeafIndex is not the entry's Seq.
 type Proof struct {
 	EventID    string   `json:"eventId"`
 	Entry      Entry    `json:"entry"`
@@ -28,24 +32,59 @@ type Proof struct {
 // ErrNoEvent reports an event ID the log does not hold.
 var ErrNoEvent = errors.New("audit: no event with that ID")
 
+// errBroken refuses a checkpoint of a log that does not verify.
+var errBroken = errors.New("audit: the log does not verify (run twinvault audit verify); no checkpoint is signed")
+
+var provedKey = []byte("audit/proved")
+
 // Prove returns the proof that the event with eventID is in the log, under
 // a checkpoint of the log as it is now. The leaves and the entry come from
 // one snapshot, so the checkpoint and the proof agree.
+//
+// The log is checked as it is read (each entry follows the one before and
+// matches its hash, the head names the last): a log someone cut or edited
+// in the store gets no checkpoint. And the entries read are made durable
+// first, so a crash cannot take back what a checkpoint committed to.
 func (l *Log) Prove(ctx context.Context, eventID string) (*Proof, error) {
+	// A synced write puts everything written before it on disk.
+	if err := l.b.System().Batch(ctx, []kv.Write{{Key: provedKey, Value: []byte(l.now().UTC().Format(time.RFC3339Nano))}}); err != nil {
+		return nil, err
+	}
 	var leaves [][]byte
 	p := &Proof{EventID: eventID, LeafIndex: -1}
 	err := l.b.Read(ctx, func(tx *barrier.Tx) error {
-		return tx.Scan(l.b.System(), kv.Range{Start: entryKey(0), End: kv.PrefixEnd(entryPrefix)}, func(_, val []byte) error {
+		sys := l.b.System()
+		b, err := l.readBase(tx)
+		if err != nil {
+			return err
+		}
+		prev, next := b.Prev, b.Seq
+		err = tx.Scan(sys, kv.Range{Start: entryKey(0), End: kv.PrefixEnd(entryPrefix)}, func(_, val []byte) error {
 			var e Entry
 			if err := json.Unmarshal(val, &e); err != nil {
-				return fmt.Errorf("audit: decode entry: %w", err)
+				return fmt.Errorf("%w: an entry does not decode", errBroken)
 			}
+			if e.Seq != next || !bytes.Equal(e.Prev, prev) || !bytes.Equal(chainHash(e.Prev, e.Seq, e.Kind, e.Body), e.Hash) {
+				return fmt.Errorf("%w at entry %d", errBroken, next)
+			}
+			prev, next = e.Hash, e.Seq+1
 			if p.LeafIndex < 0 && e.Kind == kindEvent && eventIDOf(e.Body) == eventID {
 				p.Entry, p.LeafIndex = e, len(leaves)
 			}
 			leaves = append(leaves, LeafHash(e.Hash))
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
+		if err != nil {
+			return err
+		}
+		if h.Seq != next || !bytes.Equal(h.Hash, prev) {
+			return fmt.Errorf("%w: the head does not name the last entry", errBroken)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -64,3 +64,15 @@ func TestProof(t *testing.T) {
 		}
 	}
 }
+
+// TestProveRefusesBrokenLog: a log cut in the store gets no checkpoint.
+func TestProveRefusesBrokenLog(t *testing.T) {
+	ctx := context.Background()
+	l, store := newLog(t)
+	fill(t, l, 5)
+	keys := entryKeys(store)
+	store.Put(keys[2], nil)
+	if _, err := l.Prove(ctx, "id-4"); !errors.Is(err, errBroken) {
+		t.Fatalf("a proof from a cut log: %v", err)
+	}
+}

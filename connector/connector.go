@@ -158,6 +158,7 @@ func (s *Service) PutSecret(ctx context.Context, name, value string) (*Secret, e
 	now := s.now().UTC()
 	rec := secretRecord{Secret: Secret{Name: name, ARN: s.secretARN(name), Created: now, Updated: now}, Value: value}
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
+		rec.Created = now // the transaction may run again
 		if raw, err := tx.Get(s.b.System(), s.secretKey(name)); err == nil {
 			var old secretRecord
 			if json.Unmarshal(raw, &old) == nil {
@@ -245,6 +246,7 @@ func (s *Service) PutConnector(ctx context.Context, c Connector) (*Connector, er
 				return err
 			}
 		}
+		c.Created = now // the transaction may run again
 		if raw, err := tx.Get(s.b.System(), s.connectorKey(c.WorkspaceID, c.Name)); err == nil {
 			var old Connector
 			if json.Unmarshal(raw, &old) == nil {

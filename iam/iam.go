@@ -86,6 +86,7 @@ func (s *Store) BootstrapKeyID(ctx context.Context) (string, error) {
 }
 
 func (s *Store) bootstrap(tx *barrier.Tx, deliver func(*AccessKey) error, created *bool) error {
+	*created = false // the transaction may run again
 	sys := s.b.System()
 	if err := s.ensureAdmin(tx); err != nil {
 		return err

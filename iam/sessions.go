@@ -89,6 +89,7 @@ func (s *Store) GetSessionToken(ctx context.Context, caller *Principal, seconds 
 	sess.User = caller.UserName
 	codeOK := true
 	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
+		codeOK = true // the transaction may run again
 		if serial != "" {
 			ok, err := s.checkMFA(tx, caller.UserName, serial, code)
 			if err != nil || !ok {
@@ -130,6 +131,7 @@ func (s *Store) AssumeRole(ctx context.Context, caller *Principal, roleARN, sess
 	var sess *Session
 	codeOK := true
 	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
+		codeOK = true // the transaction may run again
 		r, err := s.role(tx, name)
 		if err != nil || r.ARN() != roleARN {
 			return twinvault.Errorf(twinvault.AccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)

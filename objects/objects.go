@@ -800,6 +800,7 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string, customerKey
 func (s *Service) DeleteObject(ctx context.Context, bucket, key string) error {
 	var old *Object
 	err := s.update(ctx, func(tx *barrier.Tx) error {
+		old = nil // the transaction may run again
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err

@@ -101,7 +101,7 @@ func auditCheckProof(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "INVALID: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "event %s is entry %d of the %d the checkpoint commits to: valid\n", p.EventID, p.LeafIndex, p.TreeSize)
+	fmt.Fprintf(stdout, "event %s is entry %d of the log, leaf %d of the %d the checkpoint commits to: valid\n", p.EventID, p.Entry.Seq, p.LeafIndex, p.TreeSize)
 	return 0
 }
 
