@@ -404,7 +404,7 @@ func (l *Log) VerifyDigests(ctx context.Context) (digests int, problems []Proble
 		if err != nil {
 			return err
 		}
-		return tx.ScanChecked(l.b.System(), kv.Prefix(digestPrefix), func(k, v []byte, oerr error) error {
+		err = tx.ScanChecked(l.b.System(), kv.Prefix(digestPrefix), func(k, v []byte, oerr error) error {
 			digests++
 			if len(k) != len(digestPrefix)+8 {
 				return nil
@@ -456,6 +456,30 @@ func (l *Log) VerifyDigests(ctx context.Context) (digests int, problems []Proble
 			prev = &s
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		// The marker says which hours were sealed: digests missing at the
+		// end leave no gap between the ones that remain.
+		raw, err := tx.Get(l.b.System(), sealedHourKey)
+		if errors.Is(err, kv.ErrNotFound) {
+			if !prevHour.IsZero() {
+				report(prevHour, "the record of the hours sealed is missing")
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(raw) == 8 {
+			last := time.Unix(int64(binary.BigEndian.Uint64(raw)), 0).UTC().Add(-time.Hour)
+			if !prevHour.IsZero() && prevHour.Before(last) {
+				report(last, "the digests of the hours from %s are missing", Time(prevHour.Add(time.Hour)))
+			} else if prevHour.IsZero() && digests == 0 {
+				report(last, "every digest is missing")
+			}
+		}
+		return nil
 	})
 	return digests, problems, err
 }

@@ -96,6 +96,12 @@ func TestDigestTamper(t *testing.T) {
 			s.Put(k, v)
 		}, "does not decrypt"},
 		{"drop a digest", func(s *kvtest.Mem) { s.Put(digestKeys(s)[1], nil) }, "are missing"},
+		{"drop the last digest", func(s *kvtest.Mem) { keys := digestKeys(s); s.Put(keys[len(keys)-1], nil) }, "are missing"},
+		{"drop every digest", func(s *kvtest.Mem) {
+			for _, k := range digestKeys(s) {
+				s.Put(k, nil)
+			}
+		}, "every digest is missing"},
 		{"swap two digests", func(s *kvtest.Mem) {
 			keys, raw := digestKeys(s), s.Raw()
 			s.Put(keys[0], raw[keys[1]])
