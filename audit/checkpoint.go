@@ -88,17 +88,42 @@ func (l *Log) Leaves(ctx context.Context, size int) ([][]byte, error) {
 	return leaves, err
 }
 
-// Checkpoint signs the log's current size and root.
+// Checkpoint signs the log's current size and root: of every entry ever
+// written, those removed by retention included (through the base's
+// frontier).
 func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
-	leaves, err := l.Leaves(ctx, -1)
+	var b *base
+	var leaves [][]byte
+	err := l.b.Read(ctx, func(tx *barrier.Tx) error {
+		var err error
+		if b, err = l.readBase(tx); err != nil {
+			return err
+		}
+		return tx.Scan(l.b.System(), kv.Range{Start: entryKey(b.Seq), End: kv.PrefixEnd(entryPrefix)}, func(_, val []byte) error {
+			var e Entry
+			if err := json.Unmarshal(val, &e); err != nil {
+				return fmt.Errorf("audit: decode entry: %w", err)
+			}
+			leaves = append(leaves, LeafHash(e.Hash))
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
-	return l.sign(ctx, leaves)
+	t, _, err := b.tree(leaves)
+	if err != nil {
+		return nil, err
+	}
+	root, err := t.root(t.n())
+	if err != nil {
+		return nil, err
+	}
+	return l.sign(ctx, t.n(), root)
 }
 
-// sign makes the checkpoint of a log whose Merkle leaves are leaves.
-func (l *Log) sign(ctx context.Context, leaves [][]byte) ([]byte, error) {
+// sign makes the checkpoint of a log of n leaves with that root.
+func (l *Log) sign(ctx context.Context, n uint64, root []byte) ([]byte, error) {
 	rec, err := l.signer(ctx)
 	if err != nil {
 		return nil, err
@@ -107,7 +132,7 @@ func (l *Log) sign(ctx context.Context, leaves [][]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := fmt.Sprintf("%s\n%d\n%s\n", Origin, len(leaves), base64.StdEncoding.EncodeToString(Root(leaves)))
+	text := fmt.Sprintf("%s\n%d\n%s\n", Origin, n, base64.StdEncoding.EncodeToString(root))
 	return note.Sign(&note.Note{Text: text}, s)
 }
 

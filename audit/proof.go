@@ -18,8 +18,9 @@ import (
 // inclusion proof: anyone with the checkpoints' public key can check it
 // (VerifyProof), with neither the store nor any key of the server. The
 // entry's time is the log's own and not covered by the proof (the event
-// carries its eventTime, which is). Leaves are counted from the log's base,
-// so after a retention prune LeafIndex is not the entry's Seq.
+// carries its eventTime, which is). LeafIndex is the entry's Seq, entries
+// removed by retention counting (but for a log pruned before the tree kept
+// them, where leaves start at the base).
 type Proof struct {
 	EventID    string   `json:"eventId"`
 	Entry      Entry    `json:"entry"`
@@ -51,11 +52,12 @@ func (l *Log) Prove(ctx context.Context, eventID string) (*Proof, error) {
 		return nil, err
 	}
 	var leaves [][]byte
+	var b *base
 	p := &Proof{EventID: eventID, LeafIndex: -1}
 	err := l.b.Read(ctx, func(tx *barrier.Tx) error {
 		sys := l.b.System()
-		b, err := l.readBase(tx)
-		if err != nil {
+		var err error
+		if b, err = l.readBase(tx); err != nil {
 			return err
 		}
 		prev, next := b.Prev, b.Seq
@@ -92,11 +94,24 @@ func (l *Log) Prove(ctx context.Context, eventID string) (*Proof, error) {
 	if p.LeafIndex < 0 {
 		return nil, ErrNoEvent
 	}
-	cp, err := l.sign(ctx, leaves)
+	t, _, err := b.tree(leaves)
 	if err != nil {
 		return nil, err
 	}
-	p.TreeSize, p.Hashes, p.Checkpoint = len(leaves), InclusionProof(leaves, p.LeafIndex), string(cp)
+	n := t.n()
+	root, err := t.root(n)
+	if err != nil {
+		return nil, err
+	}
+	m := uint64(p.LeafIndex) + t.size // the entry's leaf, counted from the tree's first
+	if p.Hashes, err = t.proof(m, n); err != nil {
+		return nil, err
+	}
+	cp, err := l.sign(ctx, n, root)
+	if err != nil {
+		return nil, err
+	}
+	p.LeafIndex, p.TreeSize, p.Checkpoint = int(m), int(n), string(cp)
 	return p, nil
 }
 

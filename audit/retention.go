@@ -26,6 +26,22 @@ var (
 type base struct {
 	Seq  uint64 `json:"seq"`
 	Prev []byte `json:"prev"`
+	// Frontier stands for the removed entries in the Merkle tree (see
+	// frontier.go), so checkpoints signed before a prune still describe the
+	// log after it. A base pruned before it was kept has none: its tree
+	// starts at Seq.
+	Frontier [][]byte `json:"frontier,omitempty"`
+}
+
+// tree is the log's Merkle tree, from the base's frontier and the leaves of
+// the entries still stored (leafs, from b.Seq on). offset is the first
+// leaf's index: 0, unless the base has no frontier.
+func (b *base) tree(leaves [][]byte) (t *tree, offset uint64, err error) {
+	if b.Seq > 0 && len(b.Frontier) == 0 {
+		return &tree{frontier: map[[2]uint64][]byte{}, leaves: leaves}, b.Seq, nil
+	}
+	t, err = newTree(b.Seq, b.Frontier, leaves)
+	return t, 0, err
 }
 
 func (l *Log) readBase(tx *barrier.Tx) (*base, error) {
@@ -70,7 +86,7 @@ func (l *Log) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 		} else if err != nil && !errors.Is(err, kv.ErrNotFound) {
 			return err
 		}
-		var keys [][]byte
+		var keys, leaves [][]byte
 		next := *b
 		err = tx.Scan(sys, kv.Range{Start: entryKey(b.Seq), End: kv.PrefixEnd(entryPrefix)}, func(k, val []byte) error {
 			var e Entry
@@ -81,11 +97,21 @@ func (l *Log) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 				return kv.Stop
 			}
 			keys = append(keys, append([]byte(nil), k...))
+			leaves = append(leaves, LeafHash(e.Hash))
 			next = base{Seq: e.Seq + 1, Prev: e.Hash}
 			return nil
 		})
 		if err != nil || len(keys) == 0 {
 			return err
+		}
+		// The removed entries stay in the tree through the new frontier
+		// (unless the old base had none to build it from).
+		if t, offset, err := b.tree(leaves); err != nil {
+			return err
+		} else if offset == 0 {
+			if next.Frontier, err = t.frontierAt(next.Seq); err != nil {
+				return err
+			}
 		}
 		for _, k := range keys {
 			if err := tx.Delete(sys, k); err != nil {
