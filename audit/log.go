@@ -172,7 +172,10 @@ type Log struct {
 	syncs   chan applied
 	syncErr atomic.Pointer[error]
 
-	head      *head           // the writer's own: the next sequence number and the last hash
+	head *head // the writer's own: the next sequence number and the last hash
+	// open are this process's reservations with no event yet, by request
+	// ID (the writer's own): what Floor reports once the log is closed.
+	open      map[string]uint64
 	digestKey *rsa.PrivateKey // once loaded
 	nextSeal  time.Time       // the writer's: no digest is due before then
 	retention time.Duration   // 0: keep every entry
@@ -188,6 +191,7 @@ func (l *Log) SetRetention(d time.Duration) {
 
 type pending struct {
 	kind string
+	id   string // the request's ID
 	body []byte
 	done chan error
 }
@@ -254,7 +258,7 @@ func (l *Log) Append(ctx context.Context, e *Event) error {
 	if err != nil {
 		return fmt.Errorf("audit: encode event: %w", err)
 	}
-	return l.append(ctx, kindEvent, body)
+	return l.append(ctx, kindEvent, e.RequestID, body)
 }
 
 // Reserve stores a reservation durably, or fails with ErrUnavailable.
@@ -263,11 +267,11 @@ func (l *Log) Reserve(ctx context.Context, r *Reservation) error {
 	if err != nil {
 		return fmt.Errorf("audit: encode reservation: %w", err)
 	}
-	return l.append(ctx, kindReservation, body)
+	return l.append(ctx, kindReservation, r.RequestID, body)
 }
 
-func (l *Log) append(ctx context.Context, kind string, body []byte) error {
-	p := &pending{kind: kind, body: body, done: make(chan error, 1)}
+func (l *Log) append(ctx context.Context, kind, id string, body []byte) error {
+	p := &pending{kind: kind, id: id, body: body, done: make(chan error, 1)}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -385,6 +389,7 @@ func (l *Log) write(batch []*pending, hook func() error) (wait func() error, err
 		}
 		l.head = h
 	}
+	start := l.head.Seq
 	writes, h, err := chain(batch, *l.head, l.now())
 	if err != nil {
 		return nil, err
@@ -400,7 +405,34 @@ func (l *Log) write(batch []*pending, hook func() error) (wait func() error, err
 		return nil, err
 	}
 	l.head = &h
+	if l.open == nil {
+		l.open = map[string]uint64{}
+	}
+	for i, p := range batch {
+		switch p.kind {
+		case kindReservation:
+			l.open[p.id] = start + uint64(i)
+		case kindEvent:
+			delete(l.open, p.id)
+		}
+	}
 	return wait, nil
+}
+
+// Floor is, once the log is closed, the first entry a search for
+// reservations left open need look at: this process's oldest open one, or
+// the end of the log. A node that owns its store alone keeps it at a clean
+// stop, so its next start reads only what came after. ok is false when the
+// log took nothing since it was opened, or over a shared store.
+func (l *Log) Floor() (seq uint64, ok bool) {
+	if l.b.Shared() || l.head == nil {
+		return 0, false
+	}
+	seq = l.head.Seq
+	for _, s := range l.open {
+		seq = min(seq, s)
+	}
+	return seq, true
 }
 
 // readHead reads the head with get; an empty log has the zero one.

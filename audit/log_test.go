@@ -362,3 +362,37 @@ func TestEntryJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestFloor: once the log is closed, Floor is this process's oldest
+// reservation still without its event, or the end of the log.
+func TestFloor(t *testing.T) {
+	ctx := context.Background()
+	store := kvtest.NewMem()
+	l := Open(barrierOn(t, store), nil)
+	for _, r := range []string{"r1", "r2", "r3"} {
+		if err := l.Reserve(ctx, &Reservation{RequestID: r, EventName: "Op"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []string{"r1", "r3"} { // entries 3 and 4; r2 (entry 1) stays open
+		e := event(0)
+		e.RequestID = r
+		if err := l.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	if seq, ok := l.Floor(); !ok || seq != 1 {
+		t.Fatalf("floor %d %v, want 1 (r2's reservation)", seq, ok)
+	}
+	l2 := Open(barrierOn(t, store), nil)
+	e := event(0)
+	e.RequestID = "r2"
+	if err := l2.Append(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	l2.Close()
+	if seq, ok := l2.Floor(); !ok || seq != 6 {
+		t.Fatalf("floor %d %v, want 6 (the end)", seq, ok)
+	}
+}

@@ -585,6 +585,9 @@ func (n *Node) Close() error {
 	}
 	if n.audit != nil {
 		n.audit.Close()
+		if err := n.keepFloor(); err != nil {
+			errs = append(errs, fmt.Errorf("audit: keep where reservations may be open: %w", err))
+		}
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())

@@ -27,6 +27,17 @@ const (
 
 var orphanCursorKey = []byte("audit/orphan-cursor")
 
+// keepFloor records, at a clean stop of a node that owns its store alone,
+// where the next start's search for open reservations begins, so that it
+// reads only what came after and not the whole log since the last start.
+func (n *Node) keepFloor() error {
+	seq, ok := n.audit.Floor()
+	if !ok {
+		return nil
+	}
+	return n.barrier.System().Batch(context.Background(), []kv.Write{{Key: orphanCursorKey, Value: binary.BigEndian.AppendUint64(nil, seq)}})
+}
+
 // staleAfter is how old an open reservation of a running node may grow:
 // no request runs that long, so one without its event by then lost it
 // (the log failed as the request ended) and is closed too, lest it hold
