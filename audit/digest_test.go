@@ -1,15 +1,13 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/twinvault/twinvault/barrier"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv/kvtest"
 )
 
@@ -42,14 +40,7 @@ func hourlyLog(t *testing.T) (*Log, *kvtest.Mem, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	store := kvtest.NewMem()
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{5}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := barriertest.Open(t, store)
 	clk := newClock(time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC))
 	l := Open(b, clk.now)
 	t.Cleanup(l.Close)

@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twinvault/twinvault/barrier"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/kv/kvtest"
 )
@@ -21,24 +20,9 @@ import (
 func newLog(t testing.TB) (*Log, *kvtest.Mem) {
 	t.Helper()
 	store := kvtest.NewMem()
-	l := Open(barrierOn(t, store), nil)
+	l := Open(barriertest.Open(t, store), nil)
 	t.Cleanup(l.Close)
 	return l, store
-}
-
-// barrierOn opens a keyring and a barrier over store, as a node does.
-func barrierOn(t testing.TB, store kv.Store) *barrier.Barrier {
-	t.Helper()
-	ctx := context.Background()
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{4}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func event(i int) *Event {
@@ -251,7 +235,7 @@ func TestSharedChain(t *testing.T) {
 	clk := newClock(time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC))
 	var logs []*Log
 	for i := range 3 {
-		b := barrierOn(t, store)
+		b := barriertest.Open(t, store)
 		if !b.Shared() {
 			t.Fatal("the barrier does not know its store is shared")
 		}
@@ -321,7 +305,7 @@ func (p *pipeMem) BatchApply(ctx context.Context, ws []kv.Write) (func() error, 
 func TestPipelinedWrites(t *testing.T) {
 	ctx := context.Background()
 	store := &pipeMem{Mem: kvtest.NewMem()}
-	l := Open(barrierOn(t, store), nil)
+	l := Open(barriertest.Open(t, store), nil)
 	defer l.Close()
 	var wg sync.WaitGroup
 	for i := range 200 {
@@ -368,7 +352,7 @@ func TestEntryJSON(t *testing.T) {
 func TestFloor(t *testing.T) {
 	ctx := context.Background()
 	store := kvtest.NewMem()
-	l := Open(barrierOn(t, store), nil)
+	l := Open(barriertest.Open(t, store), nil)
 	for _, r := range []string{"r1", "r2", "r3"} {
 		if err := l.Reserve(ctx, &Reservation{RequestID: r, EventName: "Op"}); err != nil {
 			t.Fatal(err)
@@ -385,7 +369,7 @@ func TestFloor(t *testing.T) {
 	if seq, ok := l.Floor(); !ok || seq != 1 {
 		t.Fatalf("floor %d %v, want 1 (r2's reservation)", seq, ok)
 	}
-	l2 := Open(barrierOn(t, store), nil)
+	l2 := Open(barriertest.Open(t, store), nil)
 	e := event(0)
 	e.RequestID = "r2"
 	if err := l2.Append(ctx, e); err != nil {

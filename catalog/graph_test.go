@@ -1,13 +1,11 @@
 package catalog
 
 import (
-	"bytes"
 	"context"
 	"reflect"
 	"testing"
 
-	"github.com/twinvault/twinvault/barrier"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/model"
 	"github.com/twinvault/twinvault/tsdb"
@@ -15,16 +13,8 @@ import (
 
 func newTestService(t *testing.T) *Service {
 	t.Helper()
-	ctx := context.Background()
 	store := kvtest.NewMem()
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{3}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := barriertest.Open(t, store)
 	ts := tsdb.Open(b, nil)
 	t.Cleanup(ts.Close)
 	return New(b, Config{TS: ts})

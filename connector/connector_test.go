@@ -1,15 +1,13 @@
 package connector
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 
 	"github.com/twinvault/twinvault"
-	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/egress"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/model"
 )
@@ -19,14 +17,7 @@ var ctx = context.Background()
 func newService(t *testing.T) (*Service, *kvtest.Mem) {
 	t.Helper()
 	mem := kvtest.NewMem()
-	kr, err := keyring.Open(ctx, mem, bytes.Repeat([]byte{3}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, mem, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := barriertest.Open(t, mem)
 	return New(b, &egress.Policy{HTTPSOnly: true}, "eu-west-1", nil), mem
 }
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/twinvault/twinvault/barrier"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/objstore"
 )
@@ -68,14 +68,7 @@ func legacy(t *testing.T, s *Service, mem *kvtest.Mem, v *barrier.View, body str
 func TestAdoptKeys(t *testing.T) {
 	ctx := context.Background()
 	mem := kvtest.NewMem()
-	kr, err := keyring.Open(ctx, mem, bytes.Repeat([]byte{6}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, mem, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := barriertest.Open(t, mem)
 	store, err := objstore.OpenDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

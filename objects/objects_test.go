@@ -14,32 +14,15 @@ import (
 	"testing"
 
 	"github.com/twinvault/twinvault"
-	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/internal/fipstest"
-	"github.com/twinvault/twinvault/keyring"
-	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/objstore"
 )
 
-// barrierOn opens a keyring and a barrier over store, as a node does.
-func barrierOn(t *testing.T, store kv.Store) *barrier.Barrier {
-	t.Helper()
-	ctx := context.Background()
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{6}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func newService(t *testing.T) (*Service, string) {
 	t.Helper()
-	b := barrierOn(t, kvtest.NewMem())
+	b := barriertest.Open(t, kvtest.NewMem())
 	dir := t.TempDir()
 	os, err := objstore.OpenDir(dir)
 	if err != nil {
@@ -214,7 +197,7 @@ func TestHoldAcrossNodes(t *testing.T) {
 	}
 	var nodes []*Service
 	for range 2 {
-		nodes = append(nodes, New(barrierOn(t, store), bodies, nil))
+		nodes = append(nodes, New(barriertest.Open(t, store), bodies, nil))
 	}
 	a, b := nodes[0], nodes[1]
 	if _, err := a.CreateBucket(ctx, "models"); err != nil {

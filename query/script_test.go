@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,9 +12,8 @@ import (
 	"testing"
 
 	twinvault "github.com/twinvault/twinvault"
-	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/catalog"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/model"
 	"github.com/twinvault/twinvault/tsdb"
@@ -63,16 +61,8 @@ func TestScripts(t *testing.T) {
 
 func newCatalog(t testing.TB) *catalog.Service {
 	t.Helper()
-	ctx := context.Background()
 	store := kvtest.NewMem()
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := barriertest.Open(t, store)
 	ts := tsdb.Open(b, nil)
 	t.Cleanup(ts.Close)
 	return catalog.New(b, catalog.Config{TS: ts})

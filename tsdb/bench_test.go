@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/twinvault/twinvault/barrier"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/pebble"
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
@@ -26,14 +26,7 @@ func onDisk(tb testing.TB) (*DB, *barrier.Barrier, *barrier.View, kv.Store) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { store.Close() })
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	b := barriertest.Open(tb, store)
 	var v *barrier.View
 	if err := b.Update(ctx, func(tx *barrier.Tx) error {
 		v, err = tx.CreateView([]byte("ws"))

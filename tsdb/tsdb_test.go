@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/twinvault/twinvault/barrier"
-	"github.com/twinvault/twinvault/keyring"
+	"github.com/twinvault/twinvault/internal/barriertest"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/kv/kvtest"
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
@@ -21,7 +21,7 @@ func newTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View, *kvtest.Mem)
 	t.Helper()
 	ctx := context.Background()
 	store := kvtest.NewMem()
-	b := barrierOn(t, store)
+	b := barriertest.Open(t, store)
 	var v *barrier.View
 	var err error
 	if err := b.Update(ctx, func(tx *barrier.Tx) error {
@@ -33,21 +33,6 @@ func newTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View, *kvtest.Mem)
 	db := Open(b, nil)
 	t.Cleanup(db.Close)
 	return db, b, v, store
-}
-
-// barrierOn opens a keyring and a barrier over store, as a node does.
-func barrierOn(t testing.TB, store kv.Store) *barrier.Barrier {
-	t.Helper()
-	ctx := context.Background()
-	kr, err := keyring.Open(ctx, store, bytes.Repeat([]byte{7}, keyring.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := barrier.New(ctx, store, kr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func doubles(ts []int64, vs []float64) *chunkenc.Chunk {
@@ -368,7 +353,7 @@ func TestSharedNodes(t *testing.T) {
 	}
 	var nodes []node
 	for i := range 3 {
-		b := barrierOn(t, store)
+		b := barriertest.Open(t, store)
 		var v *barrier.View
 		var err error
 		err = b.Update(ctx, func(tx *barrier.Tx) error {
