@@ -35,23 +35,13 @@ type cluster struct {
 // newCluster needs the PostgreSQL and the S3-protocol server scripts/test
 // starts; under CI=true their absence fails the test.
 func newCluster(t *testing.T) *cluster {
-	dsn, s3 := os.Getenv("TWINVAULT_TEST_POSTGRES"), os.Getenv("TWINVAULT_TEST_S3_ENDPOINT")
-	if dsn == "" || s3 == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TWINVAULT_TEST_POSTGRES and TWINVAULT_TEST_S3_ENDPOINT must be set")
-		}
-		t.Skip("needs TWINVAULT_TEST_POSTGRES and TWINVAULT_TEST_S3_ENDPOINT (scripts/test starts both)")
-	}
+	dsn := needEnv(t, "TWINVAULT_TEST_POSTGRES", "TWINVAULT_TEST_S3_ENDPOINT")[0]
 	dir := t.TempDir()
 	id := time.Now().UnixNano()
-	return &cluster{t: t, dir: dir, dsn: dsn, args: []string{
-		"--storage", "postgres", "--postgres-schema", fmt.Sprintf("tv_cluster_%d", id),
-		"--objects", "s3", "--s3-endpoint", s3, "--s3-bucket", os.Getenv("TWINVAULT_TEST_S3_BUCKET"),
-		"--s3-prefix", fmt.Sprintf("cluster-%d/", id), "--s3-ca-bundle", os.Getenv("TWINVAULT_TEST_S3_CA"),
-		"--s3-credentials-file", os.Getenv("TWINVAULT_TEST_S3_CREDENTIALS"), "--s3-profile", os.Getenv("TWINVAULT_TEST_S3_PROFILE"),
-		"--key-file", filepath.Join(dir, "master.key"), "--credentials-file", filepath.Join(dir, "credentials"),
-		"--lease-ttl", "3s",
-	}}
+	args := append([]string{"--storage", "postgres", "--postgres-schema", fmt.Sprintf("tv_cluster_%d", id)},
+		s3Flags(fmt.Sprintf("cluster-%d/", id))...)
+	args = append(args, "--key-file", filepath.Join(dir, "master.key"), "--credentials-file", filepath.Join(dir, "credentials"), "--lease-ttl", "3s")
+	return &cluster{t: t, dir: dir, dsn: dsn, args: args}
 }
 
 // start runs node i (its own data directory and port) and waits for it.

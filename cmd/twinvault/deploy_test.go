@@ -100,13 +100,8 @@ func TestHelmChart(t *testing.T) {
 	if out, err := exec.Command(helm, "lint", "--strict", chartDir()).CombinedOutput(); err != nil {
 		t.Fatalf("helm lint: %v\n%s", err, out)
 	}
-	dsn, s3ep := os.Getenv("TWINVAULT_TEST_POSTGRES"), os.Getenv("TWINVAULT_TEST_S3_ENDPOINT")
-	if dsn == "" || s3ep == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TWINVAULT_TEST_POSTGRES and TWINVAULT_TEST_S3_ENDPOINT must be set")
-		}
-		t.Skip("needs TWINVAULT_TEST_POSTGRES and TWINVAULT_TEST_S3_ENDPOINT")
-	}
+	need := needEnv(t, "TWINVAULT_TEST_POSTGRES", "TWINVAULT_TEST_S3_ENDPOINT")
+	dsn, s3ep := need[0], need[1]
 	id := time.Now().UnixNano()
 	docs, err := render(t, helm, "s3.endpoint="+s3ep, "s3.bucket="+os.Getenv("TWINVAULT_TEST_S3_BUCKET"),
 		fmt.Sprintf("s3.prefix=chart-%d/", id), "s3.caSecret=s3-ca", fmt.Sprintf("postgres.schema=tv_chart_%d", id),

@@ -196,6 +196,36 @@ func awsConfig(t *testing.T, ca, creds string) aws.Config {
 	return cfg
 }
 
+// needEnv returns the values of the variables scripts/test sets for the
+// engines it starts; without them the test is skipped, or fails under
+// CI=true, where they are promised.
+func needEnv(t *testing.T, names ...string) []string {
+	t.Helper()
+	var vals, missing []string
+	for _, n := range names {
+		v := os.Getenv(n)
+		if v == "" {
+			missing = append(missing, n)
+		}
+		vals = append(vals, v)
+	}
+	if len(missing) > 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not set", strings.Join(missing, ", "))
+		}
+		t.Skipf("%s not set (scripts/test starts PostgreSQL and an S3-protocol server)", strings.Join(missing, ", "))
+	}
+	return vals
+}
+
+// s3Flags are the serve flags that keep object bodies in the test S3
+// server, under prefix.
+func s3Flags(prefix string) []string {
+	return []string{"--objects", "s3", "--s3-endpoint", os.Getenv("TWINVAULT_TEST_S3_ENDPOINT"), "--s3-bucket", os.Getenv("TWINVAULT_TEST_S3_BUCKET"),
+		"--s3-prefix", prefix, "--s3-ca-bundle", os.Getenv("TWINVAULT_TEST_S3_CA"),
+		"--s3-credentials-file", os.Getenv("TWINVAULT_TEST_S3_CREDENTIALS"), "--s3-profile", os.Getenv("TWINVAULT_TEST_S3_PROFILE")}
+}
+
 // s3Client is an S3 client of the server in dir.
 func s3Client(t *testing.T, dir, endpoint string) *s3.Client {
 	t.Helper()
@@ -532,13 +562,7 @@ func TestServeRedirectListener(t *testing.T) {
 // a restart, nothing lands in the data directory's kv, and the
 // connection string comes from the environment, never the command line.
 func TestServeOnPostgres(t *testing.T) {
-	dsn := os.Getenv("TWINVAULT_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TWINVAULT_TEST_POSTGRES is not set")
-		}
-		t.Skip("TWINVAULT_TEST_POSTGRES is not set (scripts/test starts a PostgreSQL)")
-	}
+	dsn := needEnv(t, "TWINVAULT_TEST_POSTGRES")[0]
 	dir := t.TempDir()
 	schema := fmt.Sprintf("tv_serve_%d", time.Now().UnixNano())
 	env := []string{"TWINVAULT_POSTGRES_DSN=" + dsn}
@@ -575,13 +599,7 @@ func TestServeOnPostgres(t *testing.T) {
 // directory (its objects) and key; a second migration into the same schema
 // is refused.
 func TestMigrateToPostgres(t *testing.T) {
-	dsn := os.Getenv("TWINVAULT_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TWINVAULT_TEST_POSTGRES is not set")
-		}
-		t.Skip("TWINVAULT_TEST_POSTGRES is not set (scripts/test starts a PostgreSQL)")
-	}
+	dsn := needEnv(t, "TWINVAULT_TEST_POSTGRES")[0]
 	dir := t.TempDir()
 	p := start(t, dir, "--listen", freePort(t))
 	endpoint := p.ready(t)["endpoint"]
@@ -607,10 +625,8 @@ func TestMigrateToPostgres(t *testing.T) {
 	t.Setenv("TWINVAULT_POSTGRES_DSN", dsn)
 	// With an S3-protocol server at hand, the bodies move there too.
 	var objArgs []string
-	if ep := os.Getenv("TWINVAULT_TEST_S3_ENDPOINT"); ep != "" {
-		objArgs = []string{"--objects", "s3", "--s3-endpoint", ep, "--s3-bucket", os.Getenv("TWINVAULT_TEST_S3_BUCKET"),
-			"--s3-prefix", schema + "/", "--s3-ca-bundle", os.Getenv("TWINVAULT_TEST_S3_CA"),
-			"--s3-credentials-file", os.Getenv("TWINVAULT_TEST_S3_CREDENTIALS"), "--s3-profile", os.Getenv("TWINVAULT_TEST_S3_PROFILE")}
+	if os.Getenv("TWINVAULT_TEST_S3_ENDPOINT") != "" {
+		objArgs = s3Flags(schema + "/")
 	} else if os.Getenv("CI") == "true" {
 		t.Fatal("TWINVAULT_TEST_S3_ENDPOINT is not set")
 	}
