@@ -62,20 +62,34 @@ func unavailable() error {
 	return twinvault.Errorf(twinvault.ServiceUnavailable, "the audit log cannot record the request, so it was not carried out; retry later")
 }
 
-// auditParams are a TwinMaker request's parameters as CloudTrail shows
-// them: the body's members, the path labels and the query parameters.
-func auditParams(in any, labels map[string]string, query url.Values) map[string]any {
-	m := map[string]any{}
-	if data, err := json.Marshal(in); err == nil {
-		json.Unmarshal(data, &m)
-	}
+// RequestParams are a TwinMaker request's parameters as CloudTrail shows
+// them: the body's members, and the path labels and query parameters
+// beside them (standing for a body member of the same name). They are kept
+// as received, for the auditor to redact in one pass.
+type RequestParams struct {
+	Body  []byte // a JSON object, or empty
+	Extra map[string]string
+}
+
+func auditParams(body []byte, labels map[string]string, query url.Values) *RequestParams {
+	p := &RequestParams{Body: body, Extra: make(map[string]string, len(labels)+len(query))}
 	for k, v := range labels {
-		m[k] = v
+		p.Extra[k] = v
 	}
 	for k, v := range query {
 		if len(v) > 0 {
-			m[k] = v[0]
+			p.Extra[k] = v[0]
 		}
+	}
+	return p
+}
+
+// Map decodes the parameters, for the guard.
+func (p *RequestParams) Map() map[string]any {
+	m := map[string]any{}
+	json.Unmarshal(p.Body, &m)
+	for k, v := range p.Extra {
+		m[k] = v
 	}
 	return m
 }

@@ -321,7 +321,8 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	if err := decodeBody(body, in); err != nil {
 		return nil, err
 	}
-	req.params = in
+	params := auditParams(body, labels, r.URL.Query())
+	req.params = params
 	for name, v := range labels {
 		if err := in.SetLabel(name, v); err != nil {
 			return nil, err
@@ -330,8 +331,6 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	if err := in.BindQuery(r.URL.Query()); err != nil {
 		return nil, err
 	}
-	params := auditParams(in, labels, r.URL.Query())
-	req.params = params
 	call := twinmakerCall(rt.op.Name, in, res.Region)
 	call.UserAgent, call.Secure = r.UserAgent(), r.TLS != nil
 	req.Resources = call.Resources
@@ -341,7 +340,7 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	// The guard goes first, so that a refused field is hidden from the
 	// audit record even when the input is invalid as well.
 	if s.guard != nil && !req.ReadOnly && !req.Data {
-		if err := s.guard.Check(r.Context(), req, params, labels); err != nil {
+		if err := s.guard.Check(r.Context(), req, params.Map(), labels); err != nil {
 			return nil, err
 		}
 	}

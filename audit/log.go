@@ -254,11 +254,7 @@ func (l *Log) SetFailHook(hook func() error) {
 
 // Append stores an event durably, or fails with ErrUnavailable.
 func (l *Log) Append(ctx context.Context, e *Event) error {
-	body, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("audit: encode event: %w", err)
-	}
-	return l.append(ctx, kindEvent, e.RequestID, body)
+	return l.append(ctx, kindEvent, e.RequestID, e.appendJSON(nil))
 }
 
 // Reserve stores a reservation durably, or fails with ErrUnavailable.

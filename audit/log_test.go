@@ -380,3 +380,49 @@ func TestFloor(t *testing.T) {
 		t.Fatalf("floor %d %v, want 6 (the end)", seq, ok)
 	}
 }
+
+// TestEventJSON: the writer's own encoding of an event is what json.Marshal
+// writes, escapes and omissions included.
+func TestEventJSON(t *testing.T) {
+	odd := "a<b>&c\"\\\x00\x01\b\f\n\r\t\x1f\x7f é\u2028\u2029\xff\xfe end"
+	full := event(3)
+	full.UserIdentity = UserIdentity{Type: "AssumedRole", PrincipalID: odd, ARN: "arn:aws:sts::1:assumed-role/r/s", AccountID: "1",
+		AccessKeyID: "ASIA", SessionContext: &SessionContext{}}
+	full.UserIdentity.SessionContext.Attributes.CreationDate = "2026-11-27T10:00:00Z"
+	full.UserIdentity.SessionContext.Attributes.MFAAuthenticated = "true"
+	full.ErrorCode, full.ErrorMessage = "ValidationException", odd
+	full.RequestParameters = json.RawMessage(`{"a":"<x>&","b":[1,2.5,true,null],"c":{"\u00e9":"\u2028"}}`)
+	full.ResponseElements = json.RawMessage(`{"k":"v"}`)
+	full.Resources = []Resource{{ARN: "arn:1", AccountID: "1", Type: "T"}, {ARN: odd}}
+	full.TLSDetails = &TLSDetails{TLSVersion: "TLSv1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ClientProvidedHostHeader: odd}
+	extra := json.RawMessage(`{"dataProtectionFindings":[{"field":"f"}]}`)
+	full.AdditionalEventData = &extra
+	full.ServiceEventDetails = json.RawMessage(`{"detail":"<>"}`)
+	for _, e := range []*Event{event(1), {}, {UserIdentity: UserIdentity{UserName: "u"}}, full} {
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}
+
+// FuzzEventJSON: any text in an event's fields is written as json.Marshal
+// writes it.
+func FuzzEventJSON(f *testing.F) {
+	for _, s := range []string{"", "plain", "<&>", "\x00\x1f\x7f", "\u2028\u2029", "\xff\xc3", "é\"\\"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := &Event{UserIdentity: UserIdentity{UserName: s}, ErrorMessage: s, Resources: []Resource{{ARN: s, Type: s}}}
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+}

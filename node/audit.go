@@ -202,39 +202,6 @@ func bareURL(raw string) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
-// redacted renders v as JSON with sensitive members hidden; for a data
-// event, property values are left out and only their references kept.
-func redacted(v any, data bool) json.RawMessage {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return json.RawMessage("null")
-	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return json.RawMessage("null")
-	}
-	doc = hide(doc, data)
-	out, err := json.Marshal(doc)
-	if err != nil {
-		return json.RawMessage("null")
-	}
-	return out
-}
-
-// member reports whether k names a member of set, folded as the JSON
-// decoders fold member names (so "ſecretString" is secretString too).
-func member(set map[string]bool, k string) bool {
-	if set[strings.ToLower(k)] {
-		return true
-	}
-	for name := range set {
-		if strings.EqualFold(name, k) {
-			return true
-		}
-	}
-	return false
-}
-
 // scrub masks every occurrence of the guard's findings in an event:
 // resources' ARNs, messages, parameters and responses.
 func scrub(e *audit.Event, values []string) *audit.Event {
@@ -254,32 +221,6 @@ func scrub(e *audit.Event, values []string) *audit.Event {
 		return e
 	}
 	return &out
-}
-
-func hide(v any, data bool) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			lk := strings.ToLower(k)
-			switch {
-			case member(sensitive, k):
-				v[k] = audit.Hidden
-			case member(urlMember, k):
-				if s, ok := x.(string); ok {
-					v[k] = bareURL(s)
-				}
-			case data && (lk == "propertyvalues" || lk == "value" || lk == "values"):
-				v[k] = audit.Hidden
-			default:
-				v[k] = hide(x, data)
-			}
-		}
-	case []any:
-		for i := range v {
-			v[i] = hide(v[i], data)
-		}
-	}
-	return v
 }
 
 // resourceType names a resource's CloudTrail type from its ARN.
