@@ -59,7 +59,7 @@ func redactParams(enc *jsontext.Encoder, p *api.RequestParams, data bool) error 
 				}
 				k := name.String()
 				if _, ok := p.Extra[k]; ok {
-					if err := dec.SkipValue(); err != nil {
+					if _, err := dec.ReadValue(); err != nil {
 						return err
 					}
 					continue
@@ -138,7 +138,9 @@ func redactValue(dec *jsontext.Decoder, enc *jsontext.Encoder, data bool) error 
 func redactMember(dec *jsontext.Decoder, enc *jsontext.Encoder, k string, data bool) error {
 	switch {
 	case hiddenMember(k, data):
-		if err := dec.SkipValue(); err != nil {
+		// ReadValue consumes a whole value at once; SkipValue reads it
+		// token by token.
+		if _, err := dec.ReadValue(); err != nil {
 			return err
 		}
 		return enc.WriteToken(jsontext.String(audit.Hidden))
@@ -172,11 +174,24 @@ func hiddenMember(k string, data bool) bool {
 // member reports whether k names a member of set, folded as the JSON
 // decoders fold member names (so "ſecretString" is secretString too).
 func member(set map[string]bool, k string) bool {
+	if isASCII(k) {
+		// For ASCII, the lower-case lookup is the whole fold; names
+		// are short, and lowered on the stack.
+		var buf [64]byte
+		if len(k) <= len(buf) {
+			for i := 0; i < len(k); i++ {
+				c := k[i]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				buf[i] = c
+			}
+			return set[string(buf[:len(k)])]
+		}
+		return set[strings.ToLower(k)]
+	}
 	if set[strings.ToLower(k)] {
 		return true
-	}
-	if isASCII(k) {
-		return false // for ASCII, the lower-case lookup is the whole fold
 	}
 	for name := range set {
 		if strings.EqualFold(name, k) {
