@@ -74,9 +74,10 @@ type Service struct {
 	now        func() time.Time
 
 	// decoded records, for the data plane
-	entities recordCache[entity]
-	types    typeCache
-	graphs   graphMemos // what queries learned of each workspace's graph
+	workspaces recordCache[workspace]
+	entities   recordCache[entity]
+	types      typeCache
+	graphs     graphMemos // what queries learned of each workspace's graph
 }
 
 // New returns a Service over b.

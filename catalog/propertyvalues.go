@@ -346,7 +346,7 @@ func (s *Service) BatchPutPropertyValues(ctx context.Context, in *model.BatchPut
 	var view *barrier.View
 	var items []tsdb.Item
 	err := s.view(ctx, func(tx *barrier.Tx) error {
-		_, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		v, err := s.workspaceView(tx, in.WorkspaceId)
 		if err != nil {
 			return err
 		}
@@ -831,7 +831,7 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 	out := &model.GetPropertyValueHistoryOutput{PropertyValues: []model.PropertyValueHistory{}}
 	var lastPos seriesPos
 	err = s.view(ctx, func(tx *barrier.Tx) error {
-		_, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		v, err := s.workspaceView(tx, in.WorkspaceId)
 		if err != nil {
 			return err
 		}
@@ -1036,7 +1036,7 @@ func (s *Service) GetPropertyValue(ctx context.Context, in *model.GetPropertyVal
 	}
 	out := &model.GetPropertyValueOutput{PropertyValues: map[string]model.PropertyLatestValue{}}
 	err := s.view(ctx, func(tx *barrier.Tx) error {
-		_, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		v, err := s.workspaceView(tx, in.WorkspaceId)
 		if err != nil {
 			return err
 		}
@@ -1122,7 +1122,7 @@ func (s *Service) tabular(ctx context.Context, in *model.GetPropertyValueInput, 
 	}
 	out := &model.GetPropertyValueOutput{}
 	err = s.view(ctx, func(tx *barrier.Tx) error {
-		_, v, err := s.loadWorkspace(ctx, tx, in.WorkspaceId)
+		v, err := s.workspaceView(tx, in.WorkspaceId)
 		if err != nil {
 			return err
 		}

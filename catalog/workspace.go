@@ -65,6 +65,20 @@ func (s *Service) loadWorkspace(ctx context.Context, tx *barrier.Tx, id string) 
 	return &ws, v, nil
 }
 
+// workspaceView is the view of a workspace, for the data plane, which
+// looks its workspace up on every call: the record is decoded once for as
+// long as its stored bytes stay the same.
+func (s *Service) workspaceView(tx *barrier.Tx, id string) (*barrier.View, error) {
+	ws, err := s.workspaces.load(tx, s.b.System(), s.workspaceKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if ws == nil {
+		return nil, notFound("Workspace %s not found", id)
+	}
+	return tx.View(ws.ViewID)
+}
+
 // entityIn loads an entity of a workspace, or says it is not there.
 func (s *Service) entityIn(ctx context.Context, tx *barrier.Tx, wsID, id string) (*workspace, *barrier.View, *entity, error) {
 	ws, v, err := s.loadWorkspace(ctx, tx, wsID)
