@@ -23,7 +23,7 @@ type Auditor interface {
 // Record is what the server knows of a call once it has been answered.
 type Record struct {
 	Req       *Request
-	Params    any // the decoded request parameters; nil when the request did not decode
+	Params    any // the request's parameters (*RequestParams for TwinMaker calls); nil when the request did not decode
 	Response  any // the output of a change; nil for reads and failures
 	Err       *twinvault.Error
 	Cause     error // the error as the handler returned it, for the auditor only
