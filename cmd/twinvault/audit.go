@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,11 +41,8 @@ func auditProve(args []string, stdout, stderr io.Writer) int {
 	var id, out string
 	fs.StringVar(&id, "event-id", "", "the eventId of the event (as LookupEvents shows it)")
 	fs.StringVar(&out, "out", "-", "file to write, or - for standard output")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if id == "" {
 		fmt.Fprintln(stderr, "twinvault audit prove: give --event-id")
@@ -77,11 +73,8 @@ func auditCheckProof(args []string, stdout, stderr io.Writer) int {
 	var file, key string
 	fs.StringVar(&file, "proof", "", "the proof, as `twinvault audit prove` wrote it")
 	fs.StringVar(&key, "public-key", "", "the checkpoints' verifier key (name+hash+key)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if file == "" || key == "" {
 		fmt.Fprintln(stderr, "twinvault audit check-proof: give --proof and --public-key")
@@ -117,11 +110,8 @@ func auditExport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&start, "start", "", "first event time, RFC 3339 (default: the beginning)")
 	fs.StringVar(&end, "end", "", "end of the range, RFC 3339, exclusive (default: now)")
 	fs.StringVar(&out, "out", "-", "file to write (created 0600), or - for standard output")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	from, to, err := timeRange(start, end, time.Unix(0, 0), time.Now())
 	if err != nil {
@@ -178,11 +168,8 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	var start, end string
 	fs.StringVar(&start, "start", "", "report only problems of entries and digests from this time on, RFC 3339 (default: the beginning)")
 	fs.StringVar(&end, "end", "", "and before this time, RFC 3339 (default: no end)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	from, to, err := timeRange(start, end, time.Time{}, time.Time{})
 	if err != nil {

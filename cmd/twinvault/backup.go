@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,11 +20,8 @@ func backupCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	o := onlineFlags(fs)
 	out := fs.String("out", "", "file to write the backup to (created 0600; it holds ciphertext only, useless without the master key)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "twinvault backup: --out is required")
@@ -86,11 +82,8 @@ func restoreCmd(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "the backup file")
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr("TWINVAULT_DATA_DIR", node.DefaultDataDir), "a new data directory to restore into (env TWINVAULT_DATA_DIR)")
 	keyFlags(fs, &cfg, "the backed-up server's master key")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if *from == "" {
 		fmt.Fprintln(stderr, "twinvault restore: --from is required")
@@ -122,11 +115,8 @@ func migrateCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&from, "from", "", "pebble:DIR, the same as --data-dir DIR")
 	fs.StringVar(&to, "to", "", "postgres or postgres:SCHEMA, the same as --storage postgres [--postgres-schema SCHEMA]")
 	keyFlags(fs, &cfg, "unused: the copy is of ciphertext")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if from != "" {
 		dir, ok := strings.CutPrefix(from, "pebble:")

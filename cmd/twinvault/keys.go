@@ -29,11 +29,8 @@ func keysCmd(args []string, stdout, stderr io.Writer) int {
 	master := fs.Bool("master", false, "with rotate: re-seal the keyring under a new master key: a new key file, a new key generated in the PKCS#11 token, or the new key or passphrase given below")
 	newKeyFile := fs.String("new-key-file", "", "with rotate --master, for a server whose master key comes from the environment: a 0600 file holding the new key, base64 of 32 bytes (openssl rand -base64 32); or set $TWINVAULT_NEW_MASTER_KEY")
 	newPassFile := fs.String("new-passphrase-file", "", "with rotate --master, for a server whose master key comes from a passphrase: a 0600 file holding the new passphrase; or set $TWINVAULT_NEW_PASSPHRASE")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args[1:]); !ok {
+		return code
 	}
 	ctx := context.Background()
 	if sub == "rotate" {

@@ -57,11 +57,8 @@ func load(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.page, "page", 200, "values per history page (maxResults, 1..250)")
 	fs.IntVar(&c.deep, "deep-series", 0, "before the history phase, grow one series to this many points and read pages at random depths of it")
 	fs.StringVar(&c.dataDir, "data-dir", "", "the server's data directory, to report bytes on disk per point")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if c.entries < 1 || c.entries > 10 || c.values < 1 || c.values > 10 || c.series < 1 || c.concurrency < 1 || c.duration <= 0 || c.page < 1 || c.page > 250 {
 		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10, --page 1..250; --series, --concurrency and --duration must be positive")

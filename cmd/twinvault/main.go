@@ -164,11 +164,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.ScanInterval, "scan-interval", envDuration("TWINVAULT_SCAN_INTERVAL"), "run a discovery scan of every workspace this often (e.g. 24h), each recorded in the audit trail; 0 for none (env TWINVAULT_SCAN_INTERVAL)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "twinvault serve: unexpected argument %q\n", fs.Arg(0))
@@ -286,4 +283,18 @@ func keyFlags(fs *flag.FlagSet, cfg *node.Config, keyFile string) {
 	fs.StringVar(&cfg.PostgresSchema, "postgres-schema", envOr("TWINVAULT_POSTGRES_SCHEMA", "twinvault"), "with --storage postgres: the schema of the store's tables (env TWINVAULT_POSTGRES_SCHEMA)")
 	objectFlags(fs, cfg)
 	fs.StringVar(&cfg.PassphraseFile, "passphrase-file", os.Getenv("TWINVAULT_PASSPHRASE_FILE"), "with --key-source passphrase: a 0600 file holding the passphrase, outside the data dir (env TWINVAULT_PASSPHRASE_FILE)")
+}
+
+// parseArgs parses args with fs; ok is false when the command should end
+// at once with code: 0 after --help, 2 after a flag error (which fs has
+// printed).
+func parseArgs(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	}
+	return 2, false
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,11 +21,8 @@ func scanCmd(args []string, stdout, stderr io.Writer) int {
 	o := onlineFlags(fs)
 	ws := fs.String("workspace", "", "scan one workspace (default: every workspace)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	ctx := context.Background()
 	resp, err := o.call(ctx, node.KeyService, "TwinVault_20261101.ScanData", map[string]string{"workspaceId": *ws})

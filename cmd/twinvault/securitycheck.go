@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,11 +45,8 @@ func securityCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("security-check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := onlineFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	ctx := context.Background()
 	cfg, err := o.config(ctx)
