@@ -388,23 +388,20 @@ func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
 			})
 		})
 	}
+	return v.applySealed(ctx, writes, func(out []kv.Write) error { return v.b.store.Batch(ctx, out) })
+}
+
+// applySealed seals blind writes under the view's current keys and hands
+// them to apply, holding b.batchMu and v.mu for reading until they are
+// applied: a retirement or a drop waits for them.
+func (v *View) applySealed(ctx context.Context, writes []kv.Write, apply func([]kv.Write) error) error {
 	v.b.batchMu.RLock()
 	defer v.b.batchMu.RUnlock()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	out, err := v.sealWrites(ctx, writes)
-	if err != nil {
-		return err
-	}
-	return v.b.store.Batch(ctx, out)
-}
-
-// sealWrites seals blind writes under the view's current keys. The caller
-// holds b.batchMu and v.mu for reading until the writes are applied.
-func (v *View) sealWrites(ctx context.Context, writes []kv.Write) ([]kv.Write, error) {
 	k, err := v.current(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	out := make([]kv.Write, len(writes))
 	for i, w := range writes {
@@ -415,7 +412,7 @@ func (v *View) sealWrites(ctx context.Context, writes []kv.Write) ([]kv.Write, e
 			v.noteSeals(1)
 		}
 	}
-	return out, nil
+	return apply(out)
 }
 
 // BatchApply is Batch for a writer that keeps its batches in order and
@@ -429,15 +426,11 @@ func (v *View) BatchApply(ctx context.Context, writes []kv.Write) (wait func() e
 	if v.b.shared || !ok {
 		return done, v.Batch(ctx, writes)
 	}
-	v.b.batchMu.RLock()
-	defer v.b.batchMu.RUnlock()
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	out, err := v.sealWrites(ctx, writes)
-	if err != nil {
-		return nil, err
-	}
-	return p.BatchApply(ctx, out)
+	err = v.applySealed(ctx, writes, func(out []kv.Write) (err error) {
+		wait, err = p.BatchApply(ctx, out)
+		return err
+	})
+	return wait, err
 }
 
 // kill marks the view gone, after waiting for batches in flight.
