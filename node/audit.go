@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,11 +205,12 @@ func bareURL(raw string) string {
 }
 
 // scrub masks every occurrence of the guard's findings in an event:
-// resources' ARNs, messages, parameters and responses.
+// resources' ARNs, messages, parameters and responses. It never returns
+// an event that still holds one.
 func scrub(e *audit.Event, values []string) *audit.Event {
 	raw, err := json.Marshal(e)
 	if err != nil {
-		return e
+		raw = nil // hidden below
 	}
 	for _, v := range values {
 		if len(v) < 3 {
@@ -218,7 +221,18 @@ func scrub(e *audit.Event, values []string) *audit.Event {
 	}
 	var out audit.Event
 	if json.Unmarshal(raw, &out) != nil {
-		return e
+		// The replacement broke the document (a value inside a number, say):
+		// hide every field a finding can be in, rather than keep them.
+		out = *e
+		hidden := json.RawMessage(strconv.Quote(audit.Hidden))
+		out.RequestParameters, out.ResponseElements = hidden, hidden
+		if out.ErrorMessage != "" {
+			out.ErrorMessage = audit.Hidden
+		}
+		out.Resources = slices.Clone(out.Resources)
+		for i := range out.Resources {
+			out.Resources[i].ARN = audit.Hidden
+		}
 	}
 	return &out
 }

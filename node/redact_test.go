@@ -132,3 +132,29 @@ func FuzzRedacted(f *testing.F) {
 		}
 	})
 }
+
+// TestScrubFailsSafe: when masking a finding breaks the event's JSON (the
+// value also appears inside a number), the fields a finding can be in are
+// hidden whole instead of kept.
+func TestScrubFailsSafe(t *testing.T) {
+	e := &audit.Event{EventName: "CreateEntity", ErrorMessage: "entity 12345 refused",
+		RequestParameters: json.RawMessage(`{"n":12345,"s":"x12345"}`), ResponseElements: json.RawMessage(`null`),
+		Resources: []audit.Resource{{ARN: "arn:aws:iottwinmaker:us-east-1:1:workspace/12345"}}}
+	out := scrub(e, []string{"12345"})
+	raw, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "12345") {
+		t.Errorf("a finding is still in the event: %s", raw)
+	}
+	if out.EventName != "CreateEntity" || e.Resources[0].ARN == audit.Hidden {
+		t.Errorf("scrub changed what it must keep: %+v / %+v", out, e)
+	}
+	// When masking keeps the JSON whole, only the finding goes.
+	e.RequestParameters = json.RawMessage(`{"s":"x12345y"}`)
+	out = scrub(e, []string{"12345"})
+	if string(out.RequestParameters) != `{"s":"xHIDDENy"}` || out.ErrorMessage != "entity HIDDEN refused" {
+		t.Errorf("got %s / %q", out.RequestParameters, out.ErrorMessage)
+	}
+}
