@@ -42,7 +42,7 @@ func (s *Service) WorkspaceView(ctx context.Context, id string) (*barrier.View, 
 	var v *barrier.View
 	err := s.view(ctx, func(tx *barrier.Tx) error {
 		var err error
-		_, v, err = s.loadWorkspace(ctx, tx, id)
+		v, err = s.workspaceView(tx, id)
 		return err
 	})
 	return v, err
