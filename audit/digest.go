@@ -105,15 +105,13 @@ func (l *Log) rsaKey(ctx context.Context) (*rsa.PrivateKey, error) {
 		}
 		// Kept only if no other node made one meanwhile: every digest is
 		// signed by the one key stored.
-		err = barrier.Retry(func() error {
-			return l.b.Update(ctx, func(tx *barrier.Tx) error {
-				raw, err = tx.Get(sys, rsaKeyKey)
-				if errors.Is(err, kv.ErrNotFound) {
-					raw = made
-					return tx.Set(sys, rsaKeyKey, made)
-				}
-				return err
-			})
+		err = l.b.Update(ctx, func(tx *barrier.Tx) error {
+			raw, err = tx.Get(sys, rsaKeyKey)
+			if errors.Is(err, kv.ErrNotFound) {
+				raw = made
+				return tx.Set(sys, rsaKeyKey, made)
+			}
+			return err
 		})
 		if err != nil {
 			return nil, err
@@ -178,45 +176,43 @@ var (
 func (l *Log) seal(ctx context.Context, hour time.Time, built uint64, sealed []byte) error {
 	sys := l.b.System()
 	end := hour.Add(time.Hour)
-	return barrier.Retry(func() error {
-		return l.b.Update(ctx, func(tx *barrier.Tx) error {
-			raw, err := tx.Get(sys, sealedHourKey)
-			if err == nil && len(raw) == 8 && int64(binary.BigEndian.Uint64(raw)) > hour.Unix() {
-				return errSealedElsewhere
+	return l.b.Update(ctx, func(tx *barrier.Tx) error {
+		raw, err := tx.Get(sys, sealedHourKey)
+		if err == nil && len(raw) == 8 && int64(binary.BigEndian.Uint64(raw)) > hour.Unix() {
+			return errSealedElsewhere
+		}
+		if err != nil && !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		late := false
+		err = tx.Scan(sys, kv.Range{Start: entryKey(built), End: kv.PrefixEnd(entryPrefix), Limit: 1}, func(_, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("audit: decode entry: %w", err)
 			}
-			if err != nil && !errors.Is(err, kv.ErrNotFound) {
-				return err
-			}
-			late := false
-			err = tx.Scan(sys, kv.Range{Start: entryKey(built), End: kv.PrefixEnd(entryPrefix), Limit: 1}, func(_, v []byte) error {
-				var e Entry
-				if err := json.Unmarshal(v, &e); err != nil {
-					return fmt.Errorf("audit: decode entry: %w", err)
-				}
-				late = e.Time.Before(end)
-				return kv.Stop
-			})
-			if err != nil {
-				return err
-			}
-			if late {
-				return errLateEntry
-			}
-			h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
-			if err != nil {
-				return err
-			}
-			if h.Time.Before(end) {
-				h.Time = end
-				if err := putHead(tx, sys, *h); err != nil {
-					return err
-				}
-			}
-			if err := tx.Set(sys, digestKey(hour), sealed); err != nil {
-				return err
-			}
-			return tx.Set(sys, sealedHourKey, binary.BigEndian.AppendUint64(nil, uint64(end.Unix())))
+			late = e.Time.Before(end)
+			return kv.Stop
 		})
+		if err != nil {
+			return err
+		}
+		if late {
+			return errLateEntry
+		}
+		h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
+		if err != nil {
+			return err
+		}
+		if h.Time.Before(end) {
+			h.Time = end
+			if err := putHead(tx, sys, *h); err != nil {
+				return err
+			}
+		}
+		if err := tx.Set(sys, digestKey(hour), sealed); err != nil {
+			return err
+		}
+		return tx.Set(sys, sealedHourKey, binary.BigEndian.AppendUint64(nil, uint64(end.Unix())))
 	})
 }
 

@@ -357,23 +357,18 @@ func (l *Log) write(batch []*pending, hook func() error) (wait func() error, err
 		// Other nodes append to the same chain: the head is read in the
 		// transaction that extends it, and of two nodes that read the same
 		// head one commits and the other chains again from the new one.
-		return synced, barrier.Retry(func() error {
-			return l.b.Update(ctx, func(tx *barrier.Tx) error {
-				h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
-				if err != nil {
+		return synced, l.b.Update(ctx, func(tx *barrier.Tx) error {
+			h, err := readHead(func(k []byte) ([]byte, error) { return tx.Get(sys, k) })
+			if err != nil {
+				return err
+			}
+			writes, nh := chain(batch, *h, l.now())
+			for _, w := range writes {
+				if err := tx.Set(sys, w.Key, w.Value); err != nil {
 					return err
 				}
-				writes, nh, err := chain(batch, *h, l.now())
-				if err != nil {
-					return err
-				}
-				for _, w := range writes {
-					if err := tx.Set(sys, w.Key, w.Value); err != nil {
-						return err
-					}
-				}
-				return putHead(tx, sys, nh)
-			})
+			}
+			return putHead(tx, sys, nh)
 		})
 	}
 	if l.head == nil {
@@ -387,10 +382,7 @@ func (l *Log) write(batch []*pending, hook func() error) (wait func() error, err
 		l.head = h
 	}
 	start := l.head.Seq
-	writes, h, err := chain(batch, *l.head, l.now())
-	if err != nil {
-		return nil, err
-	}
+	writes, h := chain(batch, *l.head, l.now())
 	data, err := json.Marshal(h)
 	if err != nil {
 		return nil, err
@@ -456,7 +448,7 @@ func putHead(tx *barrier.Tx, sys *barrier.View, h head) error {
 }
 
 // chain makes the entries of batch after h, and the head after them.
-func chain(batch []*pending, h head, now time.Time) ([]kv.Write, head, error) {
+func chain(batch []*pending, h head, now time.Time) ([]kv.Write, head) {
 	now = now.UTC()
 	if now.Before(h.Time) {
 		now = h.Time
@@ -469,7 +461,7 @@ func chain(batch []*pending, h head, now time.Time) ([]kv.Write, head, error) {
 		h.Seq, h.Hash = h.Seq+1, e.Hash
 	}
 	h.Time = now
-	return writes, h, nil
+	return writes, h
 }
 
 // Scan calls fn with the entries from seq from on (or, reverse, from seq

@@ -98,18 +98,16 @@ type Barrier struct {
 func New(ctx context.Context, store kv.Store, kr *keyring.Keyring) (*Barrier, error) {
 	b := &Barrier{store: store, kr: kr, views: map[string]*View{}, shared: kv.IsShared(store)}
 	b.sealBudget.Store(DefaultSealBudget)
-	err := retry(func() error {
-		return b.Update(ctx, func(tx *Tx) error {
-			v, err := tx.load(nil)
-			if errors.Is(err, ErrNoView) {
-				if err := noViews(ctx, tx.kv); err != nil {
-					return err
-				}
-				v, err = tx.create(nil)
+	err := b.Update(ctx, func(tx *Tx) error {
+		v, err := tx.load(nil)
+		if errors.Is(err, ErrNoView) {
+			if err := noViews(ctx, tx.kv); err != nil {
+				return err
 			}
-			b.sys = v
-			return err
-		})
+			v, err = tx.create(nil)
+		}
+		b.sys = v
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("barrier: open system view: %w", err)
@@ -279,23 +277,14 @@ func (b *Barrier) forget(v *View) {
 // fn may run more than once: over a shared store, where a serializable
 // database aborts transactions that merely might have raced (PostgreSQL's
 // predicate locks cover pages and tables, not only rows), a lost race is
-// run again a few times before kv.ErrConflict is returned.
+// run again (see retry) before kv.ErrConflict is returned. Callers need no
+// retry loop of their own.
 func (b *Barrier) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if !b.shared {
 		return b.update(ctx, fn)
 	}
-	var err error
-	for attempt := range sharedAttempts {
-		if err = b.update(ctx, fn); !errors.Is(err, kv.ErrConflict) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(time.Duration(1+rand.IntN(2<<attempt)) * time.Millisecond)
-	}
-	return err
+	return retry(ctx, func() error { return b.update(ctx, fn) })
 }
-
-// sharedAttempts bounds the runs of one Update over a shared store.
-const sharedAttempts = 6
 
 func (b *Barrier) update(ctx context.Context, fn func(tx *Tx) error) error {
 	var txs []*Tx // one per call of the callback, should the engine retry
@@ -378,7 +367,7 @@ func (b *Barrier) DropView(ctx context.Context, id []byte) error {
 		found bool
 		gen   *[genSize]byte // nil if the record could not be opened
 	)
-	err := retry(func() error {
+	err := retry(ctx, func() error {
 		found, gen = false, nil
 		return b.store.Update(ctx, func(tx kv.Tx) error {
 			raw, err := tx.Get(ctx, rk)
@@ -425,7 +414,7 @@ func (b *Barrier) sweep(ctx context.Context, id []byte) error {
 	rk := recordKey(id)
 	for {
 		var n int
-		err := retry(func() error {
+		err := retry(ctx, func() error {
 			n = 0
 			return b.store.Update(ctx, func(tx kv.Tx) error {
 				ranges := []kv.Range{kv.Prefix(all)}
@@ -683,14 +672,10 @@ func (tx *Tx) ScanChecked(v *View, r kv.Range, fn func(key, value []byte, err er
 	})
 }
 
-// retry runs fn again when its transaction lost a race. It is used only
-// for the barrier's own idempotent transactions; callers of Update decide
-// for themselves.
-func retry(fn func() error) error { return Retry(fn) }
-
-// Retry runs fn again, after a short growing wait, while it fails with
-// kv.ErrConflict, up to 20 times: for work that is safe to redo whole.
-func Retry(fn func() error) error {
+// retry runs fn again, after a short growing wait, while it fails with
+// kv.ErrConflict, up to 20 times or until ctx ends: for a transaction that
+// is safe to redo whole (Update's, and the barrier's own on the store).
+func retry(ctx context.Context, fn func() error) error {
 	var err error
 	for attempt := range 20 {
 		if err = fn(); !errors.Is(err, kv.ErrConflict) {
@@ -699,7 +684,11 @@ func Retry(fn func() error) error {
 		// A database under serializable isolation aborts one of two
 		// transactions that touch the same range; waiting a little, and
 		// a little longer each time, lets the other finish.
-		time.Sleep(time.Duration(1+rand.IntN(1<<min(attempt, 7))) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(1+rand.IntN(1<<min(attempt, 7))) * time.Millisecond):
+		}
 	}
 	return err
 }

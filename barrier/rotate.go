@@ -61,7 +61,7 @@ func (b *Barrier) updateRecord(ctx context.Context, id []byte, exclusive bool, c
 	rk := recordKey(id)
 	var raw []byte
 	var rec *record
-	err := retry(func() error {
+	err := retry(ctx, func() error {
 		return b.store.Update(ctx, func(tx kv.Tx) error {
 			var err error
 			if _, rec, err = b.readRecord(ctx, tx, rk); err != nil {
@@ -260,7 +260,7 @@ func (b *Barrier) retireShared(ctx context.Context, id []byte, keep []uint32) ([
 	used := map[uint32]bool{}
 	var candidates []uint32
 	var gen [genSize]byte
-	err := retry(func() error {
+	err := retry(ctx, func() error {
 		clear(used)
 		candidates = candidates[:0]
 		return b.store.Update(ctx, func(tx kv.Tx) error {

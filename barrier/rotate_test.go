@@ -135,7 +135,7 @@ func TestRewrapUnderLoad(t *testing.T) {
 				k, val := fmt.Sprintf("w%d-%d", w, i%300), fmt.Sprint("v", i)
 				var err error
 				if w%2 == 0 {
-					err = retry(func() error {
+					err = retry(ctx, func() error {
 						return b.Update(ctx, func(tx *Tx) error { return tx.Set(v, []byte(k), []byte(val)) })
 					})
 				} else {
@@ -259,7 +259,7 @@ func TestRotationAcrossNodes(t *testing.T) {
 				case w == 0: // blind writes only: nothing else refreshes its keys
 					err = v.Batch(ctx, []kv.Write{{Key: []byte(k), Value: []byte(val)}})
 				case i%2 == 0:
-					err = retry(func() error {
+					err = retry(ctx, func() error {
 						return b.Update(ctx, func(tx *Tx) error { return tx.Set(v, []byte(k), []byte(val)) })
 					})
 				default:

@@ -371,21 +371,19 @@ func (v *View) Batch(ctx context.Context, writes []kv.Write) error {
 		// Another node may retire the DEK this one holds: the writes go in
 		// a transaction that reads the key record, so a retirement and a
 		// write under the retired DEK cannot both commit.
-		return retry(func() error {
-			return v.b.Update(ctx, func(tx *Tx) error {
-				for _, w := range writes {
-					var err error
-					if w.Value == nil {
-						err = tx.Delete(v, w.Key)
-					} else {
-						err = tx.Set(v, w.Key, w.Value)
-					}
-					if err != nil {
-						return err
-					}
+		return v.b.Update(ctx, func(tx *Tx) error {
+			for _, w := range writes {
+				var err error
+				if w.Value == nil {
+					err = tx.Delete(v, w.Key)
+				} else {
+					err = tx.Set(v, w.Key, w.Value)
 				}
-				return nil
-			})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	}
 	return v.applySealed(ctx, writes, func(out []kv.Write) error { return v.b.store.Batch(ctx, out) })

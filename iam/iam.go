@@ -66,11 +66,8 @@ func (s *Store) keyPath(id string) []byte {
 func (s *Store) Bootstrap(ctx context.Context, deliver func(*AccessKey) error) (created bool, err error) {
 	// Another node starting at the same time may bootstrap first; the
 	// retry then finds its key and creates none.
-	err = barrier.Retry(func() error {
-		created = false
-		return s.b.Update(ctx, func(tx *barrier.Tx) error {
-			return s.bootstrap(tx, deliver, &created)
-		})
+	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
+		return s.bootstrap(tx, deliver, &created)
 	})
 	if err != nil {
 		return false, fmt.Errorf("iam: bootstrap: %w", err)

@@ -146,14 +146,12 @@ func (s *Store) Touch(ctx context.Context, id, service, region string) error {
 	// Nodes of a deployment record the same key's use at once now and
 	// then: the loser of the race tries again, and a use older than the
 	// one stored is not written.
-	return barrier.Retry(func() error {
-		return s.b.Update(ctx, func(tx *barrier.Tx) error {
-			k, found, err := get[AccessKey](s, tx, "ak", id)
-			if err != nil || !found || !k.LastUsed.Before(now) {
-				return err
-			}
-			k.LastUsed, k.LastService, k.LastRegion = now, service, region
-			return put(s, tx, "ak", id, k)
-		})
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
+		k, found, err := get[AccessKey](s, tx, "ak", id)
+		if err != nil || !found || !k.LastUsed.Before(now) {
+			return err
+		}
+		k.LastUsed, k.LastService, k.LastRegion = now, service, region
+		return put(s, tx, "ak", id, k)
 	})
 }

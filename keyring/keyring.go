@@ -399,14 +399,9 @@ func (k *Keyring) Rotate(ctx context.Context) (uint32, error) {
 	return next.active, nil
 }
 
-// Retire removes the terms that are neither active nor in use, once
+// RetireWith removes the terms that are neither active nor in use, once
 // nothing sealed under them remains (see barrier.RewrapRecords), and
-// returns them.
-func (k *Keyring) Retire(ctx context.Context, inUse map[uint32]bool) ([]uint32, error) {
-	return k.RetireWith(ctx, func(kv.Reader) (map[uint32]bool, error) { return inUse, nil })
-}
-
-// RetireWith is Retire with the terms in use found by inUse within the
+// returns them; the terms in use are found by used within the
 // transaction that rewrites the keyring, so that what it read cannot
 // change before the terms go.
 func (k *Keyring) RetireWith(ctx context.Context, used func(r kv.Reader) (map[uint32]bool, error)) ([]uint32, error) {

@@ -46,30 +46,28 @@ func (l *leases) acquire(ctx context.Context, name string, ttl time.Duration) (b
 	}
 	sys := l.b.System()
 	held := false
-	err := barrier.Retry(func() error {
-		return l.b.Update(ctx, func(tx *barrier.Tx) error {
-			held = false
-			now := l.now()
-			raw, err := tx.Get(sys, leaseKey(name))
-			switch {
-			case err == nil:
-				var cur leaseRecord
-				if err := json.Unmarshal(raw, &cur); err != nil {
-					return fmt.Errorf("lease %s: %w", name, err)
-				}
-				if cur.Holder != l.holder && now.Before(cur.Until) {
-					return nil // another node's, still running
-				}
-			case !errors.Is(err, kv.ErrNotFound):
-				return err
+	err := l.b.Update(ctx, func(tx *barrier.Tx) error {
+		held = false
+		now := l.now()
+		raw, err := tx.Get(sys, leaseKey(name))
+		switch {
+		case err == nil:
+			var cur leaseRecord
+			if err := json.Unmarshal(raw, &cur); err != nil {
+				return fmt.Errorf("lease %s: %w", name, err)
 			}
-			data, err := json.Marshal(leaseRecord{Holder: l.holder, Until: now.Add(ttl)})
-			if err != nil {
-				return err
+			if cur.Holder != l.holder && now.Before(cur.Until) {
+				return nil // another node's, still running
 			}
-			held = true
-			return tx.Set(sys, leaseKey(name), data)
-		})
+		case !errors.Is(err, kv.ErrNotFound):
+			return err
+		}
+		data, err := json.Marshal(leaseRecord{Holder: l.holder, Until: now.Add(ttl)})
+		if err != nil {
+			return err
+		}
+		held = true
+		return tx.Set(sys, leaseKey(name), data)
 	})
 	return held, err
 }
@@ -81,21 +79,19 @@ func (l *leases) release(ctx context.Context, name string) error {
 		return nil
 	}
 	sys := l.b.System()
-	return barrier.Retry(func() error {
-		return l.b.Update(ctx, func(tx *barrier.Tx) error {
-			raw, err := tx.Get(sys, leaseKey(name))
-			if errors.Is(err, kv.ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			var cur leaseRecord
-			if json.Unmarshal(raw, &cur) != nil || cur.Holder != l.holder {
-				return nil
-			}
-			return tx.Delete(sys, leaseKey(name))
-		})
+	return l.b.Update(ctx, func(tx *barrier.Tx) error {
+		raw, err := tx.Get(sys, leaseKey(name))
+		if errors.Is(err, kv.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var cur leaseRecord
+		if json.Unmarshal(raw, &cur) != nil || cur.Holder != l.holder {
+			return nil
+		}
+		return tx.Delete(sys, leaseKey(name))
 	})
 }
 

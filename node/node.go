@@ -610,17 +610,15 @@ func (s certStore) Load(ctx context.Context, name string) ([]byte, error) {
 }
 
 func (s certStore) Save(ctx context.Context, name string, data []byte) error {
-	return barrier.Retry(func() error {
-		return s.b.Update(ctx, func(tx *barrier.Tx) error {
-			if name == "ca" {
-				if _, err := tx.Get(s.b.System(), []byte("tls/ca")); err == nil {
-					return certs.ErrExist
-				} else if !errors.Is(err, kv.ErrNotFound) {
-					return err
-				}
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
+		if name == "ca" {
+			if _, err := tx.Get(s.b.System(), []byte("tls/ca")); err == nil {
+				return certs.ErrExist
+			} else if !errors.Is(err, kv.ErrNotFound) {
+				return err
 			}
-			return tx.Set(s.b.System(), []byte("tls/"+name), data)
-		})
+		}
+		return tx.Set(s.b.System(), []byte("tls/"+name), data)
 	})
 }
 

@@ -64,15 +64,11 @@ type AuditReport struct {
 	DigestKey, DigestKeyFingerprint string
 }
 
-// VerifyAudit checks the audit log of a stopped server's store and signs a
-// checkpoint of it, to be kept apart from the store.
-func VerifyAudit(ctx context.Context, cfg Config) (*AuditReport, error) {
-	return VerifyAuditRange(ctx, cfg, time.Time{}, time.Time{})
-}
-
-// VerifyAuditRange is VerifyAudit reporting only the problems of entries
-// and hourly digests whose time lies in [from, to) (a zero bound is open),
-// as validate-logs does with --start-time and --end-time. The whole chain
+// VerifyAuditRange checks the audit log of a stopped server's store and
+// signs a checkpoint of it, to be kept apart from the store. It reports
+// only the problems of entries and hourly digests whose time lies in
+// [from, to) (a zero bound is open), as validate-logs does with
+// --start-time and --end-time. The whole chain
 // is still walked: an entry's link to the one before is what is checked.
 // A problem whose entry cannot be read to tell its time is reported.
 func VerifyAuditRange(ctx context.Context, cfg Config, from, to time.Time) (*AuditReport, error) {

@@ -51,20 +51,18 @@ type pageMeta struct {
 func (p queryPages) Key(ctx context.Context) ([]byte, error) {
 	sys := p.b.System()
 	var key []byte
-	err := barrier.Retry(func() error {
-		return p.b.Update(ctx, func(tx *barrier.Tx) error {
-			k, err := tx.Get(sys, tokenKeyKey)
-			if err == nil {
-				key = k
-				return nil
-			}
-			if !errors.Is(err, kv.ErrNotFound) {
-				return err
-			}
-			key = make([]byte, tokenKeySize)
-			rand.Read(key)
-			return tx.Set(sys, tokenKeyKey, key)
-		})
+	err := p.b.Update(ctx, func(tx *barrier.Tx) error {
+		k, err := tx.Get(sys, tokenKeyKey)
+		if err == nil {
+			key = k
+			return nil
+		}
+		if !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		key = make([]byte, tokenKeySize)
+		rand.Read(key)
+		return tx.Set(sys, tokenKeyKey, key)
 	})
 	return key, err
 }

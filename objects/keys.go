@@ -63,7 +63,7 @@ func (s *Service) AdoptKeys(ctx context.Context, viewID []byte) (moved, left int
 			continue
 		}
 		changed := false
-		err = s.update(ctx, func(tx *barrier.Tx) error {
+		err = s.b.Update(ctx, func(tx *barrier.Tx) error {
 			changed = false
 			raw, err := tx.Get(v, m.rec)
 			if errors.Is(err, kv.ErrNotFound) {

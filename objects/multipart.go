@@ -128,7 +128,7 @@ func (s *Service) CreateUpload(ctx context.Context, bucket, key string, opt PutO
 	raw := make([]byte, uploadIDLen)
 	rand.Read(raw)
 	u := &Upload{ID: hex.EncodeToString(raw), Key: key, Initiated: s.now().UTC(), ContentType: opt.ContentType, Meta: opt.Meta, Tags: opt.Tags}
-	err := s.update(ctx, func(tx *barrier.Tx) error {
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		b, v, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 	}
 	p.Modified = s.now().UTC()
 	var old *UploadedPart
-	err = s.update(ctx, func(tx *barrier.Tx) error {
+	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
 		old = nil
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
@@ -242,7 +242,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 	}
 	var o *Object
 	var drop []string // bodies to remove once committed
-	err := s.update(ctx, func(tx *barrier.Tx) error {
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		drop = drop[:0]
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
@@ -328,7 +328,7 @@ func (s *Service) CompleteUpload(ctx context.Context, bucket, key, id string, li
 // AbortUpload discards an upload and its parts.
 func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string) error {
 	var parts []*UploadedPart
-	err := s.update(ctx, func(tx *barrier.Tx) error {
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err

@@ -41,25 +41,6 @@ type Service struct {
 	pending []string // bodies to remove once the last hold ends
 }
 
-// update runs fn in a transaction, again when it lost a race with a
-// concurrent one (kv.ErrConflict): a database engine under serializable
-// isolation aborts one of two transactions that touch the same records,
-// such as parts of one upload sent side by side. fn starts afresh each
-// time.
-func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) error {
-	for attempt := 0; ; attempt++ {
-		err := s.b.Update(ctx, fn)
-		if !errors.Is(err, kv.ErrConflict) || attempt == 15 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(1+attempt) * time.Millisecond):
-		}
-	}
-}
-
 // remove deletes a body from the object store, or, while a backup holds
 // the store, once it is released: a backup's snapshot of the records may
 // still name the body. Over a shared store the backup may be another
@@ -292,7 +273,7 @@ func (b *Bucket) checkKey(id string) error {
 // AES256 or aws:kms (with no key ID, or the bucket's own). Every object is
 // sealed with the bucket's keys whatever the setting.
 func (s *Service) SetBucketEncryption(ctx context.Context, bucket, alg, keyID string) error {
-	return s.update(ctx, func(tx *barrier.Tx) error {
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
 		b, _, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err
@@ -392,7 +373,7 @@ func (s *Service) CreateBucket(ctx context.Context, name string) (*Bucket, error
 	}
 	b := &Bucket{Name: name, ViewID: make([]byte, 16), Created: s.now().UTC()}
 	rand.Read(b.ViewID)
-	err := s.update(ctx, func(tx *barrier.Tx) error {
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		if _, err := tx.Get(s.b.System(), s.bucketKey(name)); err == nil {
 			return fail(twinvault.BucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
 		} else if !errors.Is(err, kv.ErrNotFound) {
@@ -465,7 +446,7 @@ func (s *Service) Buckets(ctx context.Context) ([]*Bucket, error) {
 func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	var viewID []byte
 	var parts []string
-	err := s.update(ctx, func(tx *barrier.Tx) error {
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		parts = parts[:0]
 		b, v, err := s.bucket(tx, name)
 		if err != nil {
@@ -580,7 +561,7 @@ func (s *Service) PutObject(ctx context.Context, bucket, key string, body io.Rea
 	}
 	o.Modified = s.now().UTC()
 	var old *Object
-	err = s.update(ctx, func(tx *barrier.Tx) error {
+	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err
@@ -799,7 +780,7 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string, customerKey
 // DeleteObject deletes an object; a missing key is not an error, as in S3.
 func (s *Service) DeleteObject(ctx context.Context, bucket, key string) error {
 	var old *Object
-	err := s.update(ctx, func(tx *barrier.Tx) error {
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
 		old = nil // the transaction may run again
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {

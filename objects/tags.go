@@ -41,7 +41,7 @@ func (s *Service) SetBucketTags(ctx context.Context, bucket string, tags map[str
 	if err := validTags(tags, MaxBucketTags); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *barrier.Tx) error {
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
 		b, _, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func (s *Service) SetObjectTags(ctx context.Context, bucket, key string, tags ma
 	if err := validTags(tags, MaxObjectTags); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *barrier.Tx) error {
+	return s.b.Update(ctx, func(tx *barrier.Tx) error {
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err
