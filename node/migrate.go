@@ -87,25 +87,31 @@ func Migrate(ctx context.Context, cfg Config) (MigrateStats, error) {
 	if err == nil {
 		err = flush()
 	}
+	// A copy that failed or cannot be shown whole is removed: the target
+	// was empty, and is left so.
+	abandon := func(err error) error {
+		if cerr := clearStore(ctx, dst); cerr != nil {
+			return fmt.Errorf("%w (removing the partial copy failed too: %v)", err, cerr)
+		}
+		return err
+	}
 	if err != nil {
-		clearStore(ctx, dst)
-		return st, fmt.Errorf("copy: %w", err)
+		return st, abandon(fmt.Errorf("copy: %w", err))
 	}
 	a, na, err := digest(ctx, src)
 	if err != nil {
-		return st, err
+		return st, abandon(err)
 	}
 	b, nb, err := digest(ctx, dst)
 	if err != nil {
-		return st, err
+		return st, abandon(err)
 	}
 	if na != nb || !bytes.Equal(a, b) {
-		return st, fmt.Errorf("verify: the copy differs from the source (%d pairs against %d)", nb, na)
+		return st, abandon(fmt.Errorf("verify: the copy differs from the source (%d pairs against %d)", nb, na))
 	}
 	if cfg.Objects == ObjectsS3 {
 		if err := migrateObjects(ctx, cfg, &st); err != nil {
-			clearStore(ctx, dst)
-			return st, fmt.Errorf("objects: %w", err)
+			return st, abandon(fmt.Errorf("objects: %w", err))
 		}
 	}
 	return st, nil

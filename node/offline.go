@@ -155,7 +155,10 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error)
 		return master.check(rec)
 	})
 	if err != nil && !embedded && !errors.Is(err, backup.ErrNotEmpty) {
-		clearStore(ctx, store) // a database was empty: leave it so
+		// The database was empty: leave it so.
+		if cerr := clearStore(ctx, store); cerr != nil {
+			err = fmt.Errorf("%w (removing the partial restore failed too: %v)", err, cerr)
+		}
 	}
 	if cerr := store.Close(); err == nil {
 		err = cerr
