@@ -195,14 +195,16 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) (int64, error
 		return 0, errors.New("s3: empty name")
 	}
 	key := s.key(name)
-	buf := make([]byte, s.partSize)
-	n, last, err := fill(ctx, r, buf)
+	// Most bodies are small: the buffer grows to a part only for a body
+	// that reaches one.
+	first, last, err := readPart(ctx, r, s.partSize)
 	if err != nil {
 		return 0, fmt.Errorf("s3: put %s: %w", name, err)
 	}
+	n := len(first)
 	if last {
 		_, err := s.c.PutObject(ctx, &awss3.PutObjectInput{
-			Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n)),
+			Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(first), ContentLength: aws.Int64(int64(n)),
 			ServerSideEncryption: s.sse, SSEKMSKeyId: s.kmsKey,
 		})
 		if err != nil {
@@ -216,7 +218,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("s3: put %s: %w", name, err)
 	}
-	total, err := s.upload(ctx, key, up.UploadId, r, buf, n, last)
+	total, err := s.upload(ctx, key, up.UploadId, r, first[:s.partSize], n, last)
 	if err != nil {
 		// Abort even when ctx has ended: the parts would otherwise stay,
 		// invisible but stored and billed.
@@ -263,6 +265,31 @@ func (s *Store) upload(ctx context.Context, key string, id *string, r io.Reader,
 }
 
 // fill reads into buf until it is full or r ends; last reports the end.
+// readPart reads up to size bytes of r into a buffer that grows as they
+// come; last reports that r ended.
+func readPart(ctx context.Context, r io.Reader, size int) (b []byte, last bool, err error) {
+	b = make([]byte, 0, min(64<<10, size))
+	for {
+		if len(b) == size {
+			return b, false, nil
+		}
+		if len(b) == cap(b) {
+			b = append(b, make([]byte, min(2*cap(b), size)-len(b))...)[:len(b)]
+		}
+		if err := ctx.Err(); err != nil {
+			return b, false, err
+		}
+		m, err := r.Read(b[len(b):min(cap(b), size)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, true, nil
+		}
+		if err != nil {
+			return b, false, err
+		}
+	}
+}
+
 func fill(ctx context.Context, r io.Reader, buf []byte) (n int, last bool, err error) {
 	for n < len(buf) {
 		if err := ctx.Err(); err != nil {
