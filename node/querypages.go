@@ -99,13 +99,14 @@ func (p queryPages) Put(ctx context.Context, workspace string, id [16]byte, data
 	return v.Batch(ctx, append(writes, kv.Write{Key: append(bytes.Clone(prefix), 'm'), Value: meta}))
 }
 
-func (p queryPages) Get(ctx context.Context, workspace string, id [16]byte) ([]byte, error) {
+func (p queryPages) Get(ctx context.Context, workspace string, id [16]byte) ([]byte, time.Time, error) {
 	v, err := p.cat.WorkspaceView(ctx, workspace)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	prefix := resultPrefix(id)
 	var out []byte
+	var expires time.Time
 	err = p.b.Read(ctx, func(tx *barrier.Tx) error {
 		raw, err := tx.Get(v, append(bytes.Clone(prefix), 'm'))
 		if errors.Is(err, kv.ErrNotFound) {
@@ -121,6 +122,7 @@ func (p queryPages) Get(ctx context.Context, workspace string, id [16]byte) ([]b
 		if p.now().After(m.Expires) {
 			return query.ErrExpired
 		}
+		expires = m.Expires
 		n := 0
 		err = tx.Scan(v, kv.Prefix(append(bytes.Clone(prefix), 'c')), func(_, val []byte) error {
 			out = append(out, val...)
@@ -132,7 +134,7 @@ func (p queryPages) Get(ctx context.Context, workspace string, id [16]byte) ([]b
 		}
 		return err
 	})
-	return out, err
+	return out, expires, err
 }
 
 // sweep removes the results that expired, under a lease: one node does it.

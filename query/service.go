@@ -46,8 +46,9 @@ type Pages interface {
 	// Put keeps the encoded form of a result of workspace's under id
 	// until expires.
 	Put(ctx context.Context, workspace string, id [16]byte, data []byte, expires time.Time) error
-	// Get returns what Put kept, or ErrExpired once it is gone.
-	Get(ctx context.Context, workspace string, id [16]byte) ([]byte, error)
+	// Get returns what Put kept and until when, or ErrExpired once it is
+	// gone.
+	Get(ctx context.Context, workspace string, id [16]byte) (data []byte, expires time.Time, err error)
 }
 
 // ErrExpired is what Pages.Get returns for a result no longer kept.
@@ -297,7 +298,7 @@ func (s *resultStore) get(ctx context.Context, token, scope string) (*storedResu
 	case s.shared != nil:
 		// Another node ran the query: its result is in the store.
 		ws, _, _ := strings.Cut(scope, "\x00")
-		data, err := s.shared.Get(ctx, ws, id)
+		data, expires, err := s.shared.Get(ctx, ws, id)
 		if errors.Is(err, ErrExpired) {
 			return nil, 0, expired
 		}
@@ -309,7 +310,7 @@ func (s *resultStore) get(ctx context.Context, token, scope string) (*storedResu
 			return nil, 0, fmt.Errorf("query: stored result: %w", err)
 		}
 		r = &storedResult{id: id, columns: w.Columns, rows: w.Rows, size: len(data)}
-		s.keep(r, s.now().Add(s.ttl))
+		s.keep(r, expires) // no longer than the stored result lives
 	default:
 		return nil, 0, expired
 	}
