@@ -91,7 +91,7 @@ func (c leaseCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c leaseCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, name := range []string{rewrapLease, "scan/scheduled", orphansLease} {
+	for _, name := range []string{rewrapLease, scanLease, orphansLease} {
 		holder, err := c.n.leases.holderOf(ctx, name)
 		if err != nil {
 			continue

@@ -37,7 +37,7 @@ const migrateBatch = 4 << 20
 // are, and read back and compared.
 func Migrate(ctx context.Context, cfg Config) (MigrateStats, error) {
 	cfg.setDefaults()
-	if cfg.Storage == "" || cfg.Storage == StoragePebble {
+	if cfg.embedded() {
 		return MigrateStats{}, errors.New("migrate copies the embedded store to another engine: give --storage postgres")
 	}
 	dir := filepath.Join(cfg.DataDir, "kv")

@@ -172,6 +172,10 @@ const (
 	StoragePostgres = "postgres"
 )
 
+// embedded reports whether the store is the embedded engine, which one
+// process owns.
+func (c *Config) embedded() bool { return c.Storage == "" || c.Storage == StoragePebble }
+
 // openStore opens the configured kv engine.
 func (c *Config) openStore(ctx context.Context) (kv.Store, error) {
 	switch c.Storage {

@@ -29,7 +29,7 @@ func withBarrier(ctx context.Context, cfg Config, fn func(b *barrier.Barrier) er
 		return fmt.Errorf("master key: %w", err)
 	}
 	defer master.close()
-	if cfg.Storage == "" || cfg.Storage == StoragePebble {
+	if cfg.embedded() {
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, "kv")); err != nil {
 			return fmt.Errorf("no store in %s: %w", cfg.DataDir, err)
 		}
@@ -134,7 +134,7 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) (backup.Stats, error)
 	}
 	defer master.close()
 	dir := filepath.Join(cfg.DataDir, "kv")
-	embedded := cfg.Storage == "" || cfg.Storage == StoragePebble
+	embedded := cfg.embedded()
 	if _, err := os.Stat(dir); err == nil && embedded {
 		return backup.Stats{}, fmt.Errorf("%s already holds a store; restore into a new data directory", cfg.DataDir)
 	}

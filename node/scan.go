@@ -303,6 +303,9 @@ func bindScan(s *api.Server, sc *scanner) {
 		})
 }
 
+// scanLease is the lease of the scheduled scans.
+const scanLease = "scan/scheduled"
+
 // scanEvery runs a scan of every workspace each interval until ctx ends.
 // Over a shared store one node scans: the one whose tick found the lease
 // free keeps it while it runs, so each interval is scanned once, and a
@@ -318,7 +321,7 @@ func (sc *scanner) scanEvery(ctx context.Context, every time.Duration, l *leases
 		}
 		// Longer than the interval: the holder's next tick renews it, and
 		// it runs out half an interval after the holder stops.
-		held, err := l.acquire(ctx, "scan/scheduled", every+every/2)
+		held, err := l.acquire(ctx, scanLease, every+every/2)
 		if err != nil || !held {
 			if err != nil && ctx.Err() == nil {
 				log("scheduled data scan", "err", err)

@@ -118,14 +118,8 @@ func envOr(name, def string) string {
 	return def
 }
 
-// envDuration reads a duration from the environment; unset or malformed
-// is 0, which the flag's own parsing then reports if given.
-func envDuration(name string) time.Duration {
-	d, _ := time.ParseDuration(os.Getenv(name))
-	return d
-}
-
-// envDurationOr is the duration in the environment variable, or def.
+// envDurationOr is the duration in the environment variable, or def when
+// it is unset or malformed.
 func envDurationOr(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
@@ -161,7 +155,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.MetricsTokenFile, "metrics-token-file", os.Getenv("TWINVAULT_METRICS_TOKEN_FILE"), "serve Prometheus metrics at GET /metrics (HTTPS) to scrapes bearing this token: a 0600 file outside the data dir; else $TWINVAULT_METRICS_TOKEN; neither: no metrics (env TWINVAULT_METRICS_TOKEN_FILE)")
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", envDurationOr("TWINVAULT_DRAIN_DELAY", 0), "on SIGTERM, report not ready (GET /readyz) and keep serving this long before closing, so a load balancer moves traffic away first (env TWINVAULT_DRAIN_DELAY)")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", envDurationOr("TWINVAULT_LEASE_TTL", 2*time.Minute), "with several nodes over one store: how long a node's hold on background work (re-sealing, scheduled scans) lasts unrenewed; a stopped node's work passes to another after this (env TWINVAULT_LEASE_TTL)")
-	fs.DurationVar(&cfg.ScanInterval, "scan-interval", envDuration("TWINVAULT_SCAN_INTERVAL"), "run a discovery scan of every workspace this often (e.g. 24h), each recorded in the audit trail; 0 for none (env TWINVAULT_SCAN_INTERVAL)")
+	fs.DurationVar(&cfg.ScanInterval, "scan-interval", envDurationOr("TWINVAULT_SCAN_INTERVAL", 0), "run a discovery scan of every workspace this often (e.g. 24h), each recorded in the audit trail; 0 for none (env TWINVAULT_SCAN_INTERVAL)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	if code, ok := parseArgs(fs, args); !ok {
