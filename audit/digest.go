@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -393,7 +392,7 @@ func (l *Log) VerifyDigests(ctx context.Context) (digests int, problems []Proble
 	var prev *sealedDigest
 	var prevHour time.Time
 	report := func(hour time.Time, format string, args ...any) {
-		problems = append(problems, Problem{Seq: uint64(hour.Unix()), Reason: "digest " + digestObject(hour) + ": " + fmt.Sprintf(format, args...)})
+		problems = append(problems, Problem{Seq: uint64(hour.Unix()), Digest: true, Reason: "digest " + digestObject(hour) + ": " + fmt.Sprintf(format, args...)})
 	}
 	err = l.b.Read(ctx, func(tx *barrier.Tx) error {
 		b, err := l.readBase(tx)
@@ -510,7 +509,7 @@ func (l *Log) InRange(ctx context.Context, problems []Problem, from, to time.Tim
 	// digest problem is kept from the range's start on.
 	for _, p := range problems {
 		keep := true
-		if strings.HasPrefix(p.Reason, "digest ") {
+		if p.Digest {
 			keep = from.IsZero() || time.Unix(int64(p.Seq), 0).Add(time.Hour).After(from)
 		} else if t1, ok := times[p.Seq]; ok {
 			var t0 time.Time // the beginning, when no entry comes before

@@ -487,8 +487,9 @@ func (l *Log) Scan(ctx context.Context, from uint64, reverse bool, fn func(e *En
 
 // Problem is one break in the log.
 type Problem struct {
-	Seq    uint64
+	Seq    uint64 // the entry's; for a digest's, the Unix time of its hour
 	Reason string
+	Digest bool // a problem of an hourly digest, not of an entry
 }
 
 // Verify walks the whole log and reports every break of the chain: an
@@ -509,35 +510,35 @@ func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err 
 		err = tx.ScanChecked(sys, kv.Prefix(entryPrefix), func(k, val []byte, err error) error {
 			entries++
 			if len(k) != len(entryPrefix)+8 {
-				problems = append(problems, Problem{next, "a record that is not an entry lies among the entries"})
+				problems = append(problems, Problem{Seq: next, Reason: "a record that is not an entry lies among the entries"})
 				return nil
 			}
 			seq := binary.BigEndian.Uint64(k[len(entryPrefix):])
 			if err != nil {
-				problems = append(problems, Problem{seq, "the entry does not decrypt: its stored bytes were changed or moved from another place"})
+				problems = append(problems, Problem{Seq: seq, Reason: "the entry does not decrypt: its stored bytes were changed or moved from another place"})
 				next = seq + 1
 				prev = nil // unknown: the next entry is checked against its own record only
 				return nil
 			}
 			var e Entry
 			if err := json.Unmarshal(val, &e); err != nil {
-				problems = append(problems, Problem{seq, "the entry does not decode"})
+				problems = append(problems, Problem{Seq: seq, Reason: "the entry does not decode"})
 				next, prev = seq+1, nil
 				return nil
 			}
 			switch {
 			case seq < next:
-				problems = append(problems, Problem{seq, "the entry lies before the log's base: it should have been pruned, or was put back"})
+				problems = append(problems, Problem{Seq: seq, Reason: "the entry lies before the log's base: it should have been pruned, or was put back"})
 			case seq != next:
-				problems = append(problems, Problem{seq, fmt.Sprintf("entry %d is missing: the log skips from %d to %d", next, next, seq)})
+				problems = append(problems, Problem{Seq: seq, Reason: fmt.Sprintf("entry %d is missing: the log skips from %d to %d", next, next, seq)})
 			case e.Seq != seq:
-				problems = append(problems, Problem{seq, fmt.Sprintf("the entry says it is entry %d: it was moved", e.Seq)})
+				problems = append(problems, Problem{Seq: seq, Reason: fmt.Sprintf("the entry says it is entry %d: it was moved", e.Seq)})
 			}
 			if prev != nil && !bytes.Equal(e.Prev, prev) {
-				problems = append(problems, Problem{seq, "the entry does not follow the one before it: an entry was removed, inserted or reordered"})
+				problems = append(problems, Problem{Seq: seq, Reason: "the entry does not follow the one before it: an entry was removed, inserted or reordered"})
 			}
 			if !bytes.Equal(e.Hash, chainHash(e.Prev, e.Seq, e.Kind, e.Body)) {
-				problems = append(problems, Problem{seq, "the entry's hash does not match its content: it was changed"})
+				problems = append(problems, Problem{Seq: seq, Reason: "the entry's hash does not match its content: it was changed"})
 			}
 			switch e.Kind {
 			case kindReservation:
@@ -562,7 +563,7 @@ func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err 
 		raw, err := tx.Get(sys, headKey)
 		if errors.Is(err, kv.ErrNotFound) {
 			if entries > 0 {
-				problems = append(problems, Problem{next, "the log's head is missing"})
+				problems = append(problems, Problem{Seq: next, Reason: "the log's head is missing"})
 			}
 			return nil
 		}
@@ -571,12 +572,12 @@ func (l *Log) Verify(ctx context.Context) (entries int, problems []Problem, err 
 		}
 		var h head
 		if json.Unmarshal(raw, &h) != nil || h.Seq != next || !bytes.Equal(h.Hash, prev) {
-			problems = append(problems, Problem{next, fmt.Sprintf("the log's head names %d entries and the chain has %d: the tail was cut or extended", h.Seq, next)})
+			problems = append(problems, Problem{Seq: next, Reason: fmt.Sprintf("the log's head names %d entries and the chain has %d: the tail was cut or extended", h.Seq, next)})
 		}
 		return nil
 	})
 	for id, seq := range open {
-		problems = append(problems, Problem{seq, fmt.Sprintf("request %s was reserved but has no event: it may have run unrecorded", id)})
+		problems = append(problems, Problem{Seq: seq, Reason: fmt.Sprintf("request %s was reserved but has no event: it may have run unrecorded", id)})
 	}
 	return entries, problems, err
 }
