@@ -55,8 +55,9 @@ type keys struct {
 
 	// Over a shared store one node re-seals at a time, under this lease;
 	// the status of its last pass is stored for every node to report.
-	leases *leases
-	store  kv.Store
+	leases  *leases
+	store   kv.Store
+	renewed time.Time // when the running pass last took or renewed its lease
 
 	mu     sync.Mutex
 	status RewrapStatus
@@ -171,12 +172,18 @@ func (k *keys) leasedPass(ctx context.Context) error {
 	if !held {
 		return errLeaseHeld
 	}
+	k.renewed = time.Now()
 	defer k.leases.release(context.WithoutCancel(ctx), rewrapLease)
 	return k.pass(ctx)
 }
 
-// renew keeps the lease through a long pass.
+// renew keeps the lease through a long pass: once a quarter of its term
+// has gone, not at every view.
 func (k *keys) renew(ctx context.Context) error {
+	if time.Since(k.renewed) < k.cfg.leaseTTL()/4 {
+		return nil
+	}
+	k.renewed = time.Now()
 	held, err := k.leases.acquire(ctx, rewrapLease, k.cfg.leaseTTL())
 	if err == nil && !held {
 		err = errors.New("the re-sealing lease went to another node")
