@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 // its audit stage. Both servers run side by side and take turns, a round of
 // calls each per iteration, so that the shared machine's drift falls on
 // both alike; "audited/unaudited" is the ratio of their request rates (the
-// median of the rounds' ratios is reported beside it).
+// median of the rounds' ratios is reported beside it), and each pipeline's
+// CPU time per call and cores kept busy show how much of the difference is
+// work and how much is waiting.
 func BenchmarkAuditStage(b *testing.B) {
 	const (
 		clients  = 32 // a busy server's load on two cores
@@ -35,8 +38,25 @@ func BenchmarkAuditStage(b *testing.B) {
 		}
 		return tm
 	}
-	audited, unaudited := open(false), open(true)
+	var audited, unaudited *iottwinmaker.Client
+	audited, unaudited = open(false), open(true)
+	// A round's CPU time (the process's, both servers' and the clients')
+	// tells the pipelines' cost per call apart from time spent waiting.
+	cpuTime := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var cpuWith, cpuWithout time.Duration
 	round := func(tm *iottwinmaker.Client) time.Duration {
+		cpu := cpuTime()
+		defer func() {
+			if tm == audited {
+				cpuWith += cpuTime() - cpu
+			} else {
+				cpuWithout += cpuTime() - cpu
+			}
+		}()
 		var n atomic.Int64
 		var wg sync.WaitGroup
 		start := time.Now()
@@ -55,6 +75,7 @@ func BenchmarkAuditStage(b *testing.B) {
 	}
 	round(audited) // connections, caches
 	round(unaudited)
+	cpuWith, cpuWithout = 0, 0
 	b.ResetTimer()
 	var with, without time.Duration
 	ratios := make([]float64, 0, b.N)
@@ -74,4 +95,8 @@ func BenchmarkAuditStage(b *testing.B) {
 	b.ReportMetric(calls/without.Seconds(), "unaudited-calls/s")
 	b.ReportMetric(without.Seconds()/with.Seconds(), "audited/unaudited")
 	b.ReportMetric(ratios[len(ratios)/2], "median-ratio")
+	b.ReportMetric(float64(cpuWith.Microseconds())/calls, "audited-cpu-µs/call")
+	b.ReportMetric(float64(cpuWithout.Microseconds())/calls, "unaudited-cpu-µs/call")
+	b.ReportMetric(cpuWith.Seconds()/with.Seconds(), "audited-cores")
+	b.ReportMetric(cpuWithout.Seconds()/without.Seconds(), "unaudited-cores")
 }
