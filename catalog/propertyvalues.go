@@ -747,8 +747,8 @@ func (s *Service) eachSeries(pr *propResolver, in *model.GetPropertyValueHistory
 }
 
 // defaultHistoryPage is the page size of GetPropertyValueHistory when
-// maxResults is absent.
-const defaultHistoryPage = 200
+// maxResults is absent or 0: TwinMaker's documented default.
+const defaultHistoryPage = 25
 
 // maxPageBytes is TwinMaker's cap on the data one data-access call returns:
 // a page ends early, with a nextToken, rather than grow past about 20 KB.

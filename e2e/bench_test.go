@@ -59,8 +59,8 @@ func benchServer(b *testing.B) (*iottwinmaker.Client, func(i int) []types.Proper
 }
 
 // BenchmarkServer measures, on one server: GetWorkspace (the baseline),
-// BatchPutPropertyValues of 100 values, and 200-value history pages at
-// random depths of 20 000-point series.
+// BatchPutPropertyValues of 100 values, and history pages of 25 values
+// (the default) and of 200 at random depths of 20 000-point series.
 func BenchmarkServer(b *testing.B) {
 	tm, batch := benchServer(b)
 	ctx := context.Background()
@@ -95,21 +95,30 @@ func BenchmarkServer(b *testing.B) {
 	}
 	time.Sleep(3 * time.Second) // let the compactor settle
 	origin := time.Unix(1_700_000_000, 0)
-	b.Run("HistoryPage", func(b *testing.B) {
-		var n atomic.Int64
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				i := int(n.Add(1))
-				from := origin.Add(time.Duration(i*7919%(batches*10)) * time.Second)
-				_, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String("bench"),
-					EntityId: aws.String(fmt.Sprintf("e%d", i%10)), ComponentName: aws.String("c"), SelectedProperties: []string{fmt.Sprintf("p%d", i%10)},
-					StartTime: aws.String(from.UTC().Format(time.RFC3339)), EndTime: aws.String(origin.Add(batches * 10 * time.Second).UTC().Format(time.RFC3339)),
-					MaxResults: aws.Int32(200)})
-				if err != nil {
-					b.Error(err)
-					return
-				}
-			}
+	for _, page := range []int32{25, 200} {
+		b.Run(fmt.Sprintf("HistoryPage/values=%d", page), func(b *testing.B) {
+			historyPages(b, tm, origin, batches, page)
 		})
+	}
+}
+
+// historyPages reads pages of up to page values from random depths of the
+// series that BenchmarkServer wrote.
+func historyPages(b *testing.B, tm *iottwinmaker.Client, origin time.Time, batches int, page int32) {
+	ctx := context.Background()
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(n.Add(1))
+			from := origin.Add(time.Duration(i*7919%(batches*10)) * time.Second)
+			_, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String("bench"),
+				EntityId: aws.String(fmt.Sprintf("e%d", i%10)), ComponentName: aws.String("c"), SelectedProperties: []string{fmt.Sprintf("p%d", i%10)},
+				StartTime: aws.String(from.UTC().Format(time.RFC3339)), EndTime: aws.String(origin.Add(time.Duration(batches*10) * time.Second).UTC().Format(time.RFC3339)),
+				MaxResults: aws.Int32(page)})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
 	})
 }

@@ -343,7 +343,7 @@ func TestHistoryFiltersAndLivePaging(t *testing.T) {
 }
 
 // A history page stops at about 20 KB of data, as TwinMaker's do, and the
-// token carries on from there.
+// token carries on from there; without maxResults it holds 25 values.
 func TestHistoryPageSizeCap(t *testing.T) {
 	srv := twinvaulttest.Start(t)
 	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
@@ -384,6 +384,17 @@ func TestHistoryPageSizeCap(t *testing.T) {
 	}
 	if total != 200 || pages < 3 {
 		t.Errorf("%d values in %d pages, want 200 in 3 or more", total, pages)
+	}
+	// Without maxResults (or with 0), a page holds TwinMaker's default 25.
+	for _, max := range []*int32{nil, aws.Int32(0)} {
+		out, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"),
+			ComponentName: aws.String("sensor"), SelectedProperties: []string{"s"}, StartTime: at(0), EndTime: at(1000), MaxResults: max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.PropertyValues) != 1 || len(out.PropertyValues[0].Values) != 25 || out.NextToken == nil {
+			t.Errorf("default page (maxResults %v): %+v, want 25 values and a nextToken", max, out.PropertyValues)
+		}
 	}
 }
 

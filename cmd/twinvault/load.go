@@ -54,14 +54,14 @@ func load(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
 	fs.IntVar(&c.entries, "entries", 10, "entries per BatchPutPropertyValues request (1..10)")
 	fs.IntVar(&c.values, "values", 10, "values per entry (1..10)")
-	fs.IntVar(&c.page, "page", 200, "values per history page (maxResults, 1..250)")
+	fs.IntVar(&c.page, "page", 25, "values per history page (maxResults, 1..200; TwinMaker's default is 25)")
 	fs.IntVar(&c.deep, "deep-series", 0, "before the history phase, grow one series to this many points and read pages at random depths of it")
 	fs.StringVar(&c.dataDir, "data-dir", "", "the server's data directory, to report bytes on disk per point")
 	if code, ok := parseArgs(fs, args); !ok {
 		return code
 	}
-	if c.entries < 1 || c.entries > 10 || c.values < 1 || c.values > 10 || c.series < 1 || c.concurrency < 1 || c.duration <= 0 || c.page < 1 || c.page > 250 {
-		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10, --page 1..250; --series, --concurrency and --duration must be positive")
+	if c.entries < 1 || c.entries > 10 || c.values < 1 || c.values > 10 || c.series < 1 || c.concurrency < 1 || c.duration <= 0 || c.page < 1 || c.page > 200 {
+		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10, --page 1..200; --series, --concurrency and --duration must be positive")
 		return 2
 	}
 	if err := runLoad(context.Background(), c, stdout); err != nil {

@@ -21,7 +21,7 @@ func TestLoad(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("load exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"baseline: GetWorkspace", "ingest: BatchPutPropertyValues", "history: 200-value pages", "values/s", "bytes per point"} {
+	for _, want := range []string{"baseline: GetWorkspace", "ingest: BatchPutPropertyValues", "history: 25-value pages", "values/s", "bytes per point"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
