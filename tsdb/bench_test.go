@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -124,8 +125,8 @@ func TestCookieFactoryBytesPerPoint(t *testing.T) {
 }
 
 // BenchmarkReadPage reads 200-point pages of one compacted series on the
-// embedded engine, near its start, middle and end: a page costs the same at
-// any depth. Set TWINVAULT_BENCH_POINTS (default 1,000,000) for longer
+// embedded engine, near its start, middle and end, and at random: a page
+// costs the same at any depth. Set TWINVAULT_BENCH_POINTS (default 1,000,000) for longer
 // series, e.g. 10,000,000.
 func BenchmarkReadPage(b *testing.B) {
 	n := 1_000_000
@@ -153,12 +154,22 @@ func BenchmarkReadPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, depth := range []float64{0, 0.5, 0.999} {
+	// A depth pages near one point, as a client paging through history
+	// does (the blocks it reads stay decoded); "random" reads pages
+	// anywhere in the series, so nearly every one decodes its block.
+	for _, depth := range []float64{0, 0.5, 0.999, -1} {
+		name := fmt.Sprintf("depth=%g", depth)
+		if depth < 0 {
+			name = "random"
+		}
 		for _, desc := range []bool{false, true} {
-			b.Run(fmt.Sprintf("points=%d/depth=%g/desc=%v", n, depth, desc), func(b *testing.B) {
+			b.Run(fmt.Sprintf("points=%d/%s/desc=%v", n, name, desc), func(b *testing.B) {
 				at := int64(float64(n)*depth) * step
 				for i := range b.N {
 					from := at + int64(i%64)*step
+					if depth < 0 {
+						from = int64(rand.N(n-200)) * step
+					}
 					q := Query{From: from, To: MaxTime, Limit: 200}
 					if desc {
 						q = Query{From: MinTime, To: from + 200*step, Desc: true, Limit: 200}

@@ -94,6 +94,8 @@ type DB struct {
 	// key this node writes: two nodes may draw the same sequence number,
 	// and neither delta may replace the other's.
 	node []byte
+	// blocks keeps the blocks that reads decoded.
+	blocks *blockCache
 
 	mu      sync.Mutex
 	pending map[dirty]int // deltas written per series since its last compaction
@@ -117,7 +119,7 @@ func Open(b *barrier.Barrier, log *slog.Logger) *DB {
 	if log == nil {
 		log = slog.Default()
 	}
-	db := &DB{b: b, log: log, pending: map[dirty]int{}, inflight: map[uint64]struct{}{}, wake: make(chan struct{}, 1),
+	db := &DB{b: b, log: log, blocks: newBlockCache(defaultBlockCache), pending: map[dirty]int{}, inflight: map[uint64]struct{}{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	// Sequence numbers only order a series' deltas; starting from the clock
 	// keeps them increasing across restarts without a stored counter.
@@ -300,7 +302,7 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if need > 0 {
 		need++ // one more, to know whether more remain
 	}
-	blocks, covered, err := readBlocks(tx, v, s, q, need)
+	blocks, covered, err := db.readBlocks(tx, v, s, q, need)
 	if err != nil {
 		return nil, false, err
 	}
@@ -438,8 +440,9 @@ func deltaStart(tx *barrier.Tx, v *barrier.View, s Series) ([]byte, error) {
 
 // readBlocks reads the blocks overlapping q's range in q's direction until
 // they hold need points (0: all), and returns their points in ascending
-// order with the part of the range they covered when they stopped early.
-func readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, need int) (*chunkenc.Chunk, span, error) {
+// order, in fresh memory, with the part of the range they covered when
+// they stopped early.
+func (db *DB) readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, need int) (*chunkenc.Chunk, span, error) {
 	bp := append(s.prefix(), 'b', '/')
 	var parts []*chunkenc.Chunk
 	n := 0
@@ -452,7 +455,7 @@ func readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, need int) (*
 		if !q.Desc && first >= q.To || q.Desc && last < q.From {
 			return true, nil
 		}
-		c, err := chunkenc.Decode(val)
+		c, err := db.blocks.decode(string(v.ID())+string(key), val)
 		if err != nil {
 			return false, fmt.Errorf("tsdb: block: %w", err)
 		}
@@ -462,7 +465,20 @@ func readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, need int) (*
 				return false, err
 			}
 		}
-		parts = append(parts, c)
+		if want := need - n; need > 0 && c.Len() > want {
+			// Only the points the page needs: the range covered ends
+			// at the last one taken.
+			if q.Desc {
+				c = c.Slice(c.Times[c.Len()-want], MaxTime)
+				cov = span{from: c.Times[0], to: q.To, valid: true}
+			} else {
+				c = c.Slice(c.Times[0], c.Times[want])
+				cov = span{from: q.From, to: c.Times[want-1] + 1, valid: true}
+			}
+			parts = append(parts, clone(c))
+			return true, nil
+		}
+		parts = append(parts, clone(c))
 		n += c.Len()
 		if need > 0 && n >= need {
 			if q.Desc {

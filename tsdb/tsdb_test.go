@@ -133,7 +133,60 @@ func TestRandomAgainstModel(t *testing.T) {
 					t.Fatalf("round %d: value at %d is %v, want %v", round, k, got.Doubles[i], model[k])
 				}
 			}
+			// The points are the caller's: scribbling on them must not
+			// change what later reads see (decoded blocks are cached).
+			for i := range gotTimes {
+				got.Times[i], got.Doubles[i] = -1, -1
+			}
 		}
+	}
+}
+
+// TestBlockCacheSeesRewrites: a compaction that replaces a point inside a
+// block keeps the block's key (its first and last times) but not its
+// bytes, and a read after it sees the new value, not the decoded block a
+// read before it cached.
+func TestBlockCacheSeesRewrites(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	ctx := context.Background()
+	var s Series
+	s.Entity[0] = 7
+	ts := []int64{1, 2, 3, 4, 5}
+	db.write(t, b, v, s, doubles(ts, []float64{10, 20, 30, 40, 50}))
+	if err := db.Compact(ctx, v, s); err != nil {
+		t.Fatal(err)
+	}
+	all := Query{From: MinTime, To: MaxTime}
+	if got, _ := db.read(t, b, v, s, all); !slices.Equal(got.Doubles, []float64{10, 20, 30, 40, 50}) {
+		t.Fatalf("before: %v", got.Doubles)
+	}
+	keys := func() []string {
+		db.blocks.mu.Lock()
+		defer db.blocks.mu.Unlock()
+		var ks []string
+		for k := range db.blocks.items {
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	cached := keys()
+	if len(cached) != 1 {
+		t.Fatalf("%d blocks cached, want 1", len(cached))
+	}
+	db.write(t, b, v, s, doubles([]int64{3}, []float64{33}))
+	if err := db.Compact(ctx, v, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []Query{all, {From: 2, To: 4}, {From: MinTime, To: MaxTime, Desc: true, Limit: 3}} {
+		got, _ := db.read(t, b, v, s, q)
+		for i, tm := range got.Times {
+			if want := map[int64]float64{1: 10, 2: 20, 3: 33, 4: 40, 5: 50}[tm]; got.Doubles[i] != want {
+				t.Errorf("%+v: %v at %d, want %v", q, got.Doubles[i], tm, want)
+			}
+		}
+	}
+	if after := keys(); !slices.Equal(after, cached) {
+		t.Errorf("blocks cached: %q, then %q: the rewrite was meant to keep the key", cached, after)
 	}
 }
 

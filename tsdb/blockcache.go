@@ -1,0 +1,108 @@
+package tsdb
+
+import (
+	"bytes"
+	"container/list"
+	"sync"
+
+	"github.com/twinvault/twinvault/tsdb/chunkenc"
+)
+
+// blockCache keeps recently read blocks decoded. A client paging through
+// history reads each block once per page (a 1,024-point block holds 41
+// default pages), and decoding it is most of what a page costs the store.
+// An entry serves a read only while the block's stored bytes are the same
+// as when it was decoded, so it is never stale: a compaction that rewrites
+// a block under the same key changes its bytes. Cached chunks are shared
+// and never modified; readers copy what they return.
+type blockCache struct {
+	mu    sync.Mutex
+	max   int // bytes
+	size  int
+	items map[string]*list.Element
+	lru   list.List // front: most recently used
+}
+
+type cachedBlock struct {
+	key  string
+	raw  []byte // the stored (decrypted) bytes it was decoded from
+	c    *chunkenc.Chunk
+	size int
+}
+
+// defaultBlockCache bounds the memory the decoded blocks take: a few
+// thousand blocks.
+const defaultBlockCache = 32 << 20
+
+func newBlockCache(max int) *blockCache {
+	return &blockCache{max: max, items: map[string]*list.Element{}}
+}
+
+// decode returns raw decoded, from the cache when it holds the block at key
+// decoded from the same bytes.
+func (bc *blockCache) decode(key string, raw []byte) (*chunkenc.Chunk, error) {
+	bc.mu.Lock()
+	if e, ok := bc.items[key]; ok {
+		cb := e.Value.(*cachedBlock)
+		if bytes.Equal(cb.raw, raw) {
+			bc.lru.MoveToFront(e)
+			bc.mu.Unlock()
+			return cb.c, nil
+		}
+	}
+	bc.mu.Unlock()
+	c, err := chunkenc.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	cb := &cachedBlock{key: key, raw: bytes.Clone(raw), c: c, size: len(key) + len(raw) + chunkSize(c)}
+	if cb.size > bc.max {
+		return c, nil
+	}
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if e, ok := bc.items[key]; ok {
+		bc.remove(e)
+	}
+	bc.items[key] = bc.lru.PushFront(cb)
+	bc.size += cb.size
+	for bc.size > bc.max {
+		bc.remove(bc.lru.Back())
+	}
+	return c, nil
+}
+
+func (bc *blockCache) remove(e *list.Element) {
+	cb := bc.lru.Remove(e).(*cachedBlock)
+	delete(bc.items, cb.key)
+	bc.size -= cb.size
+}
+
+// chunkSize approximates the memory c's columns take.
+func chunkSize(c *chunkenc.Chunk) int {
+	n := 8*len(c.Times) + 8*len(c.Doubles) + 8*len(c.Ints) + len(c.Bools)
+	for _, s := range c.Strings {
+		n += 16 + len(s)
+	}
+	return n
+}
+
+// clone returns c's points in fresh memory (strings are shared, being
+// immutable).
+func clone(c *chunkenc.Chunk) *chunkenc.Chunk {
+	if c == nil {
+		return nil
+	}
+	out := &chunkenc.Chunk{Kind: c.Kind, Times: cloneSlice(c.Times)}
+	out.Doubles, out.Ints, out.Bools, out.Strings = cloneSlice(c.Doubles), cloneSlice(c.Ints), cloneSlice(c.Bools), cloneSlice(c.Strings)
+	return out
+}
+
+// cloneSlice is slices.Clone, keeping nil nil (a decoded chunk's unused
+// columns are nil).
+func cloneSlice[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
+}
