@@ -313,6 +313,11 @@ func TestComponentsAndProperties(t *testing.T) {
 				"feeds":  {Value: &types.DataValue{ListValue: []types.DataValue{{RelationshipValue: &types.RelationshipValue{TargetEntityId: aws.String("p2"), TargetComponentName: aws.String("pump")}}}}},
 				"mode":   strProp("AUTO"),
 				"note":   {Definition: &types.PropertyDefinitionRequest{DataType: dt(types.TypeString)}, Value: &types.DataValue{StringValue: aws.String("entity-level")}},
+				// Empty values stay a list and a map, not a value of no kind.
+				"noAlarms": {Definition: &types.PropertyDefinitionRequest{DataType: &types.DataType{Type: types.TypeList, NestedType: dt(types.TypeString)}},
+					Value: &types.DataValue{ListValue: []types.DataValue{}}},
+				"noLimits": {Definition: &types.PropertyDefinitionRequest{DataType: &types.DataType{Type: types.TypeMap, NestedType: dt(types.TypeDouble)}},
+					Value: &types.DataValue{MapValue: map[string]types.DataValue{}}},
 			},
 		}},
 		CompositeComponents: map[string]types.CompositeComponentRequest{"pump/motor": {Properties: map[string]types.PropertyRequest{"serial": strProp("M-1")}}},
@@ -340,6 +345,12 @@ func TestComponentsAndProperties(t *testing.T) {
 	if *props["note"].Value.StringValue != "entity-level" || *props["note"].Definition.IsInherited {
 		t.Errorf("entity-level property: %+v", props["note"])
 	}
+	if v := props["noAlarms"].Value; v == nil || v.ListValue == nil || len(v.ListValue) != 0 {
+		t.Errorf("empty list: %+v", v)
+	}
+	if v := props["noLimits"].Value; v == nil || v.MapValue == nil || len(v.MapValue) != 0 {
+		t.Errorf("empty map: %+v", v)
+	}
 	if props["temp"].Value != nil || !*props["temp"].Definition.IsTimeSeries {
 		t.Errorf("time series: %+v", props["temp"])
 	}
@@ -362,7 +373,7 @@ func TestComponentsAndProperties(t *testing.T) {
 			break
 		}
 	}
-	if len(names) != 12 {
+	if len(names) != 14 {
 		t.Errorf("ListProperties: %v", names)
 	}
 	comps, err := tm.ListComponents(ctx, &iottwinmaker.ListComponentsInput{WorkspaceId: ws, EntityId: aws.String("p1")})

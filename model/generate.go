@@ -12,8 +12,10 @@
 //   - Field names are the member names with the first letter upper-cased and
 //     nothing else changed: entityId → EntityId, componentTypeId →
 //     ComponentTypeId, resourceARN → ResourceARN, s3Location → S3Location.
-//     JSON tags carry the exact wire names; optional members have omitempty,
-//     required ones do not (so an output always carries them).
+//     JSON tags carry the exact wire names; optional members have omitempty
+//     (lists and maps omitzero, so an empty one is sent as [] or {} and only
+//     an absent one, nil, is left out), required ones do not (so an output
+//     always carries them).
 //   - Scalars are pointers, so presence is known: *string, *bool, *int32
 //     (integer), *int64 (long), *Double (double), *Timestamp (timestamp).
 //     Nested structures and unions are pointers; lists are slices and maps are

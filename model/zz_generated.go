@@ -1285,7 +1285,7 @@ type ComponentPropertyGroupRequest struct {
 	// The group type.
 	GroupType GroupType `json:"groupType,omitempty"`
 	// The property names.
-	PropertyNames []string `json:"propertyNames,omitempty"`
+	PropertyNames []string `json:"propertyNames,omitzero"`
 	// The update type.
 	UpdateType PropertyGroupUpdateType `json:"updateType,omitempty"`
 }
@@ -1349,9 +1349,9 @@ type ComponentRequest struct {
 	// The ID of the component type.
 	ComponentTypeId *string `json:"componentTypeId,omitempty"`
 	// An object that maps strings to the properties to set in the component type.
-	Properties map[string]PropertyRequest `json:"properties,omitempty"`
+	Properties map[string]PropertyRequest `json:"properties,omitzero"`
 	// The property groups.
-	PropertyGroups map[string]ComponentPropertyGroupRequest `json:"propertyGroups,omitempty"`
+	PropertyGroups map[string]ComponentPropertyGroupRequest `json:"propertyGroups,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -1387,15 +1387,15 @@ type ComponentResponse struct {
 	// The name of the property definition set in the request.
 	DefinedIn *string `json:"definedIn,omitempty"`
 	// An object that maps strings to the properties to set in the component type.
-	Properties map[string]PropertyResponse `json:"properties,omitempty"`
+	Properties map[string]PropertyResponse `json:"properties,omitzero"`
 	// The property groups.
-	PropertyGroups map[string]ComponentPropertyGroupResponse `json:"propertyGroups,omitempty"`
+	PropertyGroups map[string]ComponentPropertyGroupResponse `json:"propertyGroups,omitzero"`
 	// The syncSource of the sync job, if this entity was created by a sync job.
 	SyncSource *string `json:"syncSource,omitempty"`
 	// This flag notes whether all properties of the component are returned in the API response.
 	AreAllPropertiesReturned *bool `json:"areAllPropertiesReturned,omitempty"`
 	// This lists objects that contain information about the compositeComponents .
-	CompositeComponents map[string]ComponentSummary `json:"compositeComponents,omitempty"`
+	CompositeComponents map[string]ComponentSummary `json:"compositeComponents,omitzero"`
 	// This flag notes whether all compositeComponents are returned in the API response.
 	AreAllCompositeComponentsReturned *bool `json:"areAllCompositeComponentsReturned,omitempty"`
 }
@@ -1446,7 +1446,7 @@ type ComponentSummary struct {
 	// The description of the component request.
 	Description *string `json:"description,omitempty"`
 	// The property groups.
-	PropertyGroups map[string]ComponentPropertyGroupResponse `json:"propertyGroups,omitempty"`
+	PropertyGroups map[string]ComponentPropertyGroupResponse `json:"propertyGroups,omitzero"`
 	// The status of the component type. Required.
 	Status *Status `json:"status"`
 	// The syncSource of the sync job, if this entity was created by a sync job.
@@ -1553,9 +1553,9 @@ type ComponentUpdateRequest struct {
 	// The ID of the component type.
 	ComponentTypeId *string `json:"componentTypeId,omitempty"`
 	// An object that maps strings to the properties to set in the component type update.
-	PropertyUpdates map[string]PropertyRequest `json:"propertyUpdates,omitempty"`
+	PropertyUpdates map[string]PropertyRequest `json:"propertyUpdates,omitzero"`
 	// The property group updates.
-	PropertyGroupUpdates map[string]ComponentPropertyGroupRequest `json:"propertyGroupUpdates,omitempty"`
+	PropertyGroupUpdates map[string]ComponentPropertyGroupRequest `json:"propertyGroupUpdates,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -1588,9 +1588,9 @@ type CompositeComponentRequest struct {
 	// The description of the component type.
 	Description *string `json:"description,omitempty"`
 	// This is an object that maps strings to the properties to set in the component type.
-	Properties map[string]PropertyRequest `json:"properties,omitempty"`
+	Properties map[string]PropertyRequest `json:"properties,omitzero"`
 	// The property groups.
-	PropertyGroups map[string]ComponentPropertyGroupRequest `json:"propertyGroups,omitempty"`
+	PropertyGroups map[string]ComponentPropertyGroupRequest `json:"propertyGroups,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -1653,9 +1653,9 @@ type CompositeComponentUpdateRequest struct {
 	// The description of the component type.
 	Description *string `json:"description,omitempty"`
 	// An object that maps strings to the properties to set in the component type update.
-	PropertyUpdates map[string]PropertyRequest `json:"propertyUpdates,omitempty"`
+	PropertyUpdates map[string]PropertyRequest `json:"propertyUpdates,omitzero"`
 	// The property group updates.
-	PropertyGroupUpdates map[string]ComponentPropertyGroupRequest `json:"propertyGroupUpdates,omitempty"`
+	PropertyGroupUpdates map[string]ComponentPropertyGroupRequest `json:"propertyGroupUpdates,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -1740,18 +1740,18 @@ type CreateComponentTypeInput struct {
 	// The description of the component type.
 	Description *string `json:"description,omitempty"`
 	// An object that maps strings to the property definitions in the component type.
-	PropertyDefinitions map[string]PropertyDefinitionRequest `json:"propertyDefinitions,omitempty"`
+	PropertyDefinitions map[string]PropertyDefinitionRequest `json:"propertyDefinitions,omitzero"`
 	// Specifies the parent component type to extend.
-	ExtendsFrom []string `json:"extendsFrom,omitempty"`
+	ExtendsFrom []string `json:"extendsFrom,omitzero"`
 	// An object that maps strings to the functions in the component type.
-	Functions map[string]FunctionRequest `json:"functions,omitempty"`
+	Functions map[string]FunctionRequest `json:"functions,omitzero"`
 	// Metadata that you can use to manage the component type.
-	Tags           map[string]string               `json:"tags,omitempty"`
-	PropertyGroups map[string]PropertyGroupRequest `json:"propertyGroups,omitempty"`
+	Tags           map[string]string               `json:"tags,omitzero"`
+	PropertyGroups map[string]PropertyGroupRequest `json:"propertyGroups,omitzero"`
 	// A friendly name for the component type.
 	ComponentTypeName *string `json:"componentTypeName,omitempty"`
 	// This is an object that maps strings to compositeComponentTypes of the componentType .
-	CompositeComponentTypes map[string]CompositeComponentTypeRequest `json:"compositeComponentTypes,omitempty"`
+	CompositeComponentTypes map[string]CompositeComponentTypeRequest `json:"compositeComponentTypes,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -1857,13 +1857,13 @@ type CreateEntityInput struct {
 	// The description of the entity.
 	Description *string `json:"description,omitempty"`
 	// An object that maps strings to the components in the entity.
-	Components map[string]ComponentRequest `json:"components,omitempty"`
+	Components map[string]ComponentRequest `json:"components,omitzero"`
 	// This is an object that maps strings to compositeComponent updates in the request.
-	CompositeComponents map[string]CompositeComponentRequest `json:"compositeComponents,omitempty"`
+	CompositeComponents map[string]CompositeComponentRequest `json:"compositeComponents,omitzero"`
 	// The ID of the entity's parent entity.
 	ParentEntityId *string `json:"parentEntityId,omitempty"`
 	// Metadata that you can use to manage the entity.
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -2053,11 +2053,11 @@ type CreateSceneInput struct {
 	// The description for this scene.
 	Description *string `json:"description,omitempty"`
 	// A list of capabilities that the scene uses to render itself.
-	Capabilities []string `json:"capabilities,omitempty"`
+	Capabilities []string `json:"capabilities,omitzero"`
 	// Metadata that you can use to manage the scene.
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 	// The request metadata.
-	SceneMetadata map[string]string `json:"sceneMetadata,omitempty"`
+	SceneMetadata map[string]string `json:"sceneMetadata,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -2145,7 +2145,7 @@ type CreateSyncJobInput struct {
 	// The SyncJob IAM role. Required.
 	SyncRole *string `json:"syncRole"`
 	// The SyncJob tags.
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -2235,7 +2235,7 @@ type CreateWorkspaceInput struct {
 	// The ARN of the execution role associated with the workspace.
 	Role *string `json:"role,omitempty"`
 	// Metadata that you can use to manage the workspace
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -2329,7 +2329,7 @@ type DataType struct {
 	// The nested type in the data type.
 	NestedType *DataType `json:"nestedType,omitempty"`
 	// The allowed values for this data type.
-	AllowedValues []DataValue `json:"allowedValues,omitempty"`
+	AllowedValues []DataValue `json:"allowedValues,omitzero"`
 	// The unit of measure used in this data type.
 	UnitOfMeasure *string `json:"unitOfMeasure,omitempty"`
 	// A relationship that associates a component with another component.
@@ -2374,9 +2374,9 @@ type DataValue struct {
 	// A string value.
 	StringValue *string `json:"stringValue,omitempty"`
 	// A list of multiple values.
-	ListValue []DataValue `json:"listValue,omitempty"`
+	ListValue []DataValue `json:"listValue,omitzero"`
 	// An object that maps strings to multiple DataValue objects.
-	MapValue map[string]DataValue `json:"mapValue,omitempty"`
+	MapValue map[string]DataValue `json:"mapValue,omitzero"`
 	// A value that relates a component to another component.
 	RelationshipValue *RelationshipValue `json:"relationshipValue,omitempty"`
 	// An expression that produces the value.
@@ -2746,7 +2746,7 @@ type EntityPropertyReference struct {
 	// This string specifies the path to the composite component, starting from the top-level component.
 	ComponentPath *string `json:"componentPath,omitempty"`
 	// A mapping of external IDs to property names.
-	ExternalIdProperty map[string]string `json:"externalIdProperty,omitempty"`
+	ExternalIdProperty map[string]string `json:"externalIdProperty,omitzero"`
 	// The ID of the entity.
 	EntityId *string `json:"entityId,omitempty"`
 	// The name of the property. Required.
@@ -2919,9 +2919,9 @@ func (s *ExecuteQueryInput) BindQuery(url.Values) error { return nil }
 // ExecuteQueryOutput is the output of ExecuteQuery.
 type ExecuteQueryOutput struct {
 	// A list of ColumnDescription objects.
-	ColumnDescriptions []ColumnDescription `json:"columnDescriptions,omitempty"`
+	ColumnDescriptions []ColumnDescription `json:"columnDescriptions,omitzero"`
 	// Represents a single row in the query results.
-	Rows []Row `json:"rows,omitempty"`
+	Rows []Row `json:"rows,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 }
@@ -3033,7 +3033,7 @@ func (s *FilterByEntity) validate(v *validator, at seg) {
 // FunctionRequest: The function request body.
 type FunctionRequest struct {
 	// The required properties of the function.
-	RequiredProperties []string `json:"requiredProperties,omitempty"`
+	RequiredProperties []string `json:"requiredProperties,omitzero"`
 	// The scope of the function.
 	Scope Scope `json:"scope,omitempty"`
 	// The data connector.
@@ -3062,7 +3062,7 @@ func (s *FunctionRequest) validate(v *validator, at seg) {
 // FunctionResponse: The function response.
 type FunctionResponse struct {
 	// The required properties of the function.
-	RequiredProperties []string `json:"requiredProperties,omitempty"`
+	RequiredProperties []string `json:"requiredProperties,omitzero"`
 	// The scope of the function.
 	Scope Scope `json:"scope,omitempty"`
 	// The data connector.
@@ -3146,11 +3146,11 @@ type GetComponentTypeOutput struct {
 	// The description of the component type.
 	Description *string `json:"description,omitempty"`
 	// An object that maps strings to the property definitions in the component type.
-	PropertyDefinitions map[string]PropertyDefinitionResponse `json:"propertyDefinitions,omitempty"`
+	PropertyDefinitions map[string]PropertyDefinitionResponse `json:"propertyDefinitions,omitzero"`
 	// The name of the parent component type that this component type extends.
-	ExtendsFrom []string `json:"extendsFrom,omitempty"`
+	ExtendsFrom []string `json:"extendsFrom,omitzero"`
 	// An object that maps strings to the functions in the component type.
-	Functions map[string]FunctionResponse `json:"functions,omitempty"`
+	Functions map[string]FunctionResponse `json:"functions,omitzero"`
 	// The date and time when the component type was created. Required.
 	CreationDateTime *Timestamp `json:"creationDateTime"`
 	// The date and time when the component was last updated. Required.
@@ -3164,13 +3164,13 @@ type GetComponentTypeOutput struct {
 	// The current status of the component type.
 	Status *Status `json:"status,omitempty"`
 	// The maximum number of results to return at one time.
-	PropertyGroups map[string]PropertyGroupResponse `json:"propertyGroups,omitempty"`
+	PropertyGroups map[string]PropertyGroupResponse `json:"propertyGroups,omitzero"`
 	// The syncSource of the SyncJob, if this entity was created by a SyncJob.
 	SyncSource *string `json:"syncSource,omitempty"`
 	// The component type name.
 	ComponentTypeName *string `json:"componentTypeName,omitempty"`
 	// This is an object that maps strings to compositeComponentTypes of the componentType .
-	CompositeComponentTypes map[string]CompositeComponentTypeResponse `json:"compositeComponentTypes,omitempty"`
+	CompositeComponentTypes map[string]CompositeComponentTypeResponse `json:"compositeComponentTypes,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -3289,7 +3289,7 @@ type GetEntityOutput struct {
 	// The description of the entity.
 	Description *string `json:"description,omitempty"`
 	// An object that maps strings to the components in the entity.
-	Components map[string]ComponentResponse `json:"components,omitempty"`
+	Components map[string]ComponentResponse `json:"components,omitzero"`
 	// The ID of the parent entity for this entity. Required.
 	ParentEntityId *string `json:"parentEntityId"`
 	// A Boolean value that specifies whether the entity has associated child entities. Required.
@@ -3529,7 +3529,7 @@ type GetPropertyValueHistoryInput struct {
 	// A list of properties whose value histories the request retrieves. Required.
 	SelectedProperties []string `json:"selectedProperties"`
 	// A list of objects that filter the property value history request.
-	PropertyFilters []PropertyFilter `json:"propertyFilters,omitempty"`
+	PropertyFilters []PropertyFilter `json:"propertyFilters,omitzero"`
 	// The date and time of the earliest property value to return. Deprecated in the model: This field is deprecated and will throw an error in the future. Use startTime instead.
 	StartDateTime *Timestamp `json:"startDateTime,omitempty"`
 	// The date and time of the latest property value to return. Deprecated in the model: This field is deprecated and will throw an error in the future. Use endTime instead.
@@ -3737,11 +3737,11 @@ func (s *GetPropertyValueInput) BindQuery(url.Values) error { return nil }
 // GetPropertyValueOutput is the output of GetPropertyValue.
 type GetPropertyValueOutput struct {
 	// An object that maps strings to the properties and latest property values in the response.
-	PropertyValues map[string]PropertyLatestValue `json:"propertyValues,omitempty"`
+	PropertyValues map[string]PropertyLatestValue `json:"propertyValues,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 	// A table of property values.
-	TabularPropertyValues [][]map[string]DataValue `json:"tabularPropertyValues,omitempty"`
+	TabularPropertyValues [][]map[string]DataValue `json:"tabularPropertyValues,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -3823,11 +3823,11 @@ type GetSceneOutput struct {
 	// The description of the scene.
 	Description *string `json:"description,omitempty"`
 	// A list of capabilities that the scene uses to render.
-	Capabilities []string `json:"capabilities,omitempty"`
+	Capabilities []string `json:"capabilities,omitzero"`
 	// The response metadata.
-	SceneMetadata map[string]string `json:"sceneMetadata,omitempty"`
+	SceneMetadata map[string]string `json:"sceneMetadata,omitzero"`
 	// The generated scene metadata.
-	GeneratedSceneMetadata map[string]string `json:"generatedSceneMetadata,omitempty"`
+	GeneratedSceneMetadata map[string]string `json:"generatedSceneMetadata,omitzero"`
 	// The SceneResponse error.
 	Error *SceneError `json:"error,omitempty"`
 }
@@ -4030,7 +4030,7 @@ type GetWorkspaceOutput struct {
 	// The description of the workspace.
 	Description *string `json:"description,omitempty"`
 	// A list of services that are linked to the workspace.
-	LinkedServices []string `json:"linkedServices,omitempty"`
+	LinkedServices []string `json:"linkedServices,omitzero"`
 	// The ARN of the S3 bucket where resources associated with the workspace are stored.
 	S3Location *string `json:"s3Location,omitempty"`
 	// The ARN of the execution role associated with the workspace.
@@ -4117,7 +4117,7 @@ func (s *InterpolationParameters) validate(v *validator, at seg) {
 // IotSiteWiseSourceConfiguration: The metadata transfer job AWS IoT SiteWise source configuration.
 type IotSiteWiseSourceConfiguration struct {
 	// The AWS IoT SiteWise soucre configuration filters.
-	Filters []IotSiteWiseSourceConfigurationFilter `json:"filters,omitempty"`
+	Filters []IotSiteWiseSourceConfigurationFilter `json:"filters,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -4188,7 +4188,7 @@ type IotTwinMakerSourceConfiguration struct {
 	// The IoT TwinMaker workspace. Required.
 	Workspace *string `json:"workspace"`
 	// The metadata transfer job AWS IoT TwinMaker source configuration filters.
-	Filters []IotTwinMakerSourceConfigurationFilter `json:"filters,omitempty"`
+	Filters []IotTwinMakerSourceConfigurationFilter `json:"filters,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -4303,7 +4303,7 @@ type ListComponentTypesInput struct {
 	// The ID of the workspace. Path label {workspaceId}.
 	WorkspaceId string `json:"-"`
 	// A list of objects that filter the request.
-	Filters []ListComponentTypesFilter `json:"filters,omitempty"`
+	Filters []ListComponentTypesFilter `json:"filters,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 	// The maximum number of results to return at one time.
@@ -4530,7 +4530,7 @@ type ListEntitiesInput struct {
 	// The ID of the workspace. Path label {workspaceId}.
 	WorkspaceId string `json:"-"`
 	// A list of objects that filter the request.
-	Filters []ListEntitiesFilter `json:"filters,omitempty"`
+	Filters []ListEntitiesFilter `json:"filters,omitzero"`
 	// The maximum number of results to return at one time.
 	MaxResults *int32 `json:"maxResults,omitempty"`
 	// The string that specifies the next page of results.
@@ -4583,7 +4583,7 @@ func (s *ListEntitiesInput) BindQuery(url.Values) error { return nil }
 // ListEntitiesOutput is the output of ListEntities.
 type ListEntitiesOutput struct {
 	// A list of objects that contain information about the entities.
-	EntitySummaries []EntitySummary `json:"entitySummaries,omitempty"`
+	EntitySummaries []EntitySummary `json:"entitySummaries,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 }
@@ -4645,7 +4645,7 @@ type ListMetadataTransferJobsInput struct {
 	// The metadata transfer job's destination type. Required.
 	DestinationType DestinationType `json:"destinationType"`
 	// An object that filters metadata transfer jobs.
-	Filters []ListMetadataTransferJobsFilter `json:"filters,omitempty"`
+	Filters []ListMetadataTransferJobsFilter `json:"filters,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 	// The maximum number of results to return at one time.
@@ -4864,7 +4864,7 @@ func (s *ListScenesInput) BindQuery(url.Values) error { return nil }
 // ListScenesOutput is the output of ListScenes.
 type ListScenesOutput struct {
 	// A list of objects that contain information about the scenes.
-	SceneSummaries []SceneSummary `json:"sceneSummaries,omitempty"`
+	SceneSummaries []SceneSummary `json:"sceneSummaries,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 }
@@ -4937,7 +4937,7 @@ func (s *ListSyncJobsInput) BindQuery(url.Values) error { return nil }
 // ListSyncJobsOutput is the output of ListSyncJobs.
 type ListSyncJobsOutput struct {
 	// The listed SyncJob summaries.
-	SyncJobSummaries []SyncJobSummary `json:"syncJobSummaries,omitempty"`
+	SyncJobSummaries []SyncJobSummary `json:"syncJobSummaries,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 }
@@ -4964,7 +4964,7 @@ type ListSyncResourcesInput struct {
 	// The sync source. Path label {syncSource}.
 	SyncSource string `json:"-"`
 	// A list of objects that filter the request.
-	Filters []SyncResourceFilter `json:"filters,omitempty"`
+	Filters []SyncResourceFilter `json:"filters,omitzero"`
 	// The maximum number of results to return at one time.
 	MaxResults *int32 `json:"maxResults,omitempty"`
 	// The string that specifies the next page of results.
@@ -5024,7 +5024,7 @@ func (s *ListSyncResourcesInput) BindQuery(url.Values) error { return nil }
 // ListSyncResourcesOutput is the output of ListSyncResources.
 type ListSyncResourcesOutput struct {
 	// The sync resources.
-	SyncResources []SyncResourceSummary `json:"syncResources,omitempty"`
+	SyncResources []SyncResourceSummary `json:"syncResources,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 }
@@ -5091,7 +5091,7 @@ func (s *ListTagsForResourceInput) BindQuery(url.Values) error { return nil }
 // ListTagsForResourceOutput is the output of ListTagsForResource.
 type ListTagsForResourceOutput struct {
 	// Metadata that you can use to manage a resource.
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 }
@@ -5151,7 +5151,7 @@ func (s *ListWorkspacesInput) BindQuery(url.Values) error { return nil }
 // ListWorkspacesOutput is the output of ListWorkspaces.
 type ListWorkspacesOutput struct {
 	// A list of objects that contain information about the workspaces.
-	WorkspaceSummaries []WorkspaceSummary `json:"workspaceSummaries,omitempty"`
+	WorkspaceSummaries []WorkspaceSummary `json:"workspaceSummaries,omitzero"`
 	// The string that specifies the next page of results.
 	NextToken *string `json:"nextToken,omitempty"`
 }
@@ -5364,7 +5364,7 @@ type PropertyDefinitionRequest struct {
 	// An object that contains the default value.
 	DefaultValue *DataValue `json:"defaultValue,omitempty"`
 	// A mapping that specifies configuration information about the property.
-	Configuration map[string]string `json:"configuration,omitempty"`
+	Configuration map[string]string `json:"configuration,omitzero"`
 	// A friendly name for the property.
 	DisplayName *string `json:"displayName,omitempty"`
 }
@@ -5410,7 +5410,7 @@ type PropertyDefinitionResponse struct {
 	// An object that contains the default value.
 	DefaultValue *DataValue `json:"defaultValue,omitempty"`
 	// A mapping that specifies configuration information about the property.
-	Configuration map[string]string `json:"configuration,omitempty"`
+	Configuration map[string]string `json:"configuration,omitzero"`
 	// A friendly name for the property.
 	DisplayName *string `json:"displayName,omitempty"`
 }
@@ -5490,7 +5490,7 @@ type PropertyGroupRequest struct {
 	// The group type.
 	GroupType GroupType `json:"groupType,omitempty"`
 	// The names of properties.
-	PropertyNames []string `json:"propertyNames,omitempty"`
+	PropertyNames []string `json:"propertyNames,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -5679,7 +5679,7 @@ type PropertyValueEntry struct {
 	// An object that contains information about the entity that has the property. Required.
 	EntityPropertyReference *EntityPropertyReference `json:"entityPropertyReference"`
 	// A list of objects that specify time series property values.
-	PropertyValues []PropertyValue `json:"propertyValues,omitempty"`
+	PropertyValues []PropertyValue `json:"propertyValues,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -5703,7 +5703,7 @@ type PropertyValueHistory struct {
 	// An object that uniquely identifies an entity property. Required.
 	EntityPropertyReference *EntityPropertyReference `json:"entityPropertyReference"`
 	// A list of objects that contain information about the values in the history of a time series property.
-	Values []PropertyValue `json:"values,omitempty"`
+	Values []PropertyValue `json:"values,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -5801,7 +5801,7 @@ func (s *ResourceNotFoundException) validate(v *validator, at seg) {
 // Row: Represents a single row in the query results.
 type Row struct {
 	// The data in a row of query results.
-	RowData []any `json:"rowData,omitempty"`
+	RowData []any `json:"rowData,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -6167,9 +6167,9 @@ func (s *SyncResourceSummary) validate(v *validator, at seg) {
 // TabularConditions: The tabular conditions.
 type TabularConditions struct {
 	// Filter criteria that orders the output.
-	OrderBy []OrderBy `json:"orderBy,omitempty"`
+	OrderBy []OrderBy `json:"orderBy,omitzero"`
 	// You can filter the request using various logical operators and a key-value format.
-	PropertyFilters []PropertyFilter `json:"propertyFilters,omitempty"`
+	PropertyFilters []PropertyFilter `json:"propertyFilters,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -6317,17 +6317,17 @@ type UpdateComponentTypeInput struct {
 	// The description of the component type.
 	Description *string `json:"description,omitempty"`
 	// An object that maps strings to the property definitions in the component type.
-	PropertyDefinitions map[string]PropertyDefinitionRequest `json:"propertyDefinitions,omitempty"`
+	PropertyDefinitions map[string]PropertyDefinitionRequest `json:"propertyDefinitions,omitzero"`
 	// Specifies the component type that this component type extends.
-	ExtendsFrom []string `json:"extendsFrom,omitempty"`
+	ExtendsFrom []string `json:"extendsFrom,omitzero"`
 	// An object that maps strings to the functions in the component type.
-	Functions map[string]FunctionRequest `json:"functions,omitempty"`
+	Functions map[string]FunctionRequest `json:"functions,omitzero"`
 	// The property groups.
-	PropertyGroups map[string]PropertyGroupRequest `json:"propertyGroups,omitempty"`
+	PropertyGroups map[string]PropertyGroupRequest `json:"propertyGroups,omitzero"`
 	// The component type name.
 	ComponentTypeName *string `json:"componentTypeName,omitempty"`
 	// This is an object that maps strings to compositeComponentTypes of the componentType .
-	CompositeComponentTypes map[string]CompositeComponentTypeRequest `json:"compositeComponentTypes,omitempty"`
+	CompositeComponentTypes map[string]CompositeComponentTypeRequest `json:"compositeComponentTypes,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -6439,9 +6439,9 @@ type UpdateEntityInput struct {
 	// The description of the entity.
 	Description *string `json:"description,omitempty"`
 	// An object that maps strings to the component updates in the request.
-	ComponentUpdates map[string]ComponentUpdateRequest `json:"componentUpdates,omitempty"`
+	ComponentUpdates map[string]ComponentUpdateRequest `json:"componentUpdates,omitzero"`
 	// This is an object that maps strings to compositeComponent updates in the request.
-	CompositeComponentUpdates map[string]CompositeComponentUpdateRequest `json:"compositeComponentUpdates,omitempty"`
+	CompositeComponentUpdates map[string]CompositeComponentUpdateRequest `json:"compositeComponentUpdates,omitzero"`
 	// An object that describes the update request for a parent entity.
 	ParentEntityUpdate *ParentEntityUpdateRequest `json:"parentEntityUpdate,omitempty"`
 }
@@ -6527,7 +6527,7 @@ type UpdatePricingPlanInput struct {
 	// The pricing mode. Required.
 	PricingMode PricingMode `json:"pricingMode"`
 	// The bundle names.
-	BundleNames []string `json:"bundleNames,omitempty"`
+	BundleNames []string `json:"bundleNames,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -6592,9 +6592,9 @@ type UpdateSceneInput struct {
 	// The description of this scene.
 	Description *string `json:"description,omitempty"`
 	// A list of capabilities that the scene uses to render.
-	Capabilities []string `json:"capabilities,omitempty"`
+	Capabilities []string `json:"capabilities,omitzero"`
 	// The scene metadata.
-	SceneMetadata map[string]string `json:"sceneMetadata,omitempty"`
+	SceneMetadata map[string]string `json:"sceneMetadata,omitzero"`
 }
 
 // Validate checks s against the model; it returns a *ValidationError or nil.
@@ -6755,7 +6755,7 @@ type WorkspaceSummary struct {
 	// The description of the workspace.
 	Description *string `json:"description,omitempty"`
 	// A list of services that are linked to the workspace.
-	LinkedServices []string `json:"linkedServices,omitempty"`
+	LinkedServices []string `json:"linkedServices,omitzero"`
 	// The date and time when the workspace was created. Required.
 	CreationDateTime *Timestamp `json:"creationDateTime"`
 	// The date and time when the workspace was last updated. Required.

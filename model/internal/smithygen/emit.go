@@ -274,7 +274,13 @@ func (g *generator) emitField(s *shape, m *member) {
 		notes = append(notes, "HTTP header "+h+" (not bound by this package).")
 		tag = "-"
 	case !isRequired(m):
-		tag += ",omitempty"
+		// A list or map sent empty stays empty, as its length is
+		// validated and a client may mean it: omitzero drops only nil.
+		if k := g.mustKind(t); k == kList || k == kMap {
+			tag += ",omitzero"
+		} else {
+			tag += ",omitempty"
+		}
 	}
 	if isRequired(m) && !isLabel(m) {
 		notes = append(notes, "Required.")
