@@ -50,7 +50,9 @@ func hourlyLog(t *testing.T) (*Log, *kvtest.Mem, *clock) {
 			continue // an hour without events still gets its digest
 		}
 		for i := range 3 {
-			if err := l.Append(ctx, event(hour*10+i)); err != nil {
+			e := event(hour*10 + i)
+			e.EventTime = Time(clk.now()) // the log's time, not today's
+			if err := l.Append(ctx, e); err != nil {
 				t.Fatal(err)
 			}
 			clk.add(time.Minute)
