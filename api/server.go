@@ -118,7 +118,17 @@ func (s *Server) HTTPServer(tlsConfig *tls.Config) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		HTTP2:             HTTP2Config(),
 	}
+}
+
+// HTTP2Config is the server's HTTP/2 settings. An upload's body is hashed,
+// sealed and stored by stages that take it in large pieces; with the
+// default 1 MiB flow-control windows the client waits whenever one of
+// them pauses. A client may send up to 4 MiB of a body ahead of what the
+// handler has read, 8 MiB on one connection.
+func HTTP2Config() *http.HTTP2Config {
+	return &http.HTTP2Config{MaxReceiveBufferPerStream: 4 << 20, MaxReceiveBufferPerConnection: 8 << 20}
 }
 
 // Request describes the call being served; services find it in their

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/auth/sigv4"
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
@@ -76,6 +79,7 @@ func streamServer(b *testing.B, region, id, secret string, data []byte, etag boo
 		}
 	}))
 	srv.EnableHTTP2 = true
+	srv.Config.HTTP2 = api.HTTP2Config() // the same server, but for storage and encryption
 	srv.StartTLS()
 	b.Cleanup(srv.Close)
 	return s3.NewFromConfig(aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
@@ -106,6 +110,7 @@ func BenchmarkS3Object(b *testing.B) {
 	}{{"transport", bare}, {"baseline", base}, {"twinvault", tv}} {
 		b.Run("put/"+c.name, func(b *testing.B) {
 			b.SetBytes(benchObject)
+			defer reportCPU(b)()
 			for b.Loop() {
 				if _, err := c.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String("site.glb"), Body: bytes.NewReader(data)}); err != nil {
 					b.Fatal(err)
@@ -114,6 +119,7 @@ func BenchmarkS3Object(b *testing.B) {
 		})
 		b.Run("get/"+c.name, func(b *testing.B) {
 			b.SetBytes(benchObject)
+			defer reportCPU(b)()
 			for b.Loop() {
 				out, err := c.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bench"), Key: aws.String("site.glb")})
 				if err != nil {
@@ -126,5 +132,22 @@ func BenchmarkS3Object(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// reportCPU reports, when the returned func runs, the process's CPU time
+// per operation (client and server alike) and the cores it kept busy: the
+// work a transfer takes, apart from the shared machine's waits.
+func reportCPU(b *testing.B) func() {
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	start, at := cpu(), time.Now()
+	return func() {
+		used := cpu() - start
+		b.ReportMetric(float64(used.Milliseconds())/float64(b.N), "cpu-ms/op")
+		b.ReportMetric(used.Seconds()/time.Since(at).Seconds(), "cores")
 	}
 }

@@ -618,24 +618,18 @@ func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader,
 	var key []byte
 	// Three stages run side by side: hashing (the ETag), sealing, and
 	// storing; the body is read once.
-	sum := newMD5()
-	hp := newPipe(pipeDepth)
-	hashed := make(chan struct{})
-	go func() {
-		io.Copy(sum, hp)
-		close(hashed)
-	}()
+	hs := newHashStage()
 	pp := newPipe(pipeDepth)
 	done := make(chan error, 1)
 	go func() {
 		w, err := v.SealObjectWith([]byte(name), pp, customerKey)
 		if err == nil {
-			if _, err = io.Copy(w, io.TeeReader(body, hp)); err == nil {
+			if _, err = hs.copy(w, body); err == nil {
 				err = w.Close()
 				size, key = w.Size(), w.Key()
 			}
 		}
-		hp.CloseWrite(err)
+		hs.finish()
 		pp.CloseWrite(err)
 		done <- err
 	}()
@@ -644,12 +638,11 @@ func (s *Service) sealBody(ctx context.Context, v *barrier.View, body io.Reader,
 	if serr := <-done; err == nil {
 		err = serr
 	}
-	<-hashed
 	if err != nil {
 		s.remove(context.Background(), name)
 		return Part{}, "", err
 	}
-	return Part{Body: name, Size: size, Key: key}, sum.sum(), nil
+	return Part{Body: name, Size: size, Key: key}, hs.etag(), nil
 }
 
 // ReadBuffer is a good size for the buffer of a sequential read: whole

@@ -90,6 +90,37 @@ func (p *pipe) Read(b []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes what was written to w, in order, passing the pipe's own
+// buffers (no copy through a caller's); it ends with the writer's close
+// error, or nil.
+func (p *pipe) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		if len(p.cur) > 0 { // what a Read left
+			k, err := w.Write(p.cur)
+			n += int64(k)
+			p.cur = p.cur[k:]
+			if err != nil {
+				return n, err
+			}
+		}
+		if p.buf != nil {
+			select {
+			case p.free <- p.buf:
+			default:
+			}
+			p.buf = nil
+		}
+		buf, ok := <-p.ch
+		if !ok {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return n, p.werr
+		}
+		p.buf, p.cur = buf, buf
+	}
+}
+
 // CloseRead stops the reader: writes fail with err from then on.
 func (p *pipe) CloseRead(err error) {
 	if err == nil {

@@ -113,6 +113,28 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// WriteTo lets a reader that writes its own buffers do so, checking the
+// context before each write.
+func (c ctxReader) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := c.r.(io.WriterTo); ok {
+		return wt.WriteTo(ctxWriter(c.ctx, w))
+	}
+	return io.Copy(w, struct{ io.Reader }{c}) // Read only, not WriteTo again
+}
+
+func ctxWriter(ctx context.Context, w io.Writer) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return w.Write(p)
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
 type fileReader struct {
 	*os.File
 	size int64
