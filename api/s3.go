@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -518,22 +519,27 @@ func (c *hashCheck) Read(p []byte) (int, error) {
 
 // s3Body is a streamed body, checked as it is read: against its chunk
 // signatures or trailing checksum if sent aws-chunked, else against its
-// signed SHA-256 when one was signed.
-func s3Body(r *http.Request, res *sigv4.Result) (io.Reader, error) {
+// signed SHA-256 when one was signed. It may take as long as it keeps
+// coming (Timeouts.Stall).
+func s3Body(ctx context.Context, r *http.Request, res *sigv4.Result) (io.Reader, error) {
 	if r.ContentLength > objects.MaxPartSize {
 		return nil, s3Err("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed size.")
 	}
+	var body io.Reader = r.Body
+	if req := FromContext(ctx); req != nil {
+		body = req.streamIn(body)
+	}
 	switch {
 	case res.Payload != "":
-		c, err := res.Chunks(r, r.Body)
+		c, err := res.Chunks(r, body)
 		if err != nil {
 			return nil, s3Err("InvalidRequest", http.StatusBadRequest, err.Error())
 		}
 		return c, nil
 	case res.PayloadHash != "":
-		return &hashCheck{r: r.Body, h: sha256.New(), want: res.PayloadHash}, nil
+		return &hashCheck{r: body, h: sha256.New(), want: res.PayloadHash}, nil
 	}
-	return r.Body, nil
+	return body, nil
 }
 
 // streamError is the S3 error of a streamed write that failed.
@@ -545,6 +551,12 @@ func streamError(err error) error {
 	var ce *sigv4.ChunkError
 	if errors.As(err, &ce) {
 		return s3Err("InvalidRequest", http.StatusBadRequest, "The chunked payload is not valid: "+ce.Reason+".")
+	}
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded): // the body stalled (Timeouts.Stall)
+		return s3Err("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+	case errors.Is(err, context.Canceled): // the client went away mid-body
+		return s3Err("IncompleteBody", http.StatusBadRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
 	}
 	return s3Error(err)
 }
@@ -650,7 +662,7 @@ func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Re
 	if err := writeConditions(r.Header, &opt); err != nil {
 		return nil, err
 	}
-	body, err := s3Body(r, res)
+	body, err := s3Body(ctx, r, res)
 	if err != nil {
 		return nil, err
 	}
@@ -760,7 +772,11 @@ func (s *Server) s3GetObject(ctx context.Context, r *http.Request, bucket, key s
 		w.WriteHeader(status)
 		if !head {
 			// Reads of whole segments open each once.
-			io.CopyBuffer(struct{ io.Writer }{w}, io.NewSectionReader(rd, off, n), make([]byte, objects.ReadBuffer))
+			var out io.Writer = w
+			if req := FromContext(ctx); req != nil {
+				out = req.streamOut(w) // as long as it keeps moving
+			}
+			io.CopyBuffer(struct{ io.Writer }{out}, io.NewSectionReader(rd, off, n), make([]byte, objects.ReadBuffer))
 		}
 		return status
 	}}, nil

@@ -66,7 +66,7 @@ func (s *Server) s3UploadPart(ctx context.Context, r *http.Request, res *sigv4.R
 	if err != nil {
 		return nil, err
 	}
-	body, err := s3Body(r, res)
+	body, err := s3Body(ctx, r, res)
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,31 @@ type Config struct {
 	// such a request is not an API call and is not audited.
 	Metrics      http.Handler
 	MetricsToken []byte
+
+	Timeouts Timeouts // zero fields: the defaults
+}
+
+// Timeouts bound slow or idle clients.
+type Timeouts struct {
+	Read  time.Duration // reading a request, body included (default 60 s)
+	Write time.Duration // writing an answer (default 120 s)
+	// Stall bounds a pause in an object's body, sent or received, which
+	// may otherwise take as long as it keeps moving: a 5 GiB part over a
+	// slow link needs minutes (default 60 s).
+	Stall time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Read <= 0 {
+		t.Read = 60 * time.Second
+	}
+	if t.Write <= 0 {
+		t.Write = 120 * time.Second
+	}
+	if t.Stall <= 0 {
+		t.Stall = 60 * time.Second
+	}
+	return t
 }
 
 // Server serves the TwinMaker API, and the Query-protocol services bound
@@ -86,13 +111,14 @@ type Server struct {
 	observe   func(service, operation, outcome string, took time.Duration)
 	metrics   http.Handler
 	token     []byte
+	timeouts  Timeouts
 }
 
 // New returns a Server with a route for every TwinMaker operation of the
 // model; operations are bound to services with Handle.
 func New(cfg Config) *Server {
 	s := &Server{verifier: cfg.Verifier, authz: cfg.Authorizer, audit: cfg.Auditor, guard: cfg.Guard, ready: cfg.Ready, log: cfg.Logger, maxBody: cfg.MaxBody, hosts: cfg.Hosts, twinmaker: &router{},
-		observe: cfg.Observe, metrics: cfg.Metrics, token: cfg.MetricsToken,
+		observe: cfg.Observe, metrics: cfg.Metrics, token: cfg.MetricsToken, timeouts: cfg.Timeouts.withDefaults(),
 		query: map[string]*queryService{}, json: map[string]*jsonService{}}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -113,8 +139,8 @@ func (s *Server) HTTPServer(tlsConfig *tls.Config) *http.Server {
 		Handler:           s,
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
+		ReadTimeout:       s.timeouts.Read,
+		WriteTimeout:      s.timeouts.Write,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
@@ -130,6 +156,10 @@ func (s *Server) HTTPServer(tlsConfig *tls.Config) *http.Server {
 func HTTP2Config() *http.HTTP2Config {
 	return &http.HTTP2Config{MaxReceiveBufferPerStream: 4 << 20, MaxReceiveBufferPerConnection: 8 << 20}
 }
+
+// auditWait bounds how long a call waits for its event to be durable
+// once its client has gone (or, at worst, for a log that hangs).
+const auditWait = 30 * time.Second
 
 // Request describes the call being served; services find it in their
 // context with FromContext.
@@ -165,6 +195,8 @@ type Request struct {
 
 	query   *queryService // the Query-protocol service, if the request is for one
 	s3      bool          // an S3 request
+	rc      *http.ResponseController
+	stall   time.Duration
 	method  string
 	errCode string // the error code the client was told, if any
 }
@@ -186,7 +218,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.probe(w, r) {
 		return
 	}
-	req := &Request{ID: twinvault.NewUUID(), Time: time.Now().UTC(), SourceIP: sourceIP(r), method: r.Method}
+	req := &Request{ID: twinvault.NewUUID(), Time: time.Now().UTC(), SourceIP: sourceIP(r), method: r.Method,
+		rc: http.NewResponseController(w), stall: s.timeouts.Stall}
 	h := w.Header()
 	h.Set("x-amzn-RequestId", req.ID)
 	h.Set("Strict-Transport-Security", "max-age=63072000")
@@ -231,7 +264,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if !req.ReadOnly && !req.s3 {
 			rec.Response = out // an object's content is never recorded
 		}
-		if aerr := s.audit.Record(r.Context(), rec); aerr != nil {
+		// Recorded even when the client has gone: what ran is in the trail.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditWait)
+		aerr := s.audit.Record(actx, rec)
+		cancel()
+		if aerr != nil {
 			s.log.Error("audit record failed", "requestId", req.ID, "err", aerr)
 			out, err = nil, unavailable()
 		}

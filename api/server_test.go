@@ -1,10 +1,14 @@
 package api
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/auth/sigv4"
 )
 
 // The server bounds what a slow or idle client can hold.
@@ -29,5 +33,28 @@ func TestRequestIDs(t *testing.T) {
 			t.Fatalf("request ID %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+// recordingAuditor keeps the context each event was recorded with.
+type recordingAuditor struct{ ctxErrs []error }
+
+func (a *recordingAuditor) Reserve(context.Context, *Request) error { return nil }
+func (a *recordingAuditor) Record(ctx context.Context, _ *Record) error {
+	a.ctxErrs = append(a.ctxErrs, ctx.Err())
+	return nil
+}
+
+// A call whose client has gone is recorded all the same: the event's
+// write does not inherit the request's cancellation.
+func TestRecordOutlivesClient(t *testing.T) {
+	aud := &recordingAuditor{}
+	s := New(Config{Verifier: &sigv4.Verifier{Region: "us-east-1", Services: []string{twinmakerService}}, Auditor: aud})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "https://localhost/workspaces/ws", nil)
+	s.ServeHTTP(httptest.NewRecorder(), r)
+	if len(aud.ctxErrs) != 1 || aud.ctxErrs[0] != nil {
+		t.Fatalf("recorded %d events, with context errors %v", len(aud.ctxErrs), aud.ctxErrs)
 	}
 }

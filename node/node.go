@@ -112,6 +112,9 @@ type Config struct {
 	// ScanInterval, if set, runs a discovery scan of every workspace that
 	// often, each recorded in the audit trail.
 	ScanInterval time.Duration
+	// Timeouts bound slow or idle clients (zero fields: the defaults, see
+	// api.Timeouts).
+	Timeouts api.Timeouts
 	// WithoutAudit leaves the audit stage out of the pipeline. Only the
 	// benchmark that measures what the stage costs sets it; serve never
 	// does.
@@ -398,7 +401,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.api = api.New(api.Config{Verifier: verifier, Authorizer: authorizer{n.iam, n.catalog}, Auditor: aud, Logger: cfg.Logger,
 		Observe: n.metrics.observe, Metrics: n.metrics.handler(), MetricsToken: metricsToken,
-		Guard: guard{n.catalog}, Ready: n.ready, Hosts: certs.Names(cfg.TLSHostnames...)})
+		Guard: guard{n.catalog}, Ready: n.ready, Hosts: certs.Names(cfg.TLSHostnames...), Timeouts: cfg.Timeouts})
 	var pages query.Pages
 	if n.barrier.Shared() {
 		n.pages = &queryPages{b: n.barrier, cat: n.catalog, now: cfg.Now}
