@@ -88,4 +88,4 @@ func (m *movingWriter) Write(p []byte) (int, error) {
 }
 
 // movePiece is how much a moving write sends between moves.
-const movePiece = 64 << 10
+const movePiece = 1 << 20
