@@ -543,23 +543,40 @@ func s3Body(ctx context.Context, r *http.Request, res *sigv4.Result) (io.Reader,
 }
 
 // streamError is the S3 error of a streamed write that failed.
-func streamError(err error) error {
+func streamError(ctx context.Context, err error) error {
 	var se *S3Error
 	if errors.As(err, &se) {
 		return se
 	}
-	var ce *sigv4.ChunkError
-	if errors.As(err, &ce) {
-		return s3Err("InvalidRequest", http.StatusBadRequest, "The chunked payload is not valid: "+ce.Reason+".")
+	// What the body's transport said comes first: a store that failed
+	// after it did only saw the request end. Short of a stall, the body
+	// did not all come: the client went away or cut it.
+	if req := FromContext(ctx); req != nil {
+		if berr := req.bodyError(); berr != nil {
+			if errors.Is(berr, os.ErrDeadlineExceeded) {
+				return errRequestTimeout
+			}
+			return errIncompleteBody
+		}
 	}
+	var ce *sigv4.ChunkError
 	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded): // the body stalled (Timeouts.Stall)
-		return s3Err("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
-	case errors.Is(err, context.Canceled): // the client went away mid-body
-		return s3Err("IncompleteBody", http.StatusBadRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errRequestTimeout
+	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF):
+		return errIncompleteBody
+	case errors.As(err, &ce):
+		return s3Err("InvalidRequest", http.StatusBadRequest, "The chunked payload is not valid: "+ce.Reason+".")
 	}
 	return s3Error(err)
 }
+
+var (
+	// A body that stalled for longer than Timeouts.Stall.
+	errRequestTimeout = s3Err("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+	// A body that did not all come.
+	errIncompleteBody = s3Err("IncompleteBody", http.StatusBadRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+)
 
 // putOptions are the content type, user metadata and tags a request sets.
 func putOptions(h http.Header) (objects.PutOptions, error) {
@@ -668,7 +685,7 @@ func (s *Server) s3PutObject(ctx context.Context, r *http.Request, res *sigv4.Re
 	}
 	o, err := s.s3.PutObject(ctx, bucket, key, body, opt)
 	if err != nil {
-		return nil, streamError(err)
+		return nil, streamError(ctx, err)
 	}
 	return &s3Response{func(w http.ResponseWriter) int {
 		w.Header().Set("ETag", `"`+o.ETag+`"`)
@@ -958,7 +975,9 @@ func (s *Server) s3CopyObject(ctx context.Context, r *http.Request, req *Request
 			return nil, err
 		}
 	}
-	o, err := s.s3.PutObject(ctx, bucket, key, io.NewSectionReader(rd, 0, rd.Size()), opt)
+	// A copy of up to 5 GiB may outlast the write timeout: it moves the
+	// deadlines on as it goes.
+	o, err := s.s3.PutObject(ctx, bucket, key, req.keepMoving(io.NewSectionReader(rd, 0, rd.Size())), opt)
 	if err != nil {
 		return nil, s3Error(err)
 	}

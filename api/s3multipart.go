@@ -72,7 +72,7 @@ func (s *Server) s3UploadPart(ctx context.Context, r *http.Request, res *sigv4.R
 	}
 	p, err := s.s3.UploadPart(ctx, bucket, key, r.URL.Query().Get("uploadId"), n, body, ck)
 	if err != nil {
-		return nil, streamError(err)
+		return nil, streamError(ctx, err)
 	}
 	return partDone(p.ETag, p.Upload.Encryption, res.Region), nil
 }
@@ -97,7 +97,9 @@ func (s *Server) s3UploadPartCopy(ctx context.Context, r *http.Request, req *Req
 			return nil, s3Err("InvalidArgument", http.StatusBadRequest, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy, within the source object.")
 		}
 	}
-	p, err := s.s3.UploadPart(ctx, bucket, key, r.URL.Query().Get("uploadId"), n, io.NewSectionReader(rd, off, size), ck)
+	// A copy of up to 5 GiB may outlast the write timeout: it moves the
+	// deadlines on as it goes.
+	p, err := s.s3.UploadPart(ctx, bucket, key, r.URL.Query().Get("uploadId"), n, req.keepMoving(io.NewSectionReader(rd, off, size)), ck)
 	if err != nil {
 		return nil, s3Error(err)
 	}

@@ -197,6 +197,7 @@ type Request struct {
 	s3      bool          // an S3 request
 	rc      *http.ResponseController
 	stall   time.Duration
+	body    *movingBody // an object's body, once it streams
 	method  string
 	errCode string // the error code the client was told, if any
 }
@@ -291,7 +292,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if st, ok := out.(*Stream); ok {
 			h.Set("Content-Type", st.ContentType)
 			w.WriteHeader(http.StatusOK)
-			if err := st.Write(w); err != nil {
+			if err := st.Write(req.streamOut(w)); err != nil { // as long as it keeps moving
 				// The status is sent; the stream's own framing tells the
 				// client it is incomplete.
 				s.log.Error("stream failed", "requestId", req.ID, "operation", req.Operation, "err", err)

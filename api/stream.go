@@ -11,74 +11,137 @@ import (
 // holding them to the server's Read and Write timeouts, which count from
 // the request's start. Both move, as the answer to an upload is written
 // after its body and a download's request stays open while it is sent.
-// They move at most every Stall/8, so a busy transfer hardly pays for it.
+// They move at most every Stall/8, and only once minProgress bytes went
+// by since the last move: a client that sends or takes a byte now and
+// then does not hold a request, its buffers and its goroutines for ever.
 
-// moveDeadlines returns the function that moves rc's deadlines, when due:
-// the one of the direction the body goes a stall ahead, the other twice
-// that, so that a stalled body ends with its own timeout's error.
-func moveDeadlines(rc *http.ResponseController, stall time.Duration, in bool) func() {
-	next := time.Time{}
-	return func() {
-		if now := time.Now(); now.After(next) {
-			read, write := now.Add(stall), now.Add(2*stall)
-			if !in {
-				read, write = write, read
-			}
-			// Unsupported by the connection: the timeouts stay.
-			rc.SetReadDeadline(read)
-			rc.SetWriteDeadline(write)
-			next = now.Add(stall / 8)
-		}
+// minProgress is the least a body must move in a Stall to keep going
+// (about 4 KiB/s at the default minute).
+const minProgress = 256 << 10
+
+// mover moves rc's deadlines as a body makes progress.
+type mover struct {
+	rc    *http.ResponseController
+	stall time.Duration
+	in    bool  // the request's body, not the answer
+	moved int64 // bytes since the last move
+	next  time.Time
+}
+
+func newMover(rc *http.ResponseController, stall time.Duration, in bool) *mover {
+	m := &mover{rc: rc, stall: stall, in: in}
+	m.set(time.Now())
+	return m
+}
+
+// set puts the deadline of the body's direction a stall after now, the
+// other twice that, so that a stalled body ends with its own timeout's
+// error.
+func (m *mover) set(now time.Time) {
+	read, write := now.Add(m.stall), now.Add(2*m.stall)
+	if !m.in {
+		read, write = write, read
+	}
+	// Unsupported by the connection: the timeouts stay.
+	m.rc.SetReadDeadline(read)
+	m.rc.SetWriteDeadline(write)
+	m.moved, m.next = 0, now.Add(m.stall/8)
+}
+
+// progress notes n bytes moved and moves the deadlines when due.
+func (m *mover) progress(n int) {
+	m.moved += int64(n)
+	if m.moved < minProgress {
+		return
+	}
+	if now := time.Now(); now.After(m.next) {
+		m.set(now)
 	}
 }
 
 // streamIn is r, the request's body, with the deadlines moved on as it is
-// read.
+// read. Its first failure (a stall, a client gone) is kept for bodyError.
 func (req *Request) streamIn(r io.Reader) io.Reader {
 	if req.rc == nil || req.stall <= 0 {
 		return r
 	}
-	m := &movingReader{r: r, move: moveDeadlines(req.rc, req.stall, true)}
-	m.move()
-	return m
+	b := &movingBody{r: r, m: newMover(req.rc, req.stall, true)}
+	req.body = b
+	return b
 }
 
-type movingReader struct {
-	r    io.Reader
-	move func()
+type movingBody struct {
+	r   io.Reader
+	m   *mover
+	err error
 }
 
-func (m *movingReader) Read(p []byte) (int, error) {
-	n, err := m.r.Read(p)
-	if n > 0 {
-		m.move()
+func (b *movingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	switch {
+	case err == io.EOF:
+		// All in: no read deadline is left to fire on the idle
+		// connection while the answer is being made.
+		b.m.rc.SetReadDeadline(time.Time{})
+	case err != nil:
+		if b.err == nil {
+			b.err = err
+		}
+	default:
+		b.m.progress(n)
 	}
 	return n, err
 }
 
+// bodyError is the failure of the request body's transport, if it had one.
+func (req *Request) bodyError() error {
+	if req.body == nil {
+		return nil
+	}
+	return req.body.err
+}
+
+// keepMoving is r, read by a long server-side step (a copy of an object),
+// with the deadlines moved on as the step progresses.
+func (req *Request) keepMoving(r io.Reader) io.Reader {
+	if req.rc == nil || req.stall <= 0 {
+		return r
+	}
+	return &progressReader{r: r, m: newMover(req.rc, req.stall, false)}
+}
+
+type progressReader struct {
+	r io.Reader
+	m *mover
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.m.progress(n)
+	return n, err
+}
+
 // streamOut is w with the deadlines moved on as it is written to.
-func (req *Request) streamOut(w http.ResponseWriter) io.Writer {
+func (req *Request) streamOut(w io.Writer) io.Writer {
 	if req.rc == nil || req.stall <= 0 {
 		return w
 	}
-	m := &movingWriter{w: w, move: moveDeadlines(req.rc, req.stall, false)}
-	m.move()
-	return m
+	return &movingWriter{w: w, m: newMover(req.rc, req.stall, false)}
 }
 
 type movingWriter struct {
-	w    io.Writer
-	move func()
+	w io.Writer
+	m *mover
 }
 
 // Write writes p a piece at a time, as one write waits until the client
 // has taken it: a slow client moves each piece along, not the whole.
-func (m *movingWriter) Write(p []byte) (int, error) {
+func (w *movingWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
-		m.move()
-		k, err := m.w.Write(p[:min(len(p), movePiece)])
+		k, err := w.w.Write(p[:min(len(p), minProgress)])
 		n += k
+		w.m.progress(k)
 		if err != nil {
 			return n, err
 		}
@@ -86,6 +149,3 @@ func (m *movingWriter) Write(p []byte) (int, error) {
 	}
 	return n, nil
 }
-
-// movePiece is how much a moving write sends between moves.
-const movePiece = 1 << 20

@@ -1,7 +1,6 @@
 package objects
 
 import (
-	"errors"
 	"io"
 	"sync"
 )
@@ -11,11 +10,13 @@ import (
 // buffers only from those already hashed. MD5 runs at about one core's
 // worth of a fast upload, so it gets a core of its own.
 type hashStage struct {
-	sum  *md5Hash
-	todo chan []byte // read, waiting to be hashed
-	free chan []byte // hashed: the sealer may read into them again
-	done chan struct{}
-	once sync.Once
+	sum   *md5Hash
+	todo  chan []byte // read, waiting to be hashed
+	free  chan []byte // hashed: the sealer may read into them again
+	made  int         // buffers taken from the pool
+	done  chan struct{}
+	once  sync.Once
+	spare []*[]byte // every buffer taken, back to the pool at the end
 }
 
 const (
@@ -23,11 +24,12 @@ const (
 	hashBufferSize = 256 << 10
 )
 
+// hashPool shares the stages' buffers between uploads, so a small body
+// costs no more than one and an idle server keeps few.
+var hashPool = sync.Pool{New: func() any { b := make([]byte, hashBufferSize); return &b }}
+
 func newHashStage() *hashStage {
 	h := &hashStage{sum: newMD5(), todo: make(chan []byte, hashBuffers), free: make(chan []byte, hashBuffers), done: make(chan struct{})}
-	for range hashBuffers {
-		h.free <- make([]byte, hashBufferSize)
-	}
 	go func() {
 		defer close(h.done)
 		for b := range h.todo {
@@ -38,13 +40,31 @@ func newHashStage() *hashStage {
 	return h
 }
 
-// copy writes r into w to its end, hashing what it reads.
+// buffer returns a buffer to read into: a new one while fewer than
+// hashBuffers were taken, else one the hasher is done with.
+func (h *hashStage) buffer() []byte {
+	select {
+	case b := <-h.free:
+		return b
+	default:
+	}
+	if h.made < hashBuffers {
+		p := hashPool.Get().(*[]byte)
+		h.spare = append(h.spare, p)
+		h.made++
+		return *p
+	}
+	return <-h.free
+}
+
+// copy writes r into w to its end, hashing what it reads. Only io.EOF ends
+// the body: any other error, io.ErrUnexpectedEOF included, fails it.
 func (h *hashStage) copy(w io.Writer, r io.Reader) (int64, error) {
 	defer h.finish()
 	var n int64
 	for {
-		buf := <-h.free
-		k, err := io.ReadFull(r, buf)
+		buf := h.buffer()
+		k, err := fill(r, buf)
 		if k > 0 {
 			h.todo <- buf[:k]
 			// w is done with buf when Write returns, before this loop
@@ -57,7 +77,7 @@ func (h *hashStage) copy(w io.Writer, r io.Reader) (int64, error) {
 			h.free <- buf
 		}
 		switch {
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		case err == io.EOF:
 			return n, nil
 		case err != nil:
 			return n, err
@@ -65,11 +85,29 @@ func (h *hashStage) copy(w io.Writer, r io.Reader) (int64, error) {
 	}
 }
 
-// finish waits for the hashing to end; the sum is then complete.
+// fill reads into buf until it is full or r ends or fails.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// finish waits for the hashing to end; the sum is then complete, and the
+// buffers go back to the pool.
 func (h *hashStage) finish() {
 	h.once.Do(func() {
 		close(h.todo)
 		<-h.done
+		for _, p := range h.spare {
+			hashPool.Put(p)
+		}
+		h.spare = nil
 	})
 }
 

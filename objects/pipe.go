@@ -99,6 +99,9 @@ func (p *pipe) WriteTo(w io.Writer) (int64, error) {
 		if len(p.cur) > 0 { // what a Read left
 			k, err := w.Write(p.cur)
 			n += int64(k)
+			if err == nil && k < len(p.cur) {
+				err = io.ErrShortWrite
+			}
 			p.cur = p.cur[k:]
 			if err != nil {
 				return n, err

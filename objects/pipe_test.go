@@ -99,6 +99,11 @@ func TestHashStage(t *testing.T) {
 			t.Fatalf("%d bytes: copied %d, %v, etag %s", size, n, err, h.etag())
 		}
 	}
+	// A body cut short by its transport fails: only io.EOF ends it.
+	cut := io.MultiReader(bytes.NewReader(make([]byte, 1000)), iotest.ErrReader(io.ErrUnexpectedEOF))
+	if _, err := newHashStage().copy(io.Discard, cut); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("a body cut short: %v", err)
+	}
 	full := errors.New("disk full")
 	h := newHashStage()
 	if _, err := h.copy(failWriter{full}, bytes.NewReader(make([]byte, 3*hashBufferSize))); !errors.Is(err, full) {

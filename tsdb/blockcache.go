@@ -3,6 +3,7 @@ package tsdb
 import (
 	"bytes"
 	"container/list"
+	"strings"
 	"sync"
 
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
@@ -70,6 +71,18 @@ func (bc *blockCache) decode(key string, raw []byte) (*chunkenc.Chunk, error) {
 		bc.remove(bc.lru.Back())
 	}
 	return c, nil
+}
+
+// forget drops the blocks whose keys start with prefix: the values of a
+// deleted series do not stay in memory until they age out.
+func (bc *blockCache) forget(prefix string) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	for k, e := range bc.items {
+		if strings.HasPrefix(k, prefix) {
+			bc.remove(e)
+		}
+	}
 }
 
 func (bc *blockCache) remove(e *list.Element) {

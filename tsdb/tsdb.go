@@ -237,13 +237,17 @@ func (db *DB) schedule(v *barrier.View, s Series) {
 	}
 }
 
-// DeleteEntity removes every series of an entity within tx.
+// DeleteEntity removes every series of an entity within tx, and its
+// decoded blocks from memory.
 func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) error {
+	db.blocks.forget(string(v.ID()) + string(EntityPrefix(entity)))
 	return deleteRange(tx, v, kv.Prefix(EntityPrefix(entity)))
 }
 
-// DeleteSeries removes one series within tx.
+// DeleteSeries removes one series within tx, and its decoded blocks from
+// memory.
 func (db *DB) DeleteSeries(tx *barrier.Tx, v *barrier.View, s Series) error {
+	db.blocks.forget(string(v.ID()) + string(s.prefix()))
 	return deleteRange(tx, v, kv.Prefix(s.prefix()))
 }
 

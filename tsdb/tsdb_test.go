@@ -188,6 +188,13 @@ func TestBlockCacheSeesRewrites(t *testing.T) {
 	if after := keys(); !slices.Equal(after, cached) {
 		t.Errorf("blocks cached: %q, then %q: the rewrite was meant to keep the key", cached, after)
 	}
+	// A deleted entity's values leave memory with it.
+	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteEntity(tx, v, s.Entity) }); err != nil {
+		t.Fatal(err)
+	}
+	if left := keys(); len(left) != 0 {
+		t.Errorf("%d blocks of a deleted entity still cached", len(left))
+	}
 }
 
 // Compaction leaves non-overlapping blocks of at most BlockPoints points,

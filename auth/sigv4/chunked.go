@@ -136,7 +136,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	if c.left == 0 && err == nil {
 		err = c.endChunk()
 	}
-	if err == io.EOF {
+	if ended(err) {
 		err = chunkErr("the body ended inside a chunk")
 	}
 	if err != nil {
@@ -149,8 +149,11 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 // line reads one CRLF-terminated line.
 func (c *chunkReader) line() (string, error) {
 	s, err := c.r.ReadString('\n')
-	if err != nil {
+	if ended(err) {
 		return "", chunkErr("the body ended early")
+	}
+	if err != nil {
+		return "", err // the transport's: a timeout, a client gone
 	}
 	if !strings.HasSuffix(s, "\r\n") || len(s) > 4096 {
 		return "", chunkErr("a line is not CRLF-terminated")
@@ -198,11 +201,19 @@ func (c *chunkReader) next() error {
 // endChunk checks the CRLF after a chunk's data and its signature.
 func (c *chunkReader) endChunk() error {
 	crlf := make([]byte, 2)
-	if _, err := io.ReadFull(c.r, crlf); err != nil || string(crlf) != "\r\n" {
+	_, err := io.ReadFull(c.r, crlf)
+	switch {
+	case err != nil && !ended(err):
+		return err // the transport's
+	case err != nil || string(crlf) != "\r\n":
 		return chunkErr("a chunk is not followed by CRLF")
 	}
 	return c.checkChunk()
 }
+
+// ended reports whether err is the body's end, as opposed to a failure of
+// the transport (a timeout, a client gone), which is passed on as it is.
+func ended(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
 
 func (c *chunkReader) checkChunk() error {
 	if !c.signed {

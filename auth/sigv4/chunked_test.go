@@ -10,8 +10,10 @@ import (
 	"hash/crc32"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -133,6 +135,36 @@ func TestUnsignedTrailer(t *testing.T) {
 	cr, _ = res.Chunks(r, bytes.NewReader(mk("AAAAAA==")))
 	if _, err := io.ReadAll(cr); !errors.Is(err, ErrChunk) {
 		t.Fatalf("a wrong checksum: %v", err)
+	}
+}
+
+// A transport that fails (a read deadline, a client gone) at any point of
+// a chunked body, in a chunk header, in its data or at its CRLF, fails the
+// read with that error, not as a malformed body; a body that just ends is
+// malformed.
+func TestChunksPassTransportErrors(t *testing.T) {
+	body := []byte("5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n")
+	r, _ := http.NewRequest("PUT", "https://localhost/b/k", nil)
+	r.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
+	for cut := range len(body) {
+		for _, fail := range []error{os.ErrDeadlineExceeded, nil} {
+			res := &Result{Payload: StreamingUnsignedTrailer, stream: &streamState{}}
+			var rd io.Reader = bytes.NewReader(body[:cut])
+			if fail != nil {
+				rd = io.MultiReader(rd, iotest.ErrReader(fail))
+			}
+			cr, err := res.Chunks(r, iotest.OneByteReader(rd))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = io.ReadAll(cr)
+			if fail != nil && (!errors.Is(err, fail) || errors.Is(err, ErrChunk)) {
+				t.Fatalf("cut at %d by %v: %v", cut, fail, err)
+			}
+			if fail == nil && !errors.Is(err, ErrChunk) {
+				t.Fatalf("ended at %d: %v", cut, err)
+			}
+		}
 	}
 }
 
