@@ -30,21 +30,28 @@ type mover struct {
 
 func newMover(rc *http.ResponseController, stall time.Duration, in bool) *mover {
 	m := &mover{rc: rc, stall: stall, in: in}
+	if !in {
+		// Nothing more is read from the client while the server works
+		// or answers; over HTTP/1.1 a read deadline would only end the
+		// server's watch for the client closing, and cancel the request.
+		rc.SetReadDeadline(time.Time{})
+	}
 	m.set(time.Now())
 	return m
 }
 
-// set puts the deadline of the body's direction a stall after now, the
-// other twice that, so that a stalled body ends with its own timeout's
-// error.
+// set moves the deadlines on from now: the read deadline of a request's
+// body a stall ahead, with the write deadline twice that (the answer
+// follows the body, and a stalled body ends with its own timeout's
+// error); else the write deadline a stall ahead.
 func (m *mover) set(now time.Time) {
-	read, write := now.Add(m.stall), now.Add(2*m.stall)
-	if !m.in {
-		read, write = write, read
-	}
 	// Unsupported by the connection: the timeouts stay.
-	m.rc.SetReadDeadline(read)
-	m.rc.SetWriteDeadline(write)
+	if m.in {
+		m.rc.SetReadDeadline(now.Add(m.stall))
+		m.rc.SetWriteDeadline(now.Add(2 * m.stall))
+	} else {
+		m.rc.SetWriteDeadline(now.Add(m.stall))
+	}
 	m.moved, m.next = 0, now.Add(m.stall/8)
 }
 
