@@ -69,12 +69,20 @@ func (m *mover) progress(n int) {
 // streamIn is r, the request's body, with the deadlines moved on as it is
 // read. Its first failure (a stall, a client gone) is kept for bodyError.
 func (req *Request) streamIn(r io.Reader) io.Reader {
-	if req.rc == nil || req.stall <= 0 {
+	m := req.mover(true)
+	if m == nil {
 		return r
 	}
-	b := &movingBody{r: r, m: newMover(req.rc, req.stall, true)}
-	req.body = b
-	return b
+	req.body = &movingBody{r: r, m: m}
+	return req.body
+}
+
+// mover returns a mover of req's deadlines, or nil where they cannot move.
+func (req *Request) mover(in bool) *mover {
+	if req.rc == nil || req.stall <= 0 {
+		return nil
+	}
+	return newMover(req.rc, req.stall, in)
 }
 
 type movingBody struct {
@@ -111,10 +119,11 @@ func (req *Request) bodyError() error {
 // keepMoving is r, read by a long server-side step (a copy of an object),
 // with the deadlines moved on as the step progresses.
 func (req *Request) keepMoving(r io.Reader) io.Reader {
-	if req.rc == nil || req.stall <= 0 {
+	m := req.mover(false)
+	if m == nil {
 		return r
 	}
-	return &progressReader{r: r, m: newMover(req.rc, req.stall, false)}
+	return &progressReader{r: r, m: m}
 }
 
 type progressReader struct {
@@ -130,10 +139,11 @@ func (p *progressReader) Read(b []byte) (int, error) {
 
 // streamOut is w with the deadlines moved on as it is written to.
 func (req *Request) streamOut(w io.Writer) io.Writer {
-	if req.rc == nil || req.stall <= 0 {
+	m := req.mover(false)
+	if m == nil {
 		return w
 	}
-	return &movingWriter{w: w, m: newMover(req.rc, req.stall, false)}
+	return &movingWriter{w: w, m: m}
 }
 
 type movingWriter struct {

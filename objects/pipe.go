@@ -67,23 +67,9 @@ func (p *pipe) CloseWrite(err error) {
 // Read reads what was written, in order.
 func (p *pipe) Read(b []byte) (int, error) {
 	for len(p.cur) == 0 {
-		if p.buf != nil {
-			select {
-			case p.free <- p.buf:
-			default:
-			}
-			p.buf = nil
+		if err := p.next(); err != nil {
+			return 0, err
 		}
-		buf, ok := <-p.ch
-		if !ok {
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			if p.werr != nil {
-				return 0, p.werr
-			}
-			return 0, io.EOF
-		}
-		p.buf, p.cur = buf, buf
 	}
 	n := copy(b, p.cur)
 	p.cur = p.cur[n:]
@@ -107,21 +93,36 @@ func (p *pipe) WriteTo(w io.Writer) (int64, error) {
 				return n, err
 			}
 		}
-		if p.buf != nil {
-			select {
-			case p.free <- p.buf:
-			default:
-			}
-			p.buf = nil
+		switch err := p.next(); {
+		case err == io.EOF:
+			return n, nil
+		case err != nil:
+			return n, err
 		}
-		buf, ok := <-p.ch
-		if !ok {
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			return n, p.werr
-		}
-		p.buf, p.cur = buf, buf
 	}
+}
+
+// next frees the buffer read through and takes the next one: io.EOF, or
+// the writer's close error, once there is none.
+func (p *pipe) next() error {
+	if p.buf != nil {
+		select {
+		case p.free <- p.buf:
+		default:
+		}
+		p.buf = nil
+	}
+	buf, ok := <-p.ch
+	if !ok {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.werr != nil {
+			return p.werr
+		}
+		return io.EOF
+	}
+	p.buf, p.cur = buf, buf
+	return nil
 }
 
 // CloseRead stops the reader: writes fail with err from then on.
