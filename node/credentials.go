@@ -37,7 +37,14 @@ func writeCredentials(path string, key *iam.AccessKey) error {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n", CredentialsProfile, key.ID, key.Secret)
+	return replaceCredentials(path, b.Bytes())
+}
 
+// replaceCredentials puts data in the credentials file at path, readable by
+// its owner only, through a file beside it renamed into place: a crash
+// leaves the old file or the new one, never a cut one (the file may hold
+// the user's other profiles).
+func replaceCredentials(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("credentials file: %w", err)
@@ -51,7 +58,7 @@ func writeCredentials(path string, key *iam.AccessKey) error {
 		tmp.Close()
 		return fmt.Errorf("credentials file: %w", err)
 	}
-	if _, err := tmp.Write(b.Bytes()); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("credentials file: %w", err)
 	}

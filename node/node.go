@@ -345,7 +345,9 @@ func (n *Node) open(ctx context.Context) error {
 	if delivered && (err != nil || !created) {
 		n.BootstrapKey = nil
 		if oldErr == nil {
-			os.WriteFile(cfg.CredentialsFile, oldCreds, 0o600)
+			if rerr := replaceCredentials(cfg.CredentialsFile, oldCreds); rerr != nil {
+				n.log.Error("restore the credentials file", "err", rerr)
+			}
 		} else {
 			os.Remove(cfg.CredentialsFile)
 		}
