@@ -13,10 +13,9 @@ type hashStage struct {
 	sum   *md5Hash
 	todo  chan []byte // read, waiting to be hashed
 	free  chan []byte // hashed: the sealer may read into them again
-	made  int         // buffers taken from the pool
 	done  chan struct{}
 	once  sync.Once
-	spare []*[]byte // every buffer taken, back to the pool at the end
+	taken []*[]byte // every buffer taken from the pool, back to it at the end
 }
 
 const (
@@ -48,10 +47,9 @@ func (h *hashStage) buffer() []byte {
 		return b
 	default:
 	}
-	if h.made < hashBuffers {
+	if len(h.taken) < hashBuffers {
 		p := hashPool.Get().(*[]byte)
-		h.spare = append(h.spare, p)
-		h.made++
+		h.taken = append(h.taken, p)
 		return *p
 	}
 	return <-h.free
@@ -104,10 +102,10 @@ func (h *hashStage) finish() {
 	h.once.Do(func() {
 		close(h.todo)
 		<-h.done
-		for _, p := range h.spare {
+		for _, p := range h.taken {
 			hashPool.Put(p)
 		}
-		h.spare = nil
+		h.taken = nil
 	})
 }
 
