@@ -86,7 +86,10 @@ type Config struct {
 	// PostgresDSNFile holds the connection string when PostgresDSN is
 	// empty (0600, outside the data dir; else $TWINVAULT_POSTGRES_DSN),
 	// since it may hold a password.
-	Storage         string
+	Storage string
+	// CacheSize is the embedded store's block cache in bytes (see
+	// ParseCacheSize); 0: a quarter of memory, at least 64 MiB.
+	CacheSize       int64
 	PostgresDSN     string
 	PostgresDSNFile string
 	PostgresSchema  string
@@ -183,7 +186,11 @@ func (c *Config) embedded() bool { return c.Storage == "" || c.Storage == Storag
 func (c *Config) openStore(ctx context.Context) (kv.Store, error) {
 	switch c.Storage {
 	case "", StoragePebble:
-		return pebble.Open(filepath.Join(c.DataDir, "kv"), pebble.Options{})
+		size := c.CacheSize
+		if size <= 0 {
+			size = defaultCacheSize()
+		}
+		return pebble.Open(filepath.Join(c.DataDir, "kv"), pebble.Options{CacheSize: size})
 	case StoragePostgres:
 		dsn := c.PostgresDSN
 		if dsn == "" {

@@ -142,18 +142,57 @@ func setup(ctx context.Context, tm *iottwinmaker.Client, c loadConfig) error {
 }
 
 // latencies are what one phase measured: each call as the client saw it,
-// and the server's own share from its Server-Timing header.
+// the server's own share from its Server-Timing header, and the time the
+// phase ran.
 type latencies struct {
 	client, server []time.Duration
+	elapsed        time.Duration
 }
 
-// phase runs fn from c.concurrency goroutines for c.duration. fn returns
-// the server's time for its call.
-func phase(ctx context.Context, c loadConfig, fn func(ctx context.Context) (time.Duration, error)) (*latencies, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.duration)
+func (l *latencies) sort() {
+	slices.Sort(l.client)
+	slices.Sort(l.server)
+}
+
+// rate is the phase's calls per second.
+func (l *latencies) rate() float64 { return float64(len(l.client)) / max(l.elapsed.Seconds(), 1e-9) }
+
+// call is one request of a phase; it returns the server's time for it.
+type call func(ctx context.Context) (time.Duration, error)
+
+// turns is how many turns a phase and its baseline take each.
+const turns = 10
+
+// paired runs fn and the baseline call in turns, each for a tenth of
+// c.duration at a time, in the order ABBA ABBA..., so that both see the
+// same server and machine: a store still compacting what an earlier phase
+// wrote, a neighbour's load, the page cache. A baseline measured once, on
+// a fresh server, would flatter every later phase's ratio or wrong it.
+func paired(ctx context.Context, c loadConfig, fn, base call) (got, baseline *latencies, err error) {
+	got, baseline = &latencies{}, &latencies{}
+	d := max(c.duration/turns, time.Millisecond)
+	for i := range 2 * turns {
+		f, into := fn, got
+		if (i+1)/2%2 == 1 {
+			f, into = base, baseline
+		}
+		if err := phase(ctx, c, d, f, into); err != nil {
+			return nil, nil, err
+		}
+	}
+	got.sort()
+	baseline.sort()
+	return got, baseline, nil
+}
+
+// phase runs fn from c.concurrency goroutines for d and adds what it
+// measured to lat.
+func phase(ctx context.Context, c loadConfig, d time.Duration, fn call, lat *latencies) error {
+	start := time.Now()
+	defer func() { lat.elapsed += time.Since(start) }()
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var mu sync.Mutex
-	lat := &latencies{}
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	for range c.concurrency {
@@ -180,11 +219,9 @@ func phase(ctx context.Context, c loadConfig, fn func(ctx context.Context) (time
 	}
 	wg.Wait()
 	if err, _ := firstErr.Load().(error); err != nil {
-		return nil, err
+		return err
 	}
-	slices.Sort(lat.client)
-	slices.Sort(lat.server)
-	return lat, nil
+	return nil
 }
 
 // serverTime reads the server's Server-Timing header off a call's result.
@@ -230,17 +267,13 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	fmt.Fprintf(out, "twinvault load: %s, %d clients, %s per phase, %d series, %d×%d values per request\n\n",
 		c.endpoint, c.concurrency, c.duration, c.series, c.entries, c.values)
 
-	base, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
+	base := func(ctx context.Context) (time.Duration, error) {
 		out, err := pick().GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("baseline: %w", err)
 		}
 		return serverTime(out.ResultMetadata), nil
-	})
-	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
 	}
-	baseRate := float64(len(base.client)) / c.duration.Seconds()
 
 	// Each series advances its own clock one second per point, starting
 	// where earlier runs left off would need a read; a fresh start time per
@@ -249,7 +282,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	next := make([]atomic.Int64, c.series)
 	var points atomic.Int64
 	var turn atomic.Int64
-	ingest, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
+	ingest, ingestBase, err := paired(ctx, c, func(ctx context.Context) (time.Duration, error) {
 		var entries []types.PropertyValueEntry
 		for range c.entries {
 			i := int(turn.Add(1)-1) % c.series
@@ -273,11 +306,10 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		}
 		points.Add(int64(c.entries * c.values))
 		return serverTime(res.ResultMetadata), nil
-	})
+	}, base)
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return fmt.Errorf("ingest phase: %w", err)
 	}
-	ingestRate := float64(len(ingest.client)) / c.duration.Seconds()
 
 	if c.deep > 0 {
 		if err := growDeep(ctx, tm, c, origin, &next[0], &points); err != nil {
@@ -285,7 +317,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "history pages read at random depths of a series of %d points\n", next[0].Load())
 	}
-	history, err := phase(ctx, c, func(ctx context.Context) (time.Duration, error) {
+	history, historyBase, err := paired(ctx, c, func(ctx context.Context) (time.Duration, error) {
 		i := rand.IntN(c.series)
 		if c.deep > 0 {
 			i = 0
@@ -303,26 +335,27 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 			return 0, err
 		}
 		return serverTime(out.ResultMetadata), nil
-	})
+	}, base)
 	if err != nil {
-		return fmt.Errorf("history: %w", err)
+		return fmt.Errorf("history phase: %w", err)
 	}
-	histRate := float64(len(history.client)) / c.duration.Seconds()
 
-	row := func(name string, rate float64, l *latencies, vs string) {
-		fmt.Fprintf(out, "%-32s %8.0f %9s %9s %9s %9s %12s\n", name, rate,
+	row := func(name string, l *latencies, vs string) {
+		fmt.Fprintf(out, "%-32s %8.0f %9s %9s %9s %9s %12s\n", name, l.rate(),
 			pct(l.client, .5).Round(time.Microsecond), pct(l.client, .99).Round(time.Microsecond),
 			pct(l.server, .5).Round(time.Microsecond), pct(l.server, .99).Round(time.Microsecond), vs)
 	}
 	ratio := func(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
+	fmt.Fprintf(out, "\nEach phase takes turns with a baseline of GetWorkspace calls, a tenth of the time at a time.\n")
 	fmt.Fprintf(out, "%-32s %8s %9s %9s %9s %9s %12s\n", "phase", "req/s", "p50", "p99", "server50", "server99", "vs baseline")
-	row("baseline: GetWorkspace", baseRate, base, "1.00")
-	row("ingest: BatchPutPropertyValues", ingestRate, ingest, fmt.Sprintf("%.2f× rate", ingestRate/baseRate))
-	row(fmt.Sprintf("history: %d-value pages", c.page), histRate, history, fmt.Sprintf("%.2f× p50", ratio(pct(history.client, .5), pct(base.client, .5))))
-	fmt.Fprintf(out, "\ningest: %.0f values/s (%d values in all); request rate %.0f%% of the baseline's\n", ingestRate*float64(c.entries*c.values), points.Load(), 100*ingestRate/baseRate)
+	row("baseline: GetWorkspace", ingestBase, "1.00")
+	row("ingest: BatchPutPropertyValues", ingest, fmt.Sprintf("%.2f× rate", ingest.rate()/ingestBase.rate()))
+	row("baseline: GetWorkspace", historyBase, "1.00")
+	row(fmt.Sprintf("history: %d-value pages", c.page), history, fmt.Sprintf("%.2f× p50", ratio(pct(history.client, .5), pct(historyBase.client, .5))))
+	fmt.Fprintf(out, "\ningest: %.0f values/s (%d values in all); request rate %.0f%% of the baseline's\n", ingest.rate()*float64(c.entries*c.values), points.Load(), 100*ingest.rate()/ingestBase.rate())
 	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency as the client sees it; server time p50 %.2f×, p99 %.2f× the baseline's\n",
-		ratio(pct(history.client, .5), pct(base.client, .5)), ratio(pct(history.client, .99), pct(base.client, .99)),
-		ratio(pct(history.server, .5), pct(base.server, .5)), ratio(pct(history.server, .99), pct(base.server, .99)))
+		ratio(pct(history.client, .5), pct(historyBase.client, .5)), ratio(pct(history.client, .99), pct(historyBase.client, .99)),
+		ratio(pct(history.server, .5), pct(historyBase.server, .5)), ratio(pct(history.server, .99), pct(historyBase.server, .99)))
 	if c.dataDir != "" {
 		size, err := dirSize(filepath.Join(c.dataDir, "kv"))
 		if err != nil {

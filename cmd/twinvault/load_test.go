@@ -10,7 +10,7 @@ import (
 // each against the baseline.
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
-	p := start(t, dir, "--listen", freePort(t))
+	p := start(t, dir, "--listen", freePort(t), "--cache-size", "128MiB")
 	endpoint := p.ready(t)["endpoint"]
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "twinvault-credentials"))
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))

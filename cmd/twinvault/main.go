@@ -158,12 +158,22 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.ScanInterval, "scan-interval", envDurationOr("TWINVAULT_SCAN_INTERVAL", 0), "run a discovery scan of every workspace this often (e.g. 24h), each recorded in the audit trail; 0 for none (env TWINVAULT_SCAN_INTERVAL)")
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	var cacheSize string
+	fs.StringVar(&cacheSize, "cache-size", os.Getenv("TWINVAULT_CACHE_SIZE"), "with --storage pebble: the embedded store's block cache (of ciphertext, as on disk), as a share of memory (25%) or a size (2GiB); it fills only as blocks are read; default a quarter of memory (the control group's limit if lower), at least 64MiB (env TWINVAULT_CACHE_SIZE)")
 	if code, ok := parseArgs(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "twinvault serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if cacheSize != "" {
+		n, err := node.ParseCacheSize(cacheSize)
+		if err != nil {
+			fmt.Fprintf(stderr, "twinvault serve: --cache-size: %v\n", err)
+			return 2
+		}
+		cfg.CacheSize = n
 	}
 	cfg.TLSHostnames = hosts
 	p, err := certs.ParseProfile(profile)

@@ -398,6 +398,10 @@ func TestServeTLSProfiles(t *testing.T) {
 	if code := run([]string{"serve", "--tls-profile", "old"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unknown TLS profile") {
 		t.Errorf("an unknown profile: %d %q", code, errOut.String())
 	}
+	errOut.Reset()
+	if code := run([]string{"serve", "--cache-size", "1MiB"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--cache-size") {
+		t.Errorf("a cache below the minimum: %d %q", code, errOut.String())
+	}
 }
 
 // TestServeFIPS: --fips refuses to start outside FIPS 140-3 mode; a fips.

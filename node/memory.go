@@ -1,0 +1,113 @@
+package node
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// minCache is the smallest block cache the embedded store gets.
+const minCache = 64 << 20
+
+// defaultCacheShare is the part of memory the embedded store's block cache
+// may fill when none is configured. The cache holds table index, filter
+// and data blocks as they are read (values still sealed by the barrier);
+// the operating system's page cache holds the same blocks compressed, so
+// a read it serves is still copied, checksummed, decompressed and parsed.
+// A cache smaller than what every request touches (access keys, users,
+// policies, workspace records and the index and filter blocks above them)
+// makes each request pay for such reads once a large ingest has passed
+// through: after ten million points, 64 MiB left GetWorkspace a third
+// slower. Pebble allocates the cache only as it fills.
+const defaultCacheShare = 4
+
+// ParseCacheSize reads a block-cache size: a share of memory ("25%") or
+// bytes with an optional unit ("512MiB", "2GiB", "1G", "1073741824").
+// Memory is the machine's, or its control group's limit if lower.
+func ParseCacheSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(f > 0 && f <= 90) {
+			return 0, fmt.Errorf("cache size %q: a share of memory is more than 0%% and at most 90%%", s)
+		}
+		mem, err := memoryLimit()
+		if err != nil {
+			return 0, fmt.Errorf("cache size %q: %w", s, err)
+		}
+		return max(int64(float64(mem)*f/100), minCache), nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("cache size %q: a positive number of bytes (units KiB, MiB, GiB, TiB, K, M, G, T) or a share of memory such as 25%%", s)
+	}
+	if n*mult < minCache {
+		return 0, fmt.Errorf("cache size %q: at least 64MiB", s)
+	}
+	return n * mult, nil
+}
+
+// defaultCacheSize is a quarter of memory, at least minCache.
+func defaultCacheSize() int64 {
+	mem, err := memoryLimit()
+	if err != nil {
+		return minCache
+	}
+	return max(mem/defaultCacheShare, minCache)
+}
+
+// memoryLimit is the memory this process may use: the machine's, or its
+// control group's (v2, else v1) if lower.
+func memoryLimit() (int64, error) {
+	total, err := memTotal()
+	if err != nil {
+		return 0, err
+	}
+	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// "max" (v2) or a huge number (v1) mean no limit.
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64); err == nil && n > 0 && n < total {
+			total = n
+		}
+		break
+	}
+	return total, nil
+}
+
+// memTotal reads MemTotal from /proc/meminfo.
+func memTotal() (int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, fmt.Errorf("the machine's memory is unknown: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		if err != nil || kb <= 0 {
+			return 0, fmt.Errorf("the machine's memory is unknown: /proc/meminfo: MemTotal %q", strings.TrimSpace(rest))
+		}
+		return kb << 10, nil
+	}
+	return 0, fmt.Errorf("the machine's memory is unknown: /proc/meminfo has no MemTotal")
+}

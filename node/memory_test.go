@@ -1,0 +1,47 @@
+package node
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseCacheSize(t *testing.T) {
+	mem, err := memoryLimit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  string
+	}{
+		{in: "512MiB", want: 512 << 20},
+		{in: "2GiB", want: 2 << 30},
+		{in: " 1G ", want: 1e9},
+		{in: "100M", want: 100e6},
+		{in: "1073741824", want: 1 << 30},
+		{in: "67108864B", want: 64 << 20},
+		{in: "25%", want: max(mem/4, minCache)},
+		{in: "0.0001%", want: minCache},
+		{in: "1MiB", err: "at least 64MiB"},
+		{in: "0", err: "positive"},
+		{in: "-5GiB", err: "positive"},
+		{in: "lots", err: "positive"},
+		{in: "5PiB", err: "positive"},
+		{in: "9999999999TiB", err: "positive"},
+		{in: "0%", err: "share of memory"},
+		{in: "95%", err: "share of memory"},
+		{in: "NaN%", err: "share of memory"},
+	} {
+		got, err := ParseCacheSize(tc.in)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("ParseCacheSize(%q) = %d, %v; want an error with %q", tc.in, got, err, tc.err)
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("ParseCacheSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+	if d := defaultCacheSize(); d < minCache || d > mem {
+		t.Errorf("default cache %d: outside [64MiB, memory %d]", d, mem)
+	}
+}
