@@ -135,7 +135,7 @@ func BenchmarkReadPage(b *testing.B) {
 			n = v
 		}
 	}
-	db, bar, v, _ := onDisk(b)
+	db, bar, v, store := onDisk(b)
 	var s Series
 	s.Entity[0] = 1
 	ctx := context.Background()
@@ -154,6 +154,7 @@ func BenchmarkReadPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	stored := float64(storedBytes(b, store)) / float64(n)
 	// A depth pages near one point, as a client paging through history
 	// does (the blocks it reads stay decoded); "random" reads pages
 	// anywhere in the series, so nearly every one decodes its block.
@@ -185,6 +186,7 @@ func BenchmarkReadPage(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(stored, "stored-bytes/point")
 			})
 		}
 	}
