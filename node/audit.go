@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -74,8 +75,8 @@ func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 		}
 	}
 	if rec.TLS != nil {
-		e.TLSDetails = &audit.TLSDetails{TLSVersion: strings.Replace(tls.VersionName(rec.TLS.Version), "TLS ", "TLSv", 1),
-			CipherSuite: tls.CipherSuiteName(rec.TLS.CipherSuite), ClientProvidedHostHeader: rec.Host}
+		e.TLSDetails = &audit.TLSDetails{TLSVersion: tlsVersionName(rec.TLS.Version),
+			CipherSuite: cipherSuiteName(rec.TLS.CipherSuite), ClientProvidedHostHeader: rec.Host}
 	}
 	if len(req.Sensitive) > 0 {
 		e = scrub(e, req.Sensitive)
@@ -89,6 +90,37 @@ func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 		}
 	}
 	return nil
+}
+
+// suiteNames holds the names of the cipher suites crypto/tls knows:
+// tls.CipherSuiteName builds its lists anew on every call, and every
+// call's event names its suite.
+var suiteNames = sync.OnceValue(func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, cs := range list {
+			m[cs.ID] = cs.Name
+		}
+	}
+	return m
+})
+
+func cipherSuiteName(id uint16) string {
+	if name, ok := suiteNames()[id]; ok {
+		return name
+	}
+	return tls.CipherSuiteName(id)
+}
+
+// tlsVersionName is CloudTrail's name of a TLS version: TLSv1.2, TLSv1.3.
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return strings.Replace(tls.VersionName(v), "TLS ", "TLSv", 1)
 }
 
 // serviceEvent is an AwsServiceEvent: something the service did of its
