@@ -60,13 +60,19 @@ func ParseCacheSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// defaultCacheSize is a quarter of memory, at least minCache.
+// defaultCacheSize is a quarter of memory, at least minCache; an eighth
+// when the cache shares the Go heap (a build without cgo), whose collector
+// may let it take twice that.
 func defaultCacheSize() int64 {
 	mem, err := memoryLimit()
 	if err != nil {
 		return minCache
 	}
-	return max(mem/defaultCacheShare, minCache)
+	share := int64(defaultCacheShare)
+	if !cacheOffHeap {
+		share *= 2
+	}
+	return max(mem/share, minCache)
 }
 
 // memoryLimit is the memory this process may use: the machine's, or its

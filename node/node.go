@@ -88,7 +88,8 @@ type Config struct {
 	// since it may hold a password.
 	Storage string
 	// CacheSize is the embedded store's block cache in bytes (see
-	// ParseCacheSize); 0: a quarter of memory, at least 64 MiB.
+	// ParseCacheSize); 0: a quarter of memory (an eighth without cgo),
+	// at least 64 MiB.
 	CacheSize       int64
 	PostgresDSN     string
 	PostgresDSNFile string

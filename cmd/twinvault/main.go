@@ -159,7 +159,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "keep exported audit entries this long, e.g. 2160h; 0 keeps all (never-exported events always stay)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	var cacheSize string
-	fs.StringVar(&cacheSize, "cache-size", os.Getenv("TWINVAULT_CACHE_SIZE"), "with --storage pebble: the embedded store's block cache (of ciphertext, as on disk), as a share of memory (25%) or a size (2GiB); it fills only as blocks are read; default a quarter of memory (the control group's limit if lower), at least 64MiB (env TWINVAULT_CACHE_SIZE)")
+	fs.StringVar(&cacheSize, "cache-size", os.Getenv("TWINVAULT_CACHE_SIZE"), "with --storage pebble: the embedded store's block cache (of ciphertext, as on disk), as a share of memory (25%) or a size (2GiB); it fills only as blocks are read; default a quarter of memory (the control group's limit if lower; an eighth in a build without cgo, where it shares the Go heap), at least 64MiB (env TWINVAULT_CACHE_SIZE)")
 	if code, ok := parseArgs(fs, args); !ok {
 		return code
 	}
