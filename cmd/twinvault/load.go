@@ -157,8 +157,13 @@ func (l *latencies) sort() {
 // rate is the phase's calls per second.
 func (l *latencies) rate() float64 { return float64(len(l.client)) / max(l.elapsed.Seconds(), 1e-9) }
 
-// call is one request of a phase; it returns the server's time for it.
+// call is one request of a phase; it returns the server's time for it,
+// or errNoCall when it made none.
 type call func(ctx context.Context) (time.Duration, error)
+
+// errNoCall is a call's answer when it had nothing to ask: nothing is
+// counted.
+var errNoCall = errors.New("no call made")
 
 // turns is how many turns a phase and its baseline take each.
 const turns = 10
@@ -203,6 +208,9 @@ func phase(ctx context.Context, c loadConfig, d time.Duration, fn call, lat *lat
 			for ctx.Err() == nil {
 				start := time.Now()
 				srv, err := fn(context.Background())
+				if err == errNoCall {
+					continue
+				}
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					cancel()
@@ -310,6 +318,9 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ingest phase: %w", err)
 	}
+	if points.Load() == 0 {
+		return errors.New("ingest phase: no values written; give it a longer --duration")
+	}
 
 	if c.deep > 0 {
 		if err := growDeep(ctx, tm, c, origin, &next[0], &points); err != nil {
@@ -324,7 +335,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		}
 		n := next[i].Load()
 		if n == 0 {
-			return 0, nil
+			return 0, errNoCall // a series the ingest did not reach
 		}
 		e, p := seriesName(i)
 		from := origin.Add(time.Duration(rand.Int64N(n)) * time.Second)
