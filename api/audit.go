@@ -14,7 +14,9 @@ import (
 // unsigned or failed. It fails closed: an error from Reserve stops a change
 // before it runs, and an error from Record withholds the response.
 type Auditor interface {
-	// Reserve durably notes a change that is about to run.
+	// Reserve notes a change that is about to run, so that no effect of
+	// it can outlive a crash without the note: durably, or, for a change
+	// that only writes the store the note is kept in, ahead of its writes.
 	Reserve(ctx context.Context, req *Request) error
 	// Record durably stores the call's event.
 	Record(ctx context.Context, rec *Record) error

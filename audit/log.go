@@ -194,6 +194,9 @@ type pending struct {
 	id   string // the request's ID
 	body []byte
 	done chan error
+	// applied, if set, is told once the entry is in the store, before it
+	// is synced (see ReserveOrdered).
+	applied chan error
 }
 
 // Open returns the log kept by b.
@@ -255,20 +258,43 @@ func (l *Log) SetFailHook(hook func() error) {
 // Append stores an event durably, or fails with ErrUnavailable.
 func (l *Log) Append(ctx context.Context, e *Event) error {
 	// An event is about 1 KiB: one allocation in most cases.
-	return l.append(ctx, kindEvent, e.RequestID, e.appendJSON(make([]byte, 0, 1536+len(e.RequestParameters)+len(e.ResponseElements))))
+	return l.append(ctx, kindEvent, e.RequestID, e.appendJSON(make([]byte, 0, 1536+len(e.RequestParameters)+len(e.ResponseElements))), false)
 }
 
 // Reserve stores a reservation durably, or fails with ErrUnavailable.
 func (l *Log) Reserve(ctx context.Context, r *Reservation) error {
+	return l.reserve(ctx, r, false)
+}
+
+// ReserveOrdered stores a reservation ahead of every write made to the
+// log's store after it returns, without waiting for the sync that makes it
+// durable: any write made durable after it carries it along (see
+// kv.Pipeliner), the call's event too. It is for a change whose every
+// effect is a write to the same store, which then cannot outlive a crash
+// without its reservation. Over a store that cannot order writes so (a
+// shared one), the reservation is durable when it returns, as with
+// Reserve.
+func (l *Log) ReserveOrdered(ctx context.Context, r *Reservation) error {
+	return l.reserve(ctx, r, true)
+}
+
+func (l *Log) reserve(ctx context.Context, r *Reservation, ordered bool) error {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("audit: encode reservation: %w", err)
 	}
-	return l.append(ctx, kindReservation, r.RequestID, body)
+	return l.append(ctx, kindReservation, r.RequestID, body, ordered)
 }
 
-func (l *Log) append(ctx context.Context, kind, id string, body []byte) error {
+// append queues an entry and waits until it is durable, or, ordered,
+// until it is in the store.
+func (l *Log) append(ctx context.Context, kind, id string, body []byte, ordered bool) error {
 	p := &pending{kind: kind, id: id, body: body, done: make(chan error, 1)}
+	wait := p.done
+	if ordered {
+		p.applied = make(chan error, 1)
+		wait = p.applied
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -281,7 +307,7 @@ func (l *Log) append(ctx context.Context, kind, id string, body []byte) error {
 	default:
 	}
 	select {
-	case err := <-p.done:
+	case err := <-wait:
 		return err
 	case <-ctx.Done():
 		return ErrUnavailable
@@ -323,8 +349,16 @@ func (l *Log) flush() {
 			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
 			for _, p := range batch {
 				p.done <- err
+				if p.applied != nil {
+					p.applied <- err
+				}
 			}
 			continue
+		}
+		for _, p := range batch {
+			if p.applied != nil {
+				p.applied <- nil
+			}
 		}
 		l.syncs <- applied{batch, wait}
 	}

@@ -426,3 +426,58 @@ func FuzzEventJSON(f *testing.F) {
 		}
 	})
 }
+
+// heldSyncs pipelines batches (kv.Pipeliner): each is applied at once,
+// and durable only once the test releases the syncs.
+type heldSyncs struct {
+	*kvtest.Mem
+	release chan struct{}
+}
+
+func (h heldSyncs) BatchApply(ctx context.Context, ws []kv.Write) (func() error, error) {
+	if err := h.Mem.Batch(ctx, ws); err != nil {
+		return nil, err
+	}
+	return func() error { <-h.release; return nil }, nil
+}
+
+// TestReserveOrdered: an ordered reservation returns once it is in the
+// store, before its sync; Reserve waits for the sync.
+func TestReserveOrdered(t *testing.T) {
+	ctx := context.Background()
+	store := heldSyncs{kvtest.NewMem(), make(chan struct{})}
+	l := Open(barriertest.Open(t, store), nil)
+	defer l.Close()
+	released := false
+	release := func() {
+		if !released {
+			close(store.release)
+			released = true
+		}
+	}
+	defer release()
+
+	if err := l.ReserveOrdered(ctx, &Reservation{RequestID: "req-1", EventName: "CreateEntity"}); err != nil {
+		t.Fatal(err)
+	}
+	open, _, err := l.OpenReservations(ctx, 0)
+	if err != nil || len(open) != 1 || open[0].RequestID != "req-1" {
+		t.Fatalf("open reservations %v, %v; want req-1", open, err)
+	}
+	durable := make(chan error, 1)
+	go func() { durable <- l.Reserve(ctx, &Reservation{RequestID: "req-2", EventName: "DeleteWorkspace"}) }()
+	select {
+	case err := <-durable:
+		t.Fatalf("Reserve returned before its sync: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	if err := <-durable; err != nil {
+		t.Fatal(err)
+	}
+
+	l.SetFailHook(func() error { return errors.New("disk full") })
+	if err := l.ReserveOrdered(ctx, &Reservation{RequestID: "req-3"}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("ordered reservation while writes fail: %v", err)
+	}
+}

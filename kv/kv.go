@@ -125,8 +125,10 @@ func IsShared(s Store) bool {
 // its durability later: a writer that must keep its batches in order can
 // start the next one while the last is being synced, and the engine syncs
 // them together. Until wait returns nil the batch is not durable; a batch
-// whose wait fails may be lost with every batch applied after it. wait must
-// be called once.
+// whose wait fails may be lost with every batch applied after it. Any
+// write made durable after BatchApply returned, by any call, makes the
+// batch durable too: the engine has one order of writes, and a crash keeps
+// a prefix of it. wait must be called once.
 type Pipeliner interface {
 	BatchApply(ctx context.Context, writes []Write) (wait func() error, err error)
 }

@@ -34,9 +34,27 @@ func source(service string) string {
 	return service + ".amazonaws.com"
 }
 
+// storeOnly are the TwinMaker operations whose every effect is a write to
+// the store the audit log is kept in: no bucket (CreateWorkspace makes
+// one), no key destroyed (DeleteWorkspace), nothing sent out. Their
+// reservations need not be synced before they run (audit.ReserveOrdered):
+// the change's own synced commit, or the event, carries the reservation
+// with it. A change that reaches outside the store must not be listed.
+var storeOnly = map[string]bool{
+	"BatchPutPropertyValues": true, "UpdatePricingPlan": true,
+	"CreateEntity": true, "UpdateEntity": true, "DeleteEntity": true,
+	"CreateComponentType": true, "UpdateComponentType": true, "DeleteComponentType": true,
+	"CreateScene": true, "UpdateScene": true, "DeleteScene": true,
+	"TagResource": true, "UntagResource": true,
+}
+
 func (a auditor) Reserve(ctx context.Context, req *api.Request) error {
-	return a.log.Reserve(ctx, &audit.Reservation{RequestID: req.ID, EventName: req.Operation, EventSource: source(req.Service),
-		AccessKeyID: req.AccessKeyID, EventTime: audit.Time(a.now()), Node: a.node})
+	r := &audit.Reservation{RequestID: req.ID, EventName: req.Operation, EventSource: source(req.Service),
+		AccessKeyID: req.AccessKeyID, EventTime: audit.Time(a.now()), Node: a.node}
+	if (req.Service == "" || req.Service == "iottwinmaker") && storeOnly[req.Operation] {
+		return a.log.ReserveOrdered(ctx, r)
+	}
+	return a.log.Reserve(ctx, r)
 }
 
 func (a auditor) Record(ctx context.Context, rec *api.Record) error {
