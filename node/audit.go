@@ -51,7 +51,7 @@ var storeOnly = map[string]bool{
 func (a auditor) Reserve(ctx context.Context, req *api.Request) error {
 	r := &audit.Reservation{RequestID: req.ID, EventName: req.Operation, EventSource: source(req.Service),
 		AccessKeyID: req.AccessKeyID, EventTime: audit.Time(a.now()), Node: a.node}
-	if (req.Service == "" || req.Service == "iottwinmaker") && storeOnly[req.Operation] {
+	if req.Service == "iottwinmaker" && storeOnly[req.Operation] {
 		return a.log.ReserveOrdered(ctx, r)
 	}
 	return a.log.Reserve(ctx, r)
