@@ -192,6 +192,11 @@ type Request struct {
 	// masks wherever they appear (ARNs, messages, responses); never
 	// written anywhere.
 	Sensitive []string
+	// Syncs, when the Auditor's Reserve sets it, lets the change leave
+	// the syncs of its writes to the sync of its event, which carries
+	// them to disk: the change runs in Syncs.Bind's context, and Wait is
+	// called once the event is recorded, or failed to be, in every case.
+	Syncs Syncs
 
 	query   *queryService // the Query-protocol service, if the request is for one
 	s3      bool          // an S3 request
@@ -200,6 +205,13 @@ type Request struct {
 	body    *movingBody // an object's body, once it streams
 	method  string
 	errCode string // the error code the client was told, if any
+}
+
+// Syncs is what Request.Syncs holds: the storage's, which this package
+// does not see.
+type Syncs interface {
+	Bind(ctx context.Context) context.Context
+	Wait() error
 }
 
 type ctxKey struct{}
@@ -229,6 +241,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	status := http.StatusOK
 	defer func() {
+		if req.Syncs != nil {
+			// A call that panicked leaves its writes' syncs too; Wait has
+			// run already when it did not.
+			req.Syncs.Wait()
+		}
 		if p := recover(); p != nil {
 			s.log.Error("panic serving request", "requestId", req.ID, "operation", req.Operation, "panic", fmt.Sprint(p))
 			status = s.writeError(w, req, errors.New("panic"))
@@ -269,6 +286,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditWait)
 		aerr := s.audit.Record(actx, rec)
 		cancel()
+		if req.Syncs != nil {
+			// After the event: its sync carried the change's writes, so
+			// these waits find them synced (one sync fails them all).
+			if werr := req.Syncs.Wait(); werr != nil && aerr == nil {
+				s.log.Error("the call's writes were not synced", "requestId", req.ID, "err", werr)
+				out, err = nil, unavailable()
+			}
+		}
 		if aerr != nil {
 			s.log.Error("audit record failed", "requestId", req.ID, "err", aerr)
 			out, err = nil, unavailable()
@@ -399,6 +424,9 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 		return nil, err
 	}
 	ctx := WithRequest(r.Context(), req)
+	if req.Syncs != nil {
+		ctx = req.Syncs.Bind(ctx)
+	}
 	return rt.serve(ctx, in)
 }
 

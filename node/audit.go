@@ -17,6 +17,7 @@ import (
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/audit"
 	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
 )
 
 // auditor turns the API's calls into CloudTrail events in the audit log.
@@ -25,6 +26,10 @@ type auditor struct {
 	region string
 	now    func() time.Time
 	node   string // names this node in reservations
+	// deferSyncs: the store keeps one order of writes (kv.Pipeliner) and
+	// this node alone writes it, so a store-only change can leave the syncs
+	// of its writes to its event's.
+	deferSyncs bool
 }
 
 func source(service string) string {
@@ -52,10 +57,25 @@ func (a auditor) Reserve(ctx context.Context, req *api.Request) error {
 	r := &audit.Reservation{RequestID: req.ID, EventName: req.Operation, EventSource: source(req.Service),
 		AccessKeyID: req.AccessKeyID, EventTime: audit.Time(a.now()), Node: a.node}
 	if req.Service == "iottwinmaker" && storeOnly[req.Operation] {
-		return a.log.ReserveOrdered(ctx, r)
+		if err := a.log.ReserveOrdered(ctx, r); err != nil {
+			return err
+		}
+		if a.deferSyncs {
+			// The change's writes follow the reservation in the store's
+			// order, and the event follows them: its sync, which the
+			// response waits for, makes all three durable at once.
+			req.Syncs = deferredSyncs{&kv.Deferred{}}
+		}
+		return nil
 	}
 	return a.log.Reserve(ctx, r)
 }
+
+// deferredSyncs is api.Syncs over a kv.Deferred.
+type deferredSyncs struct{ d *kv.Deferred }
+
+func (s deferredSyncs) Bind(ctx context.Context) context.Context { return kv.WithDeferred(ctx, s.d) }
+func (s deferredSyncs) Wait() error                              { return s.d.Wait() }
 
 func (a auditor) Record(ctx context.Context, rec *api.Record) error {
 	req := rec.Req

@@ -393,7 +393,9 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.closeOrphans(ctx, true); err != nil {
 		return fmt.Errorf("audit: closing interrupted requests: %w", err)
 	}
-	var aud api.Auditor = auditor{log: n.audit, region: cfg.Region, now: cfg.Now, node: n.leases.holder}
+	_, pipelines := n.store.(kv.Pipeliner)
+	var aud api.Auditor = auditor{log: n.audit, region: cfg.Region, now: cfg.Now, node: n.leases.holder,
+		deferSyncs: pipelines && !n.barrier.Shared()}
 	if cfg.WithoutAudit {
 		aud = nil
 	}

@@ -122,3 +122,50 @@ func TestSyncCarriesEarlierBatches(t *testing.T) {
 		t.Errorf("a crash after the synced write lost %d batches applied before it", n)
 	}
 }
+
+// TestDeferredSyncs: under a kv.Deferred, Update and Batch return once
+// their writes are applied; a later synced write makes them durable, and
+// Wait then finds their syncs done.
+func TestDeferredSyncs(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewCrashableMem()
+	s, err := open("db", Options{}, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &kv.Deferred{}
+	dctx := kv.WithDeferred(ctx, d)
+	if err := s.Update(dctx, func(tx kv.Tx) error { return tx.Set([]byte("a"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Batch(dctx, []kv.Write{{Key: []byte("b"), Value: []byte("2")}}); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing to apply: nothing left to wait for.
+	if err := s.Update(dctx, func(kv.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get(ctx, []byte("a")); err != nil || string(v) != "1" {
+		t.Fatalf("a deferred write is not visible: %q, %v", v, err)
+	}
+	if err := s.Batch(ctx, []kv.Write{{Key: []byte("event"), Value: []byte("3")}}); err != nil {
+		t.Fatal(err)
+	}
+	crashed := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
+	if err := d.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // would wait forever for calls whose waits had not run
+		t.Fatal(err)
+	}
+	s, err = open("db", Options{}, crashed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, k := range []string{"a", "b", "event"} {
+		if _, err := s.Get(ctx, []byte(k)); err != nil {
+			t.Errorf("after the crash: %s: %v", k, err)
+		}
+	}
+}

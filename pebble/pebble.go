@@ -189,11 +189,16 @@ func (r *snapshot) Scan(ctx context.Context, rg kv.Range, fn func(key, value []b
 	return scan(ctx, r.s, rg, fn)
 }
 
-// Batch applies ws atomically and returns once they are synced.
+// Batch applies ws atomically and returns once they are synced, or, when
+// ctx carries a kv.Deferred, once they are applied, leaving the wait there.
 func (s *Store) Batch(ctx context.Context, ws []kv.Write) error {
 	wait, err := s.BatchApply(ctx, ws)
 	if err != nil {
 		return err
+	}
+	if d := kv.DeferredOf(ctx); d != nil {
+		d.Add(wait)
+		return nil
 	}
 	return wait()
 }
@@ -255,8 +260,9 @@ func (s *Store) applyShared(ctx context.Context, b *pebble.Batch) error {
 }
 
 // Update runs fn as the only writer of the store, then commits its writes
-// with a synced WAL write. It does not commit when ctx is done by the time
-// fn returns. A panic in fn discards the writes, releases the store and
+// with a synced WAL write; when ctx carries a kv.Deferred it returns once
+// they are applied and leaves the wait for the sync there. It does not
+// commit when ctx is done by the time fn returns. A panic in fn discards the writes, releases the store and
 // carries on up the stack.
 //
 // fn must not call Update or Batch on the same Store (they would wait for
@@ -265,12 +271,29 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) error {
 	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	defer s.leave()
 	t := &tx{}
-	defer t.close()
+	handed := false // the wait, and with it the batch and the call in flight, went to a kv.Deferred
+	defer func() {
+		if !handed {
+			t.close()
+			s.leave()
+		}
+	}()
 	applied, err := s.apply(ctx, t, fn)
 	if err != nil || !applied {
 		return err
+	}
+	if d := kv.DeferredOf(ctx); d != nil {
+		handed = true
+		d.Add(func() error {
+			defer s.leave()
+			defer t.close()
+			if err := t.b.SyncWait(); err != nil {
+				return fmt.Errorf("pebble: commit: %w", err)
+			}
+			return nil
+		})
+		return nil
 	}
 	// The writer lock is already released: the next transaction runs while
 	// this one waits for its WAL sync, and Pebble syncs waiting commits

@@ -1,0 +1,57 @@
+package kv
+
+import (
+	"context"
+	"sync"
+)
+
+// Deferred holds the sync waits of writes an engine applied without
+// waiting for them, for a caller that makes a later write durable before it
+// acknowledges anything: that write carries the earlier ones to disk (see
+// Pipeliner), so one sync serves them all. The audit log's event is such a
+// write for the change of an API call.
+//
+// An engine that orders its writes so (Pipeliner) may leave the waits of
+// Update and Batch here when their context carries a Deferred
+// (WithDeferred); any other engine returns once its writes are durable, as
+// always. The caller must call Wait in every case, after that later write:
+// an engine keeps a write in flight until its wait has run.
+type Deferred struct {
+	mu    sync.Mutex
+	waits []func() error
+}
+
+type deferredKey struct{}
+
+// WithDeferred returns ctx carrying d.
+func WithDeferred(ctx context.Context, d *Deferred) context.Context {
+	return context.WithValue(ctx, deferredKey{}, d)
+}
+
+// DeferredOf returns the Deferred ctx carries, or nil.
+func DeferredOf(ctx context.Context) *Deferred {
+	d, _ := ctx.Value(deferredKey{}).(*Deferred)
+	return d
+}
+
+// Add leaves a wait to d.
+func (d *Deferred) Add(wait func() error) {
+	d.mu.Lock()
+	d.waits = append(d.waits, wait)
+	d.mu.Unlock()
+}
+
+// Wait runs the waits left so far, each once, and returns the first error.
+func (d *Deferred) Wait() error {
+	d.mu.Lock()
+	waits := d.waits
+	d.waits = nil
+	d.mu.Unlock()
+	var first error
+	for _, w := range waits {
+		if err := w(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
