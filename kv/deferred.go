@@ -15,10 +15,13 @@ import (
 // Update and Batch here when their context carries a Deferred
 // (WithDeferred); any other engine returns once its writes are durable, as
 // always. The caller must call Wait in every case, after that later write:
-// an engine keeps a write in flight until its wait has run.
+// an engine keeps a write in flight until its wait has run. After Wait, d
+// takes no more waits: a write made later under it (work that kept the
+// context) waits for its own sync.
 type Deferred struct {
-	mu    sync.Mutex
-	waits []func() error
+	mu     sync.Mutex
+	waits  []func() error
+	closed bool
 }
 
 type deferredKey struct{}
@@ -34,18 +37,23 @@ func DeferredOf(ctx context.Context) *Deferred {
 	return d
 }
 
-// Add leaves a wait to d.
-func (d *Deferred) Add(wait func() error) {
+// Add leaves a wait to d and reports whether d took it; once Wait has run
+// it takes none, and the engine must wait itself.
+func (d *Deferred) Add(wait func() error) bool {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false
+	}
 	d.waits = append(d.waits, wait)
-	d.mu.Unlock()
+	return true
 }
 
-// Wait runs the waits left so far, each once, and returns the first error.
+// Wait runs the waits left, each once, and returns the first error.
 func (d *Deferred) Wait() error {
 	d.mu.Lock()
 	waits := d.waits
-	d.waits = nil
+	d.waits, d.closed = nil, true
 	d.mu.Unlock()
 	var first error
 	for _, w := range waits {

@@ -17,13 +17,22 @@ func TestDeferred(t *testing.T) {
 	}
 	ran := 0
 	bad := errors.New("sync failed")
-	d.Add(func() error { ran++; return nil })
-	d.Add(func() error { ran++; return bad })
-	d.Add(func() error { ran++; return errors.New("later") })
+	for _, w := range []func() error{
+		func() error { ran++; return nil },
+		func() error { ran++; return bad },
+		func() error { ran++; return errors.New("later") },
+	} {
+		if !d.Add(w) {
+			t.Fatal("Add refused a wait before Wait")
+		}
+	}
 	if err := d.Wait(); err != bad || ran != 3 {
 		t.Fatalf("Wait = %v after %d waits; want the first error after 3", err, ran)
 	}
 	if err := d.Wait(); err != nil || ran != 3 {
 		t.Fatalf("a second Wait = %v, ran %d: each wait runs once", err, ran)
+	}
+	if d.Add(func() error { return nil }) {
+		t.Fatal("a Deferred took a wait after Wait had run")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -152,11 +153,24 @@ func TestDeferredSyncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	crashed := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
+	// The deferred calls are in flight until their waits run: Close waits
+	// for them, which shows they returned before their syncs were waited.
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with deferred waits not run", err)
+	case <-time.After(50 * time.Millisecond):
+	}
 	if err := d.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil { // would wait forever for calls whose waits had not run
+	if err := <-closed; err != nil {
 		t.Fatal(err)
+	}
+	// After Wait, a write under the same context waits for itself.
+	if d.Add(func() error { return nil }) {
+		t.Fatal("the Deferred took a wait after Wait")
 	}
 	s, err = open("db", Options{}, crashed)
 	if err != nil {

@@ -9,7 +9,8 @@
 // read committed state through Pebble iterators, which are consistent
 // point-in-time views.
 //
-// Every write is synced to the WAL before it is acknowledged. Concurrent
+// Every write is synced to the WAL before it is acknowledged (under a
+// kv.Deferred, before its caller acknowledges it). Concurrent
 // writers share WAL syncs: a writer gives up the writer lock once its
 // writes are applied and waits for its sync outside it, so the next
 // writer's commit joins the same sync (see Update). As in Pebble itself, a
@@ -118,7 +119,9 @@ func (s *Store) enter(ctx context.Context) error { return s.gate.Enter(ctx) }
 
 func (s *Store) leave() { s.gate.Leave() }
 
-// Close waits for calls in flight, then closes the database. Calls made
+// Close waits for calls in flight, then closes the database; an Update or
+// Batch that left its wait to a kv.Deferred is in flight until that wait
+// has run. Calls made
 // after Close has begun return kv.ErrClosed, and so does a second Close.
 // Close must not be called from inside a Scan callback or an Update: it
 // would wait for that call forever.
@@ -196,8 +199,7 @@ func (s *Store) Batch(ctx context.Context, ws []kv.Write) error {
 	if err != nil {
 		return err
 	}
-	if d := kv.DeferredOf(ctx); d != nil {
-		d.Add(wait)
+	if d := kv.DeferredOf(ctx); d != nil && d.Add(wait) {
 		return nil
 	}
 	return wait()
@@ -262,8 +264,8 @@ func (s *Store) applyShared(ctx context.Context, b *pebble.Batch) error {
 // Update runs fn as the only writer of the store, then commits its writes
 // with a synced WAL write; when ctx carries a kv.Deferred it returns once
 // they are applied and leaves the wait for the sync there. It does not
-// commit when ctx is done by the time fn returns. A panic in fn discards the writes, releases the store and
-// carries on up the stack.
+// commit when ctx is done by the time fn returns. A panic in fn discards
+// the writes, releases the store and carries on up the stack.
 //
 // fn must not call Update or Batch on the same Store (they would wait for
 // this Update to end) and must not use tx from another goroutine.
@@ -284,8 +286,7 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) error {
 		return err
 	}
 	if d := kv.DeferredOf(ctx); d != nil {
-		handed = true
-		d.Add(func() error {
+		handed = d.Add(func() error {
 			defer s.leave()
 			defer t.close()
 			if err := t.b.SyncWait(); err != nil {
@@ -293,7 +294,9 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) error {
 			}
 			return nil
 		})
-		return nil
+		if handed {
+			return nil
+		}
 	}
 	// The writer lock is already released: the next transaction runs while
 	// this one waits for its WAL sync, and Pebble syncs waiting commits
