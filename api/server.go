@@ -195,7 +195,8 @@ type Request struct {
 	// Syncs, when the Auditor's Reserve sets it, lets the change leave
 	// the syncs of its writes to the sync of its event, which carries
 	// them to disk: the change runs in Syncs.Bind's context, and Wait is
-	// called once the event is recorded, or failed to be, in every case.
+	// called once, after the event is recorded or failed to be, and
+	// before the answer; after a panic too.
 	Syncs Syncs
 
 	query   *queryService // the Query-protocol service, if the request is for one
@@ -242,8 +243,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	defer func() {
 		if req.Syncs != nil {
-			// A call that panicked leaves its writes' syncs too; Wait has
-			// run already when it did not.
+			// A call that panicked before its event leaves its writes'
+			// syncs to wait for too.
 			req.Syncs.Wait()
 		}
 		if p := recover(); p != nil {
@@ -289,7 +290,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if req.Syncs != nil {
 			// After the event: its sync carried the change's writes, so
 			// these waits find them synced (one sync fails them all).
-			if werr := req.Syncs.Wait(); werr != nil && aerr == nil {
+			werr := req.Syncs.Wait()
+			req.Syncs = nil // waited: the deferred call below has nothing left
+			if werr != nil && aerr == nil {
 				s.log.Error("the call's writes were not synced", "requestId", req.ID, "err", werr)
 				out, err = nil, unavailable()
 			}
