@@ -13,6 +13,9 @@ import (
 	"github.com/twinvault/twinvault/model"
 )
 
+// testSecret is long enough for HMAC in FIPS 140-only mode.
+const testSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
 // syncsAuditor gives every change a Syncs and notes, in order, what the
 // server asked of it.
 type syncsAuditor struct {
@@ -55,7 +58,7 @@ func TestSyncsWaitedBeforeAnswer(t *testing.T) {
 	for _, panics := range []bool{false, true} {
 		aud := &syncsAuditor{rec: httptest.NewRecorder()}
 		s := New(Config{Auditor: aud, Verifier: &sigv4.Verifier{Region: "us-east-1", Services: []string{twinmakerService},
-			Lookup: func(context.Context, string) (sigv4.Key, error) { return sigv4.Key{Secret: []byte("secret")}, nil }}})
+			Lookup: func(context.Context, string) (sigv4.Key, error) { return sigv4.Key{Secret: []byte(testSecret)}, nil }}})
 		Handle(s, "UpdatePricingPlan", func(ctx context.Context, _ *model.UpdatePricingPlanInput) (*model.UpdatePricingPlanOutput, error) {
 			if ctx.Value(boundKey{}) == nil {
 				t.Error("the change does not run in its Syncs' context")
@@ -68,7 +71,7 @@ func TestSyncsWaitedBeforeAnswer(t *testing.T) {
 		body := []byte(`{"pricingMode":"BASIC"}`)
 		r := httptest.NewRequest(http.MethodPost, "https://localhost/pricingplan", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
-		signer := &sigv4.Signer{AccessKeyID: "AKIDEXAMPLE", Secret: []byte("secret"), Region: "us-east-1", Service: twinmakerService}
+		signer := &sigv4.Signer{AccessKeyID: "AKIDEXAMPLE", Secret: []byte(testSecret), Region: "us-east-1", Service: twinmakerService}
 		if err := signer.Sign(r, body, time.Now()); err != nil {
 			t.Fatal(err)
 		}
