@@ -86,14 +86,14 @@ type Config struct {
 	// PostgresDSNFile holds the connection string when PostgresDSN is
 	// empty (0600, outside the data dir; else $TWINVAULT_POSTGRES_DSN),
 	// since it may hold a password.
-	Storage string
-	// CacheSize is the embedded store's block cache in bytes (see
-	// ParseCacheSize); 0: a quarter of memory (an eighth without cgo),
-	// at least 64 MiB.
-	CacheSize       int64
+	Storage         string
 	PostgresDSN     string
 	PostgresDSNFile string
 	PostgresSchema  string
+	// CacheSize is the embedded store's block cache in bytes (see
+	// ParseCacheSize); 0: a quarter of memory (an eighth without cgo),
+	// at least 64 MiB.
+	CacheSize int64
 	// Objects is where object bodies go: ObjectsDir ("" too), the data
 	// directory, or ObjectsS3, the bucket S3 describes. Either holds only
 	// ciphertext.
