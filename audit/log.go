@@ -172,6 +172,11 @@ type Log struct {
 	syncs   chan applied
 	syncErr atomic.Pointer[error]
 
+	stats struct {
+		entries, batches, refused atomic.Uint64
+		wait                      atomic.Int64 // nanoseconds
+	}
+
 	head *head // the writer's own: the next sequence number and the last hash
 	// open are this process's reservations with no event yet, by request
 	// ID (the writer's own): what Floor reports once the log is closed.
@@ -190,10 +195,11 @@ func (l *Log) SetRetention(d time.Duration) {
 }
 
 type pending struct {
-	kind string
-	id   string // the request's ID
-	body []byte
-	done chan error
+	kind   string
+	id     string // the request's ID
+	body   []byte
+	queued time.Time
+	done   chan error
 	// applied, if set, is told once the entry is in the store, before it
 	// is synced (see ReserveOrdered).
 	applied chan error
@@ -230,11 +236,40 @@ func (l *Log) sync(done chan<- struct{}) {
 		}
 		if err != nil {
 			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+			l.stats.refused.Add(uint64(len(a.batch)))
+		} else {
+			l.stats.entries.Add(uint64(len(a.batch)))
+			l.stats.batches.Add(1)
+			now := time.Now()
+			var wait time.Duration
+			for _, p := range a.batch {
+				wait += now.Sub(p.queued)
+			}
+			l.stats.wait.Add(int64(wait))
 		}
 		for _, p := range a.batch {
 			p.done <- err
 		}
 	}
+}
+
+// Stats counts what a log did since it was opened.
+type Stats struct {
+	// Entries were made durable by Batches writes, each with its own wait
+	// for the store's sync (the store may serve several with one).
+	Entries, Batches uint64
+	// Refused entries were not stored, or not durably: the calls that
+	// needed them did not go ahead.
+	Refused uint64
+	// Wait is the time the durable entries took, from their append to
+	// their sync, summed.
+	Wait time.Duration
+}
+
+// Stats returns the log's counts so far.
+func (l *Log) Stats() Stats {
+	return Stats{Entries: l.stats.entries.Load(), Batches: l.stats.batches.Load(),
+		Refused: l.stats.refused.Load(), Wait: time.Duration(l.stats.wait.Load())}
 }
 
 // Close stops the writer after the entries already queued; later appends
@@ -289,7 +324,7 @@ func (l *Log) reserve(ctx context.Context, r *Reservation, ordered bool) error {
 // append queues an entry and waits until it is durable, or, ordered,
 // until it is in the store.
 func (l *Log) append(ctx context.Context, kind, id string, body []byte, ordered bool) error {
-	p := &pending{kind: kind, id: id, body: body, done: make(chan error, 1)}
+	p := &pending{kind: kind, id: id, body: body, queued: time.Now(), done: make(chan error, 1)}
 	wait := p.done
 	if ordered {
 		p.applied = make(chan error, 1)
@@ -298,6 +333,7 @@ func (l *Log) append(ctx context.Context, kind, id string, body []byte, ordered 
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
+		l.stats.refused.Add(1)
 		return ErrUnavailable // nobody would write it
 	}
 	l.queue = append(l.queue, p)
@@ -346,6 +382,7 @@ func (l *Log) flush() {
 		}
 		wait, err := l.write(batch, hook)
 		if err != nil {
+			l.stats.refused.Add(uint64(len(batch)))
 			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
 			for _, p := range batch {
 				p.done <- err

@@ -194,6 +194,48 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 }
 
+// TestStats: the log counts the entries it made durable, the writes that
+// carried them and the time they waited, and the entries it refused, as
+// it goes and once closed.
+func TestStats(t *testing.T) {
+	l := Open(barriertest.Open(t, kvtest.NewMem()), nil) // closed below
+	ctx := context.Background()
+	if s := l.Stats(); s != (Stats{}) {
+		t.Fatalf("a new log: %+v", s)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				if err := l.Append(ctx, event(w*1000+i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s := l.Stats()
+	if s.Entries != 100 || s.Batches < 1 || s.Batches > 100 || s.Refused != 0 || s.Wait <= 0 {
+		t.Fatalf("after 100 appends: %+v", s)
+	}
+	l.SetFailHook(func() error { return errors.New("disk full") })
+	if err := l.Append(ctx, event(99)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("append while failing: %v", err)
+	}
+	l.SetFailHook(nil)
+	if err := l.Reserve(ctx, &Reservation{RequestID: "req-100"}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := l.Append(ctx, event(100)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("append after close: %v", err)
+	}
+	after := l.Stats()
+	if after.Entries != 101 || after.Batches != s.Batches+1 || after.Refused != 2 || after.Wait <= s.Wait {
+		t.Fatalf("before %+v, after a refusal, a reservation, a close and a refusal %+v", s, after)
+	}
+}
+
 func BenchmarkAppend(b *testing.B) {
 	l, _ := newLog(b)
 	e := event(1)

@@ -23,15 +23,20 @@ import (
 // both alike; "audited/unaudited" is the ratio of their request rates (the
 // median of the rounds' ratios is reported beside it), and each pipeline's
 // CPU time per call and cores kept busy show how much of the difference is
-// work and how much is waiting.
+// work and how much is waiting, and the audit log's entries per write and
+// per sync of the store how many calls share each durable write.
 func BenchmarkAuditStage(b *testing.B) {
 	const (
 		clients  = 32 // a busy server's load on two cores
 		perRound = 2000
 	)
 	ctx := context.Background()
+	var n *node.Node
 	open := func(without bool) *iottwinmaker.Client {
 		srv := twinvaulttest.Start(b, func(cfg *node.Config) { cfg.WithoutAudit = without })
+		if !without {
+			n = srv.Node
+		}
 		tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
 		if _, err := tm.CreateWorkspace(ctx, &iottwinmaker.CreateWorkspaceInput{WorkspaceId: aws.String("bench")}); err != nil {
 			b.Fatal(err)
@@ -76,6 +81,8 @@ func BenchmarkAuditStage(b *testing.B) {
 	round(audited) // connections, caches
 	round(unaudited)
 	cpuWith, cpuWithout = 0, 0
+	logged := n.AuditLog().Stats()
+	synced, _, _ := n.WALSyncs()
 	b.ResetTimer()
 	var with, without time.Duration
 	ratios := make([]float64, 0, b.N)
@@ -89,6 +96,9 @@ func BenchmarkAuditStage(b *testing.B) {
 		with, without = with+w, without+wo
 		ratios = append(ratios, wo.Seconds()/w.Seconds())
 	}
+	b.StopTimer()
+	st := n.AuditLog().Stats()
+	syncs, _, walOK := n.WALSyncs()
 	sort.Float64s(ratios)
 	calls := float64(b.N * perRound)
 	b.ReportMetric(calls/with.Seconds(), "audited-calls/s")
@@ -99,4 +109,8 @@ func BenchmarkAuditStage(b *testing.B) {
 	b.ReportMetric(float64(cpuWithout.Microseconds())/calls, "unaudited-cpu-µs/call")
 	b.ReportMetric(cpuWith.Seconds()/with.Seconds(), "audited-cores")
 	b.ReportMetric(cpuWithout.Seconds()/without.Seconds(), "unaudited-cores")
+	b.ReportMetric(float64(st.Entries-logged.Entries)/float64(st.Batches-logged.Batches), "audit-entries/write")
+	if walOK {
+		b.ReportMetric(float64(st.Entries-logged.Entries)/float64(syncs-synced), "audit-entries/sync")
+	}
 }

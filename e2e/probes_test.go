@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,6 +102,30 @@ func TestMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the metrics lack %s", want)
+		}
+	}
+	// The audit log's counts: every call so far left entries, none was
+	// refused; over the embedded store each durable write waited for a
+	// sync of its write-ahead log.
+	value := func(name string) float64 {
+		m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindStringSubmatch(body)
+		if m == nil {
+			t.Errorf("the metrics lack %s", name)
+			return 0
+		}
+		v, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		return v
+	}
+	entries, writes := value("twinvault_audit_entries_total"), value("twinvault_audit_writes_total")
+	if entries < 3 || writes < 1 || writes > entries || value("twinvault_audit_refused_total") != 0 || value("twinvault_audit_wait_seconds_total") <= 0 {
+		t.Errorf("audit metrics: %d entries in %d writes", int(entries), int(writes))
+	}
+	if srv.Config().Storage == "" || srv.Config().Storage == node.StoragePebble {
+		if syncs := value("twinvault_kv_wal_syncs_total"); syncs < 1 || value("twinvault_kv_wal_sync_seconds_total") <= 0 {
+			t.Errorf("%v write-ahead log syncs", syncs)
 		}
 	}
 	if strings.Contains(strings.ToLower(body), marker) {

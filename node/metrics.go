@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/twinvault/twinvault/audit"
 )
 
 // metrics are the node's Prometheus metrics, served at GET /metrics to a
@@ -42,6 +44,23 @@ func newMetrics(n *Node) *metrics {
 			defer n.keys.mu.Unlock()
 			return b2f(n.keys.status.Running)
 		})
+	audited := func(name, help string, f func(audit.Stats) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return f(n.audit.Stats()) })
+	}
+	m.reg.MustRegister(
+		audited("twinvault_audit_entries_total", "Audit log entries (events and reservations) made durable.",
+			func(s audit.Stats) float64 { return float64(s.Entries) }),
+		audited("twinvault_audit_writes_total", "Writes of the audit log, each carrying the entries gathered meanwhile and waiting for one sync.",
+			func(s audit.Stats) float64 { return float64(s.Batches) }),
+		audited("twinvault_audit_refused_total", "Audit log entries that could not be made durable; the calls that needed them were refused (503).",
+			func(s audit.Stats) float64 { return float64(s.Refused) }),
+		audited("twinvault_audit_wait_seconds_total", "Time the durable audit log entries took from their append to their sync, summed.",
+			func(s audit.Stats) float64 { return s.Wait.Seconds() }))
+	if _, _, ok := n.WALSyncs(); ok {
+		m.reg.MustRegister(walSyncs{n.WALSyncs,
+			prometheus.NewDesc("twinvault_kv_wal_syncs_total", "Syncs of the embedded store's write-ahead log; every durable write waits for one.", nil, nil),
+			prometheus.NewDesc("twinvault_kv_wal_sync_seconds_total", "Time the embedded store's write-ahead log syncs took, summed.", nil, nil)})
+	}
 	leases := prometheus.NewDesc("twinvault_lease_held", "1 for each lease on background work this node holds.", []string{"lease"}, nil)
 	m.reg.MustRegister(m.requests, m.duration, m.inFlight, draining, shared, rewrap,
 		leaseCollector{n: n, desc: leases},
@@ -78,6 +97,23 @@ func (m *metrics) count(h http.Handler) http.Handler {
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// walSyncs reads, at each scrape, the embedded store's sync counts.
+type walSyncs struct {
+	syncs       func() (uint64, time.Duration, bool)
+	count, took *prometheus.Desc
+}
+
+func (c walSyncs) Describe(ch chan<- *prometheus.Desc) { ch <- c.count; ch <- c.took }
+
+func (c walSyncs) Collect(ch chan<- prometheus.Metric) {
+	n, took, ok := c.syncs()
+	if !ok {
+		return // closing
+	}
+	ch <- prometheus.MustNewConstMetric(c.count, prometheus.CounterValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(c.took, prometheus.CounterValue, took.Seconds())
 }
 
 // leaseCollector reads, at each scrape, which leases this node holds.

@@ -643,3 +643,17 @@ func (s certStore) Save(ctx context.Context, name string, data []byte) error {
 
 // AuditLog is the node's audit log.
 func (n *Node) AuditLog() *audit.Log { return n.audit }
+
+// WALSyncs reports the syncs of the embedded store's write-ahead log since
+// the node started: how many, and the time they took in all. ok is false
+// over a store without one of its own (PostgreSQL), or once it is closed.
+func (n *Node) WALSyncs() (count uint64, took time.Duration, ok bool) {
+	st, is := n.store.(interface {
+		Syncs() (uint64, time.Duration, error)
+	})
+	if !is {
+		return 0, 0, false
+	}
+	count, took, err := st.Syncs()
+	return count, took, err == nil
+}

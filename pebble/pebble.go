@@ -28,10 +28,12 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/twinvault/twinvault/kv"
 )
@@ -133,6 +135,22 @@ func (s *Store) Close() error {
 		return fmt.Errorf("pebble: close %s: %w", s.dir, err)
 	}
 	return nil
+}
+
+// Syncs reports the write-ahead log's syncs since the store was opened:
+// how many, and the time they took in all. Every durable write waits for
+// one, shared with the writes that arrived while the last one ran.
+func (s *Store) Syncs() (n uint64, took time.Duration, err error) {
+	if err := s.enter(context.Background()); err != nil {
+		return 0, 0, err
+	}
+	defer s.leave()
+	var m dto.Metric
+	if err := s.db.Metrics().LogWriter.FsyncLatency.Write(&m); err != nil {
+		return 0, 0, fmt.Errorf("pebble: sync metrics: %w", err)
+	}
+	h := m.GetHistogram()
+	return h.GetSampleCount(), time.Duration(h.GetSampleSum()), nil // Pebble observes nanoseconds
 }
 
 // Get returns a copy of the committed value of key.

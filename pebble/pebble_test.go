@@ -1,6 +1,8 @@
 package pebble_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/twinvault/twinvault/kv"
@@ -13,4 +15,31 @@ func TestConformance(t *testing.T) {
 		dir := t.TempDir()
 		return func() (kv.Store, error) { return pebble.Open(dir, pebble.Options{}) }
 	})
+}
+
+// TestSyncs: every durable write waits for a sync of the write-ahead log,
+// which Syncs counts and times; writes gathered in one Batch share one.
+func TestSyncs(t *testing.T) {
+	s, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	n0, _, err := s.Syncs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := s.Batch(ctx, []kv.Write{{Key: []byte{byte(i)}, Value: []byte("v")}, {Key: []byte{byte(i), 1}, Value: []byte("w")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, took, err := s.Syncs()
+	if err != nil || n != n0+3 || took <= 0 {
+		t.Fatalf("after three batches: %d syncs (%d before) in %v, %v", n, n0, took, err)
+	}
+	s.Close()
+	if _, _, err := s.Syncs(); !errors.Is(err, kv.ErrClosed) {
+		t.Fatalf("syncs of a closed store: %v", err)
+	}
 }
