@@ -566,7 +566,13 @@ func (s *Server) authorize(ctx context.Context, req *Request, call *Call, code s
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
+	var data []byte
+	var err error
+	if a, ok := v.(jsonAppender); ok {
+		data = a.AppendJSON(make([]byte, 0, 4096))
+	} else {
+		data, err = json.Marshal(v)
+	}
 	if err != nil {
 		s.log.Error("encode response", "err", err)
 		status = http.StatusInternalServerError
@@ -577,6 +583,10 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(data)
 }
+
+// jsonAppender is an output that writes its own JSON: one the data plane
+// answers with often and at length (see model.GetPropertyValueHistoryOutput).
+type jsonAppender interface{ AppendJSON([]byte) []byte }
 
 func sourceIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -115,8 +115,11 @@ const (
 // MarshalJSON writes epoch seconds with millisecond precision (the time is
 // truncated to the millisecond), without exponent notation.
 func (t Timestamp) MarshalJSON() ([]byte, error) {
+	return t.appendJSON(make([]byte, 0, 24)), nil
+}
+
+func (t Timestamp) appendJSON(b []byte) []byte {
 	ms := t.UnixMilli()
-	b := make([]byte, 0, 24)
 	if ms < 0 {
 		b = append(b, '-')
 		ms = -ms
@@ -126,7 +129,7 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 		b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 		b = bytes.TrimRight(b, "0")
 	}
-	return b, nil
+	return b
 }
 
 var errTimestampType = errors.New("model: expected Timestamp to be a JSON number of epoch seconds")
@@ -199,14 +202,25 @@ func NewDouble(f float64) *Double { d := Double(f); return &d }
 // MarshalJSON writes d as encoding/json writes a float64, or as one of the
 // strings "NaN", "Infinity", "-Infinity".
 func (d Double) MarshalJSON() ([]byte, error) {
+	return d.appendJSON(make([]byte, 0, 24)), nil
+}
+
+// MarshalJSONTo is MarshalJSON for an encoder, which takes the value
+// without a copy of its own to validate: an answer holds many.
+func (d Double) MarshalJSONTo(enc *jsontext.Encoder) error {
+	var buf [32]byte
+	return enc.WriteValue(d.appendJSON(buf[:0]))
+}
+
+func (d Double) appendJSON(b []byte) []byte {
 	f := float64(d)
 	switch {
 	case math.IsNaN(f):
-		return []byte(`"NaN"`), nil
+		return append(b, `"NaN"`...)
 	case math.IsInf(f, 1):
-		return []byte(`"Infinity"`), nil
+		return append(b, `"Infinity"`...)
 	case math.IsInf(f, -1):
-		return []byte(`"-Infinity"`), nil
+		return append(b, `"-Infinity"`...)
 	}
 	// As encoding/json formats a float64, without its reflection: the
 	// data plane writes thousands of these per response.
@@ -214,7 +228,7 @@ func (d Double) MarshalJSON() ([]byte, error) {
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
 	}
-	b := strconv.AppendFloat(make([]byte, 0, 24), f, format, -1, 64)
+	b = strconv.AppendFloat(b, f, format, -1, 64)
 	if format == 'e' {
 		// Shorten e-09 to e-9, as encoding/json does.
 		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
@@ -222,7 +236,7 @@ func (d Double) MarshalJSON() ([]byte, error) {
 			b = b[:n-1]
 		}
 	}
-	return b, nil
+	return b
 }
 
 // UnmarshalJSON reads a JSON number or one of "NaN", "Infinity", "-Infinity".
