@@ -139,7 +139,8 @@ func (s *Store) Close() error {
 
 // Syncs reports the write-ahead log's syncs since the store was opened:
 // how many, and the time they took in all. Every durable write waits for
-// one, shared with the writes that arrived while the last one ran.
+// one, shared with the writes that arrived while the last one ran. A sync
+// is counted just after the writes it carried return.
 func (s *Store) Syncs() (n uint64, took time.Duration, err error) {
 	if err := s.enter(context.Background()); err != nil {
 		return 0, 0, err
