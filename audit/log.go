@@ -236,7 +236,6 @@ func (l *Log) sync(done chan<- struct{}) {
 		}
 		if err != nil {
 			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
-			l.stats.refused.Add(uint64(len(a.batch)))
 		} else {
 			l.stats.entries.Add(uint64(len(a.batch)))
 			l.stats.batches.Add(1)
@@ -258,8 +257,9 @@ type Stats struct {
 	// Entries were made durable by Batches writes, each with its own wait
 	// for the store's sync (the store may serve several with one).
 	Entries, Batches uint64
-	// Refused entries were not stored, or not durably: the calls that
-	// needed them did not go ahead.
+	// Refused counts the appends that failed: the calls that needed them
+	// did not go ahead. (An append that gave up waiting may still see its
+	// entry stored, and counted in Entries, later.)
 	Refused uint64
 	// Wait is the time the durable entries took, from their append to
 	// their sync, summed.
@@ -344,8 +344,12 @@ func (l *Log) append(ctx context.Context, kind, id string, body []byte, ordered 
 	}
 	select {
 	case err := <-wait:
+		if err != nil {
+			l.stats.refused.Add(1)
+		}
 		return err
 	case <-ctx.Done():
+		l.stats.refused.Add(1)
 		return ErrUnavailable
 	}
 }
@@ -382,7 +386,6 @@ func (l *Log) flush() {
 		}
 		wait, err := l.write(batch, hook)
 		if err != nil {
-			l.stats.refused.Add(uint64(len(batch)))
 			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
 			for _, p := range batch {
 				p.done <- err

@@ -195,8 +195,9 @@ func TestConcurrentAppends(t *testing.T) {
 }
 
 // TestStats: the log counts the entries it made durable, the writes that
-// carried them and the time they waited, and the entries it refused, as
-// it goes and once closed.
+// carried them and the time they waited, and the appends it refused (a
+// failed write, a wait given up, a closed log), each before the append
+// returns.
 func TestStats(t *testing.T) {
 	l := Open(barriertest.Open(t, kvtest.NewMem()), nil) // closed below
 	ctx := context.Background()
@@ -222,8 +223,17 @@ func TestStats(t *testing.T) {
 	if err := l.Append(ctx, event(99)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("append while failing: %v", err)
 	}
+	// An append that gives up waiting is refused; its entry lands later.
+	release := make(chan struct{})
+	l.SetFailHook(func() error { <-release; return nil })
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := l.Append(short, event(98)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("append that timed out: %v", err)
+	}
 	l.SetFailHook(nil)
-	if err := l.Reserve(ctx, &Reservation{RequestID: "req-100"}); err != nil {
+	close(release)
+	if err := l.Reserve(ctx, &Reservation{RequestID: "req-100"}); err != nil { // after the late one, in order
 		t.Fatal(err)
 	}
 	l.Close()
@@ -231,8 +241,8 @@ func TestStats(t *testing.T) {
 		t.Fatalf("append after close: %v", err)
 	}
 	after := l.Stats()
-	if after.Entries != 101 || after.Batches != s.Batches+1 || after.Refused != 2 || after.Wait <= s.Wait {
-		t.Fatalf("before %+v, after a refusal, a reservation, a close and a refusal %+v", s, after)
+	if after.Entries != 102 || after.Batches != s.Batches+2 || after.Refused != 3 || after.Wait <= s.Wait {
+		t.Fatalf("before %+v, after a refusal, a timeout, a reservation, a close and a refusal %+v", s, after)
 	}
 }
 

@@ -239,13 +239,17 @@ func TestHelpers(t *testing.T) {
 	}
 }
 
-// Double writes numbers exactly as encoding/json writes a float64.
+// Double writes numbers exactly as encoding/json writes a float64, through
+// either of its methods.
 func TestDoubleMatchesEncodingJSON(t *testing.T) {
-	for _, f := range []float64{0, 1, -1, 0.1, 1e-7, 1.5e-7, 123456789, 1e20, 1e21, 1.7976931348623157e308, 5e-324, -2.5e-9, 3.14159, -0.0} {
+	for _, f := range []float64{0, 1, -1, 0.1, 1e-7, 1.5e-7, 123456789, 1e20, 1e21, 1.7976931348623157e308, 5e-324, -2.5e-9, 3.14159, math.Copysign(0, -1), -1e21, -1e-7} {
 		want, _ := json.Marshal(f)
 		got, err := Double(f).MarshalJSON()
 		if err != nil || string(got) != string(want) {
 			t.Errorf("%v: %s, want %s", f, got, want)
+		}
+		if got, err := jsonv2.Marshal(Double(f)); err != nil || string(got) != string(want) {
+			t.Errorf("%v through MarshalJSONTo: %s, want %s (%v)", f, got, want, err)
 		}
 	}
 }

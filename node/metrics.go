@@ -52,7 +52,7 @@ func newMetrics(n *Node) *metrics {
 			func(s audit.Stats) float64 { return float64(s.Entries) }),
 		audited("twinvault_audit_writes_total", "Writes of the audit log, each carrying the entries gathered meanwhile and waiting for one sync.",
 			func(s audit.Stats) float64 { return float64(s.Batches) }),
-		audited("twinvault_audit_refused_total", "Audit log entries that could not be made durable; the calls that needed them were refused (503).",
+		audited("twinvault_audit_refused_total", "Appends to the audit log that failed or gave up waiting for their sync; the calls that needed them were refused (503).",
 			func(s audit.Stats) float64 { return float64(s.Refused) }),
 		audited("twinvault_audit_wait_seconds_total", "Time the durable audit log entries took from their append to their sync, summed.",
 			func(s audit.Stats) float64 { return s.Wait.Seconds() }))

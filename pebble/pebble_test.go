@@ -25,6 +25,7 @@ func TestSyncs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close() // a second Close is refused, harmlessly
 	ctx := context.Background()
 	n0, _, err := s.Syncs()
 	if err != nil {
@@ -45,7 +46,7 @@ func TestSyncs(t *testing.T) {
 			break
 		}
 	}
-	if err != nil || n != n0+3 || took <= 0 {
+	if err != nil || n < n0+3 || took <= 0 {
 		t.Fatalf("after three batches: %d syncs (%d before) in %v, %v", n, n0, took, err)
 	}
 	s.Close()
