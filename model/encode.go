@@ -18,14 +18,7 @@ func (o *GetPropertyValueHistoryOutput) AppendJSON(b []byte) []byte {
 	if o.PropertyValues == nil {
 		b = append(b, "null"...)
 	} else {
-		b = append(b, '[')
-		for i := range o.PropertyValues {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = o.PropertyValues[i].appendJSON(b)
-		}
-		b = append(b, ']')
+		b = appendList(b, o.PropertyValues, (*PropertyValueHistory).appendJSON)
 	}
 	if o.NextToken != nil {
 		b = append(b, `,"nextToken":`...)
@@ -38,14 +31,8 @@ func (h *PropertyValueHistory) appendJSON(b []byte) []byte {
 	b = append(b, `{"entityPropertyReference":`...)
 	b = h.EntityPropertyReference.appendJSON(b)
 	if h.Values != nil {
-		b = append(b, `,"values":[`...)
-		for i := range h.Values {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = h.Values[i].appendJSON(b)
-		}
-		b = append(b, ']')
+		b = append(b, `,"values":`...)
+		b = appendList(b, h.Values, (*PropertyValue).appendJSON)
 	}
 	return append(b, '}')
 }
@@ -59,16 +46,7 @@ func (r *EntityPropertyReference) appendJSON(b []byte) []byte {
 	o.str("componentPath", r.ComponentPath)
 	if r.ExternalIdProperty != nil {
 		o.name("externalIdProperty")
-		o.b = append(o.b, '{')
-		for i, k := range sortedKeys(r.ExternalIdProperty) {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendString(o.b, k)
-			o.b = append(o.b, ':')
-			o.b = appendString(o.b, r.ExternalIdProperty[k])
-		}
-		o.b = append(o.b, '}')
+		o.b = appendMap(o.b, r.ExternalIdProperty, func(s string, b []byte) []byte { return appendString(b, s) })
 	}
 	o.str("entityId", r.EntityId)
 	o.name("propertyName")
@@ -116,28 +94,11 @@ func (v *DataValue) appendJSON(b []byte) []byte {
 	o.str("stringValue", v.StringValue)
 	if v.ListValue != nil {
 		o.name("listValue")
-		o.b = append(o.b, '[')
-		for i := range v.ListValue {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = v.ListValue[i].appendJSON(o.b)
-		}
-		o.b = append(o.b, ']')
+		o.b = appendList(o.b, v.ListValue, (*DataValue).appendJSON)
 	}
 	if v.MapValue != nil {
 		o.name("mapValue")
-		o.b = append(o.b, '{')
-		for i, k := range sortedKeys(v.MapValue) {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendString(o.b, k)
-			o.b = append(o.b, ':')
-			m := v.MapValue[k]
-			o.b = m.appendJSON(o.b)
-		}
-		o.b = append(o.b, '}')
+		o.b = appendMap(o.b, v.MapValue, func(m DataValue, b []byte) []byte { return m.appendJSON(b) })
 	}
 	if r := v.RelationshipValue; r != nil {
 		o.name("relationshipValue")
@@ -172,6 +133,33 @@ func (o *object) str(n string, s *string) {
 		o.name(n)
 		o.b = appendString(o.b, *s)
 	}
+}
+
+// appendList appends s as a JSON array, each element written by elem.
+func appendList[T any](b []byte, s []T, elem func(*T, []byte) []byte) []byte {
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(&s[i], b)
+	}
+	return append(b, ']')
+}
+
+// appendMap appends m as a JSON object, keys sorted as encoding/json sorts
+// them, each value written by value.
+func appendMap[V any](b []byte, m map[string]V, value func(V, []byte) []byte) []byte {
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = value(m[k], b)
+	}
+	return append(b, '}')
 }
 
 // appendString appends s quoted; invalid UTF-8 becomes U+FFFD, as

@@ -56,7 +56,7 @@ func newMetrics(n *Node) *metrics {
 			func(s audit.Stats) float64 { return float64(s.Refused) }),
 		audited("twinvault_audit_wait_seconds_total", "Time the durable audit log entries took from their append to their sync, summed.",
 			func(s audit.Stats) float64 { return s.Wait.Seconds() }))
-	if _, _, ok := n.WALSyncs(); ok {
+	if _, ok := n.store.(walSyncer); ok {
 		m.reg.MustRegister(walSyncs{n.WALSyncs,
 			prometheus.NewDesc("twinvault_kv_wal_syncs_total", "Syncs of the embedded store's write-ahead log; every durable write waits for one.", nil, nil),
 			prometheus.NewDesc("twinvault_kv_wal_sync_seconds_total", "Time the embedded store's write-ahead log syncs took, summed.", nil, nil)})

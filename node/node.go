@@ -648,12 +648,15 @@ func (n *Node) AuditLog() *audit.Log { return n.audit }
 // the node started: how many, and the time they took in all. ok is false
 // over a store without one of its own (PostgreSQL), or once it is closed.
 func (n *Node) WALSyncs() (count uint64, took time.Duration, ok bool) {
-	st, is := n.store.(interface {
-		Syncs() (uint64, time.Duration, error)
-	})
+	st, is := n.store.(walSyncer)
 	if !is {
 		return 0, 0, false
 	}
 	count, took, err := st.Syncs()
 	return count, took, err == nil
+}
+
+// walSyncer is a store with a write-ahead log of its own (pebble.Store).
+type walSyncer interface {
+	Syncs() (uint64, time.Duration, error)
 }
