@@ -427,23 +427,70 @@ func (s *Service) checkEntry(pr *propResolver, i int, entry *model.PropertyValue
 	pts := make([]point, 0, len(entry.PropertyValues))
 	for j := range entry.PropertyValues {
 		pv := &entry.PropertyValues[j]
-		field := fmt.Sprintf("entries[%d].propertyValues[%d]", i, j)
-		t, err := parseTime(field, pv.Time, pv.Timestamp)
-		if err != nil {
-			return nil, nil, err
-		}
-		if pv.Value == nil {
-			return nil, nil, refInvalid("%s.value is required", field)
-		}
-		if pv.Value.Expression != nil {
-			return nil, nil, refInvalid("%s.value: a time-series value cannot be an expression", field)
-		}
-		if err := checkValue(field+".value", ref.def.DataType, pv.Value, 0); err != nil {
-			return nil, nil, err
+		t, ok := plainPoint(pv, ref.def.DataType)
+		if !ok {
+			var err error
+			if t, err = checkPoint(fmt.Sprintf("entries[%d].propertyValues[%d]", i, j), pv, ref.def.DataType); err != nil {
+				return nil, nil, err
+			}
 		}
 		pts = append(pts, point{t, pv.Value})
 	}
 	return ref, pts, nil
+}
+
+// checkPoint checks a point of a property of type dt and returns its time.
+func checkPoint(field string, pv *model.PropertyValue, dt *model.DataType) (int64, error) {
+	t, err := parseTime(field, pv.Time, pv.Timestamp)
+	if err != nil {
+		return 0, err
+	}
+	if pv.Value == nil {
+		return 0, refInvalid("%s.value is required", field)
+	}
+	if pv.Value.Expression != nil {
+		return 0, refInvalid("%s.value: a time-series value cannot be an expression", field)
+	}
+	if err := checkValue(field+".value", dt, pv.Value, 0); err != nil {
+		return 0, err
+	}
+	return t, nil
+}
+
+// plainPoint accepts the usual point, an ISO time and one scalar of the
+// property's type with no allowed values to match, without building the
+// field name that only an error message needs; for anything else it
+// declines, and the full checks run (and name the field).
+func plainPoint(pv *model.PropertyValue, dt *model.DataType) (int64, bool) {
+	v := pv.Value
+	if pv.Time == nil || v == nil || v.Expression != nil || dt == nil || len(dt.AllowedValues) > 0 {
+		return 0, false
+	}
+	n, only := 0, model.Type("") // how many members are set; the type of the last
+	for _, m := range [...]struct {
+		set bool
+		t   model.Type
+	}{
+		{v.BooleanValue != nil, model.TypeBoolean}, {v.DoubleValue != nil, model.TypeDouble},
+		{v.IntegerValue != nil, model.TypeInteger}, {v.LongValue != nil, model.TypeLong},
+		{v.StringValue != nil, model.TypeString}, {v.ListValue != nil, model.TypeList},
+		{v.MapValue != nil, model.TypeMap}, {v.RelationshipValue != nil, model.TypeRelationship},
+	} {
+		if m.set {
+			n, only = n+1, m.t
+		}
+	}
+	switch {
+	case n != 1 || only != dt.Type:
+		return 0, false
+	case only == model.TypeList || only == model.TypeMap || only == model.TypeRelationship:
+		return 0, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, *pv.Time)
+	if err != nil || t.Year() < 1678 || t.Year() > 2261 {
+		return 0, false
+	}
+	return t.UnixNano(), true
 }
 
 // timeRange reads GetPropertyValueHistory's range: startTime and endTime,
