@@ -5,7 +5,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -47,11 +46,6 @@ func BenchmarkAuditStage(b *testing.B) {
 	audited, unaudited = open(false), open(true)
 	// A round's CPU time (the process's, both servers' and the clients')
 	// tells the pipelines' cost per call apart from time spent waiting.
-	cpuTime := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
 	var cpuWith, cpuWithout time.Duration
 	round := func(tm *iottwinmaker.Client) time.Duration {
 		cpu := cpuTime()

@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -132,22 +130,5 @@ func BenchmarkS3Object(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// reportCPU reports, when the returned func runs, the process's CPU time
-// per operation (client and server alike) and the cores it kept busy: the
-// work a transfer takes, apart from the shared machine's waits.
-func reportCPU(b *testing.B) func() {
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	start, at := cpu(), time.Now()
-	return func() {
-		used := cpu() - start
-		b.ReportMetric(float64(used.Milliseconds())/float64(b.N), "cpu-ms/op")
-		b.ReportMetric(used.Seconds()/time.Since(at).Seconds(), "cores")
 	}
 }
