@@ -1,6 +1,8 @@
 package node
 
 import (
+	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -43,5 +45,27 @@ func TestParseCacheSize(t *testing.T) {
 	}
 	if d := defaultCacheSize(); d < minCache || d > mem {
 		t.Errorf("default cache %d: outside [64MiB, memory %d]", d, mem)
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	mem, err := memoryLimit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pct, limit := TuneGC(); pct != gcPercent || limit != mem/2 {
+		t.Errorf("TuneGC() = %d, %d; want %d, %d", pct, limit, gcPercent, mem/2)
+	}
+	// Settings from the environment stay as the runtime read them.
+	debug.SetGCPercent(150)
+	debug.SetMemoryLimit(1 << 30)
+	t.Setenv("GOGC", "150")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if pct, limit := TuneGC(); pct != 150 || limit != 1<<30 {
+		t.Errorf("with GOGC and GOMEMLIMIT set, TuneGC() = %d, %d; want 150, %d", pct, limit, 1<<30)
 	}
 }
