@@ -463,6 +463,11 @@ func decodeBody(body []byte, in any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	// An input that reads its usual form itself declines anything else,
+	// which encoding/json/v2 then decodes, or refuses with its error.
+	if u, ok := in.(interface{ DecodeUsual([]byte) bool }); ok && u.DecodeUsual(body) {
+		return nil
+	}
 	if err := jsonv2.Unmarshal(body, in); err != nil {
 		return twinvault.Errorf(twinvault.ValidationException, "malformed request body: %s", jsonProblem(err))
 	}
