@@ -158,3 +158,35 @@ func TestScrubFailsSafe(t *testing.T) {
 		t.Errorf("got %s / %q", out.RequestParameters, out.ErrorMessage)
 	}
 }
+
+// FuzzRedactPlain holds redactPlain to the token-level copy: whatever it
+// takes, it writes the same bytes.
+func FuzzRedactPlain(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, ` { "a" : [ 1 , -2.5e+3 , true , null , { } , [ ] ] } `, `{"password":"p","x":[{"secretAccessKey":{}}]}`,
+		`{"endpoint":"https://u:p@h/?q"}`, `{"workspaceId":"w","a":"b"}`, `{"a":1,"a":2}`, `{"a":{"b":"\u0041"}}`, `{"a":1} x`, `{"a":01}`,
+		`{"entries":[{"entityPropertyReference":{"entityId":"e"},"propertyValues":[{"time":"t","value":{"doubleValue":1}}]}]}`,
+		`{"propertyValues":[{"value":{"doubleValue":1}]}`, `{}`, ``, ` `, `[1]`, `{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`} {
+		f.Add(s, false, "workspaceId", "w")
+		f.Add(s, true, "endpoint", "https://a:b@h/x?y")
+	}
+	f.Fuzz(func(t *testing.T, body string, data bool, k, v string) {
+		p := &api.RequestParams{Body: []byte(body), Extra: map[string]string{k: v}}
+		got, ok := redactPlain(p, data)
+		if !ok {
+			return
+		}
+		if want := redactTokens(p, data); string(got) != string(want) {
+			t.Fatalf("redactPlain(%q, %v, %q=%q) = %s\nthe token-level copy writes %s", body, data, k, v, got, want)
+		}
+	})
+}
+
+func TestRedactPlainTakesBatchPut(t *testing.T) {
+	p := &api.RequestParams{Body: []byte(`{"entries":[{"entityPropertyReference":{"entityId":"e"},"propertyValues":[{"time":"t","value":{"doubleValue":1}}]}]}`),
+		Extra: map[string]string{"workspaceId": "w"}}
+	got, ok := redactPlain(p, true)
+	want := `{"entries":[{"entityPropertyReference":{"entityId":"e"},"propertyValues":"` + audit.Hidden + `"}],"workspaceId":"w"}`
+	if !ok || string(got) != want {
+		t.Errorf("redactPlain = %s, %v; want %s", got, ok, want)
+	}
+}
