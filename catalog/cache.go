@@ -23,12 +23,30 @@ type recordCache[T any] struct {
 type cachedRecord[T any] struct {
 	raw []byte
 	x   *T
+	gen uint64 // the catalog generation it is known current at; 0: none
 }
 
 const recordCacheSize = 4096
 
 // load reads the record at k in v, or returns nil when there is none.
 func (c *recordCache[T]) load(tx *barrier.Tx, v *barrier.View, k []byte) (*T, error) {
+	return c.loadAt(tx, v, k, 0)
+}
+
+// loadAt is load for a reader whose snapshot came after it read catalog
+// generation gen (0: none): a record cached at that generation is served
+// without a read (see Service.gen).
+func (c *recordCache[T]) loadAt(tx *barrier.Tx, v *barrier.View, k []byte, gen uint64) (*T, error) {
+	if tx.Shared() {
+		gen = 0
+	}
+	ck := string(v.ID()) + "\x00" + string(k)
+	c.mu.Lock()
+	hit, ok := c.m[ck]
+	c.mu.Unlock()
+	if ok && gen != 0 && hit.gen == gen {
+		return hit.x, nil
+	}
 	raw, err := tx.Get(v, k)
 	if isNotFound(err) {
 		return nil, nil
@@ -36,22 +54,18 @@ func (c *recordCache[T]) load(tx *barrier.Tx, v *barrier.View, k []byte) (*T, er
 	if err != nil {
 		return nil, err
 	}
-	ck := string(v.ID()) + "\x00" + string(k)
-	c.mu.Lock()
-	hit, ok := c.m[ck]
-	c.mu.Unlock()
-	if ok && bytes.Equal(hit.raw, raw) {
-		return hit.x, nil
-	}
-	x := new(T)
-	if err := decode(raw, x); err != nil {
-		return nil, err
+	x := hit.x
+	if !ok || !bytes.Equal(hit.raw, raw) {
+		x = new(T)
+		if err := decode(raw, x); err != nil {
+			return nil, err
+		}
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= recordCacheSize {
 		c.m = map[string]cachedRecord[T]{} // a crude bound: start over
 	}
-	c.m[ck] = cachedRecord[T]{raw, x}
+	c.m[ck] = cachedRecord[T]{raw, x, gen}
 	c.mu.Unlock()
 	return x, nil
 }
@@ -72,6 +86,7 @@ type typeCache struct {
 type sharedResolved struct {
 	res   *resolved
 	chain []chainLink // the type and every type it extends
+	gen   uint64      // the catalog generation it is known current at; 0: none
 }
 
 type chainLink struct {

@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/twinvault/twinvault"
@@ -72,6 +73,16 @@ type Service struct {
 	// connectors: see Config.Connectors
 	connectors Connectors
 	now        func() time.Time
+
+	// gen counts the catalog writes that have ended, committed or not. A
+	// reader that reads it before taking its snapshot, and finds it the
+	// same when a record was cached, knows no write has ended between the
+	// two reads of it: the cached record is the one its own snapshot
+	// holds, or one that a write still running made (as concurrent with
+	// it as the reader). The data plane's caches then serve records
+	// without reading them again. Writes of other nodes do not count
+	// here, so over a shared store every record is read (Tx.Shared).
+	gen atomic.Uint64
 
 	// decoded records, for the data plane
 	workspaces recordCache[workspace]
@@ -145,6 +156,7 @@ func putJSON(tx *barrier.Tx, v *barrier.View, k []byte, src any) error {
 // update runs fn in one transaction; a storage conflict becomes the
 // ConflictException TwinMaker returns for concurrent updates.
 func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) error {
+	defer s.gen.Add(1)
 	err := s.b.Update(ctx, fn)
 	if errors.Is(err, kv.ErrConflict) {
 		return twinvault.Errorf(twinvault.ConflictException, "a concurrent request changed the same resource; retry")
@@ -155,6 +167,13 @@ func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) err
 // view runs fn over a consistent snapshot; readers never wait for writers.
 func (s *Service) view(ctx context.Context, fn func(tx *barrier.Tx) error) error {
 	return s.b.Read(ctx, fn)
+}
+
+// viewAt is view for the data plane: fn also gets the catalog generation
+// read before the snapshot was taken (never 0; see Service.gen).
+func (s *Service) viewAt(ctx context.Context, fn func(tx *barrier.Tx, gen uint64) error) error {
+	gen := s.gen.Load() + 1
+	return s.b.Read(ctx, func(tx *barrier.Tx) error { return fn(tx, gen) })
 }
 
 func notFound(format string, args ...any) error {

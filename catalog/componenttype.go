@@ -89,6 +89,7 @@ type resolver struct {
 	// updated in this transaction.
 	pending map[string]*componentType
 	shared  *typeCache // nil: decode every read, share nothing
+	gen     uint64     // with shared: the reader's catalog generation (Service.viewAt)
 }
 
 func newResolver(tx *barrier.Tx, v *barrier.View) *resolver {
@@ -104,7 +105,7 @@ func (r *resolver) load(id string) (*componentType, error) {
 		}
 		return loadType(r.tx, r.v, id)
 	}
-	return r.shared.records.load(r.tx, r.v, ctKey(r.v, id))
+	return r.shared.records.loadAt(r.tx, r.v, ctKey(r.v, id), r.gen)
 }
 
 // resolve returns the type with inheritance applied, or nil if it does not
@@ -117,9 +118,23 @@ func (r *resolver) resolve(id string) (*resolved, error) {
 		return res, nil
 	}
 	k := string(r.v.ID()) + "\x00" + id
-	if s, ok := r.shared.getResolved(k); ok && r.current(s.chain) {
-		r.cache[id] = s.res
-		return s.res, nil
+	gen := r.gen
+	if r.tx.Shared() {
+		gen = 0
+	}
+	if s, ok := r.shared.getResolved(k); ok {
+		if gen != 0 && s.gen == gen {
+			r.cache[id] = s.res
+			return s.res, nil
+		}
+		if r.current(s.chain) {
+			if gen != 0 {
+				s.gen = gen
+				r.shared.putResolved(k, s)
+			}
+			r.cache[id] = s.res
+			return s.res, nil
+		}
 	}
 	res, err := r.resolveFrom(id, nil)
 	if err != nil || res == nil {
@@ -129,7 +144,7 @@ func (r *resolver) resolve(id string) (*resolved, error) {
 	for _, a := range res.ancestors {
 		chain = append(chain, chainLink{a, r.cache[a].ct})
 	}
-	r.shared.putResolved(k, sharedResolved{res, chain})
+	r.shared.putResolved(k, sharedResolved{res, chain, gen})
 	return res, nil
 }
 

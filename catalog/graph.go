@@ -40,12 +40,12 @@ type Graph struct {
 // ReadGraph runs fn over a snapshot of the workspace's graph. Lists the
 // graph returns are shared and must not be modified.
 func (s *Service) ReadGraph(ctx context.Context, workspaceID string, fn func(g *Graph) error) error {
-	return s.view(ctx, func(tx *barrier.Tx) error {
+	return s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
 		ws, v, err := s.loadWorkspace(ctx, tx, workspaceID)
 		if err != nil {
 			return err
 		}
-		g := &Graph{s: s, tx: tx, v: v, ws: ws, pr: s.newPropResolver(tx, v)}
+		g := &Graph{s: s, tx: tx, v: v, ws: ws, pr: s.newPropResolver(tx, v, gen)}
 		version, err := tx.Get(v, graphVersionKey)
 		switch {
 		case err == nil:

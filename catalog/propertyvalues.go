@@ -84,14 +84,17 @@ type propResolver struct {
 	v        *barrier.View
 	r        *resolver
 	cache    *recordCache[entity]
+	gen      uint64
 	entities map[string]*entity
 	effect   map[*component]map[string]effectiveProp
 }
 
-func (s *Service) newPropResolver(tx *barrier.Tx, v *barrier.View) *propResolver {
+// newPropResolver returns a resolver for a reader at catalog generation
+// gen (Service.viewAt).
+func (s *Service) newPropResolver(tx *barrier.Tx, v *barrier.View, gen uint64) *propResolver {
 	r := newResolver(tx, v)
-	r.shared = &s.types
-	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, entities: map[string]*entity{},
+	r.shared, r.gen = &s.types, gen
+	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, gen: gen, entities: map[string]*entity{},
 		effect: map[*component]map[string]effectiveProp{}}
 }
 
@@ -99,7 +102,7 @@ func (p *propResolver) entity(id string) (*entity, error) {
 	if e, ok := p.entities[id]; ok {
 		return e, nil
 	}
-	e, err := p.cache.load(p.tx, p.v, entityKey(p.v, id))
+	e, err := p.cache.loadAt(p.tx, p.v, entityKey(p.v, id), p.gen)
 	if err != nil {
 		return nil, err
 	}
@@ -345,13 +348,13 @@ func (s *Service) BatchPutPropertyValues(ctx context.Context, in *model.BatchPut
 	out := &model.BatchPutPropertyValuesOutput{ErrorEntries: []model.BatchPutPropertyErrorEntry{}}
 	var view *barrier.View
 	var items []tsdb.Item
-	err := s.view(ctx, func(tx *barrier.Tx) error {
-		v, err := s.workspaceView(tx, in.WorkspaceId)
+	err := s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
 		}
 		view = v
-		pr := s.newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v, gen)
 		type batch struct {
 			ref    *seriesRef
 			points []point
@@ -877,12 +880,12 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 	limit := pageSize(in.MaxResults, defaultHistoryPage)
 	out := &model.GetPropertyValueHistoryOutput{PropertyValues: []model.PropertyValueHistory{}}
 	var lastPos seriesPos
-	err = s.view(ctx, func(tx *barrier.Tx) error {
-		v, err := s.workspaceView(tx, in.WorkspaceId)
+	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
 		}
-		pr := s.newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v, gen)
 		remaining, budget := limit, maxPageBytes
 		return s.eachSeries(pr, in, filters, cur, func(pos seriesPos, r *seriesRef) (bool, error) {
 			if remaining == 0 {
@@ -1082,12 +1085,12 @@ func (s *Service) GetPropertyValue(ctx context.Context, in *model.GetPropertyVal
 		return s.tabular(ctx, in, path)
 	}
 	out := &model.GetPropertyValueOutput{PropertyValues: map[string]model.PropertyLatestValue{}}
-	err := s.view(ctx, func(tx *barrier.Tx) error {
-		v, err := s.workspaceView(tx, in.WorkspaceId)
+	err := s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
 		}
-		pr := s.newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v, gen)
 		for _, name := range in.SelectedProperties {
 			r, err := pr.resolve(&model.EntityPropertyReference{EntityId: in.EntityId, ComponentPath: model.String(path), PropertyName: model.String(name)})
 			if err != nil {
@@ -1168,12 +1171,12 @@ func (s *Service) tabular(ctx context.Context, in *model.GetPropertyValueInput, 
 		orderBy = tc.OrderBy
 	}
 	out := &model.GetPropertyValueOutput{}
-	err = s.view(ctx, func(tx *barrier.Tx) error {
-		v, err := s.workspaceView(tx, in.WorkspaceId)
+	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
 		}
-		pr := s.newPropResolver(tx, v)
+		pr := s.newPropResolver(tx, v, gen)
 		e, err := pr.entity(*in.EntityId)
 		if err != nil {
 			return err
@@ -1337,7 +1340,7 @@ func (s *Service) readerOf(ctx context.Context, in *model.GetPropertyValueHistor
 	if s.connectors == nil || !s.connectors.Registered() || in.EntityId == nil || in.ComponentName == nil {
 		return "", "", nil
 	}
-	err = s.view(ctx, func(tx *barrier.Tx) error {
+	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
 		w, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, *in.EntityId)
 		if err != nil {
 			return err

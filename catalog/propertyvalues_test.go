@@ -1,10 +1,12 @@
 package catalog
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 	"time"
 
+	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/model"
 )
 
@@ -82,5 +84,78 @@ func TestPlainPoint(t *testing.T) {
 		if accepted[typ] != 0 {
 			t.Errorf("plainPoint accepted %d %q points; they need the full checks", accepted[typ], typ)
 		}
+	}
+}
+
+// TestDataPlaneCache: the data plane serves entities, types and workspaces
+// it has read without reading them again until a catalog write ends; after
+// one, it reads what the store holds.
+func TestDataPlaneCache(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "w"}))
+	must(s.CreateComponentType(ctx, &model.CreateComponentTypeInput{WorkspaceId: "w", ComponentTypeId: "com.example.t",
+		PropertyDefinitions: map[string]model.PropertyDefinitionRequest{
+			"p": {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(true)}}}))
+	for _, id := range []string{"e", "f"} {
+		must(s.CreateEntity(ctx, &model.CreateEntityInput{WorkspaceId: "w", EntityId: model.String(id), EntityName: model.String(id),
+			Components: map[string]model.ComponentRequest{"c": {ComponentTypeId: model.String("com.example.t")}}}))
+	}
+	put := func(id string) string {
+		t.Helper()
+		out, err := s.BatchPutPropertyValues(ctx, &model.BatchPutPropertyValuesInput{WorkspaceId: "w", Entries: []model.PropertyValueEntry{{
+			EntityPropertyReference: &model.EntityPropertyReference{EntityId: model.String(id), ComponentName: model.String("c"), PropertyName: model.String("p")},
+			PropertyValues:          []model.PropertyValue{{Time: model.String("2026-11-27T10:00:00Z"), Value: &model.DataValue{DoubleValue: model.NewDouble(1)}}},
+		}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.ErrorEntries) > 0 {
+			return *out.ErrorEntries[0].Errors[0].ErrorCode
+		}
+		return ""
+	}
+	if code := put("e"); code != "" {
+		t.Fatalf("first write: %s", code)
+	}
+	// Behind the catalog's back (no catalog write ends), the record goes:
+	// the cached one still serves.
+	err := s.b.Update(ctx, func(tx *barrier.Tx) error {
+		v, err := s.workspaceView(tx, "w", 0)
+		if err != nil {
+			return err
+		}
+		return tx.Delete(v, entityKey(v, "e"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := put("e"); code != "" {
+		t.Fatalf("with the entity cached: %s", code)
+	}
+	// Any catalog write ends the cache's generation.
+	if _, err := s.DeleteEntity(ctx, &model.DeleteEntityInput{WorkspaceId: "w", EntityId: "f"}); err != nil {
+		t.Fatal(err)
+	}
+	if code := put("e"); code != "ResourceNotFoundException" {
+		t.Fatalf("after a catalog write, the write to the removed entity got %q", code)
+	}
+	// The same for a component type changed by a write the catalog made.
+	must(s.CreateEntity(ctx, &model.CreateEntityInput{WorkspaceId: "w", EntityId: model.String("g"), EntityName: model.String("g"),
+		Components: map[string]model.ComponentRequest{"c": {ComponentTypeId: model.String("com.example.t")}}}))
+	if code := put("g"); code != "" {
+		t.Fatalf("write to g: %s", code)
+	}
+	must(s.UpdateComponentType(ctx, &model.UpdateComponentTypeInput{WorkspaceId: "w", ComponentTypeId: "com.example.t",
+		PropertyDefinitions: map[string]model.PropertyDefinitionRequest{
+			"p": {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(false)}}}))
+	if code := put("g"); code != "ValidationException" {
+		t.Fatalf("after p stopped being a time series, the write got %q", code)
 	}
 }

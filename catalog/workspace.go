@@ -42,7 +42,7 @@ func (s *Service) WorkspaceView(ctx context.Context, id string) (*barrier.View, 
 	var v *barrier.View
 	err := s.view(ctx, func(tx *barrier.Tx) error {
 		var err error
-		v, err = s.workspaceView(tx, id)
+		v, err = s.workspaceView(tx, id, 0)
 		return err
 	})
 	return v, err
@@ -67,9 +67,10 @@ func (s *Service) loadWorkspace(ctx context.Context, tx *barrier.Tx, id string) 
 
 // workspaceView is the view of a workspace, for the data plane, which
 // looks its workspace up on every call: the record is decoded once for as
-// long as its stored bytes stay the same.
-func (s *Service) workspaceView(tx *barrier.Tx, id string) (*barrier.View, error) {
-	ws, err := s.workspaces.load(tx, s.b.System(), s.workspaceKey(id))
+// long as its stored bytes stay the same, and read once for as long as no
+// catalog write ends, for a reader at catalog generation gen (0: none).
+func (s *Service) workspaceView(tx *barrier.Tx, id string, gen uint64) (*barrier.View, error) {
+	ws, err := s.workspaces.loadAt(tx, s.b.System(), s.workspaceKey(id), gen)
 	if err != nil {
 		return nil, err
 	}
