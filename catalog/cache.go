@@ -2,12 +2,12 @@ package catalog
 
 import (
 	"bytes"
-	"fmt"
 	"sync"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/model"
 	"github.com/twinvault/twinvault/tsdb"
+	"github.com/twinvault/twinvault/tsdb/chunkenc"
 )
 
 // recordCache keeps decoded records for the data plane, which reads the
@@ -80,7 +80,15 @@ type typeCache struct {
 	mu        sync.Mutex
 	resolved  map[string]sharedResolved
 	effective map[effectiveKey]map[string]effectiveProp
-	series    map[string]tsdb.Series
+	series    map[seriesKey]tsdb.Series
+}
+
+// seriesKey names a series by what its blind indexes are computed from.
+type seriesKey struct {
+	view, entity string
+	created      int64 // the entity's incarnation
+	path, prop   string
+	kind         chunkenc.Kind
 }
 
 type sharedResolved struct {
@@ -141,7 +149,7 @@ func (c *typeCache) effectiveOf(res *resolved, comp *component) map[string]effec
 // seriesOf returns seriesOf(v, e, path, prop, dt), sparing the blind-index
 // HMACs for series seen before.
 func (c *typeCache) seriesOf(v *barrier.View, e *entity, path, prop string, dt *model.DataType) tsdb.Series {
-	k := fmt.Sprintf("%s\x00%s\x00%d\x00%s\x00%s\x00%d", v.ID(), e.ID, e.Created.UnixNano(), path, prop, kindOf(dt))
+	k := seriesKey{string(v.ID()), e.ID, e.Created.UnixNano(), path, prop, kindOf(dt)}
 	c.mu.Lock()
 	s, ok := c.series[k]
 	c.mu.Unlock()
