@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -19,6 +20,41 @@ type stringRule struct {
 	minLen, maxLen int    // in code points; -1 when the model sets none
 	pattern        string // as written in the model (shown in messages)
 	re             *regexp.Regexp
+
+	// matched remembers what re said of recent short strings: the same
+	// IDs and names come back on every call (a full BatchPut checks thirty
+	// against three patterns), and a regular expression costs more to run
+	// than a map to look up.
+	mu      sync.Mutex
+	matched map[string]bool
+}
+
+// Bounds of stringRule.matched: strings longer than memoLen are matched
+// anew each time; the map starts over when it holds memoStrings.
+const (
+	memoLen     = 256
+	memoStrings = 4096
+)
+
+// match reports whether s matches r.re.
+func (r *stringRule) match(s string) bool {
+	if len(s) > memoLen {
+		return r.re.MatchString(s)
+	}
+	r.mu.Lock()
+	ok, seen := r.matched[s]
+	r.mu.Unlock()
+	if seen {
+		return ok
+	}
+	ok = r.re.MatchString(s)
+	r.mu.Lock()
+	if r.matched == nil || len(r.matched) >= memoStrings {
+		r.matched = make(map[string]bool)
+	}
+	r.matched[strings.Clone(s)] = ok
+	r.mu.Unlock()
+	return ok
 }
 
 // failures appends to dst the constraints s breaks.
@@ -32,7 +68,7 @@ func (r *stringRule) failures(s string, dst []string) []string {
 			dst = append(dst, "Member must have length less than or equal to "+strconv.Itoa(r.maxLen))
 		}
 	}
-	if r.re != nil && !r.re.MatchString(s) {
+	if r.re != nil && !r.match(s) {
 		dst = append(dst, "Member must satisfy regular expression pattern: "+r.pattern)
 	}
 	return dst

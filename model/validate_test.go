@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -327,5 +329,25 @@ func BenchmarkValidateBatchPut(b *testing.B) {
 		if err := in.Validate(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRuleMemo: a rule's remembered answers are the expression's, on the
+// first look-up and the next, across the memo's restart and past its
+// length bound.
+func TestRuleMemo(t *testing.T) {
+	r := &stringRule{minLen: -1, maxLen: -1, pattern: `^[a-z]+$`, re: regexp.MustCompile(`^[a-z]+$`)}
+	for i := range 3 * memoStrings {
+		s := strconv.Itoa(i)
+		if i%2 == 0 {
+			s = strings.Repeat("a", i%(2*memoLen))
+		}
+		want := r.re.MatchString(s)
+		if r.match(s) != want || r.match(s) != want {
+			t.Fatalf("match(%q) is not %v", s, want)
+		}
+	}
+	if len(r.matched) > memoStrings {
+		t.Errorf("the memo holds %d strings, more than %d", len(r.matched), memoStrings)
 	}
 }
