@@ -20,6 +20,16 @@ func newTestService(t *testing.T) *Service {
 	return New(b, Config{TS: ts})
 }
 
+// mustOK returns a check that fails t on a call's error.
+func mustOK(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func rel(id string) *model.DataValue {
 	return &model.DataValue{RelationshipValue: &model.RelationshipValue{TargetEntityId: model.String(id)}}
 }
@@ -35,12 +45,7 @@ func rels(ids ...string) *model.DataValue {
 func TestGraph(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustOK(t)
 	must(s.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "gw"}))
 	relType := &model.DataType{Type: model.TypeRelationship}
 	must(s.CreateComponentType(ctx, &model.CreateComponentTypeInput{WorkspaceId: "gw", ComponentTypeId: "com.example.room",

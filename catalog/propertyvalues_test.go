@@ -93,12 +93,7 @@ func TestPlainPoint(t *testing.T) {
 func TestDataPlaneCache(t *testing.T) {
 	s := newTestService(t)
 	ctx := context.Background()
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustOK(t)
 	must(s.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "w"}))
 	must(s.CreateComponentType(ctx, &model.CreateComponentTypeInput{WorkspaceId: "w", ComponentTypeId: "com.example.t",
 		PropertyDefinitions: map[string]model.PropertyDefinitionRequest{

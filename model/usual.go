@@ -21,7 +21,7 @@ import (
 // DecodeUsual decodes body into in if it has the usual form, reporting
 // whether it did; when it did not, in is unchanged.
 func (in *BatchPutPropertyValuesInput) DecodeUsual(body []byte) bool {
-	p := scanner{s: string(body)}
+	p := PlainJSON{S: string(body)}
 	var entries []PropertyValueEntry
 	var seen uint8
 	ok := p.members(func(name string) bool {
@@ -34,17 +34,19 @@ func (in *BatchPutPropertyValuesInput) DecodeUsual(body []byte) bool {
 			return p.entry(&entries[len(entries)-1])
 		})
 	})
-	if p.peek(); !ok || p.i != len(p.s) {
+	if !ok || !p.End() {
 		return false
 	}
 	in.Entries = entries
 	return true
 }
 
-// scanner reads JSON from s, which decoded strings share.
-type scanner struct {
-	s string
-	i int
+// PlainJSON reads JSON in the SDKs' plain form: its strings printable
+// ASCII without escapes. Its readers report anything else, for the caller
+// to hand the document to a full decoder. Strings it returns share S.
+type PlainJSON struct {
+	S string
+	I int // the read position
 }
 
 // once records bit in seen, reporting false if it was there: a repeated
@@ -57,7 +59,7 @@ func once(seen *uint8, bit uint8) bool {
 	return true
 }
 
-func (p *scanner) entry(e *PropertyValueEntry) bool {
+func (p *PlainJSON) entry(e *PropertyValueEntry) bool {
 	var seen uint8
 	return p.members(func(name string) bool {
 		switch name {
@@ -83,7 +85,7 @@ func (p *scanner) entry(e *PropertyValueEntry) bool {
 	})
 }
 
-func (p *scanner) reference(dst **EntityPropertyReference) bool {
+func (p *PlainJSON) reference(dst **EntityPropertyReference) bool {
 	// One allocation holds the reference and the strings it points to.
 	blk := new(struct {
 		r EntityPropertyReference
@@ -109,7 +111,7 @@ func (p *scanner) reference(dst **EntityPropertyReference) bool {
 		if !once(&seen, 1<<k) {
 			return false
 		}
-		s, ok := p.str()
+		s, ok := p.Str()
 		blk.s[k] = s
 		*f = &blk.s[k]
 		return ok
@@ -127,7 +129,7 @@ type point struct {
 	b    bool
 }
 
-func (p *scanner) value(v *PropertyValue, pt *point) bool {
+func (p *PlainJSON) value(v *PropertyValue, pt *point) bool {
 	var seen uint8
 	return p.members(func(name string) bool {
 		switch name {
@@ -135,7 +137,7 @@ func (p *scanner) value(v *PropertyValue, pt *point) bool {
 			if !once(&seen, 1) {
 				return false
 			}
-			s, ok := p.str()
+			s, ok := p.Str()
 			pt.time, v.Time = s, &pt.time
 			return ok
 		case "value":
@@ -147,7 +149,7 @@ func (p *scanner) value(v *PropertyValue, pt *point) bool {
 }
 
 // dataValue reads a value of one scalar member.
-func (p *scanner) dataValue(pt *point) bool {
+func (p *PlainJSON) dataValue(pt *point) bool {
 	n := 0
 	return p.members(func(name string) bool {
 		if n++; n > 1 {
@@ -155,36 +157,36 @@ func (p *scanner) dataValue(pt *point) bool {
 		}
 		switch name {
 		case "doubleValue":
-			tok, ok := p.number()
+			tok, ok := p.Number()
 			f, err := strconv.ParseFloat(tok, 64)
 			if !ok || err != nil || math.IsInf(f, 0) {
 				return false
 			}
 			pt.d, pt.dv.DoubleValue = Double(f), &pt.d
 		case "stringValue":
-			s, ok := p.str()
+			s, ok := p.Str()
 			if !ok {
 				return false
 			}
 			pt.str, pt.dv.StringValue = s, &pt.str
 		case "booleanValue":
 			switch {
-			case p.literal("true"):
+			case p.Literal("true"):
 				pt.b = true
-			case p.literal("false"):
+			case p.Literal("false"):
 			default:
 				return false
 			}
 			pt.dv.BooleanValue = &pt.b
 		case "integerValue":
-			tok, _ := p.number()
+			tok, _ := p.Number()
 			i, err := strconv.ParseInt(tok, 10, 32)
 			if err != nil {
 				return false
 			}
 			pt.i32, pt.dv.IntegerValue = int32(i), &pt.i32
 		case "longValue":
-			tok, _ := p.number()
+			tok, _ := p.Number()
 			i, err := strconv.ParseInt(tok, 10, 64)
 			if err != nil {
 				return false
@@ -197,11 +199,11 @@ func (p *scanner) dataValue(pt *point) bool {
 	})
 }
 
-// peek returns the next byte after whitespace, or 0 at the end (or at a
+// Peek returns the next byte after whitespace, or 0 at the end (or at a
 // NUL byte).
-func (p *scanner) peek() byte {
-	for ; p.i < len(p.s); p.i++ {
-		switch c := p.s[p.i]; c {
+func (p *PlainJSON) Peek() byte {
+	for ; p.I < len(p.S); p.I++ {
+		switch c := p.S[p.I]; c {
 		case ' ', '\t', '\n', '\r':
 		default:
 			return c
@@ -210,121 +212,137 @@ func (p *scanner) peek() byte {
 	return 0
 }
 
-func (p *scanner) eat(c byte) bool {
-	if p.peek() != c {
+// End reports whether only whitespace remains.
+func (p *PlainJSON) End() bool {
+	p.Peek()
+	return p.I == len(p.S)
+}
+
+// Eat reads byte c after whitespace, if it comes next.
+func (p *PlainJSON) Eat(c byte) bool {
+	if p.Peek() != c || p.I == len(p.S) {
 		return false
 	}
-	p.i++
+	p.I++
 	return true
 }
 
 // members reads an object, calling member with each name to read its
 // value.
-func (p *scanner) members(member func(name string) bool) bool {
-	if !p.eat('{') {
+func (p *PlainJSON) members(member func(name string) bool) bool {
+	if !p.Eat('{') {
 		return false
 	}
-	if p.eat('}') {
+	if p.Eat('}') {
 		return true
 	}
 	for {
-		name, ok := p.str()
-		if !ok || !p.eat(':') || !member(name) {
+		name, ok := p.Str()
+		if !ok || !p.Eat(':') || !member(name) {
 			return false
 		}
-		if p.eat('}') {
+		if p.Eat('}') {
 			return true
 		}
-		if !p.eat(',') {
+		if !p.Eat(',') {
 			return false
 		}
 	}
 }
 
 // elements reads an array, calling elem to read each element.
-func (p *scanner) elements(elem func() bool) bool {
-	if !p.eat('[') {
+func (p *PlainJSON) elements(elem func() bool) bool {
+	if !p.Eat('[') {
 		return false
 	}
-	if p.eat(']') {
+	if p.Eat(']') {
 		return true
 	}
 	for {
 		if !elem() {
 			return false
 		}
-		if p.eat(']') {
+		if p.Eat(']') {
 			return true
 		}
-		if !p.eat(',') {
+		if !p.Eat(',') {
 			return false
 		}
 	}
 }
 
-// str reads a string of printable ASCII without escapes.
-func (p *scanner) str() (string, bool) {
-	if !p.eat('"') {
+// Str reads a string of printable ASCII without escapes.
+func (p *PlainJSON) Str() (string, bool) {
+	if !p.Eat('"') {
 		return "", false
 	}
-	for start := p.i; p.i < len(p.s); p.i++ {
-		switch c := p.s[p.i]; {
-		case c == '"':
-			p.i++
-			return p.s[start : p.i-1], true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return "", false
-		}
+	start := p.I
+	for p.I < len(p.S) && plainByte[p.S[p.I]] {
+		p.I++
 	}
-	return "", false
+	if p.I == len(p.S) || p.S[p.I] != '"' {
+		return "", false
+	}
+	p.I++
+	return p.S[start : p.I-1], true
 }
 
-// number reads a number as JSON's grammar has it (strconv's parsers accept
+// plainByte holds the bytes a plain string holds as they are: printable
+// ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// Number reads a number as JSON's grammar has it (strconv's parsers accept
 // more: "+1", ".5", "1.", "0x1p3", "Inf").
-func (p *scanner) number() (string, bool) {
-	p.peek()
-	start := p.i
-	if p.i < len(p.s) && p.s[p.i] == '-' {
-		p.i++
+func (p *PlainJSON) Number() (string, bool) {
+	p.Peek()
+	start := p.I
+	if p.I < len(p.S) && p.S[p.I] == '-' {
+		p.I++
 	}
 	switch {
-	case p.i < len(p.s) && p.s[p.i] == '0':
-		p.i++
+	case p.I < len(p.S) && p.S[p.I] == '0':
+		p.I++
 	case !p.digits():
 		return "", false
 	}
-	if p.i < len(p.s) && p.s[p.i] == '.' {
-		p.i++
+	if p.I < len(p.S) && p.S[p.I] == '.' {
+		p.I++
 		if !p.digits() {
 			return "", false
 		}
 	}
-	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
-			p.i++
+	if p.I < len(p.S) && (p.S[p.I] == 'e' || p.S[p.I] == 'E') {
+		p.I++
+		if p.I < len(p.S) && (p.S[p.I] == '+' || p.S[p.I] == '-') {
+			p.I++
 		}
 		if !p.digits() {
 			return "", false
 		}
 	}
-	return p.s[start:p.i], true
+	return p.S[start:p.I], true
 }
 
 // digits reads one digit or more.
-func (p *scanner) digits() bool {
-	start := p.i
-	for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
-		p.i++
+func (p *PlainJSON) digits() bool {
+	start := p.I
+	for p.I < len(p.S) && '0' <= p.S[p.I] && p.S[p.I] <= '9' {
+		p.I++
 	}
-	return p.i > start
+	return p.I > start
 }
 
-func (p *scanner) literal(lit string) bool {
-	p.peek()
-	if len(p.s)-p.i < len(lit) || p.s[p.i:p.i+len(lit)] != lit {
+// Literal reads lit (true, false or null) if it comes next.
+func (p *PlainJSON) Literal(lit string) bool {
+	p.Peek()
+	if len(p.S)-p.I < len(lit) || p.S[p.I:p.I+len(lit)] != lit {
 		return false
 	}
-	p.i += len(lit)
+	p.I += len(lit)
 	return true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/audit"
+	"github.com/twinvault/twinvault/model"
 )
 
 // redacted renders v as JSON with sensitive members hidden; for a data
@@ -83,19 +84,8 @@ func redactParams(enc *jsontext.Encoder, p *api.RequestParams, data bool) error 
 			}
 		}
 	}
-	keys := make([]string, 0, len(p.Extra))
-	for k := range p.Extra {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		v := p.Extra[k]
-		switch {
-		case hiddenMember(k, data):
-			v = audit.Hidden
-		case member(urlMember, k):
-			v = bareURL(v)
-		}
+	for _, kv := range extraParams(p, data) {
+		k, v := kv[0], kv[1]
 		if err := enc.WriteToken(jsontext.String(k)); err != nil {
 			return err
 		}
@@ -104,6 +94,28 @@ func redactParams(enc *jsontext.Encoder, p *api.RequestParams, data bool) error 
 		}
 	}
 	return enc.WriteToken(jsontext.EndObject)
+}
+
+// extraParams are the path labels and query parameters of p, as members
+// in name order, their values hidden or rewritten as they must be.
+func extraParams(p *api.RequestParams, data bool) [][2]string {
+	keys := make([]string, 0, len(p.Extra))
+	for k := range p.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([][2]string, len(keys))
+	for i, k := range keys {
+		v := p.Extra[k]
+		switch {
+		case hiddenMember(k, data):
+			v = audit.Hidden
+		case member(urlMember, k):
+			v = bareURL(v)
+		}
+		out[i] = [2]string{k, v}
+	}
+	return out
 }
 
 // redactValue copies the next value from dec to enc, hiding what it must.
@@ -227,22 +239,21 @@ func isASCII(s string) bool {
 // else, and a member it would rewrite (a URL), leaving the work to
 // redactParams; FuzzRedactPlain holds the two to the same bytes.
 func redactPlain(p *api.RequestParams, data bool) (json.RawMessage, bool) {
-	w := plainCopy{s: string(p.Body), data: data}
-	w.out = make([]byte, 0, 256)
+	w := plainCopy{PlainJSON: model.PlainJSON{S: string(p.Body)}, data: data, out: make([]byte, 0, 256)}
 	w.out = append(w.out, '{')
 	n := 0 // members written
-	if w.peek() != 0 {
-		if !w.eat('{') {
+	if w.Peek() != 0 {
+		if !w.Eat('{') {
 			return nil, false
 		}
-		for more := !w.eat('}'); more; {
-			k, ok := w.str()
-			if !ok || !w.eat(':') {
+		for more := !w.Eat('}'); more; {
+			k, ok := w.Str()
+			if !ok || !w.Eat(':') {
 				return nil, false
 			}
 			if _, ok := p.Extra[k]; ok {
 				// A path label or query parameter stands for it.
-				if !w.skip(0) {
+				if !w.value(0, false) {
 					return nil, false
 				}
 			} else {
@@ -254,28 +265,17 @@ func redactPlain(p *api.RequestParams, data bool) (json.RawMessage, bool) {
 					return nil, false
 				}
 			}
-			if more = !w.eat('}'); more && !w.eat(',') {
+			if more = !w.Eat('}'); more && !w.Eat(',') {
 				return nil, false
 			}
 		}
-		if w.peek(); w.i != len(w.s) {
+		if !w.End() {
 			return nil, false
 		}
 	}
-	keys := make([]string, 0, len(p.Extra))
-	for k := range p.Extra {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	var err error
-	for _, k := range keys {
-		v := p.Extra[k]
-		switch {
-		case hiddenMember(k, data):
-			v = audit.Hidden
-		case member(urlMember, k):
-			v = bareURL(v)
-		}
+	for _, kv := range extraParams(p, data) {
+		k, v := kv[0], kv[1]
 		if n > 0 {
 			w.out = append(w.out, ',')
 		}
@@ -291,10 +291,9 @@ func redactPlain(p *api.RequestParams, data bool) (json.RawMessage, bool) {
 	return append(w.out, '}'), true
 }
 
-// plainCopy copies JSON from s to out, hiding what redactMember hides.
+// plainCopy copies plain JSON to out, hiding what redactMember hides.
 type plainCopy struct {
-	s    string
-	i    int
+	model.PlainJSON
 	out  []byte
 	data bool
 }
@@ -311,200 +310,71 @@ func (w *plainCopy) member(k string, depth int) bool {
 	switch {
 	case hiddenMember(k, w.data):
 		w.out = append(w.out, `"`+audit.Hidden+`"`...)
-		return w.skip(depth)
+		return w.value(depth, false)
 	case member(urlMember, k):
 		return false
 	}
-	return w.value(depth)
+	return w.value(depth, true)
 }
 
-// value copies one value.
-func (w *plainCopy) value(depth int) bool {
+// value reads one value, copying it to out if keep, or only checking it.
+func (w *plainCopy) value(depth int, keep bool) bool {
 	if depth > maxPlainDepth {
 		return false
 	}
-	switch c := w.peek(); {
-	case c == '{':
-		w.i++
-		w.out = append(w.out, '{')
-		if w.eat('}') {
-			w.out = append(w.out, '}')
-			return true
-		}
-		for {
-			k, ok := w.str()
-			if !ok || !w.eat(':') || !w.member(k, depth+1) {
-				return false
-			}
-			if w.eat('}') {
-				w.out = append(w.out, '}')
-				return true
-			}
-			if !w.eat(',') {
-				return false
-			}
-			w.out = append(w.out, ',')
-		}
-	case c == '[':
-		w.i++
-		w.out = append(w.out, '[')
-		if w.eat(']') {
-			w.out = append(w.out, ']')
-			return true
-		}
-		for {
-			if !w.value(depth + 1) {
-				return false
-			}
-			if w.eat(']') {
-				w.out = append(w.out, ']')
-				return true
-			}
-			if !w.eat(',') {
-				return false
-			}
-			w.out = append(w.out, ',')
-		}
-	case c == '"':
-		s, ok := w.str()
-		w.out = append(w.out, '"')
-		w.out = append(w.out, s...)
-		w.out = append(w.out, '"')
-		return ok
-	case c == '-' || '0' <= c && c <= '9':
-		start := w.i
-		if !w.number() {
-			return false
-		}
-		w.out = append(w.out, w.s[start:w.i]...)
-		return true
-	}
-	for _, lit := range [...]string{"true", "false", "null"} {
-		if strings.HasPrefix(w.s[w.i:], lit) {
-			w.i += len(lit)
-			w.out = append(w.out, lit...)
-			return true
+	put := func(b byte) {
+		if keep {
+			w.out = append(w.out, b)
 		}
 	}
-	return false
-}
-
-// skip reads one value and checks it as value would, writing nothing.
-func (w *plainCopy) skip(depth int) bool {
-	if depth > maxPlainDepth {
-		return false
-	}
-	switch c := w.peek(); {
-	case c == '{' || c == '[':
-		w.i++
+	c := w.Peek()
+	start := w.I
+	switch c {
+	case '{', '[':
+		w.I++
 		end := byte('}')
 		if c == '[' {
 			end = ']'
 		}
-		if w.eat(end) {
-			return true
-		}
-		for {
+		put(c)
+		for more := !w.Eat(end); more; {
 			if c == '{' {
-				if _, ok := w.str(); !ok || !w.eat(':') {
+				k, ok := w.Str()
+				if !ok || !w.Eat(':') {
 					return false
 				}
-			}
-			if !w.skip(depth + 1) {
+				if keep && !w.member(k, depth+1) || !keep && !w.value(depth+1, false) {
+					return false
+				}
+			} else if !w.value(depth+1, keep) {
 				return false
 			}
-			if w.eat(end) {
-				return true
-			}
-			if !w.eat(',') {
-				return false
+			if more = !w.Eat(end); more {
+				if !w.Eat(',') {
+					return false
+				}
+				put(',')
 			}
 		}
-	case c == '"':
-		_, ok := w.str()
+		put(end)
+		return true
+	case '"':
+		_, ok := w.Str()
+		if keep {
+			w.out = append(w.out, w.S[start:w.I]...)
+		}
 		return ok
-	case c == '-' || '0' <= c && c <= '9':
-		return w.number()
-	}
-	for _, lit := range [...]string{"true", "false", "null"} {
-		if strings.HasPrefix(w.s[w.i:], lit) {
-			w.i += len(lit)
-			return true
+	case 't', 'f', 'n':
+		if !w.Literal("true") && !w.Literal("false") && !w.Literal("null") {
+			return false
 		}
-	}
-	return false
-}
-
-// peek returns the next byte after whitespace, or 0 at the end.
-func (w *plainCopy) peek() byte {
-	for ; w.i < len(w.s); w.i++ {
-		switch c := w.s[w.i]; c {
-		case ' ', '\t', '\n', '\r':
-		default:
-			return c
-		}
-	}
-	return 0
-}
-
-func (w *plainCopy) eat(c byte) bool {
-	if w.peek() != c || w.i == len(w.s) {
-		return false
-	}
-	w.i++
-	return true
-}
-
-// str reads a string of printable ASCII without escapes.
-func (w *plainCopy) str() (string, bool) {
-	if !w.eat('"') {
-		return "", false
-	}
-	for start := w.i; w.i < len(w.s); w.i++ {
-		switch c := w.s[w.i]; {
-		case c == '"':
-			w.i++
-			return w.s[start : w.i-1], true
-		case c < 0x20 || c > 0x7e || c == '\\':
-			return "", false
-		}
-	}
-	return "", false
-}
-
-// number reads a number as JSON's grammar has it.
-func (w *plainCopy) number() bool {
-	if w.s[w.i] == '-' {
-		w.i++
-	}
-	switch {
-	case w.i < len(w.s) && w.s[w.i] == '0':
-		w.i++
-	case !w.digits():
-		return false
-	}
-	if w.i < len(w.s) && w.s[w.i] == '.' {
-		w.i++
-		if !w.digits() {
+	default:
+		if _, ok := w.Number(); !ok {
 			return false
 		}
 	}
-	if w.i < len(w.s) && (w.s[w.i] == 'e' || w.s[w.i] == 'E') {
-		w.i++
-		if w.i < len(w.s) && (w.s[w.i] == '+' || w.s[w.i] == '-') {
-			w.i++
-		}
-		if !w.digits() {
-			return false
-		}
+	if keep {
+		w.out = append(w.out, w.S[start:w.I]...)
 	}
 	return true
-}
-
-func (w *plainCopy) digits() bool {
-	start := w.i
-	for w.i < len(w.s) && '0' <= w.s[w.i] && w.s[w.i] <= '9' {
-		w.i++
-	}
-	return w.i > start
 }
