@@ -498,6 +498,25 @@ func TestIndex(t *testing.T) {
 	if bytes.Contains(ia, []byte("pump")) {
 		t.Error("index contains the name")
 	}
+	// Remembered indexes are the HMAC's, before and after the memo
+	// starts over and past its length bound; a caller's changes to one
+	// do not reach the next.
+	for i := range 2*indexMemoNames + 10 {
+		name := fmt.Sprint("n", i)
+		if i%100 == 0 {
+			name = strings.Repeat("x", indexMemoLen+i%3-1)
+		}
+		want := a.hashIndex(name)
+		got := a.Index(name)
+		got2 := a.Index(name)
+		if !bytes.Equal(got, want) || !bytes.Equal(got2, want) {
+			t.Fatalf("Index(%q) = %x, %x; the HMAC gives %x", name, got, got2, want)
+		}
+		got2[0] ^= 1
+		if !bytes.Equal(a.Index(name), want) {
+			t.Fatalf("changing a returned index changed the next")
+		}
+	}
 }
 
 // heldAEADs returns an AEAD for every key b can reach: each keyring term,

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -59,7 +60,20 @@ type View struct {
 	// record changed since (a rotation, a retirement) makes blind writes
 	// read it again first.
 	epoch atomic.Uint64
+
+	// indexes remembers the blind indexes of recent short names: the data
+	// plane computes the same ones (entity IDs, property names) on every
+	// call, and a map look-up costs a fraction of an HMAC.
+	indexMu sync.Mutex
+	indexes map[string][IndexSize]byte
 }
+
+// Bounds of View.indexes: longer names are hashed anew each time; the map
+// starts over when it holds indexMemoNames.
+const (
+	indexMemoLen   = 256
+	indexMemoNames = 8192
+)
 
 // current returns the view's keys for a blind write, read again if any
 // key record changed since they were. The caller holds b.batchMu.
@@ -246,6 +260,26 @@ func (v *View) ID() []byte { return slices.Clone(v.id) }
 // name in one view should prefix name with its kind, so that equal strings
 // of different kinds do not share an index.
 func (v *View) Index(name string) []byte {
+	if len(name) > indexMemoLen {
+		return v.hashIndex(name)
+	}
+	v.indexMu.Lock()
+	ix, ok := v.indexes[name]
+	v.indexMu.Unlock()
+	if ok {
+		return ix[:]
+	}
+	out := v.hashIndex(name)
+	v.indexMu.Lock()
+	if v.indexes == nil || len(v.indexes) >= indexMemoNames {
+		v.indexes = make(map[string][IndexSize]byte)
+	}
+	v.indexes[strings.Clone(name)] = [IndexSize]byte(out)
+	v.indexMu.Unlock()
+	return out
+}
+
+func (v *View) hashIndex(name string) []byte {
 	m := hmac.New(sha256.New, v.index)
 	io.WriteString(m, name)
 	return m.Sum(nil)[:IndexSize]
