@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -265,6 +267,22 @@ type point struct {
 	value *model.DataValue
 }
 
+// newChunk returns an empty chunk of kind with room for n points.
+func newChunk(kind chunkenc.Kind, n int) *chunkenc.Chunk {
+	c := &chunkenc.Chunk{Kind: kind, Times: make([]int64, 0, n)}
+	switch kind {
+	case chunkenc.KindDouble:
+		c.Doubles = make([]float64, 0, n)
+	case chunkenc.KindInt:
+		c.Ints = make([]int64, 0, n)
+	case chunkenc.KindBool:
+		c.Bools = make([]bool, 0, n)
+	default:
+		c.Strings = make([]string, 0, n)
+	}
+	return c
+}
+
 // appendPoint adds a checked value to a chunk of its kind.
 func appendPoint(c *chunkenc.Chunk, t int64, v *model.DataValue) error {
 	c.Times = append(c.Times, t)
@@ -389,8 +407,11 @@ func (s *Service) BatchPutPropertyValues(ctx context.Context, in *model.BatchPut
 		for _, sid := range order {
 			b := batches[sid]
 			// Sort by time; of equal times the last written wins.
-			sort.SliceStable(b.points, func(i, j int) bool { return b.points[i].t < b.points[j].t })
-			c := &chunkenc.Chunk{Kind: kindOf(b.ref.def.DataType)}
+			byTime := func(x, y point) int { return cmp.Compare(x.t, y.t) }
+			if !slices.IsSortedFunc(b.points, byTime) {
+				slices.SortStableFunc(b.points, byTime)
+			}
+			c := newChunk(kindOf(b.ref.def.DataType), len(b.points))
 			for i, p := range b.points {
 				if i+1 < len(b.points) && b.points[i+1].t == p.t {
 					continue
