@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 
 	"github.com/twinvault/twinvault/barrier"
@@ -157,6 +158,9 @@ func (c *typeCache) seriesOf(v *barrier.View, e *entity, path, prop string, dt *
 		return s
 	}
 	s = seriesOf(v, e, path, prop, dt)
+	// The names may be slices of a request's body: kept, they would keep
+	// the whole body.
+	k.path, k.prop = strings.Clone(path), strings.Clone(prop)
 	c.mu.Lock()
 	c.series = bound(c.series)
 	c.series[k] = s
