@@ -74,14 +74,16 @@ type Service struct {
 	connectors Connectors
 	now        func() time.Time
 
-	// gen counts the catalog writes that have ended, committed or not. A
-	// reader that reads it before taking its snapshot, and finds it the
-	// same when a record was cached, knows no write has ended between the
-	// two reads of it: the cached record is the one its own snapshot
-	// holds, or one that a write still running made (as concurrent with
-	// it as the reader). The data plane's caches then serve records
-	// without reading them again. Writes of other nodes do not count
-	// here, so over a shared store every record is read (Tx.Shared).
+	// gen counts the catalog writes that have ended, committed or not
+	// (a commit is visible before its write ends). A reader that finds it
+	// the same before and after taking its snapshot has a snapshot that
+	// holds every write ended at that generation and none ended after; a
+	// record cached by such a reader serves any other at the same
+	// generation without being read again: it differs from what the
+	// other's snapshot holds only by writes still running, as concurrent
+	// with the other as with the first (viewAt). Writes of other nodes do
+	// not count here, so over a shared store every record is read
+	// (Tx.Shared).
 	gen atomic.Uint64
 
 	// decoded records, for the data plane
@@ -170,10 +172,18 @@ func (s *Service) view(ctx context.Context, fn func(tx *barrier.Tx) error) error
 }
 
 // viewAt is view for the data plane: fn also gets the catalog generation
-// read before the snapshot was taken (never 0; see Service.gen).
+// (see Service.gen), read before the snapshot was taken and found the same
+// after, or 0 when a catalog write ended in between: the snapshot may then
+// hold writes later than the generation, and its records must not be
+// served to readers at that generation.
 func (s *Service) viewAt(ctx context.Context, fn func(tx *barrier.Tx, gen uint64) error) error {
 	gen := s.gen.Load() + 1
-	return s.b.Read(ctx, func(tx *barrier.Tx) error { return fn(tx, gen) })
+	return s.b.Read(ctx, func(tx *barrier.Tx) error {
+		if s.gen.Load()+1 != gen {
+			gen = 0
+		}
+		return fn(tx, gen)
+	})
 }
 
 func notFound(format string, args ...any) error {
