@@ -64,7 +64,7 @@ func ParseCacheSize(s string) (int64, error) {
 
 // defaultCacheSize is a quarter of memory, at least minCache; an eighth
 // when the cache shares the Go heap (a build without cgo), whose collector
-// may let it take twice that.
+// lets the heap grow past what is live (see TuneGC).
 func defaultCacheSize() int64 {
 	mem, err := memoryLimit()
 	if err != nil {
@@ -88,21 +88,36 @@ const gcPercent = 400
 
 // TuneGC sets the garbage collector for a server process, unless GOGC or
 // GOMEMLIMIT in the environment set it: a heap that grows to gcPercent
-// more than is live before a collection, with a soft limit of half the
-// process's memory, near which the collector runs as often as it must.
-// It returns the settings in force.
-func TuneGC() (percent int, limit int64) {
+// more than is live before a collection, with a soft limit, near which the
+// collector runs as often as it must, of half the process's memory, plus
+// the block cache of cacheSize bytes (0: the default) when it lives on the
+// Go heap, so that a large cache does not keep the collector running. It
+// returns the settings in force.
+func TuneGC(cacheSize int64) (percent int, limit int64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		if mem, err := memoryLimit(); err == nil {
-			debug.SetMemoryLimit(mem / 2)
+			debug.SetMemoryLimit(softLimit(mem, cacheSize, cacheOffHeap))
 		}
 	}
 	m := []runtimemetrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
 	runtimemetrics.Read(m)
 	return int(m[0].Value.Uint64()), int64(m[1].Value.Uint64())
+}
+
+// softLimit is TuneGC's memory limit for a process of mem bytes whose
+// block cache takes cacheSize (0: the default), off the Go heap or on it.
+func softLimit(mem, cacheSize int64, offHeap bool) int64 {
+	limit := mem / 2
+	if !offHeap {
+		if cacheSize == 0 {
+			cacheSize = defaultCacheSize()
+		}
+		limit += cacheSize
+	}
+	return min(limit, mem)
 }
 
 // memoryLimit is the memory this process may use: the machine's, or its

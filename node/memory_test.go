@@ -57,15 +57,29 @@ func TestTuneGC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pct, limit := TuneGC(); pct != gcPercent || limit != mem/2 {
-		t.Errorf("TuneGC() = %d, %d; want %d, %d", pct, limit, gcPercent, mem/2)
+	if pct, limit := TuneGC(1 << 30); pct != gcPercent || limit != softLimit(mem, 1<<30, cacheOffHeap) {
+		t.Errorf("TuneGC() = %d, %d; want %d, %d", pct, limit, gcPercent, softLimit(mem, 1<<30, cacheOffHeap))
+	}
+	// A cache on the Go heap raises the limit, up to memory.
+	for _, c := range []struct {
+		mem, cache int64
+		offHeap    bool
+		want       int64
+	}{
+		{8 << 30, 2 << 30, true, 4 << 30},
+		{8 << 30, 2 << 30, false, 6 << 30},
+		{8 << 30, 6 << 30, false, 8 << 30},
+	} {
+		if got := softLimit(c.mem, c.cache, c.offHeap); got != c.want {
+			t.Errorf("softLimit(%d, %d, %v) = %d, want %d", c.mem, c.cache, c.offHeap, got, c.want)
+		}
 	}
 	// Settings from the environment stay as the runtime read them.
 	debug.SetGCPercent(150)
 	debug.SetMemoryLimit(1 << 30)
 	t.Setenv("GOGC", "150")
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	if pct, limit := TuneGC(); pct != 150 || limit != 1<<30 {
+	if pct, limit := TuneGC(0); pct != 150 || limit != 1<<30 {
 		t.Errorf("with GOGC and GOMEMLIMIT set, TuneGC() = %d, %d; want 150, %d", pct, limit, 1<<30)
 	}
 }

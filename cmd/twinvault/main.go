@@ -218,7 +218,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	gogc, memLimit := node.TuneGC()
+	gogc, memLimit := node.TuneGC(cfg.CacheSize)
 	cfg.Logger.Debug("garbage collector", "gogc", gogc, "memlimit", memLimit)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
