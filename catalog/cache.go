@@ -38,9 +38,6 @@ func (c *recordCache[T]) load(tx *barrier.Tx, v *barrier.View, k []byte) (*T, er
 // generation gen (0: none): a record cached at that generation is served
 // without a read (see Service.gen).
 func (c *recordCache[T]) loadAt(tx *barrier.Tx, v *barrier.View, k []byte, gen uint64) (*T, error) {
-	if tx.Shared() {
-		gen = 0
-	}
 	ck := string(v.ID()) + "\x00" + string(k)
 	c.mu.Lock()
 	hit, ok := c.m[ck]

@@ -173,13 +173,14 @@ func (s *Service) view(ctx context.Context, fn func(tx *barrier.Tx) error) error
 
 // viewAt is view for the data plane: fn also gets the catalog generation
 // (see Service.gen), read before the snapshot was taken and found the same
-// after, or 0 when a catalog write ended in between: the snapshot may then
-// hold writes later than the generation, and its records must not be
-// served to readers at that generation.
+// after; or 0, for no cached record served or stamped, when a catalog write
+// ended in between (the snapshot may hold writes later than the
+// generation) or when the store is shared (other nodes' writes do not
+// count).
 func (s *Service) viewAt(ctx context.Context, fn func(tx *barrier.Tx, gen uint64) error) error {
 	gen := s.gen.Load() + 1
 	return s.b.Read(ctx, func(tx *barrier.Tx) error {
-		if s.gen.Load()+1 != gen {
+		if tx.Shared() || s.gen.Load()+1 != gen {
 			gen = 0
 		}
 		return fn(tx, gen)

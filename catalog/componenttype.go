@@ -118,18 +118,14 @@ func (r *resolver) resolve(id string) (*resolved, error) {
 		return res, nil
 	}
 	k := string(r.v.ID()) + "\x00" + id
-	gen := r.gen
-	if r.tx.Shared() {
-		gen = 0
-	}
 	if s, ok := r.shared.getResolved(k); ok {
-		if gen != 0 && s.gen == gen {
+		if r.gen != 0 && s.gen == r.gen {
 			r.cache[id] = s.res
 			return s.res, nil
 		}
 		if r.current(s.chain) {
-			if gen != 0 {
-				s.gen = gen
+			if r.gen != 0 {
+				s.gen = r.gen
 				r.shared.putResolved(k, s)
 			}
 			r.cache[id] = s.res
@@ -144,7 +140,7 @@ func (r *resolver) resolve(id string) (*resolved, error) {
 	for _, a := range res.ancestors {
 		chain = append(chain, chainLink{a, r.cache[a].ct})
 	}
-	r.shared.putResolved(k, sharedResolved{res, chain, gen})
+	r.shared.putResolved(k, sharedResolved{res, chain, r.gen})
 	return res, nil
 }
 
