@@ -490,22 +490,8 @@ func plainPoint(pv *model.PropertyValue, dt *model.DataType) (int64, bool) {
 	if pv.Time == nil || v == nil || v.Expression != nil || dt == nil || len(dt.AllowedValues) > 0 {
 		return 0, false
 	}
-	n, only := 0, model.Type("") // how many members are set; the type of the last
-	for _, m := range [...]struct {
-		set bool
-		t   model.Type
-	}{
-		{v.BooleanValue != nil, model.TypeBoolean}, {v.DoubleValue != nil, model.TypeDouble},
-		{v.IntegerValue != nil, model.TypeInteger}, {v.LongValue != nil, model.TypeLong},
-		{v.StringValue != nil, model.TypeString}, {v.ListValue != nil, model.TypeList},
-		{v.MapValue != nil, model.TypeMap}, {v.RelationshipValue != nil, model.TypeRelationship},
-	} {
-		if m.set {
-			n, only = n+1, m.t
-		}
-	}
-	switch {
-	case n != 1 || only != dt.Type:
+	switch only, ok := onlyMember(v); {
+	case !ok || only != dt.Type:
 		return 0, false
 	case only == model.TypeList || only == model.TypeMap || only == model.TypeRelationship:
 		return 0, false

@@ -69,7 +69,7 @@ func checkValue(field string, dt *model.DataType, v *model.DataValue, depth int)
 	if dt == nil {
 		return nil
 	}
-	want := valueMember[dt.Type]
+	want := valueMember(dt.Type)
 	if set[0] != want {
 		return invalid("%s: a %s property takes %s, not %s", field, dt.Type, want, set[0])
 	}
@@ -98,34 +98,54 @@ func checkValue(field string, dt *model.DataType, v *model.DataValue, depth int)
 	return nil
 }
 
-var valueMember = map[model.Type]string{
-	model.TypeString:       "stringValue",
-	model.TypeDouble:       "doubleValue",
-	model.TypeInteger:      "integerValue",
-	model.TypeLong:         "longValue",
-	model.TypeBoolean:      "booleanValue",
-	model.TypeList:         "listValue",
-	model.TypeMap:          "mapValue",
-	model.TypeRelationship: "relationshipValue",
+// valueMember names the member that holds a value of type t.
+func valueMember(t model.Type) string {
+	for _, m := range valueMembers {
+		if m.typ == t && t != "" {
+			return m.name
+		}
+	}
+	return ""
+}
+
+// valueMembers are a DataValue's members, with the type each holds (an
+// expression holds none).
+var valueMembers = [...]struct {
+	name string
+	typ  model.Type
+	set  func(*model.DataValue) bool
+}{
+	{"booleanValue", model.TypeBoolean, func(v *model.DataValue) bool { return v.BooleanValue != nil }},
+	{"doubleValue", model.TypeDouble, func(v *model.DataValue) bool { return v.DoubleValue != nil }},
+	{"integerValue", model.TypeInteger, func(v *model.DataValue) bool { return v.IntegerValue != nil }},
+	{"longValue", model.TypeLong, func(v *model.DataValue) bool { return v.LongValue != nil }},
+	{"stringValue", model.TypeString, func(v *model.DataValue) bool { return v.StringValue != nil }},
+	{"listValue", model.TypeList, func(v *model.DataValue) bool { return v.ListValue != nil }},
+	{"mapValue", model.TypeMap, func(v *model.DataValue) bool { return v.MapValue != nil }},
+	{"relationshipValue", model.TypeRelationship, func(v *model.DataValue) bool { return v.RelationshipValue != nil }},
+	{"expression", "", func(v *model.DataValue) bool { return v.Expression != nil }},
 }
 
 func setMembers(v *model.DataValue) []string {
 	var set []string
-	add := func(ok bool, name string) {
-		if ok {
-			set = append(set, name)
+	for _, m := range valueMembers {
+		if m.set(v) {
+			set = append(set, m.name)
 		}
 	}
-	add(v.BooleanValue != nil, "booleanValue")
-	add(v.DoubleValue != nil, "doubleValue")
-	add(v.IntegerValue != nil, "integerValue")
-	add(v.LongValue != nil, "longValue")
-	add(v.StringValue != nil, "stringValue")
-	add(v.ListValue != nil, "listValue")
-	add(v.MapValue != nil, "mapValue")
-	add(v.RelationshipValue != nil, "relationshipValue")
-	add(v.Expression != nil, "expression")
 	return set
+}
+
+// onlyMember returns the type held by v's one set member; ok is false
+// when none or several are set, or the one is an expression.
+func onlyMember(v *model.DataValue) (typ model.Type, ok bool) {
+	n := 0
+	for _, m := range valueMembers {
+		if m.set(v) {
+			n, typ = n+1, m.typ
+		}
+	}
+	return typ, n == 1 && typ != ""
 }
 
 func allowed(list []model.DataValue, v *model.DataValue) bool {
