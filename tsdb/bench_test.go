@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/internal/barriertest"
@@ -218,4 +220,57 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "values/s")
+}
+
+// BenchmarkCompact compacts series the way a steady stream of full
+// BatchPutPropertyValues requests leaves them: compactAfter deltas of 10
+// points each, appended in time order behind a partly filled block. It
+// reports the compactor's time per point (the writes are not timed).
+func BenchmarkCompact(b *testing.B) {
+	db, _, v, _ := onDisk(b)
+	ctx := context.Background()
+	const series, perDelta = 100, 10
+	next := make([]int64, series)
+	round := func(k int) {
+		var s Series
+		s.Entity[0] = byte(k)
+		for range compactAfter {
+			c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
+			for range perDelta {
+				c.Times = append(c.Times, next[k]*1e9)
+				c.Doubles = append(c.Doubles, 20+float64(next[k]%500)/10)
+				next[k]++
+			}
+			if _, err := db.put(ctx, v, []Item{{s, c}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var cpu time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		k := i % series
+		b.StopTimer()
+		round(k)
+		b.StartTimer()
+		var s Series
+		s.Entity[0] = byte(k)
+		start := cpuTime()
+		if err := db.compact(ctx, dirty{string(v.ID()), s}); err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - start
+	}
+	points := float64(b.N * compactAfter * perDelta)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/points, "ns/point")
+	b.ReportMetric(float64(cpu.Nanoseconds())/points, "cpu-ns/point")
+}
+
+// cpuTime is the process's CPU time so far. A compaction's commit waits
+// for the log's sync, which a server shares with the writes around it;
+// the CPU it takes is what the server pays.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -99,23 +99,3 @@ func chunkSize(c *chunkenc.Chunk) int {
 	}
 	return n
 }
-
-// clone returns c's points in fresh memory (strings are shared, being
-// immutable).
-func clone(c *chunkenc.Chunk) *chunkenc.Chunk {
-	if c == nil {
-		return nil
-	}
-	out := &chunkenc.Chunk{Kind: c.Kind, Times: cloneSlice(c.Times)}
-	out.Doubles, out.Ints, out.Bools, out.Strings = cloneSlice(c.Doubles), cloneSlice(c.Ints), cloneSlice(c.Bools), cloneSlice(c.Strings)
-	return out
-}
-
-// cloneSlice is slices.Clone, keeping nil nil (a decoded chunk's unused
-// columns are nil).
-func cloneSlice[T any](s []T) []T {
-	if s == nil {
-		return nil
-	}
-	return append(make([]T, 0, len(s)), s...)
-}

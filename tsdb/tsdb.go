@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,8 +98,11 @@ type DB struct {
 	// blocks keeps the blocks that reads decoded.
 	blocks *blockCache
 
+	// compacting makes this node's compactions take turns.
+	compacting sync.Mutex
+
 	mu      sync.Mutex
-	pending map[dirty]int // deltas written per series since its last compaction
+	pending map[dirty]pending // series written since their last compaction
 	// inflight holds the sequence numbers of deltas being written. A delta
 	// can commit after one with a higher number, so a floor never passes
 	// the lowest number still in flight when its compaction began.
@@ -108,6 +112,10 @@ type DB struct {
 	done     chan struct{}
 	closed   bool
 }
+
+// pending counts the deltas of a series since its last compaction: n, and
+// n as it was at the compactor's last tick.
+type pending struct{ n, atTick int }
 
 type dirty struct {
 	view   string // view id
@@ -119,7 +127,7 @@ func Open(b *barrier.Barrier, log *slog.Logger) *DB {
 	if log == nil {
 		log = slog.Default()
 	}
-	db := &DB{b: b, log: log, blocks: newBlockCache(defaultBlockCache), pending: map[dirty]int{}, inflight: map[uint64]struct{}{}, wake: make(chan struct{}, 1),
+	db := &DB{b: b, log: log, blocks: newBlockCache(defaultBlockCache), pending: map[dirty]pending{}, inflight: map[uint64]struct{}{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	// Sequence numbers only order a series' deltas; starting from the clock
 	// keeps them increasing across restarts without a stored counter.
@@ -214,7 +222,9 @@ func (db *DB) Written(v *barrier.View, series ...Series) {
 	}
 	id := string(v.ID())
 	for _, s := range series {
-		db.pending[dirty{id, s}]++
+		p := db.pending[dirty{id, s}]
+		p.n++
+		db.pending[dirty{id, s}] = p
 	}
 	select {
 	case db.wake <- struct{}{}:
@@ -230,7 +240,9 @@ func (db *DB) schedule(v *barrier.View, s Series) {
 		return
 	}
 	d := dirty{string(v.ID()), s}
-	db.pending[d] = max(db.pending[d], compactAfter)
+	p := db.pending[d]
+	p.n = max(p.n, compactAfter)
+	db.pending[d] = p
 	select {
 	case db.wake <- struct{}{}:
 	default:
@@ -361,26 +373,31 @@ func checkKind(acc, c *chunkenc.Chunk) error {
 
 // readDeltas merges every delta of s in write order, sliced to [from, to).
 func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, int, error) {
-	var acc *chunkenc.Chunk
-	n := 0
+	var deltas []*chunkenc.Chunk
 	err := tx.Scan(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(_, val []byte) error {
-		n++
-		c, err := chunkenc.Decode(val)
-		if err != nil {
-			return fmt.Errorf("tsdb: delta: %w", err)
-		}
-		if acc != nil && acc.Kind != c.Kind {
-			return fmt.Errorf("tsdb: delta of kind %v in a series of kind %v", c.Kind, acc.Kind)
-		}
-		acc = merge(acc, c)
-		return nil
+		c, err := decodeDelta(deltas, val)
+		deltas = append(deltas, c)
+		return err
 	})
-	if err != nil || acc == nil {
+	n := len(deltas)
+	if err != nil || n == 0 {
 		return nil, n, err
 	}
 	// Slice after merging: a later delta may replace a point of an earlier
 	// one only inside the range, which slicing first would keep.
-	return acc.Slice(from, to), n, nil
+	return chunkenc.MergeAll(deltas).Slice(from, to), n, nil
+}
+
+// decodeDelta decodes a delta that follows deltas in a series.
+func decodeDelta(deltas []*chunkenc.Chunk, val []byte) (*chunkenc.Chunk, error) {
+	c, err := chunkenc.Decode(val)
+	if err != nil {
+		return nil, fmt.Errorf("tsdb: delta: %w", err)
+	}
+	if len(deltas) > 0 && c.Kind != deltas[0].Kind {
+		return nil, fmt.Errorf("tsdb: delta of kind %v in a series of kind %v", c.Kind, deltas[0].Kind)
+	}
+	return c, nil
 }
 
 // begin allocates n sequence numbers and marks them in flight.
@@ -479,10 +496,10 @@ func (db *DB) readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, nee
 				c = c.Slice(c.Times[0], c.Times[want])
 				cov = span{from: q.From, to: c.Times[want-1] + 1, valid: true}
 			}
-			parts = append(parts, clone(c))
+			parts = append(parts, c)
 			return true, nil
 		}
-		parts = append(parts, clone(c))
+		parts = append(parts, c)
 		n += c.Len()
 		if need > 0 && n >= need {
 			if q.Desc {
@@ -529,11 +546,11 @@ func (db *DB) readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, nee
 	if err != nil && !errors.Is(err, kv.Stop) {
 		return nil, span{}, err
 	}
-	var out *chunkenc.Chunk
-	for _, p := range parts {
-		out = merge(out, p)
+	if q.Desc {
+		slices.Reverse(parts) // blocks do not overlap: in time order, they join without merging
 	}
-	return out, cov, nil
+	// Fresh memory: the parts are the cache's.
+	return chunkenc.MergeAll(parts), cov, nil
 }
 
 func timeKey(prefix []byte, t int64) []byte {
@@ -589,21 +606,22 @@ func head(c *chunkenc.Chunk, n int) *chunkenc.Chunk {
 }
 
 // compactor merges the deltas of series written to, in the background.
-// Series with many deltas go first; the others when writes pause.
+// A series is compacted when it has compactAfter deltas, or once a tick
+// passes without a write to it.
 func (db *DB) compactor() {
 	defer close(db.done)
-	tick := time.NewTicker(2 * time.Second)
+	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		idle := false
+		ticked := false
 		select {
 		case <-db.stop:
 			return
 		case <-db.wake:
 		case <-tick.C:
-			idle = true
+			ticked = true
 		}
-		for _, d := range db.due(idle) {
+		for _, d := range db.due(ticked) {
 			select {
 			case <-db.stop:
 				return
@@ -617,15 +635,21 @@ func (db *DB) compactor() {
 }
 
 // due takes the series to compact now out of the pending set: those with
-// compactAfter deltas, or all of them when idle.
-func (db *DB) due(all bool) []dirty {
+// compactAfter deltas and, at a tick, those not written to since the last
+// one. A series still being written to waits for its compactAfter deltas,
+// however many ticks pass: compacting it at every tick would rewrite its
+// newest block more often for no gain.
+func (db *DB) due(tick bool) []dirty {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	var out []dirty
-	for d, n := range db.pending {
-		if all || n >= compactAfter {
+	for d, p := range db.pending {
+		if p.n >= compactAfter || tick && p.n == p.atTick {
 			out = append(out, d)
 			delete(db.pending, d)
+		} else if tick {
+			p.atTick = p.n
+			db.pending[d] = p
 		}
 	}
 	return out
@@ -652,6 +676,11 @@ func (db *DB) compact(ctx context.Context, d dirty) error {
 // decoding, merging, encoding — runs over a snapshot without holding up
 // writers; only the swap of old chunks for new ones is a transaction.
 func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) {
+	shared := db.b.Shared()
+	if !shared {
+		db.compacting.Lock()
+		defer db.compacting.Unlock()
+	}
 	var p *plan
 	// Every delta numbered below settled is in the snapshot taken next.
 	settled := db.settled()
@@ -684,8 +713,16 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		// Only compactions remove deltas and blocks, and deleting a series
 		// removes them all: if one the plan replaces is gone, so is the
 		// series, or another compaction (another node's) did the work. The
-		// reads also make a concurrent one conflict with this one.
-		for _, k := range p.oldKeys {
+		// reads also make a concurrent one conflict with this one. Alone
+		// on its store, this node's compactions take turns, so only a
+		// deletion can interfere, and one key shows it: no key it removed
+		// can come back but through a compaction (a delta's sequence number
+		// is never drawn again).
+		check := p.oldKeys
+		if !shared {
+			check = check[:1]
+		}
+		for _, k := range check {
 			if _, err := tx.Get(v, k); err != nil {
 				if errors.Is(err, kv.ErrNotFound) {
 					return nil
@@ -729,21 +766,22 @@ type plan struct {
 func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*plan, error) {
 	p := &plan{}
 	dp := append(s.prefix(), 'a', '/')
-	var deltas *chunkenc.Chunk
+	var parts []*chunkenc.Chunk
 	err := tx.Scan(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k, val []byte) error {
-		c, err := chunkenc.Decode(val)
+		c, err := decodeDelta(parts, val)
 		if err != nil {
-			return fmt.Errorf("tsdb: delta: %w", err)
-		}
-		if deltas != nil && deltas.Kind != c.Kind {
-			return fmt.Errorf("tsdb: delta of kind %v in a series of kind %v", c.Kind, deltas.Kind)
+			return err
 		}
 		p.deltaKeys = append(p.deltaKeys, bytes.Clone(k))
-		deltas = merge(deltas, c)
+		parts = append(parts, c)
 		return nil
 	})
-	if err != nil || deltas == nil {
+	if err != nil {
 		return nil, err
+	}
+	deltas := chunkenc.MergeAll(parts)
+	if deltas == nil {
+		return nil, nil
 	}
 	first, last := deltas.Times[0], deltas.Times[deltas.Len()-1]
 	bp := append(s.prefix(), 'b', '/')
@@ -760,34 +798,50 @@ func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*p
 		blocks = merge(blocks, c)
 		return nil
 	}
-	// Blocks the deltas overlap are rewritten with them.
-	err = tx.Scan(v, kv.Range{Start: timeKey(bp, first), End: kv.PrefixEnd(bp)}, func(k, val []byte) error {
-		f, _, ok := blockSpan(k)
+	// Deltas extend the newest block before them until it is full.
+	extend := func(k, val []byte) error {
+		c, err := chunkenc.Decode(val)
+		if err != nil {
+			return fmt.Errorf("tsdb: block: %w", err)
+		}
+		if c.Len() < BlockPoints {
+			p.oldKeys = append(p.oldKeys, bytes.Clone(k))
+			blocks = c
+		}
+		return nil
+	}
+	// Appends in time order, the usual case, meet only the newest block.
+	newest, appended := false, false
+	err = tx.Scan(v, kv.Range{Start: bp, End: kv.PrefixEnd(bp), Reverse: true, Limit: 1}, func(k, val []byte) error {
+		_, l, ok := blockSpan(k)
 		if !ok {
 			return errors.New("tsdb: malformed block key")
 		}
-		if f > last {
-			return kv.Stop
+		newest, appended = true, l < first
+		if appended {
+			return extend(k, val)
 		}
-		return take(k, val)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Appends in time order extend the newest block before them until it
-	// is full.
-	if len(p.oldKeys) == 0 {
-		err = tx.Scan(v, kv.Range{Start: bp, End: timeKey(bp, first), Reverse: true, Limit: 1}, func(k, val []byte) error {
-			c, err := chunkenc.Decode(val)
-			if err != nil {
-				return fmt.Errorf("tsdb: block: %w", err)
+	if newest && !appended {
+		// Blocks the deltas overlap are rewritten with them.
+		err = tx.Scan(v, kv.Range{Start: timeKey(bp, first), End: kv.PrefixEnd(bp)}, func(k, val []byte) error {
+			f, _, ok := blockSpan(k)
+			if !ok {
+				return errors.New("tsdb: malformed block key")
 			}
-			if c.Len() < BlockPoints {
-				p.oldKeys = append(p.oldKeys, bytes.Clone(k))
-				blocks = c
+			if f > last {
+				return kv.Stop
 			}
-			return nil
+			return take(k, val)
 		})
+		if err == nil && len(p.oldKeys) == 0 {
+			// None: the deltas fall between two blocks.
+			err = tx.Scan(v, kv.Range{Start: bp, End: timeKey(bp, first), Reverse: true, Limit: 1}, extend)
+		}
 		if err != nil {
 			return nil, err
 		}

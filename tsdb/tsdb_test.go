@@ -197,6 +197,37 @@ func TestBlockCacheSeesRewrites(t *testing.T) {
 	}
 }
 
+// shape checks that s's blocks do not overlap and hold at most
+// BlockPoints points, and returns their spans and how many deltas s has.
+func shape(t *testing.T, b *barrier.Barrier, v *barrier.View, s Series) (spans [][2]int64, deltas int) {
+	t.Helper()
+	var lastEnd int64 = MinTime
+	err := b.Read(context.Background(), func(tx *barrier.Tx) error {
+		return tx.Scan(v, kv.Prefix(s.prefix()), func(k, val []byte) error {
+			switch k[len(s.prefix())] {
+			case 'a':
+				deltas++
+			case 'b':
+				first, last, _ := blockSpan(k)
+				c, err := chunkenc.Decode(val)
+				if err != nil {
+					return err
+				}
+				if first <= lastEnd || c.Len() > BlockPoints || c.Times[0] != first || c.Times[c.Len()-1] != last {
+					t.Errorf("block [%d, %d] of %d points after %d", first, last, c.Len(), lastEnd)
+				}
+				lastEnd = last
+				spans = append(spans, [2]int64{first, last})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spans, deltas
+}
+
 // Compaction leaves non-overlapping blocks of at most BlockPoints points,
 // no deltas, and the same points.
 func TestCompactionShape(t *testing.T) {
@@ -215,33 +246,8 @@ func TestCompactionShape(t *testing.T) {
 	if err := db.Compact(context.Background(), v, s); err != nil {
 		t.Fatal(err)
 	}
-	var blocks, deltas int
-	var lastEnd int64 = MinTime
-	err := b.Read(context.Background(), func(tx *barrier.Tx) error {
-		return tx.Scan(v, kv.Prefix(s.prefix()), func(k, val []byte) error {
-			switch k[len(s.prefix())] {
-			case 'a':
-				deltas++
-			case 'b':
-				blocks++
-				first, last, _ := blockSpan(k)
-				c, err := chunkenc.Decode(val)
-				if err != nil {
-					return err
-				}
-				if first <= lastEnd || c.Len() > BlockPoints || c.Times[0] != first || c.Times[c.Len()-1] != last {
-					t.Errorf("block [%d, %d] of %d points after %d", first, last, c.Len(), lastEnd)
-				}
-				lastEnd = last
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if deltas != 0 || blocks != 4 {
-		t.Errorf("%d deltas and %d blocks, want 0 and 4", deltas, blocks)
+	if spans, deltas := shape(t, b, v, s); deltas != 0 || len(spans) != 4 {
+		t.Errorf("%d deltas and %d blocks, want 0 and 4", deltas, len(spans))
 	}
 	got, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
 	if got.Len() != 4000 {
@@ -252,6 +258,99 @@ func TestCompactionShape(t *testing.T) {
 		if bytes.Contains([]byte(k), []byte("ts/")) && len(val) < 30 {
 			t.Errorf("suspiciously small sealed value under %q", k)
 		}
+	}
+}
+
+// Points written between two blocks make a block of their own, which the
+// next points in that gap extend; appends extend the newest block until it
+// is full; a point written again at a block's last time replaces it there.
+func TestCompactionBetweenBlocks(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	var s Series
+	s.Entity[0] = 7
+	want := map[int64]float64{}
+	round := 0
+	write := func(times ...int64) {
+		t.Helper()
+		round++
+		var vs []float64
+		for _, at := range times {
+			vs = append(vs, float64(at)+float64(round)*1e6)
+			want[at] = vs[len(vs)-1]
+		}
+		db.write(t, b, v, s, doubles(times, vs))
+		if err := db.Compact(context.Background(), v, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	span := func(from, to int64) []int64 {
+		var ts []int64
+		for at := from; at <= to; at++ {
+			ts = append(ts, at)
+		}
+		return ts
+	}
+	write(span(0, 1023)...)                                 // a full block
+	write(append(span(1024, 2047), span(2100, 2199)...)...) // a full block, and a partial one after a gap
+	write(span(2050, 2059)...)                              // in the gap: a block of its own
+	write(span(2060, 2069)...)                              // still in the gap: extends it
+	write(span(2200, 2209)...)                              // an append: extends the newest block
+	write(span(2210, 3123)...)                              // fills it
+	write(3123)                                             // its last point again
+	spans, deltas := shape(t, b, v, s)
+	wantSpans := [][2]int64{{0, 1023}, {1024, 2047}, {2050, 2069}, {2100, 3123}}
+	if deltas != 0 || !slices.Equal(spans, wantSpans) {
+		t.Errorf("%d deltas, blocks %v; want 0 and %v", deltas, spans, wantSpans)
+	}
+	got, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
+	if got.Len() != len(want) {
+		t.Fatalf("%d points, want %d", got.Len(), len(want))
+	}
+	for i, at := range got.Times {
+		if got.Doubles[i] != want[at] {
+			t.Fatalf("point at %d = %g, want %g", at, got.Doubles[i], want[at])
+		}
+	}
+}
+
+// A series is due at compactAfter deltas, or at a tick when no delta came
+// since the tick before; one still written to waits.
+func TestDue(t *testing.T) {
+	db := &DB{pending: map[dirty]pending{}}
+	var a, b, c Series
+	a.Entity[0], b.Entity[0], c.Entity[0] = 1, 2, 3
+	add := func(s Series, n int) {
+		for range n {
+			p := db.pending[dirty{"ws", s}]
+			p.n++
+			db.pending[dirty{"ws", s}] = p
+		}
+	}
+	due := func(tick bool) (out []byte) {
+		for _, d := range db.due(tick) {
+			out = append(out, d.series.Entity[0])
+		}
+		slices.Sort(out)
+		return out
+	}
+	add(a, 1)
+	add(b, 1)
+	add(c, compactAfter)
+	if got := due(false); !slices.Equal(got, []byte{3}) {
+		t.Errorf("between ticks: due %v, want [3]", got)
+	}
+	if got := due(true); len(got) != 0 {
+		t.Errorf("first tick: due %v, want none", got)
+	}
+	add(a, 1)
+	if got := due(true); !slices.Equal(got, []byte{2}) {
+		t.Errorf("second tick: due %v, want [2]", got)
+	}
+	if got := due(true); !slices.Equal(got, []byte{1}) {
+		t.Errorf("third tick: due %v, want [1]", got)
+	}
+	if len(db.pending) != 0 {
+		t.Errorf("%d series still pending", len(db.pending))
 	}
 }
 

@@ -234,6 +234,59 @@ func Merge(a, b *Chunk) *Chunk {
 	return out
 }
 
+// MergeAll merges chunks in order, a later chunk's value winning on equal
+// times, as folding Merge over them would, in fresh memory; nil when none
+// holds a point. A chunk that starts after the points before it end (the
+// usual run of appends) is copied on, not merged again: folding Merge over
+// n such chunks would copy the points gathered so far n times. Kinds as
+// for Merge.
+func MergeAll(cs []*Chunk) *Chunk {
+	n := 0
+	var kind Kind
+	for _, c := range cs {
+		if c.Len() > 0 {
+			n += c.Len()
+			kind = c.Kind
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	acc := &Chunk{Kind: kind, Times: make([]int64, 0, n)}
+	switch kind {
+	case KindDouble:
+		acc.Doubles = make([]float64, 0, n)
+	case KindInt:
+		acc.Ints = make([]int64, 0, n)
+	case KindBool:
+		acc.Bools = make([]bool, 0, n)
+	default:
+		acc.Strings = make([]string, 0, n)
+	}
+	for _, c := range cs {
+		switch {
+		case c.Len() == 0:
+		case acc.Len() > 0 && c.Times[0] <= acc.Times[acc.Len()-1]:
+			acc = Merge(acc, c)
+		case acc.Kind != c.Kind:
+			panic(fmt.Sprintf("chunkenc: MergeAll of a %s chunk and a %s chunk", acc.Kind, c.Kind))
+		default:
+			acc.Times = append(acc.Times, c.Times...)
+			switch kind {
+			case KindDouble:
+				acc.Doubles = append(acc.Doubles, c.Doubles...)
+			case KindInt:
+				acc.Ints = append(acc.Ints, c.Ints...)
+			case KindBool:
+				acc.Bools = append(acc.Bools, c.Bools...)
+			default:
+				acc.Strings = append(acc.Strings, c.Strings...)
+			}
+		}
+	}
+	return acc
+}
+
 func (c *Chunk) kindOr(k Kind) Kind {
 	if c == nil {
 		return k

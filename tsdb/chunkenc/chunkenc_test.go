@@ -328,6 +328,77 @@ func overlapping(rng *rand.Rand, vg valueGen, n int) *Chunk {
 	return c
 }
 
+// MergeAll gives what folding Merge over the chunks gives, for runs of
+// appends, overlaps and empty chunks alike, without touching its inputs or
+// sharing their memory.
+func TestMergeAll(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, vg := range valueGens {
+		for range 50 {
+			var cs, orig []*Chunk
+			var fold *Chunk
+			next := int64(-100)
+			for range rng.IntN(12) {
+				var c *Chunk
+				switch rng.IntN(4) {
+				case 0: // out of order, overlapping the others
+					c = overlapping(rng, vg, rng.IntN(20))
+				case 1: // empty, or nil
+					if rng.IntN(2) == 0 {
+						c = &Chunk{Kind: vg.kind}
+					}
+				default: // appended after the rest, sometimes starting on the last time
+					n := 1 + rng.IntN(20)
+					c = &Chunk{Kind: vg.kind}
+					t0 := next - int64(rng.IntN(2))
+					for i := range n {
+						c.Times = append(c.Times, t0+int64(i))
+					}
+					next = t0 + int64(n)
+					vg.fill(rng, c, n)
+				}
+				if c.Len() > 0 {
+					next = max(next, c.Times[c.Len()-1]+1)
+				}
+				cs = append(cs, c)
+				if c != nil {
+					orig = append(orig, cloneChunk(c))
+				} else {
+					orig = append(orig, nil)
+				}
+				fold = Merge(fold, c)
+			}
+			got := MergeAll(cs)
+			if fold.Len() == 0 {
+				if got != nil {
+					t.Fatalf("%s: MergeAll of chunks without points = %s, want nil", vg.name, describe(got))
+				}
+				continue
+			}
+			if !Equal(got, fold) {
+				t.Fatalf("%s: MergeAll\n got %s\nwant %s", vg.name, describe(got), describe(fold))
+			}
+			if err := got.Validate(); err != nil {
+				t.Fatalf("merged chunk: %v", err)
+			}
+			for i, c := range cs {
+				if !Equal(c, orig[i]) {
+					t.Fatalf("MergeAll changed an input")
+				}
+				if c.Len() > 0 && &got.Times[0] == &c.Times[0] {
+					t.Fatalf("MergeAll shares memory with an input")
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("MergeAll of chunks of two kinds did not panic")
+		}
+	}()
+	MergeAll([]*Chunk{{Kind: KindInt, Times: []int64{1}, Ints: []int64{1}}, {Kind: KindBool, Times: []int64{2}, Bools: []bool{true}}})
+}
+
 func TestMerge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, vg := range valueGens {
