@@ -12,7 +12,7 @@ import (
 const benchPoints = 1000
 
 // benchChunks are realistic series: 1000 points a second apart, with up
-// to ±5 ms of jitter on millisecond timestamps.
+// to ±5 ms of jitter on millisecond timestamps, or none.
 func benchChunks() []struct {
 	name string
 	c    *Chunk
@@ -24,6 +24,8 @@ func benchChunks() []struct {
 		c    *Chunk
 	}{
 		{"double", &Chunk{Kind: KindDouble, Times: times(), Doubles: temperatures(rng, benchPoints)}},
+		// Sampled on the second exactly, as many devices do.
+		{"double-on-schedule", &Chunk{Kind: KindDouble, Times: regularTimes(rng, benchPoints, 1e9, 0, ms), Doubles: temperatures(rng, benchPoints)}},
 		{"double-noisy", &Chunk{Kind: KindDouble, Times: times(), Doubles: noisyDoubles(rng, benchPoints)}},
 		{"int", &Chunk{Kind: KindInt, Times: times(), Ints: counter(rng, benchPoints)}},
 		{"bool", &Chunk{Kind: KindBool, Times: times(), Bools: flags(rng, benchPoints)}},
@@ -169,7 +171,7 @@ func gorillaOnlySize(c *Chunk) int {
 // the figures.
 func TestSizes(t *testing.T) {
 	limits := map[string]float64{ // bytes per point, with some slack
-		"double": 1.1, "double-noisy": 7.5, "int": 1.0, "bool": 0.7, "string": 0.8,
+		"double": 1.1, "double-on-schedule": 0.5, "double-noisy": 7.5, "int": 1.0, "bool": 0.7, "string": 0.8,
 	}
 	for _, bc := range benchChunks() {
 		b, err := Encode(nil, bc.c)

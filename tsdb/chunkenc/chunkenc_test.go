@@ -566,3 +566,44 @@ func TestExactDiv(t *testing.T) {
 		}
 	}
 }
+
+// unpack reads what a loop of readBits reads, and leaves the reader at the
+// same place, for every width, offset and stream length, short streams
+// included.
+func TestUnpack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for width := uint(0); width <= 64; width++ {
+		for range 40 {
+			stream := make([]byte, rng.IntN(80))
+			for i := range stream {
+				stream[i] = byte(rng.Uint32())
+			}
+			n := rng.IntN(60)
+			skip := uint(rng.IntN(12))
+			base, slope := rng.Int64(), rng.Int64N(5)-2
+			want, got := make([]int64, n), make([]int64, n)
+			ref, r := newBitReader(stream), newBitReader(stream)
+			ref.readBits(skip)
+			r.readBits(skip)
+			for k := range want {
+				want[k] = base + slope*int64(k) + int64(ref.readBits(width))
+			}
+			unpack(&r, got, 0, n, width, base, slope)
+			if r.short != ref.short {
+				t.Fatalf("width %d, %d values from %d bytes: short %v, want %v", width, n, len(stream), r.short, ref.short)
+			}
+			if ref.short {
+				continue // the column is refused: its values do not matter
+			}
+			// The same bits consumed (they may sit in the buffer or not).
+			pos := func(r *bitReader) int { return 8*(len(stream)-len(r.b)) - int(r.n) }
+			if !slices.Equal(got, want) || pos(&r) != pos(&ref) {
+				t.Fatalf("width %d, %d values from %d bytes: unpack differs from readBits", width, n, len(stream))
+			}
+			// And what follows reads the same.
+			if a, b := r.readBits(13), ref.readBits(13); a != b || r.short != ref.short {
+				t.Fatalf("width %d: the bits after differ", width)
+			}
+		}
+	}
+}

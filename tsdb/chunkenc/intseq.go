@@ -463,16 +463,48 @@ func readBlocks(r *bitReader, dst []int64, mode int) {
 			r.short = true
 			return
 		}
-		e := 0
-		for k := range blk {
-			var v uint64
-			if e < ne && excPos[e] == k {
-				v = uint64(excVal[e])
-				e++
-			} else {
-				v = r.readBits(width)
+		// The packed values, in the stretches between exceptions.
+		k := 0
+		for e := range ne + 1 {
+			end := len(blk)
+			if e < ne {
+				end = excPos[e]
 			}
-			blk[k] = base + slope*int64(k) + int64(v)
+			unpack(r, blk, k, end, width, base, slope)
+			if e < ne {
+				blk[end] = base + slope*int64(end) + excVal[e]
+				k = end + 1
+			}
+		}
+	}
+}
+
+// unpack reads blk[from:to], each value packed in width bits. Constant
+// stretches (width 0: regular times, counters) read no bits at all; the
+// usual widths are read straight from the reader's buffer, a call to
+// refill it every few values rather than a call per value.
+func unpack(r *bitReader, blk []int64, from, to int, width uint, base, slope int64) {
+	switch {
+	case width == 0:
+		for k := from; k < to; k++ {
+			blk[k] = base + slope*int64(k)
+		}
+	case width > 56: // more than a refill guarantees
+		for k := from; k < to; k++ {
+			blk[k] = base + slope*int64(k) + int64(r.readBits(width))
+		}
+	default:
+		m := mask(width)
+		for k := from; k < to; k++ {
+			if r.n < width {
+				r.refill()
+				if r.n < width {
+					r.short = true
+					return
+				}
+			}
+			r.n -= width
+			blk[k] = base + slope*int64(k) + int64(r.acc>>r.n&m)
 		}
 	}
 }
