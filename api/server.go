@@ -438,8 +438,10 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 		return nil, tooLarge(s.maxBody)
 	}
 	// One buffer of the announced size when there is one, rather than
-	// ReadAll's doubling.
-	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+1))
+	// ReadAll's doubling, with room for the last read, which finds the end:
+	// ReadFrom grows a buffer with less than bytes.MinRead free before it
+	// reads.
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
 	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, s.maxBody))
 	body := buf.Bytes()
 	var mbe *http.MaxBytesError

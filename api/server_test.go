@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -56,5 +58,29 @@ func TestRecordOutlivesClient(t *testing.T) {
 	s.ServeHTTP(httptest.NewRecorder(), r)
 	if len(aud.ctxErrs) != 1 || aud.ctxErrs[0] != nil {
 		t.Fatalf("recorded %d events, with context errors %v", len(aud.ctxErrs), aud.ctxErrs)
+	}
+}
+
+// A body of announced length is read into one buffer of that size: the
+// read that finds its end does not grow it.
+func TestReadBodyOneBuffer(t *testing.T) {
+	s := &Server{maxBody: DefaultMaxBody}
+	body := bytes.Repeat([]byte("x"), 7000)
+	const calls = 50
+	reqs := make([]*http.Request, calls)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, r := range reqs {
+		got, err := s.readBody(r)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("readBody = %d bytes, %v", len(got), err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / calls; per > uint64(len(body))+2048 {
+		t.Errorf("readBody allocated %d bytes a call for a %d-byte body", per, len(body))
 	}
 }
