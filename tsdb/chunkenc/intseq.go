@@ -114,11 +114,12 @@ type blockPlan struct {
 
 // planBlock finds the smallest way to write a block: for every split of
 // up to maxExceptions outliers between the lowest and the highest values,
-// the block's exact size.
-func planBlock(vals []int64, start, end int, mode int) blockPlan {
+// the block's exact size. scratch is room for the block's values (an
+// array here would be zeroed at every call: most of the cost for a short
+// sequence).
+func planBlock(vals []int64, start, end int, mode int, scratch *[blockLen]int64) blockPlan {
 	// The values the block packs, before the base is taken off.
-	var buf [blockLen]int64
-	res := buf[:end-start]
+	res := scratch[:end-start]
 	var slope int64
 	switch mode {
 	case seqDelta:
@@ -205,14 +206,14 @@ func insertHigh(s []int64, r int64) {
 // planFlat plans every block of a seqRaw, seqDelta or seqLinear body for
 // vals (len(vals) >= 1), appending the plans to plans, and returns them
 // with the body's exact size in bits.
-func planFlat(vals []int64, mode int, plans []blockPlan) ([]blockPlan, int) {
+func planFlat(vals []int64, mode int, plans []blockPlan, scratch *[blockLen]int64) ([]blockPlan, int) {
 	n, size := len(vals), 0
 	if mode == seqDelta {
 		size += varbitsLen(zigzag(vals[0]))
 		n--
 	}
 	for start := 0; start < n; start += blockLen {
-		p := planBlock(vals, start, min(start+blockLen, n), mode)
+		p := planBlock(vals, start, min(start+blockLen, n), mode, scratch)
 		plans = append(plans, p)
 		size += p.size
 	}
@@ -220,18 +221,18 @@ func planFlat(vals []int64, mode int, plans []blockPlan) ([]blockPlan, int) {
 }
 
 // flatBits returns the exact size in bits of a body for vals.
-func flatBits(vals []int64, mode int) int {
+func flatBits(vals []int64, mode int, scratch *[blockLen]int64) int {
 	var buf [8]blockPlan
-	_, size := planFlat(vals, mode, buf[:0])
+	_, size := planFlat(vals, mode, buf[:0], scratch)
 	return size
 }
 
 // bestSub returns the mode and size of the smaller of a seqRaw and a
 // seqDelta body for vals, as a sub-sequence of runs writes it.
-func bestSub(vals []int64) (mode, size int) {
-	mode, size = seqRaw, flatBits(vals, seqRaw)
+func bestSub(vals []int64, scratch *[blockLen]int64) (mode, size int) {
+	mode, size = seqRaw, flatBits(vals, seqRaw, scratch)
 	if len(vals) > 1 {
-		if d := flatBits(vals, seqDelta); d < size {
+		if d := flatBits(vals, seqDelta, scratch); d < size {
 			mode, size = seqDelta, d
 		}
 	}
@@ -240,7 +241,7 @@ func bestSub(vals []int64) (mode, size int) {
 
 // writeFlat writes a body in mode with its block plans; nil plans are
 // computed on the way.
-func writeFlat(w *bitWriter, vals []int64, mode int, plans []blockPlan) {
+func writeFlat(w *bitWriter, vals []int64, mode int, plans []blockPlan, scratch *[blockLen]int64) {
 	n := len(vals)
 	if mode == seqDelta {
 		w.writeVarbits(zigzag(vals[0]))
@@ -252,7 +253,7 @@ func writeFlat(w *bitWriter, vals []int64, mode int, plans []blockPlan) {
 		if plans != nil {
 			p = plans[b]
 		} else {
-			p = planBlock(vals, start, end, mode)
+			p = planBlock(vals, start, end, mode, scratch)
 		}
 		w.writeBits(uint64(p.width), 7)
 		w.writeVarbits(zigzag(p.base))
@@ -285,6 +286,7 @@ func writeFlat(w *bitWriter, vals []int64, mode int, plans []blockPlan) {
 type seqWriter struct {
 	plans            [4][]blockPlan // by mode
 	runVals, runLens []int64
+	block            [blockLen]int64 // scratch for planBlock
 }
 
 // Which modes an encoder tries for a sequence: a set of 1<<mode.
@@ -313,7 +315,7 @@ func (s *seqWriter) seqBits(vals []int64, try int) (mode, size int) {
 			continue
 		}
 		var b int
-		s.plans[m], b = planFlat(vals, m, s.plans[m][:0])
+		s.plans[m], b = planFlat(vals, m, s.plans[m][:0], &s.block)
 		if b < size {
 			mode, size = m, b
 		}
@@ -341,8 +343,8 @@ func (s *seqWriter) seqBits(vals []int64, try int) (mode, size int) {
 			start = i
 		}
 	}
-	_, vb := bestSub(s.runVals)
-	_, lb := bestSub(s.runLens)
+	_, vb := bestSub(s.runVals, &s.block)
+	_, lb := bestSub(s.runLens, &s.block)
 	if runSize := varbitsLen(uint64(r-1)) + 1 + vb + 1 + lb; runSize < size {
 		return seqRuns, 2 + runSize
 	}
@@ -367,14 +369,14 @@ func (s *seqWriter) writeSized(w *bitWriter, vals []int64, mode int) {
 	}
 	w.writeBits(uint64(mode), 2)
 	if mode != seqRuns {
-		writeFlat(w, vals, mode, s.plans[mode])
+		writeFlat(w, vals, mode, s.plans[mode], &s.block)
 		return
 	}
 	w.writeVarbits(uint64(len(s.runVals) - 1))
 	for _, sub := range [][]int64{s.runVals, s.runLens} {
-		m, _ := bestSub(sub)
+		m, _ := bestSub(sub, &s.block)
 		w.writeBits(uint64(m), 1)
-		writeFlat(w, sub, m, nil)
+		writeFlat(w, sub, m, nil, &s.block)
 	}
 }
 
