@@ -13,7 +13,8 @@ import (
 //
 // An engine that orders its writes so (Pipeliner) may leave the waits of
 // Update and Batch here when their context carries a Deferred
-// (WithDeferred); any other engine returns once its writes are durable, as
+// (WithDeferred), or not ask for their sync at all, since the later write's
+// carries them; any other engine returns once its writes are durable, as
 // always. The caller must call Wait in every case, after that later write:
 // an engine keeps a write in flight until its wait has run. After Wait, d
 // takes no more waits: a write made later under it (work that kept the

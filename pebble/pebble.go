@@ -212,8 +212,12 @@ func (r *snapshot) Scan(ctx context.Context, rg kv.Range, fn func(key, value []b
 }
 
 // Batch applies ws atomically and returns once they are synced, or, when
-// ctx carries a kv.Deferred, once they are applied, leaving the wait there.
+// ctx carries a kv.Deferred, once they are applied: the write the Deferred
+// promises carries them to disk, and they ask for no sync of their own.
 func (s *Store) Batch(ctx context.Context, ws []kv.Write) error {
+	if d := kv.DeferredOf(ctx); d != nil && d.Add(carried) {
+		return s.batchCarried(ctx, ws)
+	}
 	wait, err := s.BatchApply(ctx, ws)
 	if err != nil {
 		return err
@@ -222,6 +226,56 @@ func (s *Store) Batch(ctx context.Context, ws []kv.Write) error {
 		return nil
 	}
 	return wait()
+}
+
+// newBatch returns a batch of ws.
+func (s *Store) newBatch(ws []kv.Write) (*pebble.Batch, error) {
+	b := s.db.NewBatch()
+	for _, w := range ws {
+		var err error
+		if w.Value == nil {
+			err = b.Delete(w.Key, nil)
+		} else {
+			err = b.Set(w.Key, w.Value, nil)
+		}
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("pebble: batch: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// carried is the wait of writes that a later synced write carries to disk:
+// by the time the Deferred runs it, there is nothing left to wait for.
+func carried() error { return nil }
+
+// batchCarried applies ws without asking the log for a sync: the log is
+// one ordered file, so the later synced write a kv.Deferred promises makes
+// them durable with it. A sync asked for here would start ahead of that
+// write's and cost the log a sync of its own.
+func (s *Store) batchCarried(ctx context.Context, ws []kv.Write) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.leave()
+	if len(ws) == 0 {
+		return nil
+	}
+	b, err := s.newBatch(ws)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	s.wmu.RLock()
+	defer s.wmu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.db.Apply(b, pebble.NoSync); err != nil {
+		return fmt.Errorf("pebble: batch commit: %w", err)
+	}
+	return nil
 }
 
 // BatchApply applies ws now, in order after every batch applied before,
@@ -234,19 +288,10 @@ func (s *Store) BatchApply(ctx context.Context, ws []kv.Write) (wait func() erro
 		s.leave()
 		return func() error { return nil }, nil
 	}
-	b := s.db.NewBatch()
-	for _, w := range ws {
-		var err error
-		if w.Value == nil {
-			err = b.Delete(w.Key, nil)
-		} else {
-			err = b.Set(w.Key, w.Value, nil)
-		}
-		if err != nil {
-			b.Close()
-			s.leave()
-			return nil, fmt.Errorf("pebble: batch: %w", err)
-		}
+	b, err := s.newBatch(ws)
+	if err != nil {
+		s.leave()
+		return nil, err
 	}
 	if err := s.applyShared(ctx, b); err != nil {
 		b.Close()
