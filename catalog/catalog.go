@@ -176,14 +176,22 @@ func (s *Service) view(ctx context.Context, fn func(tx *barrier.Tx) error) error
 // after; or 0, for no cached record served or stamped, when a catalog write
 // ended in between (the snapshot may hold writes later than the
 // generation) or when the store is shared (other nodes' writes do not
-// count).
-func (s *Service) viewAt(ctx context.Context, fn func(tx *barrier.Tx, gen uint64) error) error {
+// count). ts is the time-series store's stamp of the snapshot, taken and
+// checked the same way (tsdb.DB.Stamp), for its reads.
+func (s *Service) viewAt(ctx context.Context, fn func(tx *barrier.Tx, gen uint64, ts tsdb.Stamp) error) error {
 	gen := s.gen.Load() + 1
+	var ts tsdb.Stamp
+	if s.ts != nil {
+		ts = s.ts.Stamp()
+	}
 	return s.b.Read(ctx, func(tx *barrier.Tx) error {
 		if tx.Shared() || s.gen.Load()+1 != gen {
 			gen = 0
 		}
-		return fn(tx, gen)
+		if s.ts != nil {
+			ts = s.ts.Check(ts)
+		}
+		return fn(tx, gen, ts)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/model"
+	"github.com/twinvault/twinvault/tsdb"
 )
 
 // The knowledge graph of a workspace, as the query engine reads it: every
@@ -40,7 +41,7 @@ type Graph struct {
 // ReadGraph runs fn over a snapshot of the workspace's graph. Lists the
 // graph returns are shared and must not be modified.
 func (s *Service) ReadGraph(ctx context.Context, workspaceID string, fn func(g *Graph) error) error {
-	return s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+	return s.viewAt(ctx, func(tx *barrier.Tx, gen uint64, _ tsdb.Stamp) error {
 		ws, v, err := s.loadWorkspace(ctx, tx, workspaceID)
 		if err != nil {
 			return err

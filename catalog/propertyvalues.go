@@ -366,7 +366,7 @@ func (s *Service) BatchPutPropertyValues(ctx context.Context, in *model.BatchPut
 	out := &model.BatchPutPropertyValuesOutput{ErrorEntries: []model.BatchPutPropertyErrorEntry{}}
 	var view *barrier.View
 	var items []tsdb.Item
-	err := s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+	err := s.viewAt(ctx, func(tx *barrier.Tx, gen uint64, ts tsdb.Stamp) error {
 		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
@@ -887,7 +887,7 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 	limit := pageSize(in.MaxResults, defaultHistoryPage)
 	out := &model.GetPropertyValueHistoryOutput{PropertyValues: []model.PropertyValueHistory{}}
 	var lastPos seriesPos
-	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64, ts tsdb.Stamp) error {
 		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
@@ -920,9 +920,9 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 			var more bool
 			var err error
 			if step > 0 {
-				values, last, more, err = s.interpolate(tx, v, r, from, to, step, desc, c, remaining)
+				values, last, more, err = s.interpolate(tx, v, r, from, to, step, desc, c, remaining, ts)
 			} else {
-				values, last, more, err = s.history(tx, v, r, from, to, desc, c, remaining, pointFilters, &budget)
+				values, last, more, err = s.history(tx, v, r, from, to, desc, c, remaining, pointFilters, &budget, ts)
 			}
 			if err != nil {
 				return true, err
@@ -946,8 +946,8 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 }
 
 // history reads up to n points of one series after the cursor, keeping
-// those that pass the point filters.
-func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to int64, desc bool, c *cursor, n int, filters []filter, budget *int) ([]model.PropertyValue, int64, bool, error) {
+// those that pass the point filters. ts is the snapshot's tsdb stamp.
+func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to int64, desc bool, c *cursor, n int, filters []filter, budget *int, ts tsdb.Stamp) ([]model.PropertyValue, int64, bool, error) {
 	if c != nil {
 		if desc {
 			to = c.at
@@ -958,7 +958,7 @@ func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, t
 	var out []model.PropertyValue
 	var last int64
 	for len(out) < n {
-		chunk, more, err := s.ts.Read(tx, v, r.series, tsdb.Query{From: from, To: to, Desc: desc, Limit: n - len(out)})
+		chunk, more, err := s.ts.Read(tx, v, r.series, tsdb.Query{From: from, To: to, Desc: desc, Limit: n - len(out), Stamp: ts})
 		if err != nil {
 			return nil, 0, false, err
 		}
@@ -1000,7 +1000,7 @@ func (s *Service) history(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, t
 // interpolate computes the values at from, from+step, ... before to, each
 // linearly between the points around it; steps without a point on both
 // sides have no value. The cursor's time is the last step returned.
-func (s *Service) interpolate(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to, step int64, desc bool, c *cursor, n int) ([]model.PropertyValue, int64, bool, error) {
+func (s *Service) interpolate(tx *barrier.Tx, v *barrier.View, r *seriesRef, from, to, step int64, desc bool, c *cursor, n int, ts tsdb.Stamp) ([]model.PropertyValue, int64, bool, error) {
 	steps := (to - from + step - 1) / step // steps in [from, to)
 	if to == from {
 		steps = 0
@@ -1025,10 +1025,10 @@ func (s *Service) interpolate(tx *barrier.Tx, v *barrier.View, r *seriesRef, fro
 		}
 		if before == nil || before.t > t || after == nil || after.t < t {
 			var err error
-			if before, err = s.pointNear(tx, v, r, t, true); err != nil {
+			if before, err = s.pointNear(tx, v, r, t, true, ts); err != nil {
 				return nil, 0, false, err
 			}
-			if after, err = s.pointNear(tx, v, r, t, false); err != nil {
+			if after, err = s.pointNear(tx, v, r, t, false, ts); err != nil {
 				return nil, 0, false, err
 			}
 		}
@@ -1059,10 +1059,10 @@ type pointValue struct {
 
 // pointNear returns the last point at or before t (atOrBefore), or the
 // first at or after it.
-func (s *Service) pointNear(tx *barrier.Tx, v *barrier.View, r *seriesRef, t int64, atOrBefore bool) (*pointValue, error) {
-	q := tsdb.Query{From: t, To: tsdb.MaxTime, Limit: 1}
+func (s *Service) pointNear(tx *barrier.Tx, v *barrier.View, r *seriesRef, t int64, atOrBefore bool, ts tsdb.Stamp) (*pointValue, error) {
+	q := tsdb.Query{From: t, To: tsdb.MaxTime, Limit: 1, Stamp: ts}
 	if atOrBefore {
-		q = tsdb.Query{From: tsdb.MinTime, To: t + 1, Desc: true, Limit: 1}
+		q = tsdb.Query{From: tsdb.MinTime, To: t + 1, Desc: true, Limit: 1, Stamp: ts}
 	}
 	c, _, err := s.ts.Read(tx, v, r.series, q)
 	if err != nil || c == nil || c.Len() == 0 {
@@ -1092,7 +1092,7 @@ func (s *Service) GetPropertyValue(ctx context.Context, in *model.GetPropertyVal
 		return s.tabular(ctx, in, path)
 	}
 	out := &model.GetPropertyValueOutput{PropertyValues: map[string]model.PropertyLatestValue{}}
-	err := s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+	err := s.viewAt(ctx, func(tx *barrier.Tx, gen uint64, ts tsdb.Stamp) error {
 		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
@@ -1108,7 +1108,7 @@ func (s *Service) GetPropertyValue(ctx context.Context, in *model.GetPropertyVal
 			}
 			lv := model.PropertyLatestValue{PropertyReference: r.reference()}
 			if deref(r.def.IsTimeSeries) {
-				c, _, err := s.ts.Read(tx, v, r.series, tsdb.Query{From: tsdb.MinTime, To: tsdb.MaxTime, Desc: true, Limit: 1})
+				c, _, err := s.ts.Read(tx, v, r.series, tsdb.Query{From: tsdb.MinTime, To: tsdb.MaxTime, Desc: true, Limit: 1, Stamp: ts})
 				if err != nil {
 					return err
 				}
@@ -1178,7 +1178,7 @@ func (s *Service) tabular(ctx context.Context, in *model.GetPropertyValueInput, 
 		orderBy = tc.OrderBy
 	}
 	out := &model.GetPropertyValueOutput{}
-	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64, ts tsdb.Stamp) error {
 		v, err := s.workspaceView(tx, in.WorkspaceId, gen)
 		if err != nil {
 			return err
@@ -1347,7 +1347,7 @@ func (s *Service) readerOf(ctx context.Context, in *model.GetPropertyValueHistor
 	if s.connectors == nil || !s.connectors.Registered() || in.EntityId == nil || in.ComponentName == nil {
 		return "", "", nil
 	}
-	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64) error {
+	err = s.viewAt(ctx, func(tx *barrier.Tx, gen uint64, ts tsdb.Stamp) error {
 		w, v, e, err := s.entityIn(ctx, tx, in.WorkspaceId, *in.EntityId)
 		if err != nil {
 			return err

@@ -101,6 +101,12 @@ type DB struct {
 	// compacting makes this node's compactions take turns.
 	compacting sync.Mutex
 
+	// started and ended count the writes and compactions begun and done;
+	// see Stamp. shapes remembers, per series, what reads found in a
+	// snapshot of a stamp.
+	started, ended atomic.Uint64
+	shapes         shapeCache
+
 	mu      sync.Mutex
 	pending map[dirty]pending // series written since their last compaction
 	// inflight holds the sequence numbers of deltas being written. A delta
@@ -207,6 +213,8 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 	for i := range writes {
 		writes[i].Key = append(binary.BigEndian.AppendUint64(writes[i].Key, seqs[i]), db.node...)
 	}
+	db.started.Add(1)
+	defer db.ended.Add(1)
 	if err := v.Batch(ctx, writes); err != nil {
 		return nil, err
 	}
@@ -286,6 +294,9 @@ type Query struct {
 	From, To int64
 	Desc     bool
 	Limit    int
+	// Stamp is what Stamp and Check gave for the snapshot the read runs
+	// in, if the caller took one; zero otherwise.
+	Stamp Stamp
 }
 
 // All is the whole time axis.
@@ -301,18 +312,29 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if q.From >= q.To {
 		return nil, false, nil
 	}
-	start, err := deltaStart(tx, v, s)
-	if err != nil {
-		return nil, false, err
+	d := dirty{string(v.ID()), s}
+	sh, known := db.shapes.get(q.Stamp, d)
+	if !known {
+		if sh.start, err = deltaStart(tx, v, s); err != nil {
+			return nil, false, err
+		}
 	}
-	deltas, n, err := readDeltas(tx, v, s, start, q.From, q.To)
-	if err != nil {
-		return nil, false, err
+	var deltas *chunkenc.Chunk
+	if !known || !sh.noDeltas {
+		var n int
+		if deltas, n, err = readDeltas(tx, v, s, sh.start, q.From, q.To); err != nil {
+			return nil, false, err
+		}
+		if n >= compactAfter {
+			// Deltas left from before a restart, which the compactor has
+			// not heard of: the read that meets them gets them compacted.
+			db.schedule(v, s)
+		}
+		sh.noDeltas = n == 0
 	}
-	if n >= compactAfter {
-		// Deltas left from before a restart, which the compactor has not
-		// heard of: the read that meets them gets them compacted.
-		db.schedule(v, s)
+	if !known {
+		sh.start = slices.Clip(sh.start) // shared: an append must copy
+		db.shapes.put(q.Stamp, d, sh)
 	}
 	need := q.Limit
 	if need > 0 {
@@ -702,6 +724,8 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 	if err != nil || p == nil {
 		return false, err
 	}
+	db.started.Add(1)
+	defer db.ended.Add(1)
 	return true, db.b.Update(ctx, func(tx *barrier.Tx) error {
 		v, err := tx.View([]byte(d.view))
 		if errors.Is(err, barrier.ErrNoView) {
@@ -859,4 +883,80 @@ func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*p
 		p.blocks = append(p.blocks, kv.Write{Key: blockKey(s, c), Value: data})
 	}
 	return p, nil
+}
+
+// A Stamp names the state of a DB between two writes (or compactions): a
+// snapshot taken while it holds sees every write that ended before it and
+// none that began after. Zero names nothing. Reads in snapshots of one
+// stamp see the same deltas and floors, so what one found, the others
+// need not read again (see Query.Stamp).
+type Stamp uint64
+
+// Stamp returns the stamp of the DB's state now, to be taken before a
+// snapshot and confirmed by Check once it is taken; zero while a write is
+// under way, or when other nodes write to the store.
+func (db *DB) Stamp() Stamp {
+	e := db.ended.Load()
+	if db.b.Shared() || db.started.Load() != e {
+		return 0
+	}
+	return Stamp(e + 1)
+}
+
+// Check returns st if no write began since Stamp gave it, so a snapshot
+// taken between the two holds exactly st's state; zero otherwise.
+func (db *DB) Check(st Stamp) Stamp {
+	if st == 0 || db.started.Load() != uint64(st)-1 {
+		return 0
+	}
+	return st
+}
+
+// shape is what a read of a series found before its blocks: where its
+// deltas start (above the floor), and whether there are any.
+type shape struct {
+	start    []byte
+	noDeltas bool
+}
+
+// shapeCache keeps the shapes reads found in snapshots of the newest stamp
+// seen; a newer stamp starts it afresh. A shape's start is never changed.
+type shapeCache struct {
+	mu    sync.Mutex
+	stamp Stamp
+	m     map[dirty]shape
+}
+
+// maxShapes bounds the series a shapeCache holds; past it, reads of other
+// series read their floors as before.
+const maxShapes = 1 << 16
+
+func (c *shapeCache) get(st Stamp, d dirty) (shape, bool) {
+	if st == 0 {
+		return shape{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st != c.stamp {
+		return shape{}, false
+	}
+	sh, ok := c.m[d]
+	return sh, ok
+}
+
+func (c *shapeCache) put(st Stamp, d dirty, sh shape) {
+	if st == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case st < c.stamp:
+		return // an older state's
+	case st > c.stamp || c.m == nil:
+		c.stamp, c.m = st, map[dirty]shape{}
+	case len(c.m) >= maxShapes:
+		return
+	}
+	c.m[d] = sh
 }

@@ -197,9 +197,9 @@ func TestBlockCacheSeesRewrites(t *testing.T) {
 	}
 }
 
-// shape checks that s's blocks do not overlap and hold at most
+// blocksOf checks that s's blocks do not overlap and hold at most
 // BlockPoints points, and returns their spans and how many deltas s has.
-func shape(t *testing.T, b *barrier.Barrier, v *barrier.View, s Series) (spans [][2]int64, deltas int) {
+func blocksOf(t *testing.T, b *barrier.Barrier, v *barrier.View, s Series) (spans [][2]int64, deltas int) {
 	t.Helper()
 	var lastEnd int64 = MinTime
 	err := b.Read(context.Background(), func(tx *barrier.Tx) error {
@@ -246,7 +246,7 @@ func TestCompactionShape(t *testing.T) {
 	if err := db.Compact(context.Background(), v, s); err != nil {
 		t.Fatal(err)
 	}
-	if spans, deltas := shape(t, b, v, s); deltas != 0 || len(spans) != 4 {
+	if spans, deltas := blocksOf(t, b, v, s); deltas != 0 || len(spans) != 4 {
 		t.Errorf("%d deltas and %d blocks, want 0 and 4", deltas, len(spans))
 	}
 	got, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime})
@@ -297,7 +297,7 @@ func TestCompactionBetweenBlocks(t *testing.T) {
 	write(span(2200, 2209)...)                              // an append: extends the newest block
 	write(span(2210, 3123)...)                              // fills it
 	write(3123)                                             // its last point again
-	spans, deltas := shape(t, b, v, s)
+	spans, deltas := blocksOf(t, b, v, s)
 	wantSpans := [][2]int64{{0, 1023}, {1024, 2047}, {2050, 2069}, {2100, 3123}}
 	if deltas != 0 || !slices.Equal(spans, wantSpans) {
 		t.Errorf("%d deltas, blocks %v; want 0 and %v", deltas, spans, wantSpans)
@@ -583,4 +583,97 @@ func TestSharedNodes(t *testing.T) {
 	if left != 0 {
 		t.Fatalf("%d deltas left after compacting", left)
 	}
+}
+
+// Reads in snapshots of one stamp share what they found of a series'
+// deltas and floor; a write or compaction makes a new stamp, under which
+// reads look again, and a snapshot taken with a write under way, or one
+// begun since the stamp, has none.
+func TestStampedReads(t *testing.T) {
+	db, b, v, _ := onDisk(t)
+	ctx := context.Background()
+	var s Series
+	s.Entity[0] = 5
+	d := dirty{string(v.ID()), s}
+	points := func(from, to int64) *chunkenc.Chunk {
+		c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
+		for at := from; at < to; at++ {
+			c.Times = append(c.Times, at)
+			c.Doubles = append(c.Doubles, float64(at))
+		}
+		return c
+	}
+	// read reads the whole series in a snapshot stamped as the catalog
+	// does, and returns how many points it found and the stamp.
+	read := func() (int, Stamp) {
+		t.Helper()
+		st := db.Stamp()
+		var n int
+		err := b.Read(ctx, func(tx *barrier.Tx) error {
+			st = db.Check(st)
+			c, _, err := db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Stamp: st})
+			n = c.Len()
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, st
+	}
+	db.write(t, b, v, s, points(0, 100))
+	if err := db.Compact(ctx, v, s); err != nil {
+		t.Fatal(err)
+	}
+	n, st := read()
+	if n != 100 || st == 0 {
+		t.Fatalf("%d points, stamp %d; want 100 and a stamp", n, st)
+	}
+	if sh, ok := db.shapes.get(st, d); !ok || !sh.noDeltas {
+		t.Fatalf("the read left no shape (%v) or one with deltas", ok)
+	}
+	if n, st2 := read(); n != 100 || st2 != st {
+		t.Fatalf("a second read: %d points, stamp %d; want 100, %d", n, st2, st)
+	}
+	// A delta written after: a new stamp, and the read sees it.
+	db.write(t, b, v, s, points(100, 101))
+	n, st3 := read()
+	if n != 101 || st3 == st {
+		t.Fatalf("after a write: %d points, stamp %d (before: %d); want 101 and a new stamp", n, st3, st)
+	}
+	if _, ok := db.shapes.get(st, d); ok {
+		t.Error("an older stamp's shape is still served")
+	}
+	// A snapshot taken before a compaction, read after it: its stamp is
+	// older, so it reads its own floor and deltas.
+	db.write(t, b, v, s, points(101, 111))
+	old := db.Stamp()
+	err := b.Read(ctx, func(tx *barrier.Tx) error {
+		old = db.Check(old)
+		if err := db.Compact(ctx, v, s); err != nil {
+			return err
+		}
+		if _, st := read(); st == old {
+			return fmt.Errorf("the compaction kept stamp %d", st)
+		}
+		c, _, err := db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Stamp: old})
+		if err == nil && c.Len() != 111 {
+			err = fmt.Errorf("the older snapshot read %d points, want 111", c.Len())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A write under way: no stamp; one begun after Stamp: Check refuses it.
+	db.started.Add(1)
+	if st := db.Stamp(); st != 0 {
+		t.Errorf("stamp %d with a write under way", st)
+	}
+	db.ended.Add(1)
+	st = db.Stamp()
+	db.started.Add(1)
+	if db.Check(st) != 0 {
+		t.Error("Check kept a stamp after a write began")
+	}
+	db.ended.Add(1)
 }
