@@ -159,6 +159,10 @@ func putJSON(tx *barrier.Tx, v *barrier.View, k []byte, src any) error {
 // ConflictException TwinMaker returns for concurrent updates.
 func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) error {
 	defer s.gen.Add(1)
+	if s.ts != nil {
+		// It may delete series (tsdb.DB.DeleteEntity, DeleteSeries).
+		defer s.ts.Changing()()
+	}
 	err := s.b.Update(ctx, fn)
 	if errors.Is(err, kv.ErrConflict) {
 		return twinvault.Errorf(twinvault.ConflictException, "a concurrent request changed the same resource; retry")

@@ -16,9 +16,12 @@ import (
 // (WithDeferred), or not ask for their sync at all, since the later write's
 // carries them; any other engine returns once its writes are durable, as
 // always. The caller must call Wait in every case, after that later write:
-// an engine keeps a write in flight until its wait has run. After Wait, d
-// takes no more waits: a write made later under it (work that kept the
-// context) waits for its own sync.
+// an engine keeps a write whose sync it asked for in flight until its wait
+// has run. After Wait, d takes no more waits: a write made later under it
+// (work that kept the context) waits for its own sync. A write left
+// without a sync of its own is as durable as the later write makes it: if
+// that write fails, or never comes (a call that panicked), it waits for
+// the store's next sync, and the caller acknowledges nothing.
 type Deferred struct {
 	mu     sync.Mutex
 	waits  []func() error

@@ -903,6 +903,16 @@ func (db *DB) Stamp() Stamp {
 	return Stamp(e + 1)
 }
 
+// Changing counts a change to series made outside Write and the
+// compactor (a catalog transaction that deletes series, after which one
+// may be made again under the same name) as a write: stamps taken while it
+// runs are zero, and the next one is new. Call done once it has ended,
+// committed or not.
+func (db *DB) Changing() (done func()) {
+	db.started.Add(1)
+	return func() { db.ended.Add(1) }
+}
+
 // Check returns st if no write began since Stamp gave it, so a snapshot
 // taken between the two holds exactly st's state; zero otherwise.
 func (db *DB) Check(st Stamp) Stamp {

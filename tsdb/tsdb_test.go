@@ -586,9 +586,9 @@ func TestSharedNodes(t *testing.T) {
 }
 
 // Reads in snapshots of one stamp share what they found of a series'
-// deltas and floor; a write or compaction makes a new stamp, under which
-// reads look again, and a snapshot taken with a write under way, or one
-// begun since the stamp, has none.
+// deltas and floor; a write, compaction or deletion makes a new stamp,
+// under which reads look again, and a snapshot taken with a write under
+// way, or one begun since the stamp, has none.
 func TestStampedReads(t *testing.T) {
 	db, b, v, _ := onDisk(t)
 	ctx := context.Background()
@@ -658,6 +658,31 @@ func TestStampedReads(t *testing.T) {
 		c, _, err := db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Stamp: old})
 		if err == nil && c.Len() != 111 {
 			err = fmt.Errorf("the older snapshot read %d points, want 111", c.Len())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A series deleted (and read empty) while an older snapshot still holds
+	// its deltas: the deletion counts as a write (Changing), so the older
+	// snapshot reads its own.
+	db.write(t, b, v, s, points(200, 210))
+	old = db.Stamp()
+	err = b.Read(ctx, func(tx *barrier.Tx) error {
+		old = db.Check(old)
+		done := db.Changing()
+		err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) })
+		done()
+		if err != nil {
+			return err
+		}
+		if n, _ := read(); n != 0 {
+			return fmt.Errorf("%d points after the deletion", n)
+		}
+		c, _, err := db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Stamp: old})
+		if err == nil && c.Len() != 121 {
+			err = fmt.Errorf("the snapshot from before the deletion read %d points, want 121", c.Len())
 		}
 		return err
 	})
