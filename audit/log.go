@@ -463,8 +463,17 @@ func (l *Log) write(batch []*pending, hook func() error) (wait func() error, err
 	}
 	// Entries and head in one batch, applied in order after the last one;
 	// its sync overlaps the next batch, and batches in flight share one.
-	wait, err = sys.BatchApply(ctx, append(writes, kv.Write{Key: headKey, Value: data}))
-	if err != nil {
+	writes = append(writes, kv.Write{Key: headKey, Value: data})
+	if carried(batch) {
+		// Nothing here waits for its own sync: the events that follow
+		// these reservations carry them to disk (ReserveOrdered), so the
+		// batch asks for none (see kv.Deferred).
+		d := &kv.Deferred{}
+		if err := sys.Batch(kv.WithDeferred(ctx, d), writes); err != nil {
+			return nil, err
+		}
+		wait = d.Wait
+	} else if wait, err = sys.BatchApply(ctx, writes); err != nil {
 		return nil, err
 	}
 	l.head = &h
@@ -480,6 +489,17 @@ func (l *Log) write(batch []*pending, hook func() error) (wait func() error, err
 		}
 	}
 	return wait, nil
+}
+
+// carried reports whether every entry of a batch is a reservation made
+// with ReserveOrdered, which a later write makes durable.
+func carried(batch []*pending) bool {
+	for _, p := range batch {
+		if p.kind != kindReservation || p.applied == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Floor is, once the log is closed, the first entry a search for
