@@ -267,15 +267,7 @@ func (s *Store) batchCarried(ctx context.Context, ws []kv.Write) error {
 		return err
 	}
 	defer b.Close()
-	s.wmu.RLock()
-	defer s.wmu.RUnlock()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.db.Apply(b, pebble.NoSync); err != nil {
-		return fmt.Errorf("pebble: batch commit: %w", err)
-	}
-	return nil
+	return s.applyShared(ctx, b, false)
 }
 
 // BatchApply applies ws now, in order after every batch applied before,
@@ -293,7 +285,7 @@ func (s *Store) BatchApply(ctx context.Context, ws []kv.Write) (wait func() erro
 		s.leave()
 		return nil, err
 	}
-	if err := s.applyShared(ctx, b); err != nil {
+	if err := s.applyShared(ctx, b, true); err != nil {
 		b.Close()
 		s.leave()
 		return nil, err
@@ -310,16 +302,22 @@ func (s *Store) BatchApply(ctx context.Context, ws []kv.Write) (wait func() erro
 	}, nil
 }
 
-// applyShared applies b, without waiting for its sync, under the writer
-// lock held shared: batches do not read, so they need not exclude each
-// other, only transactions.
-func (s *Store) applyShared(ctx context.Context, b *pebble.Batch) error {
+// applyShared applies b under the writer lock held shared (batches do not
+// read, so they need not exclude each other, only transactions), asking
+// for a sync, without waiting for it, or not.
+func (s *Store) applyShared(ctx context.Context, b *pebble.Batch, sync bool) error {
 	s.wmu.RLock()
 	defer s.wmu.RUnlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+	var err error
+	if sync {
+		err = s.db.ApplyNoSyncWait(b, pebble.Sync)
+	} else {
+		err = s.db.Apply(b, pebble.NoSync)
+	}
+	if err != nil {
 		return fmt.Errorf("pebble: batch commit: %w", err)
 	}
 	return nil
