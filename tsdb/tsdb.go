@@ -312,6 +312,9 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if q.From >= q.To {
 		return nil, false, nil
 	}
+	// A read in a snapshot of the same stamp found where s's deltas start
+	// and whether it has any: neither the floor nor an empty range is read
+	// again.
 	d := dirty{string(v.ID()), s}
 	sh, known := db.shapes.get(q.Stamp, d)
 	if !known {
