@@ -315,8 +315,13 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	// A read in a snapshot of the same stamp found where s's deltas start
 	// and whether it has any: neither the floor nor an empty range is read
 	// again.
-	d := dirty{string(v.ID()), s}
-	sh, known := db.shapes.get(q.Stamp, d)
+	var d dirty
+	var sh shape
+	known := false
+	if q.Stamp != 0 {
+		d = dirty{string(v.ID()), s}
+		sh, known = db.shapes.get(q.Stamp, d)
+	}
 	if !known {
 		if sh.start, err = deltaStart(tx, v, s); err != nil {
 			return nil, false, err
@@ -335,7 +340,7 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 		}
 		sh.noDeltas = n == 0
 	}
-	if !known {
+	if !known && q.Stamp != 0 {
 		sh.start = slices.Clip(sh.start) // shared: an append must copy
 		db.shapes.put(q.Stamp, d, sh)
 	}
@@ -934,6 +939,7 @@ type shape struct {
 
 // shapeCache keeps the shapes reads found in snapshots of the newest stamp
 // seen; a newer stamp starts it afresh. A shape's start is never changed.
+// Stamps given to it are never zero (Read asks only with one).
 type shapeCache struct {
 	mu    sync.Mutex
 	stamp Stamp
@@ -945,9 +951,6 @@ type shapeCache struct {
 const maxShapes = 1 << 16
 
 func (c *shapeCache) get(st Stamp, d dirty) (shape, bool) {
-	if st == 0 {
-		return shape{}, false
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st != c.stamp {
@@ -958,9 +961,6 @@ func (c *shapeCache) get(st Stamp, d dirty) (shape, bool) {
 }
 
 func (c *shapeCache) put(st Stamp, d dirty, sh shape) {
-	if st == 0 {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {

@@ -643,52 +643,39 @@ func TestStampedReads(t *testing.T) {
 	if _, ok := db.shapes.get(st, d); ok {
 		t.Error("an older stamp's shape is still served")
 	}
-	// A snapshot taken before a compaction, read after it: its stamp is
-	// older, so it reads its own floor and deltas.
-	db.write(t, b, v, s, points(101, 111))
-	old := db.Stamp()
-	err := b.Read(ctx, func(tx *barrier.Tx) error {
-		old = db.Check(old)
-		if err := db.Compact(ctx, v, s); err != nil {
+	// across runs change in a snapshot taken before it, then checks that a
+	// read after it finds after points under a new stamp, and that the
+	// older snapshot, read then, still finds want: its own.
+	across := func(what string, change func() error, after, want int) {
+		t.Helper()
+		old := db.Stamp()
+		err := b.Read(ctx, func(tx *barrier.Tx) error {
+			old = db.Check(old)
+			if err := change(); err != nil {
+				return err
+			}
+			if n, st := read(); n != after || st == old {
+				return fmt.Errorf("after the %s: %d points under stamp %d (before: %d); want %d under a new one", what, n, st, old, after)
+			}
+			c, _, err := db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Stamp: old})
+			if err == nil && c.Len() != want {
+				err = fmt.Errorf("the snapshot from before the %s read %d points, want %d", what, c.Len(), want)
+			}
 			return err
-		}
-		if _, st := read(); st == old {
-			return fmt.Errorf("the compaction kept stamp %d", st)
-		}
-		c, _, err := db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Stamp: old})
-		if err == nil && c.Len() != 111 {
-			err = fmt.Errorf("the older snapshot read %d points, want 111", c.Len())
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A series deleted (and read empty) while an older snapshot still holds
-	// its deltas: the deletion counts as a write (Changing), so the older
-	// snapshot reads its own.
-	db.write(t, b, v, s, points(200, 210))
-	old = db.Stamp()
-	err = b.Read(ctx, func(tx *barrier.Tx) error {
-		old = db.Check(old)
-		done := db.Changing()
-		err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) })
-		done()
+		})
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		if n, _ := read(); n != 0 {
-			return fmt.Errorf("%d points after the deletion", n)
-		}
-		c, _, err := db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Stamp: old})
-		if err == nil && c.Len() != 121 {
-			err = fmt.Errorf("the snapshot from before the deletion read %d points, want 121", c.Len())
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	db.write(t, b, v, s, points(101, 111))
+	across("compaction", func() error { return db.Compact(ctx, v, s) }, 111, 111)
+	// A deletion counts as a write (Changing): a series read empty after
+	// it may be made again under the same name.
+	db.write(t, b, v, s, points(200, 210))
+	across("deletion", func() error {
+		defer db.Changing()()
+		return b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) })
+	}, 0, 121)
 	// A write under way: no stamp; one begun after Stamp: Check refuses it.
 	db.started.Add(1)
 	if st := db.Stamp(); st != 0 {
