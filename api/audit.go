@@ -71,10 +71,13 @@ func unavailable() error {
 type RequestParams struct {
 	Body  []byte // a JSON object, or empty
 	Extra map[string]string
+	// Valid reports that Body was decoded before these were made, and so
+	// is valid JSON: what the auditor hides it may pass over unread.
+	Valid bool
 }
 
 func auditParams(body []byte, labels map[string]string, query url.Values) *RequestParams {
-	p := &RequestParams{Body: body, Extra: make(map[string]string, len(labels)+len(query))}
+	p := &RequestParams{Body: body, Extra: make(map[string]string, len(labels)+len(query)), Valid: true}
 	for k, v := range labels {
 		p.Extra[k] = v
 	}

@@ -223,6 +223,69 @@ func member(set map[string]bool, k string) bool {
 	return false
 }
 
+// skip passes over one value of a valid document. Only strings and
+// brackets decide where a value ends, so it reads no token whole: a data
+// event hides a BatchPut's values, nine tenths of its body.
+func (w *plainCopy) skip() {
+	depth := 0
+	for w.Peek(); w.I < len(w.S); w.I++ {
+		switch skipClass[w.S[w.I]] {
+		case 0:
+			continue // within a number or literal
+		case '"':
+			w.I++
+			for {
+				n := strings.IndexByte(w.S[w.I:], '"')
+				if n < 0 {
+					w.I = len(w.S)
+					return
+				}
+				w.I += n
+				if !escaped(w.S, w.I) {
+					break
+				}
+				w.I++
+			}
+		case '[':
+			depth++
+			continue
+		case ']':
+			if depth == 0 {
+				return // the end of a number or literal, and of its container
+			}
+			depth--
+		default: // a comma or whitespace
+			if depth == 0 {
+				return // the end of a number or literal
+			}
+			continue
+		}
+		if depth == 0 {
+			w.I++ // past the string or the container's end
+			return
+		}
+	}
+}
+
+// skipClass sorts the bytes skip looks for: '"', '[' (an opening bracket),
+// ']' (a closing one), ' ' (a comma or whitespace), 0 for any other.
+var skipClass = func() (t [256]byte) {
+	t['"'], t['['], t['{'], t[']'], t['}'] = '"', '[', '[', ']', ']'
+	t[','], t[' '], t['\t'], t['\n'], t['\r'] = ' ', ' ', ' ', ' ', ' '
+	return t
+}()
+
+// escaped reports whether the quote at s[i] follows an odd number of
+// backslashes, so belongs to its string.
+func escaped(s string, i int) bool {
+	n := 0
+	for i > 0 && s[i-1] == '\\' {
+		n++
+		i--
+	}
+	return n%2 == 1
+}
+
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -239,7 +302,7 @@ func isASCII(s string) bool {
 // else, and a member it would rewrite (a URL), leaving the work to
 // redactParams; FuzzRedactPlain holds the two to the same bytes.
 func redactPlain(p *api.RequestParams, data bool) (json.RawMessage, bool) {
-	w := plainCopy{PlainJSON: model.PlainJSON{S: string(p.Body)}, data: data, out: make([]byte, 0, 256)}
+	w := plainCopy{PlainJSON: model.PlainJSON{S: string(p.Body)}, data: data, valid: p.Valid, out: make([]byte, 0, 256)}
 	w.out = append(w.out, '{')
 	n := 0 // members written
 	if w.Peek() != 0 {
@@ -294,8 +357,9 @@ func redactPlain(p *api.RequestParams, data bool) (json.RawMessage, bool) {
 // plainCopy copies plain JSON to out, hiding what redactMember hides.
 type plainCopy struct {
 	model.PlainJSON
-	out  []byte
-	data bool
+	out   []byte
+	data  bool
+	valid bool // S is known to be valid JSON (api.RequestParams.Valid)
 }
 
 // maxPlainDepth bounds the nesting plainCopy follows; deeper documents
@@ -319,6 +383,10 @@ func (w *plainCopy) member(k string, depth int) bool {
 
 // value reads one value, copying it to out if keep, or only checking it.
 func (w *plainCopy) value(depth int, keep bool) bool {
+	if !keep && w.valid {
+		w.skip()
+		return true
+	}
 	if depth > maxPlainDepth {
 		return false
 	}

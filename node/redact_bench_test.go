@@ -27,7 +27,7 @@ func BenchmarkRedactBatchPut(b *testing.B) {
 		sb.WriteString(`]}`)
 	}
 	sb.WriteString(`]}`)
-	p := &api.RequestParams{Body: []byte(sb.String()), Extra: map[string]string{"workspaceId": "bench"}}
+	p := &api.RequestParams{Body: []byte(sb.String()), Extra: map[string]string{"workspaceId": "bench"}, Valid: true}
 	b.SetBytes(int64(len(p.Body)))
 	for b.Loop() {
 		redacted(p, true)

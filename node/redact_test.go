@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"encoding/json/jsontext"
 	"reflect"
 	"strings"
 	"testing"
@@ -170,23 +171,46 @@ func FuzzRedactPlain(f *testing.F) {
 		f.Add(s, true, "endpoint", "https://a:b@h/x?y")
 	}
 	f.Fuzz(func(t *testing.T, body string, data bool, k, v string) {
-		p := &api.RequestParams{Body: []byte(body), Extra: map[string]string{k: v}}
-		got, ok := redactPlain(p, data)
-		if !ok {
-			return
-		}
-		if want := redactTokens(p, data); string(got) != string(want) {
-			t.Fatalf("redactPlain(%q, %v, %q=%q) = %s\nthe token-level copy writes %s", body, data, k, v, got, want)
+		// A valid body is copied both as one known valid (passing over
+		// what it hides unread) and as one to check.
+		for _, valid := range []bool{false, jsontext.Value(body).IsValid()} {
+			p := &api.RequestParams{Body: []byte(body), Extra: map[string]string{k: v}, Valid: valid}
+			got, ok := redactPlain(p, data)
+			if !ok {
+				continue
+			}
+			if want := redactTokens(p, data); string(got) != string(want) {
+				t.Fatalf("redactPlain(%q, %v, %q=%q, valid %v) = %s\nthe token-level copy writes %s", body, data, k, v, valid, got, want)
+			}
 		}
 	})
 }
 
 func TestRedactPlainTakesBatchPut(t *testing.T) {
-	p := &api.RequestParams{Body: []byte(`{"entries":[{"entityPropertyReference":{"entityId":"e"},"propertyValues":[{"time":"t","value":{"doubleValue":1}}]}]}`),
-		Extra: map[string]string{"workspaceId": "w"}}
-	got, ok := redactPlain(p, true)
-	want := `{"entries":[{"entityPropertyReference":{"entityId":"e"},"propertyValues":"` + audit.Hidden + `"}],"workspaceId":"w"}`
-	if !ok || string(got) != want {
-		t.Errorf("redactPlain = %s, %v; want %s", got, ok, want)
+	for _, valid := range []bool{false, true} {
+		p := &api.RequestParams{Body: []byte(`{"entries":[{"entityPropertyReference":{"entityId":"e"},"propertyValues":[{"time":"t","value":{"doubleValue":1}}]}]}`),
+			Extra: map[string]string{"workspaceId": "w"}, Valid: valid}
+		got, ok := redactPlain(p, true)
+		want := `{"entries":[{"entityPropertyReference":{"entityId":"e"},"propertyValues":"` + audit.Hidden + `"}],"workspaceId":"w"}`
+		if !ok || string(got) != want {
+			t.Errorf("redactPlain (valid %v) = %s, %v; want %s", valid, got, ok, want)
+		}
+	}
+}
+
+// TestRedactSkip: a hidden value of a valid body is passed over to its
+// end, whatever it is, and the members after it are still copied.
+func TestRedactSkip(t *testing.T) {
+	for _, hidden := range []string{`1`, `-2.5e+3`, `true`, `null`, `"s"`, `"a\\\"]}"`, `"ü"`, `{}`, `[]`, `[1,[2,{"a":"]"}],3]`,
+		` { "x" : [ 1 , "}" ] } `,
+		strings.Repeat("[", 70) + "1" + strings.Repeat("]", 70)} {
+		for _, body := range []string{`{"password":` + hidden + `,"a":1}`, `{"a":[{"password":` + hidden + `}],"b":2}`, `{"b":2,"password":` + hidden + `}`} {
+			p := &api.RequestParams{Body: []byte(body), Valid: true}
+			got, ok := redactPlain(p, false)
+			want := redactTokens(p, false)
+			if !ok || string(got) != string(want) || strings.Contains(string(got), "password\":"+hidden) {
+				t.Errorf("redactPlain(%s) = %s, %v; want %s", body, got, ok, want)
+			}
+		}
 	}
 }
