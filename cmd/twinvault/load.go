@@ -290,20 +290,38 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	next := make([]atomic.Int64, c.series)
 	var points atomic.Int64
 	var turn atomic.Int64
+	// The tool builds requests cheaply, as a device would, so that what it
+	// measures is the server: names made once, a request's values and times
+	// in a few blocks, not one allocation each.
+	refs := make([]types.EntityPropertyReference, c.series)
+	for i := range refs {
+		e, p := seriesName(i)
+		refs[i] = types.EntityPropertyReference{EntityId: aws.String(e), ComponentName: aws.String("load"), PropertyName: aws.String(p)}
+	}
 	ingest, ingestBase, err := paired(ctx, c, func(ctx context.Context) (time.Duration, error) {
-		var entries []types.PropertyValueEntry
-		for range c.entries {
+		entries := make([]types.PropertyValueEntry, c.entries)
+		n := c.entries * c.values
+		vals, dvs, fs := make([]types.PropertyValue, n), make([]types.DataValue, n), make([]float64, n)
+		times := make([]byte, 0, n*len(time.RFC3339))
+		ends := make([]int, n)
+		for k := range entries {
 			i := int(turn.Add(1)-1) % c.series
-			e, p := seriesName(i)
 			first := next[i].Add(int64(c.values)) - int64(c.values)
-			vals := make([]types.PropertyValue, c.values)
-			for j := range vals {
-				ts := origin.Add(time.Duration(first+int64(j)) * time.Second)
-				vals[j] = types.PropertyValue{Time: aws.String(ts.UTC().Format(time.RFC3339Nano)),
-					Value: &types.DataValue{DoubleValue: aws.Float64(20 + float64((first+int64(j))%600)/10)}}
+			for j := range c.values {
+				x := k*c.values + j
+				times = origin.Add(time.Duration(first+int64(j))*time.Second).UTC().AppendFormat(times, time.RFC3339Nano)
+				ends[x] = len(times)
+				fs[x] = 20 + float64((first+int64(j))%600)/10
+				dvs[x].DoubleValue = &fs[x]
+				vals[x].Value = &dvs[x]
 			}
-			entries = append(entries, types.PropertyValueEntry{EntityPropertyReference: &types.EntityPropertyReference{
-				EntityId: aws.String(e), ComponentName: aws.String("load"), PropertyName: aws.String(p)}, PropertyValues: vals})
+			entries[k] = types.PropertyValueEntry{EntityPropertyReference: &refs[i], PropertyValues: vals[k*c.values : (k+1)*c.values]}
+		}
+		all, start := string(times), 0
+		ts := make([]string, n)
+		for x := range vals {
+			ts[x], start = all[start:ends[x]], ends[x]
+			vals[x].Time = &ts[x]
 		}
 		res, err := pick().BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: entries})
 		if err != nil {
