@@ -197,7 +197,9 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 		if it.Points.Len() == 0 {
 			continue
 		}
-		data, err := chunkenc.Encode(nil, it.Points)
+		// A delta lives only until its series' next compaction: the write
+		// is spared the search for its smallest form.
+		data, err := chunkenc.EncodeQuick(nil, it.Points)
 		if err != nil {
 			return nil, fmt.Errorf("tsdb: encode: %w", err)
 		}

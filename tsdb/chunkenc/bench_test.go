@@ -80,6 +80,29 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeDelta encodes what one write of ten values to a series
+// stores, with Encode and with EncodeQuick.
+func BenchmarkEncodeDelta(b *testing.B) {
+	for _, bc := range benchChunks() {
+		c := bc.c.sub(0, 10)
+		for _, enc := range []struct {
+			name string
+			f    func([]byte, *Chunk) ([]byte, error)
+		}{{"search", Encode}, {"quick", EncodeQuick}} {
+			b.Run(bc.name+"/"+enc.name, func(b *testing.B) {
+				var buf []byte
+				for b.Loop() {
+					var err error
+					if buf, err = enc.f(buf[:0], c); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(len(buf)), "B")
+			})
+		}
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	b.Run("raw16", func(b *testing.B) {
 		c := benchChunks()[0].c

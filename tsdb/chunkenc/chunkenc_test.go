@@ -52,6 +52,17 @@ func roundTrip(t testing.TB, c *Chunk) []byte {
 	if !bytes.Equal(again, b) {
 		t.Fatalf("Encode is not deterministic")
 	}
+	// EncodeQuick writes the same format, never smaller.
+	quick, err := EncodeQuick(nil, c)
+	if err != nil {
+		t.Fatalf("EncodeQuick: %v", err)
+	}
+	if got, err := Decode(quick); err != nil || !Equal(got, c) {
+		t.Fatalf("Decode(EncodeQuick(c)) = %s, %v\nwant %s", describe(got), err, describe(c))
+	}
+	if len(quick) < len(b) {
+		t.Fatalf("EncodeQuick took %d bytes, Encode %d: the search missed an encoding", len(quick), len(b))
+	}
 	return b
 }
 

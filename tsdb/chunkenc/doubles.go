@@ -84,6 +84,9 @@ func (e *encoder) appendDoubles(dst []byte, vs []float64) []byte {
 	w := bitWriter{b: e.buf[:0]}
 	writeXOR(&w, vs)
 	e.buf = w.align()
+	if e.quick {
+		return append(append(dst, doubleXOR), e.buf...)
+	}
 	best := 8 * len(e.buf)
 
 	ms := grow(&e.ints, len(vs))

@@ -86,8 +86,12 @@ func (e *encoder) appendTimes(dst []byte, ts []int64) []byte {
 	dst = binary.AppendUvarint(dst, unit)
 	// Not runs: they would let a few bytes claim any number of points
 	// (see minTimeBits). Not raw: offsets only grow, so deltas are smaller.
-	mode, forBits := e.seqBits(s, tryDelta|tryLinear)
-	if gorillaTimeBits(s) < forBits {
+	try := tryDelta | tryLinear
+	if e.quick {
+		try = tryDelta
+	}
+	mode, forBits := e.seqBits(s, try)
+	if !e.quick && gorillaTimeBits(s) < forBits {
 		dst = append(dst, timeGorilla)
 		w := bitWriter{b: dst}
 		writeGorillaTimes(&w, s)

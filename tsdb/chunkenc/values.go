@@ -13,7 +13,11 @@ const intSeq = 0
 func (e *encoder) appendInts(dst []byte, vs []int64) []byte {
 	dst = append(dst, intSeq)
 	w := bitWriter{b: dst}
-	e.writeSeq(&w, vs, tryAll)
+	try := tryAll
+	if e.quick {
+		try = tryDelta
+	}
+	e.writeSeq(&w, vs, try)
 	return w.align()
 }
 
