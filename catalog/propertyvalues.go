@@ -521,17 +521,58 @@ func timeRange(in *model.GetPropertyValueHistoryInput) (from, to int64, err erro
 	return from, to, nil
 }
 
-// historyScope binds a page token to everything that shapes the result.
+// historyScope binds a page token to everything that shapes the result:
+// every member of the request but nextToken and maxResults.
 func historyScope(in *model.GetPropertyValueHistoryInput, from, to int64) string {
-	q := *in
-	q.NextToken, q.MaxResults = nil, nil
-	data, _ := json.Marshal(struct {
-		In       *model.GetPropertyValueHistoryInput
-		WS       string
-		From, To int64
-	}{&q, in.WorkspaceId, from, to})
+	var data []byte
+	if in.PropertyFilters == nil && in.StartDateTime == nil && in.EndDateTime == nil && in.Interpolation == nil {
+		data = usualScope(in, from, to)
+	} else {
+		q := *in
+		q.NextToken, q.MaxResults = nil, nil
+		data, _ = json.Marshal(struct {
+			In       *model.GetPropertyValueHistoryInput
+			WS       string
+			From, To int64
+		}{&q, in.WorkspaceId, from, to})
+	}
 	sum := sha256.Sum256(data)
 	return "GetPropertyValueHistory\x00" + hex.EncodeToString(sum[:])
+}
+
+// usualScope writes the members of a request without filters,
+// interpolation or the deprecated times, each length-prefixed, where
+// encoding/json took a tenth of a page's time in the catalog. It starts
+// with 0, which no JSON document does.
+func usualScope(in *model.GetPropertyValueHistoryInput, from, to int64) []byte {
+	b := make([]byte, 1, 256)
+	str := func(s string) { b = append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	opt := func(s *string) {
+		if s == nil {
+			b = append(b, 0)
+			return
+		}
+		b = append(b, 1)
+		str(*s)
+	}
+	str(in.WorkspaceId)
+	opt(in.EntityId)
+	opt(in.ComponentName)
+	opt(in.ComponentPath)
+	opt(in.ComponentTypeId)
+	if in.SelectedProperties == nil {
+		b = append(b, 0)
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(in.SelectedProperties))+1)
+		for _, p := range in.SelectedProperties {
+			str(p)
+		}
+	}
+	str(string(in.OrderByTime))
+	opt(in.StartTime)
+	opt(in.EndTime)
+	b = binary.BigEndian.AppendUint64(b, uint64(from))
+	return binary.BigEndian.AppendUint64(b, uint64(to))
 }
 
 // seriesPos orders the series of a history request: by entity, then

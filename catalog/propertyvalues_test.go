@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -152,5 +153,58 @@ func TestDataPlaneCache(t *testing.T) {
 			"p": {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(false)}}}))
 	if code := put("g"); code != "ValidationException" {
 		t.Fatalf("after p stopped being a time series, the write got %q", code)
+	}
+}
+
+// TestHistoryScope: the usual request's scope covers every member but
+// nextToken and maxResults, tells an absent member from an empty one, and
+// a member the short form does not write sends the request the long way.
+func TestHistoryScope(t *testing.T) {
+	written := map[string]bool{"WorkspaceId": true, "EntityId": true, "ComponentName": true, "ComponentPath": true, "ComponentTypeId": true,
+		"SelectedProperties": true, "OrderByTime": true, "StartTime": true, "EndTime": true}
+	longWay := map[string]bool{"PropertyFilters": true, "StartDateTime": true, "EndDateTime": true, "Interpolation": true}
+	unscoped := map[string]bool{"NextToken": true, "MaxResults": true}
+	for f := range reflect.TypeFor[model.GetPropertyValueHistoryInput]().Fields() {
+		if !written[f.Name] && !longWay[f.Name] && !unscoped[f.Name] {
+			t.Errorf("GetPropertyValueHistoryInput.%s is new: usualScope must write it, or historyScope take the long way when it is set", f.Name)
+		}
+	}
+	base := func() *model.GetPropertyValueHistoryInput {
+		return &model.GetPropertyValueHistoryInput{WorkspaceId: "w", EntityId: model.String("e"), ComponentName: model.String("c"),
+			SelectedProperties: []string{"p", "q"}, StartTime: model.String("2026-01-01T00:00:00Z"), EndTime: model.String("2026-01-02T00:00:00Z")}
+	}
+	seen := map[string]string{historyScope(base(), 1, 2): "base"}
+	for name, change := range map[string]func(*model.GetPropertyValueHistoryInput){
+		"workspace":        func(in *model.GetPropertyValueHistoryInput) { in.WorkspaceId = "w2" },
+		"entity":           func(in *model.GetPropertyValueHistoryInput) { in.EntityId = model.String("e2") },
+		"no entity":        func(in *model.GetPropertyValueHistoryInput) { in.EntityId = nil },
+		"empty entity":     func(in *model.GetPropertyValueHistoryInput) { in.EntityId = model.String("") },
+		"component":        func(in *model.GetPropertyValueHistoryInput) { in.ComponentName = model.String("c2") },
+		"path":             func(in *model.GetPropertyValueHistoryInput) { in.ComponentPath = model.String("c") },
+		"type":             func(in *model.GetPropertyValueHistoryInput) { in.ComponentTypeId = model.String("t") },
+		"properties":       func(in *model.GetPropertyValueHistoryInput) { in.SelectedProperties = []string{"pq"} },
+		"no properties":    func(in *model.GetPropertyValueHistoryInput) { in.SelectedProperties = nil },
+		"empty properties": func(in *model.GetPropertyValueHistoryInput) { in.SelectedProperties = []string{} },
+		"order":            func(in *model.GetPropertyValueHistoryInput) { in.OrderByTime = model.OrderByTimeDescending },
+		"start":            func(in *model.GetPropertyValueHistoryInput) { in.StartTime = model.String("2026-01-01T00:00:00+00:00") },
+		"end":              func(in *model.GetPropertyValueHistoryInput) { in.EndTime = nil },
+		"filters":          func(in *model.GetPropertyValueHistoryInput) { in.PropertyFilters = []model.PropertyFilter{} },
+		"interpolation":    func(in *model.GetPropertyValueHistoryInput) { in.Interpolation = &model.InterpolationParameters{} },
+	} {
+		in := base()
+		change(in)
+		s := historyScope(in, 1, 2)
+		if other, ok := seen[s]; ok {
+			t.Errorf("%s has the scope of %s", name, other)
+		}
+		seen[s] = name
+	}
+	in := base()
+	in.NextToken, in.MaxResults = model.String("t"), new(int32(5))
+	if historyScope(in, 1, 2) != historyScope(base(), 1, 2) {
+		t.Error("nextToken or maxResults changed the scope")
+	}
+	if historyScope(base(), 1, 3) == historyScope(base(), 1, 2) {
+		t.Error("the time range is not in the scope")
 	}
 }
