@@ -208,3 +208,33 @@ func TestHistoryScope(t *testing.T) {
 		t.Error("the time range is not in the scope")
 	}
 }
+
+// TestOnlyMember holds onlyMember to valueMembers for every set of members.
+func TestOnlyMember(t *testing.T) {
+	full := model.DataValue{BooleanValue: new(true), DoubleValue: new(model.Double(1)), IntegerValue: new(int32(1)), LongValue: new(int64(1)),
+		StringValue: model.String("s"), ListValue: []model.DataValue{}, MapValue: map[string]model.DataValue{},
+		RelationshipValue: &model.RelationshipValue{}, Expression: model.String("x")}
+	for bits := range 1 << len(valueMembers) {
+		// Clear the members whose bit is 0, one field at a time.
+		v := full
+		fields := reflect.ValueOf(&v).Elem()
+		if fields.NumField() != len(valueMembers) {
+			t.Fatalf("DataValue has %d members, valueMembers %d", fields.NumField(), len(valueMembers))
+		}
+		for i := range fields.NumField() {
+			if bits&(1<<i) == 0 {
+				fields.Field(i).SetZero()
+			}
+		}
+		n, want := 0, model.Type("")
+		for _, m := range valueMembers {
+			if m.set(&v) {
+				n, want = n+1, m.typ
+			}
+		}
+		wantOK := n == 1 && want != ""
+		if got, ok := onlyMember(&v); ok != wantOK || ok && got != want {
+			t.Errorf("members %09b: onlyMember = %q, %v; valueMembers give %q, %v", bits, got, ok, want, wantOK)
+		}
+	}
+}

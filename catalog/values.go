@@ -138,13 +138,24 @@ func setMembers(v *model.DataValue) []string {
 
 // onlyMember returns the type held by v's one set member; ok is false
 // when none or several are set, or the one is an expression.
+// It reads the members directly, not through valueMembers' funcs: it runs
+// for every value a BatchPut writes (TestOnlyMember holds the two equal).
 func onlyMember(v *model.DataValue) (typ model.Type, ok bool) {
 	n := 0
-	for _, m := range valueMembers {
-		if m.set(v) {
-			n, typ = n+1, m.typ
+	set := func(is bool, t model.Type) {
+		if is {
+			n, typ = n+1, t
 		}
 	}
+	set(v.BooleanValue != nil, model.TypeBoolean)
+	set(v.DoubleValue != nil, model.TypeDouble)
+	set(v.IntegerValue != nil, model.TypeInteger)
+	set(v.LongValue != nil, model.TypeLong)
+	set(v.StringValue != nil, model.TypeString)
+	set(v.ListValue != nil, model.TypeList)
+	set(v.MapValue != nil, model.TypeMap)
+	set(v.RelationshipValue != nil, model.TypeRelationship)
+	set(v.Expression != nil, "")
 	return typ, n == 1 && typ != ""
 }
 
