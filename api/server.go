@@ -228,7 +228,13 @@ func WithRequest(ctx context.Context, req *Request) context.Context {
 	return context.WithValue(ctx, ctxKey{}, req)
 }
 
+// ServeHTTP serves one request, of any API the server speaks.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	growStack() // before serveHTTP's own frame, which is large
+	s.serveHTTP(w, r)
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.probe(w, r) {
 		return
 	}
