@@ -56,9 +56,15 @@ func (bc *blockCache) decode(key string, raw []byte) (*chunkenc.Chunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	cb := &cachedBlock{key: key, raw: bytes.Clone(raw), c: c, size: len(key) + len(raw) + chunkSize(c)}
+	bc.put(key, bytes.Clone(raw), c)
+	return c, nil
+}
+
+// put keeps c as the block at key decoded from raw, which it takes.
+func (bc *blockCache) put(key string, raw []byte, c *chunkenc.Chunk) {
+	cb := &cachedBlock{key: key, raw: raw, c: c, size: len(key) + len(raw) + chunkSize(c)}
 	if cb.size > bc.max {
-		return c, nil
+		return
 	}
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
@@ -70,7 +76,6 @@ func (bc *blockCache) decode(key string, raw []byte) (*chunkenc.Chunk, error) {
 	for bc.size > bc.max {
 		bc.remove(bc.lru.Back())
 	}
-	return c, nil
 }
 
 // forget drops the blocks whose keys start with prefix: the values of a
@@ -82,6 +87,15 @@ func (bc *blockCache) forget(prefix string) {
 		if strings.HasPrefix(k, prefix) {
 			bc.remove(e)
 		}
+	}
+}
+
+// drop removes the block at key, if held.
+func (bc *blockCache) drop(key string) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if e, ok := bc.items[key]; ok {
+		bc.remove(e)
 	}
 }
 

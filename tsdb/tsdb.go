@@ -728,7 +728,7 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		if err != nil {
 			return err
 		}
-		p, err = planCompaction(tx, v, d.series, start)
+		p, err = db.planCompaction(tx, v, d.series, start)
 		return err
 	})
 	if err != nil || p == nil {
@@ -736,7 +736,9 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 	}
 	db.started.Add(1)
 	defer db.ended.Add(1)
-	return true, db.b.Update(ctx, func(tx *barrier.Tx) error {
+	wrote := false
+	err = db.b.Update(ctx, func(tx *barrier.Tx) error {
+		wrote = false
 		v, err := tx.View([]byte(d.view))
 		if errors.Is(err, barrier.ErrNoView) {
 			return nil
@@ -774,6 +776,7 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 				return err
 			}
 		}
+		wrote = true
 		if tx.Shared() {
 			return nil // no floor (see deltaStart)
 		}
@@ -787,6 +790,21 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		}
 		return tx.Set(v, floorKey(d.series), binary.BigEndian.AppendUint64(nil, f))
 	})
+	if err == nil && wrote {
+		// The blocks replaced leave the cache. The series' next compaction
+		// extends the newest block, and reads of recent points meet it:
+		// both find it decoded (the cache checks the stored bytes, so it
+		// can serve nothing stale). A block split off a larger merge
+		// shares that merge's memory, and is left out.
+		for _, k := range p.oldKeys[:len(p.oldKeys)-len(p.deltaKeys)] {
+			db.blocks.drop(d.view + string(k))
+		}
+		if len(p.blocks) == 1 {
+			w := p.blocks[0]
+			db.blocks.put(d.view+string(w.Key), w.Value, p.last)
+		}
+	}
+	return true, err
 }
 
 // plan is a compaction worked out on a snapshot: the chunks it replaces
@@ -795,9 +813,13 @@ type plan struct {
 	deltaKeys [][]byte
 	oldKeys   [][]byte // deltas and blocks to delete
 	blocks    []kv.Write
+	last      *chunkenc.Chunk // what blocks[len(blocks)-1] holds
 }
 
-func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*plan, error) {
+// planCompaction works out the compaction of s's deltas from start on, in
+// a snapshot. The blocks it meets are decoded through the block cache,
+// which holds the newest block as the last compaction wrote it.
+func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*plan, error) {
 	p := &plan{}
 	dp := append(s.prefix(), 'a', '/')
 	var parts []*chunkenc.Chunk
@@ -820,8 +842,9 @@ func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*p
 	first, last := deltas.Times[0], deltas.Times[deltas.Len()-1]
 	bp := append(s.prefix(), 'b', '/')
 	var blocks *chunkenc.Chunk
+	vid := string(v.ID())
 	take := func(k, val []byte) error {
-		c, err := chunkenc.Decode(val)
+		c, err := db.blocks.decode(vid+string(k), val)
 		if err != nil {
 			return fmt.Errorf("tsdb: block: %w", err)
 		}
@@ -834,7 +857,7 @@ func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*p
 	}
 	// Deltas extend the newest block before them until it is full.
 	extend := func(k, val []byte) error {
-		c, err := chunkenc.Decode(val)
+		c, err := db.blocks.decode(vid+string(k), val)
 		if err != nil {
 			return fmt.Errorf("tsdb: block: %w", err)
 		}
@@ -891,6 +914,7 @@ func planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*p
 			return nil, fmt.Errorf("tsdb: encode: %w", err)
 		}
 		p.blocks = append(p.blocks, kv.Write{Key: blockKey(s, c), Value: data})
+		p.last = c
 	}
 	return p, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -315,6 +316,72 @@ func TestCompactionBetweenBlocks(t *testing.T) {
 
 // A series is due at compactAfter deltas, or at a tick when no delta came
 // since the tick before; one still written to waits.
+// TestCompactionCachesNewestBlock: a compaction that writes one block
+// leaves it decoded in the block cache, as stored, and takes out the
+// blocks it replaced; one that splits into several blocks caches none.
+func TestCompactionCachesNewestBlock(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	var s Series
+	s.Entity[0] = 9
+	vid := string(v.ID())
+	cached := func() map[string]*chunkenc.Chunk {
+		db.blocks.mu.Lock()
+		defer db.blocks.mu.Unlock()
+		out := map[string]*chunkenc.Chunk{}
+		for k, e := range db.blocks.items {
+			if strings.HasPrefix(k, vid+string(s.prefix())) {
+				out[k[len(vid):]] = e.Value.(*cachedBlock).c
+			}
+		}
+		return out
+	}
+	stored := func() map[string]*chunkenc.Chunk {
+		out := map[string]*chunkenc.Chunk{}
+		err := b.Read(context.Background(), func(tx *barrier.Tx) error {
+			return tx.Scan(v, kv.Prefix(append(s.prefix(), 'b', '/')), func(k, val []byte) error {
+				c, err := chunkenc.Decode(val)
+				out[string(k)] = c
+				return err
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	step := func(from, to int64, wantCached bool) {
+		t.Helper()
+		var ts []int64
+		var vs []float64
+		for at := from; at <= to; at++ {
+			ts, vs = append(ts, at), append(vs, float64(at)/4)
+		}
+		db.write(t, b, v, s, doubles(ts, vs))
+		if err := db.Compact(context.Background(), v, s); err != nil {
+			t.Fatal(err)
+		}
+		got, blocks := cached(), stored()
+		if !wantCached {
+			if len(got) != 0 {
+				t.Errorf("after [%d, %d]: %d blocks cached, want none", from, to, len(got))
+			}
+			return
+		}
+		if len(got) != 1 {
+			t.Fatalf("after [%d, %d]: %d blocks cached, want the newest alone", from, to, len(got))
+		}
+		for k, c := range got {
+			if want, ok := blocks[k]; !ok || !chunkenc.Equal(c, want) {
+				t.Errorf("after [%d, %d]: the cached block is not the stored one", from, to)
+			}
+		}
+	}
+	step(0, 9, true)
+	step(10, 19, true)    // extends the block: the old one leaves the cache
+	step(20, 1100, false) // overflows into two blocks
+	step(1101, 1110, true)
+}
+
 func TestDue(t *testing.T) {
 	db := &DB{pending: map[dirty]pending{}}
 	var a, b, c Series
