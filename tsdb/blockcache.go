@@ -22,6 +22,9 @@ type blockCache struct {
 	size  int
 	items map[string]*list.Element
 	lru   list.List // front: most recently used
+	// forgets counts forget's calls: a block decoded before a deletion
+	// is not put in after it.
+	forgets uint64
 }
 
 type cachedBlock struct {
@@ -56,18 +59,50 @@ func (bc *blockCache) decode(key string, raw []byte) (*chunkenc.Chunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	bc.put(key, bytes.Clone(raw), c)
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	bc.insert(key, bytes.Clone(raw), c)
 	return c, nil
 }
 
-// put keeps c as the block at key decoded from raw, which it takes.
-func (bc *blockCache) put(key string, raw []byte, c *chunkenc.Chunk) {
-	cb := &cachedBlock{key: key, raw: raw, c: c, size: len(key) + len(raw) + chunkSize(c)}
+// lookup is decode without keeping what it decodes: for a compaction,
+// which replaces the blocks it reads.
+func (bc *blockCache) lookup(key string, raw []byte) (*chunkenc.Chunk, error) {
+	bc.mu.Lock()
+	if e, ok := bc.items[key]; ok {
+		if cb := e.Value.(*cachedBlock); bytes.Equal(cb.raw, raw) {
+			bc.mu.Unlock()
+			return cb.c, nil
+		}
+	}
+	bc.mu.Unlock()
+	return chunkenc.Decode(raw)
+}
+
+// generation is what put checks: it changes with every forget.
+func (bc *blockCache) generation() uint64 {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	return bc.forgets
+}
+
+// put keeps c as the block at key decoded from raw, which it takes, unless
+// a forget came since generation gave gen.
+func (bc *blockCache) put(key string, raw []byte, c *chunkenc.Chunk, gen uint64) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if bc.forgets != gen {
+		return
+	}
+	bc.insert(key, raw, c)
+}
+
+// insert keeps c as the block at key, with bc.mu held.
+func (bc *blockCache) insert(key string, raw []byte, c *chunkenc.Chunk) {
+	cb := &cachedBlock{key: key, raw: raw, c: c, size: len(key) + cap(raw) + chunkSize(c)}
 	if cb.size > bc.max {
 		return
 	}
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
 	if e, ok := bc.items[key]; ok {
 		bc.remove(e)
 	}
@@ -83,6 +118,7 @@ func (bc *blockCache) put(key string, raw []byte, c *chunkenc.Chunk) {
 func (bc *blockCache) forget(prefix string) {
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
+	bc.forgets++
 	for k, e := range bc.items {
 		if strings.HasPrefix(k, prefix) {
 			bc.remove(e)

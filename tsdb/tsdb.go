@@ -716,6 +716,7 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 	var p *plan
 	// Every delta numbered below settled is in the snapshot taken next.
 	settled := db.settled()
+	cacheGen := db.blocks.generation()
 	err = db.b.Read(ctx, func(tx *barrier.Tx) error {
 		v, err := tx.View([]byte(d.view))
 		if errors.Is(err, barrier.ErrNoView) {
@@ -795,13 +796,14 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		// extends the newest block, and reads of recent points meet it:
 		// both find it decoded (the cache checks the stored bytes, so it
 		// can serve nothing stale). A block split off a larger merge
-		// shares that merge's memory, and is left out.
+		// shares that merge's memory, and is left out; so is any block
+		// once a deletion has come since the plan began.
 		for _, k := range p.oldKeys[:len(p.oldKeys)-len(p.deltaKeys)] {
 			db.blocks.drop(d.view + string(k))
 		}
 		if len(p.blocks) == 1 {
 			w := p.blocks[0]
-			db.blocks.put(d.view+string(w.Key), w.Value, p.last)
+			db.blocks.put(d.view+string(w.Key), w.Value, p.last, cacheGen)
 		}
 	}
 	return true, err
@@ -817,8 +819,9 @@ type plan struct {
 }
 
 // planCompaction works out the compaction of s's deltas from start on, in
-// a snapshot. The blocks it meets are decoded through the block cache,
-// which holds the newest block as the last compaction wrote it.
+// a snapshot. The blocks it meets are taken from the block cache, which
+// holds the newest block as the last compaction wrote it, and not added to
+// it: the compaction replaces them.
 func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*plan, error) {
 	p := &plan{}
 	dp := append(s.prefix(), 'a', '/')
@@ -844,7 +847,7 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	var blocks *chunkenc.Chunk
 	vid := string(v.ID())
 	take := func(k, val []byte) error {
-		c, err := db.blocks.decode(vid+string(k), val)
+		c, err := db.blocks.lookup(vid+string(k), val)
 		if err != nil {
 			return fmt.Errorf("tsdb: block: %w", err)
 		}
@@ -857,7 +860,7 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	}
 	// Deltas extend the newest block before them until it is full.
 	extend := func(k, val []byte) error {
-		c, err := db.blocks.decode(vid+string(k), val)
+		c, err := db.blocks.lookup(vid+string(k), val)
 		if err != nil {
 			return fmt.Errorf("tsdb: block: %w", err)
 		}

@@ -314,8 +314,6 @@ func TestCompactionBetweenBlocks(t *testing.T) {
 	}
 }
 
-// A series is due at compactAfter deltas, or at a tick when no delta came
-// since the tick before; one still written to waits.
 // TestCompactionCachesNewestBlock: a compaction that writes one block
 // leaves it decoded in the block cache, as stored, and takes out the
 // blocks it replaced; one that splits into several blocks caches none.
@@ -382,6 +380,33 @@ func TestCompactionCachesNewestBlock(t *testing.T) {
 	step(1101, 1110, true)
 }
 
+// TestBlockCacheKeepsNoDeletedBlock: a block decoded before a deletion
+// (by a compaction that began before it) is not put in after it, and what
+// a compaction only looks up is not kept.
+func TestBlockCacheKeepsNoDeletedBlock(t *testing.T) {
+	bc := newBlockCache(1 << 20)
+	c := &chunkenc.Chunk{Kind: chunkenc.KindDouble, Times: []int64{1, 2}, Doubles: []float64{1, 2}}
+	raw, err := chunkenc.Encode(nil, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.lookup("v/ts/s/b/1", raw); err != nil || len(bc.items) != 0 {
+		t.Fatalf("lookup: %v, %d blocks held", err, len(bc.items))
+	}
+	gen := bc.generation()
+	bc.forget("v/ts/s/")
+	bc.put("v/ts/s/b/1", raw, c, gen)
+	if len(bc.items) != 0 {
+		t.Error("a block planned before a deletion was kept after it")
+	}
+	bc.put("v/ts/s/b/1", raw, c, bc.generation())
+	if len(bc.items) != 1 {
+		t.Error("a block put with the current generation was not kept")
+	}
+}
+
+// A series is due at compactAfter deltas, or at a tick when no delta came
+// since the tick before; one still written to waits.
 func TestDue(t *testing.T) {
 	db := &DB{pending: map[dirty]pending{}}
 	var a, b, c Series
