@@ -522,22 +522,31 @@ func timeRange(in *model.GetPropertyValueHistoryInput) (from, to int64, err erro
 }
 
 // historyScope binds a page token to everything that shapes the result:
-// every member of the request but nextToken and maxResults.
-func historyScope(in *model.GetPropertyValueHistoryInput, from, to int64) string {
-	var data []byte
+// every member of the request but nextToken and maxResults. legacy, when
+// not nil, gives the scope earlier releases bound the request to, which
+// took every request through encoding/json: a client paging across an
+// upgrade (or across the nodes of a rolling one) keeps its place.
+func historyScope(in *model.GetPropertyValueHistoryInput, from, to int64) (scope string, legacy func() string) {
 	if in.PropertyFilters == nil && in.StartDateTime == nil && in.EndDateTime == nil && in.Interpolation == nil {
-		data = usualScope(in, from, to)
-	} else {
-		q := *in
-		q.NextToken, q.MaxResults = nil, nil
-		data, _ = json.Marshal(struct {
-			In       *model.GetPropertyValueHistoryInput
-			WS       string
-			From, To int64
-		}{&q, in.WorkspaceId, from, to})
+		return hashScope(usualScope(in, from, to)), func() string { return hashScope(jsonScope(in, from, to)) }
 	}
+	return hashScope(jsonScope(in, from, to)), nil
+}
+
+func hashScope(data []byte) string {
 	sum := sha256.Sum256(data)
 	return "GetPropertyValueHistory\x00" + hex.EncodeToString(sum[:])
+}
+
+func jsonScope(in *model.GetPropertyValueHistoryInput, from, to int64) []byte {
+	q := *in
+	q.NextToken, q.MaxResults = nil, nil
+	data, _ := json.Marshal(struct {
+		In       *model.GetPropertyValueHistoryInput
+		WS       string
+		From, To int64
+	}{&q, in.WorkspaceId, from, to})
+	return data
 }
 
 // usualScope writes the members of a request without filters,
@@ -916,7 +925,8 @@ func (s *Service) GetPropertyValueHistory(ctx context.Context, in *model.GetProp
 		step = secs * int64(time.Second)
 	}
 	desc := in.OrderByTime == model.OrderByTimeDescending
-	p := pager{sys: s.b.System(), scope: historyScope(in, from, to)}
+	scope, legacy := historyScope(in, from, to)
+	p := pager{sys: s.b.System(), scope: scope, legacy: legacy}
 	raw, err := p.decode(in.NextToken)
 	if err != nil {
 		return nil, err

@@ -160,6 +160,10 @@ func TestDataPlaneCache(t *testing.T) {
 // nextToken and maxResults, tells an absent member from an empty one, and
 // a member the short form does not write sends the request the long way.
 func TestHistoryScope(t *testing.T) {
+	scope := func(in *model.GetPropertyValueHistoryInput, from, to int64) string {
+		s, _ := historyScope(in, from, to)
+		return s
+	}
 	written := map[string]bool{"WorkspaceId": true, "EntityId": true, "ComponentName": true, "ComponentPath": true, "ComponentTypeId": true,
 		"SelectedProperties": true, "OrderByTime": true, "StartTime": true, "EndTime": true}
 	longWay := map[string]bool{"PropertyFilters": true, "StartDateTime": true, "EndDateTime": true, "Interpolation": true}
@@ -173,7 +177,7 @@ func TestHistoryScope(t *testing.T) {
 		return &model.GetPropertyValueHistoryInput{WorkspaceId: "w", EntityId: model.String("e"), ComponentName: model.String("c"),
 			SelectedProperties: []string{"p", "q"}, StartTime: model.String("2026-01-01T00:00:00Z"), EndTime: model.String("2026-01-02T00:00:00Z")}
 	}
-	seen := map[string]string{historyScope(base(), 1, 2): "base"}
+	seen := map[string]string{scope(base(), 1, 2): "base"}
 	for name, change := range map[string]func(*model.GetPropertyValueHistoryInput){
 		"workspace":        func(in *model.GetPropertyValueHistoryInput) { in.WorkspaceId = "w2" },
 		"entity":           func(in *model.GetPropertyValueHistoryInput) { in.EntityId = model.String("e2") },
@@ -193,7 +197,7 @@ func TestHistoryScope(t *testing.T) {
 	} {
 		in := base()
 		change(in)
-		s := historyScope(in, 1, 2)
+		s := scope(in, 1, 2)
 		if other, ok := seen[s]; ok {
 			t.Errorf("%s has the scope of %s", name, other)
 		}
@@ -201,11 +205,18 @@ func TestHistoryScope(t *testing.T) {
 	}
 	in := base()
 	in.NextToken, in.MaxResults = model.String("t"), new(int32(5))
-	if historyScope(in, 1, 2) != historyScope(base(), 1, 2) {
+	if scope(in, 1, 2) != scope(base(), 1, 2) {
 		t.Error("nextToken or maxResults changed the scope")
 	}
-	if historyScope(base(), 1, 3) == historyScope(base(), 1, 2) {
+	if scope(base(), 1, 3) == scope(base(), 1, 2) {
 		t.Error("the time range is not in the scope")
+	}
+	// Earlier releases bound every request through encoding/json.
+	if _, legacy := historyScope(base(), 1, 2); legacy == nil || legacy() != hashScope(jsonScope(base(), 1, 2)) {
+		t.Error("the usual request does not offer the scope earlier releases gave it")
+	}
+	if _, legacy := historyScope(&model.GetPropertyValueHistoryInput{Interpolation: &model.InterpolationParameters{}}, 1, 2); legacy != nil {
+		t.Error("a request the long way offers a second scope")
 	}
 }
 
@@ -236,5 +247,26 @@ func TestOnlyMember(t *testing.T) {
 		if got, ok := onlyMember(&v); ok != wantOK || ok && got != want {
 			t.Errorf("members %09b: onlyMember = %q, %v; valueMembers give %q, %v", bits, got, ok, want, wantOK)
 		}
+	}
+}
+
+// TestHistoryTokenAcrossUpgrade: a page token an earlier release issued,
+// bound through encoding/json, resumes the same request; it resumes no
+// other.
+func TestHistoryTokenAcrossUpgrade(t *testing.T) {
+	s := newTestService(t)
+	in := &model.GetPropertyValueHistoryInput{WorkspaceId: "w", EntityId: model.String("e"), ComponentName: model.String("c"),
+		SelectedProperties: []string{"p"}, StartTime: model.String("2026-01-01T00:00:00Z"), EndTime: model.String("2026-01-02T00:00:00Z")}
+	old := pager{sys: s.b.System(), scope: hashScope(jsonScope(in, 1, 2))}
+	tok := old.encode([]byte("after"))
+	scope, legacy := historyScope(in, 1, 2)
+	if got, err := (pager{sys: s.b.System(), scope: scope, legacy: legacy}).decode(&tok); err != nil || string(got) != "after" {
+		t.Errorf("an earlier release's token: %q, %v", got, err)
+	}
+	other := *in
+	other.EntityId = model.String("f")
+	scope, legacy = historyScope(&other, 1, 2)
+	if _, err := (pager{sys: s.b.System(), scope: scope, legacy: legacy}).decode(&tok); err == nil {
+		t.Error("an earlier release's token resumed another request")
 	}
 }

@@ -22,6 +22,9 @@ const tokenVersion = 1
 type pager struct {
 	sys   *barrier.View
 	scope string // operation, workspace and filters the token is bound to
+	// legacy, if set, gives the scope an earlier release bound the same
+	// request's tokens to, which decode also takes.
+	legacy func() string
 }
 
 func (p pager) mac(after []byte) []byte {
@@ -54,7 +57,7 @@ func (p pager) decode(token *string) ([]byte, error) {
 	}
 	after := b[1+w : 1+w+int(n)]
 	mac := b[1+w+int(n):]
-	if !hmac.Equal(mac, p.mac(after)) {
+	if !hmac.Equal(mac, p.mac(after)) && (p.legacy == nil || !hmac.Equal(mac, pager{sys: p.sys, scope: p.legacy()}.mac(after))) {
 		return nil, invalid("nextToken is not valid for this request")
 	}
 	return bytes.Clone(after), nil
