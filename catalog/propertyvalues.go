@@ -338,6 +338,9 @@ func parseTime(field string, iso *string, epoch *model.Timestamp) (int64, error)
 	var t time.Time
 	switch {
 	case iso != nil:
+		if n, ok := utcNano(*iso); ok {
+			return n, nil
+		}
 		var err error
 		if t, err = time.Parse(time.RFC3339Nano, *iso); err != nil {
 			return 0, invalid("%s: time must be ISO-8601 with a zone, such as 2023-01-02T15:04:05.123Z", field)
@@ -495,6 +498,9 @@ func plainPoint(pv *model.PropertyValue, dt *model.DataType) (int64, bool) {
 		return 0, false
 	case only == model.TypeList || only == model.TypeMap || only == model.TypeRelationship:
 		return 0, false
+	}
+	if t, ok := utcNano(*pv.Time); ok {
+		return t, true
 	}
 	t, err := time.Parse(time.RFC3339Nano, *pv.Time)
 	if err != nil || t.Year() < 1678 || t.Year() > 2261 {
