@@ -164,3 +164,47 @@ func (c *typeCache) seriesOf(v *barrier.View, e *entity, path, prop string, dt *
 	c.mu.Unlock()
 	return s
 }
+
+// refCache keeps what the data plane's property references resolved to at
+// the newest catalog generation seen (see Service.gen): BatchPut names the
+// same properties call after call. An entry serves only readers at the
+// generation it was made at; a newer one starts the cache afresh. Entries
+// are shared and must not be modified.
+type refCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[refKey]*seriesRef
+}
+
+// refKey is what a reference resolves from: the entity's ID, or one
+// external ID's name and value; the component path (or name) as given, ""
+// for none; and the property.
+type refKey struct {
+	view       string
+	byExternal bool
+	entity     string // the entity's ID, or the external ID's name
+	external   string // the external ID's value
+	path, prop string
+}
+
+func (c *refCache) get(gen uint64, k refKey) *seriesRef {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return nil
+	}
+	return c.m[k]
+}
+
+func (c *refCache) put(gen uint64, k refKey, r *seriesRef) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case gen < c.gen:
+		return // an older generation's
+	case gen > c.gen || c.m == nil:
+		c.gen, c.m = gen, map[refKey]*seriesRef{}
+	}
+	c.m = bound(c.m)
+	c.m[k] = r
+}

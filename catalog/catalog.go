@@ -90,6 +90,7 @@ type Service struct {
 	workspaces recordCache[workspace]
 	entities   recordCache[entity]
 	types      typeCache
+	refs       refCache
 	graphs     graphMemos // what queries learned of each workspace's graph
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/twinvault/twinvault/tsdb"
 )
 
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
 	t.Helper()
 	store := kvtest.NewMem()
 	b := barriertest.Open(t, store)

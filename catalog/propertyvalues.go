@@ -87,6 +87,8 @@ type propResolver struct {
 	r        *resolver
 	cache    *recordCache[entity]
 	gen      uint64
+	refs     *refCache
+	view     string // the view's ID, for refs
 	entities map[string]*entity
 	effect   map[*component]map[string]effectiveProp
 }
@@ -96,7 +98,7 @@ type propResolver struct {
 func (s *Service) newPropResolver(tx *barrier.Tx, v *barrier.View, gen uint64) *propResolver {
 	r := newResolver(tx, v)
 	r.shared, r.gen = &s.types, gen
-	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, gen: gen, entities: map[string]*entity{},
+	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, gen: gen, refs: &s.refs, view: string(v.ID()), entities: map[string]*entity{},
 		effect: map[*component]map[string]effectiveProp{}}
 }
 
@@ -129,6 +131,43 @@ func (p *propResolver) resolve(ref *model.EntityPropertyReference) (*seriesRef, 
 	if path == "" {
 		path = deref(ref.ComponentName)
 	}
+	k, cacheable := p.refKey(ref, path, prop)
+	if cacheable {
+		if r := p.refs.get(p.gen, k); r != nil {
+			return r, nil
+		}
+	}
+	r, err := p.resolveAt(ref, path, prop)
+	if err == nil && cacheable {
+		p.refs.put(p.gen, k, r)
+	}
+	return r, err
+}
+
+// refKey is what a reference resolves from, for the reference cache; ok
+// is false when the cache may not serve it: for a reader that saw a
+// catalog write end (generation 0), or a reference by several external
+// IDs.
+func (p *propResolver) refKey(ref *model.EntityPropertyReference, path, prop string) (k refKey, ok bool) {
+	k = refKey{view: p.view, path: path, prop: prop}
+	switch {
+	case p.gen == 0:
+		return k, false
+	case ref.EntityId != nil:
+		k.entity = *ref.EntityId
+	case len(ref.ExternalIdProperty) == 1:
+		for name, value := range ref.ExternalIdProperty {
+			k.byExternal, k.entity, k.external = true, name, value
+		}
+	default:
+		return k, false
+	}
+	return k, true
+}
+
+// resolveAt is resolve for a reference that has a property name, and the
+// component path it names (or "").
+func (p *propResolver) resolveAt(ref *model.EntityPropertyReference, path, prop string) (*seriesRef, error) {
 	var e *entity
 	var err error
 	switch {

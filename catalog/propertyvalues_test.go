@@ -270,3 +270,76 @@ func TestHistoryTokenAcrossUpgrade(t *testing.T) {
 		t.Error("an earlier release's token resumed another request")
 	}
 }
+
+// TestRefCache: a reference resolved once serves the calls that follow
+// until a catalog write ends; after one, by entity ID or by external ID,
+// it resolves to what the catalog holds.
+func TestRefCache(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	must := mustOK(t)
+	must(s.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "w"}))
+	must(s.CreateComponentType(ctx, &model.CreateComponentTypeInput{WorkspaceId: "w", ComponentTypeId: "com.example.t",
+		PropertyDefinitions: map[string]model.PropertyDefinitionRequest{
+			"id": {DataType: &model.DataType{Type: model.TypeString}, IsExternalId: model.Bool(true), IsStoredExternally: model.Bool(false)},
+			"p":  {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(true)}}}))
+	create := func(id, ext string) {
+		t.Helper()
+		must(s.CreateEntity(ctx, &model.CreateEntityInput{WorkspaceId: "w", EntityId: model.String(id), EntityName: model.String(id),
+			Components: map[string]model.ComponentRequest{"c": {ComponentTypeId: model.String("com.example.t"),
+				Properties: map[string]model.PropertyRequest{"id": {Value: &model.DataValue{StringValue: model.String(ext)}}}}}}))
+	}
+	create("e", "A")
+	put := func(ref model.EntityPropertyReference, sec int, v float64) string {
+		t.Helper()
+		ref.PropertyName = model.String("p")
+		out, err := s.BatchPutPropertyValues(ctx, &model.BatchPutPropertyValuesInput{WorkspaceId: "w", Entries: []model.PropertyValueEntry{{
+			EntityPropertyReference: &ref,
+			PropertyValues: []model.PropertyValue{{Time: model.String(time.Unix(int64(1_800_000_000+sec), 0).UTC().Format(time.RFC3339)),
+				Value: &model.DataValue{DoubleValue: model.NewDouble(v)}}},
+		}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.ErrorEntries) > 0 {
+			return *out.ErrorEntries[0].Errors[0].ErrorCode
+		}
+		return ""
+	}
+	byID := model.EntityPropertyReference{EntityId: model.String("e"), ComponentName: model.String("c")}
+	byExt := func(v string) model.EntityPropertyReference {
+		return model.EntityPropertyReference{ExternalIdProperty: map[string]string{"id": v}}
+	}
+	for i := range 3 { // the second and third calls find the references cached
+		if code := put(byID, i, 1); code != "" {
+			t.Fatalf("by ID: %s", code)
+		}
+		if code := put(byExt("A"), 10+i, 1); code != "" {
+			t.Fatalf("by external ID: %s", code)
+		}
+	}
+	// The external ID changes: A names no entity, B names e.
+	must(s.UpdateEntity(ctx, &model.UpdateEntityInput{WorkspaceId: "w", EntityId: "e", ComponentUpdates: map[string]model.ComponentUpdateRequest{
+		"c": {UpdateType: model.ComponentUpdateTypeUpdate, PropertyUpdates: map[string]model.PropertyRequest{"id": {Value: &model.DataValue{StringValue: model.String("B")}}}}}}))
+	if code := put(byExt("A"), 20, 1); code != "ResourceNotFoundException" {
+		t.Fatalf("by the old external ID: got %q", code)
+	}
+	if code := put(byExt("B"), 21, 1); code != "" {
+		t.Fatalf("by the new external ID: %s", code)
+	}
+	// The entity is made again under its ID: the reference names the new
+	// one's series, which holds only what was written after.
+	must(s.DeleteEntity(ctx, &model.DeleteEntityInput{WorkspaceId: "w", EntityId: "e"}))
+	create("e", "C")
+	if code := put(byID, 30, 2); code != "" {
+		t.Fatalf("by ID after the entity was made again: %s", code)
+	}
+	out, err := s.GetPropertyValueHistory(ctx, &model.GetPropertyValueHistoryInput{WorkspaceId: "w", EntityId: model.String("e"), ComponentName: model.String("c"),
+		SelectedProperties: []string{"p"}, StartTime: model.String("2000-01-01T00:00:00Z"), EndTime: model.String("2100-01-01T00:00:00Z")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.PropertyValues) != 1 || len(out.PropertyValues[0].Values) != 1 || float64(*out.PropertyValues[0].Values[0].Value.DoubleValue) != 2 {
+		t.Fatalf("history of the entity made again: %+v", out.PropertyValues)
+	}
+}
