@@ -672,6 +672,34 @@ func (tx *Tx) ScanChecked(v *View, r kv.Range, fn func(key, value []byte, err er
 	})
 }
 
+// ScanSealed is Scan for a caller that may already know what some values
+// say: fn gets each key with its value still sealed, to open or not. A
+// value not opened is not checked either, so only a value the caller
+// itself wrote, under a key never written twice, may be left sealed.
+func (tx *Tx) ScanSealed(v *View, r kv.Range, fn func(key []byte, val Sealed) error) error {
+	k, err := tx.use(v)
+	if err != nil {
+		return err
+	}
+	sr := v.rng(r)
+	return tx.kv.Scan(tx.ctx, sr, func(sk, val []byte) error {
+		if !inRange(sk, sr) {
+			return errOutOfRange
+		}
+		return fn(sk[len(v.prefix):], Sealed{k, sk, val})
+	})
+}
+
+// Sealed is a value as stored, valid only during the ScanSealed callback
+// that got it.
+type Sealed struct {
+	k       *keys
+	sk, val []byte
+}
+
+// Open checks and decrypts the value.
+func (s Sealed) Open() ([]byte, error) { return s.k.open(s.sk, s.val) }
+
 // retry runs fn again, after a short growing wait, while it fails with
 // kv.ErrConflict, up to 20 times or until ctx ends: for a transaction that
 // is safe to redo whole (Update's, and the barrier's own on the store).

@@ -189,6 +189,17 @@ func TestScan(t *testing.T) {
 			check("Tx.Scan", func(fn func(k, val []byte) error) error {
 				return b.Update(ctx, func(tx *Tx) error { return tx.Scan(v, tt.r, fn) })
 			})
+			check("Tx.ScanSealed", func(fn func(k, val []byte) error) error {
+				return b.Read(ctx, func(tx *Tx) error {
+					return tx.ScanSealed(v, tt.r, func(k []byte, s Sealed) error {
+						val, err := s.Open()
+						if err != nil {
+							return err
+						}
+						return fn(k, val)
+					})
+				})
+			})
 		})
 	}
 	// kv.Stop ends a scan without error.

@@ -95,8 +95,12 @@ type DB struct {
 	// key this node writes: two nodes may draw the same sequence number,
 	// and neither delta may replace the other's.
 	node []byte
-	// blocks keeps the blocks that reads decoded.
+	// blocks keeps the blocks that reads decoded; deltas, the points of the
+	// deltas this DB wrote, until they are compacted.
 	blocks *blockCache
+	deltas deltaCache
+	// opened counts the deltas read from the store, not the cache.
+	opened atomic.Int64
 
 	// compacting makes this node's compactions take turns.
 	compacting sync.Mutex
@@ -193,6 +197,7 @@ func (db *DB) Write(ctx context.Context, v *barrier.View, items []Item) error {
 func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series, error) {
 	writes := make([]kv.Write, 0, len(items))
 	series := make([]Series, 0, len(items))
+	chunks := make([]*chunkenc.Chunk, 0, len(items))
 	for _, it := range items {
 		if it.Points.Len() == 0 {
 			continue
@@ -206,6 +211,7 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 		k := append(it.Series.prefix(), 'a', '/')
 		writes = append(writes, kv.Write{Key: k, Value: data})
 		series = append(series, it.Series)
+		chunks = append(chunks, it.Points)
 	}
 	if len(writes) == 0 {
 		return nil, nil
@@ -219,6 +225,10 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 	defer db.ended.Add(1)
 	if err := v.Batch(ctx, writes); err != nil {
 		return nil, err
+	}
+	vid := string(v.ID())
+	for i, w := range writes {
+		db.deltas.put(vid, w.Key, clone(chunks[i]))
 	}
 	return series, nil
 }
@@ -263,6 +273,7 @@ func (db *DB) schedule(v *barrier.View, s Series) {
 // decoded blocks from memory.
 func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) error {
 	db.blocks.forget(string(v.ID()) + string(EntityPrefix(entity)))
+	db.deltas.forget(string(v.ID()), EntityPrefix(entity))
 	return deleteRange(tx, v, kv.Prefix(EntityPrefix(entity)))
 }
 
@@ -270,6 +281,7 @@ func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) err
 // memory.
 func (db *DB) DeleteSeries(tx *barrier.Tx, v *barrier.View, s Series) error {
 	db.blocks.forget(string(v.ID()) + string(s.prefix()))
+	db.deltas.forget(string(v.ID()), s.prefix())
 	return deleteRange(tx, v, kv.Prefix(s.prefix()))
 }
 
@@ -332,7 +344,7 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	var deltas *chunkenc.Chunk
 	if !known || !sh.noDeltas {
 		var n int
-		if deltas, n, err = readDeltas(tx, v, s, sh.start, q.From, q.To); err != nil {
+		if deltas, n, err = db.readDeltas(tx, v, s, sh.start, q.From, q.To); err != nil {
 			return nil, false, err
 		}
 		if n >= compactAfter {
@@ -404,10 +416,11 @@ func checkKind(acc, c *chunkenc.Chunk) error {
 }
 
 // readDeltas merges every delta of s in write order, sliced to [from, to).
-func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, int, error) {
+func (db *DB) readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, int, error) {
 	var deltas []*chunkenc.Chunk
-	err := tx.Scan(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(_, val []byte) error {
-		c, err := decodeDelta(deltas, val)
+	vid := string(v.ID())
+	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(k []byte, val barrier.Sealed) error {
+		c, err := db.delta(vid, k, val, deltas)
 		deltas = append(deltas, c)
 		return err
 	})
@@ -420,11 +433,19 @@ func readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, t
 	return chunkenc.MergeAll(deltas).Slice(from, to), n, nil
 }
 
-// decodeDelta decodes a delta that follows deltas in a series.
-func decodeDelta(deltas []*chunkenc.Chunk, val []byte) (*chunkenc.Chunk, error) {
-	c, err := chunkenc.Decode(val)
-	if err != nil {
-		return nil, fmt.Errorf("tsdb: delta: %w", err)
+// delta returns the points of the delta at key k of view vid, which
+// follows deltas in a series: from the cache, or opened and decoded.
+func (db *DB) delta(vid string, k []byte, val barrier.Sealed, deltas []*chunkenc.Chunk) (*chunkenc.Chunk, error) {
+	c := db.deltas.get(vid, k)
+	if c == nil {
+		db.opened.Add(1)
+		plain, err := val.Open()
+		if err != nil {
+			return nil, err
+		}
+		if c, err = chunkenc.Decode(plain); err != nil {
+			return nil, fmt.Errorf("tsdb: delta: %w", err)
+		}
 	}
 	if len(deltas) > 0 && c.Kind != deltas[0].Kind {
 		return nil, fmt.Errorf("tsdb: delta of kind %v in a series of kind %v", c.Kind, deltas[0].Kind)
@@ -801,6 +822,7 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		for _, k := range p.oldKeys[:len(p.oldKeys)-len(p.deltaKeys)] {
 			db.blocks.drop(d.view + string(k))
 		}
+		db.deltas.drop(d.view, p.deltaKeys)
 		if len(p.blocks) == 1 {
 			w := p.blocks[0]
 			db.blocks.put(d.view+string(w.Key), w.Value, p.last, cacheGen)
@@ -826,8 +848,9 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	p := &plan{}
 	dp := append(s.prefix(), 'a', '/')
 	var parts []*chunkenc.Chunk
-	err := tx.Scan(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k, val []byte) error {
-		c, err := decodeDelta(parts, val)
+	vid := string(v.ID())
+	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k []byte, val barrier.Sealed) error {
+		c, err := db.delta(vid, k, val, parts)
 		if err != nil {
 			return err
 		}
@@ -845,7 +868,6 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	first, last := deltas.Times[0], deltas.Times[deltas.Len()-1]
 	bp := append(s.prefix(), 'b', '/')
 	var blocks *chunkenc.Chunk
-	vid := string(v.ID())
 	take := func(k, val []byte) error {
 		c, err := db.blocks.lookup(vid+string(k), val)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -780,4 +781,97 @@ func TestStampedReads(t *testing.T) {
 		t.Error("Check kept a stamp after a write began")
 	}
 	db.ended.Add(1)
+}
+
+// TestDeltaCache: the deltas a DB wrote are read from its cache, never
+// opened again, and give what the store holds: a DB that did not write
+// them (a restart, another node) opens them and reads the same points.
+// Compactions and deletions take them out of the cache.
+func TestDeltaCache(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(7, 7))
+	series := make([]Series, 3)
+	for i := range series {
+		series[i].Entity[0] = byte(i + 1)
+	}
+	kinds := []chunkenc.Kind{chunkenc.KindDouble, chunkenc.KindInt, chunkenc.KindString}
+	for range compactAfter - 1 { // below compactAfter: no compaction runs
+		for i, s := range series {
+			c := &chunkenc.Chunk{Kind: kinds[i]}
+			for t := r.Int64N(50); t < 200 && c.Len() < 8; t += 1 + r.Int64N(30) {
+				c.Times = append(c.Times, t)
+				switch c.Kind {
+				case chunkenc.KindDouble:
+					c.Doubles = append(c.Doubles, []float64{math.NaN(), math.Copysign(0, -1), math.Inf(1), r.NormFloat64()}[r.IntN(4)])
+				case chunkenc.KindInt:
+					c.Ints = append(c.Ints, r.Int64())
+				default:
+					c.Strings = append(c.Strings, fmt.Sprint(r.IntN(5)))
+				}
+			}
+			db.write(t, b, v, s, c)
+		}
+	}
+	queries := []Query{{From: MinTime, To: MaxTime}, {From: 40, To: 120, Desc: true}, {From: 10, To: MaxTime, Limit: 5}}
+	readAll := func(db *DB) []*chunkenc.Chunk {
+		var out []*chunkenc.Chunk
+		for _, s := range series {
+			for _, q := range queries {
+				c, _ := db.read(t, b, v, s, q)
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	mine := readAll(db)
+	if n := db.opened.Load(); n != 0 {
+		t.Fatalf("the writer opened %d deltas it wrote; want them all from its cache", n)
+	}
+	fresh := Open(b, nil)
+	defer fresh.Close()
+	theirs := readAll(fresh)
+	if fresh.opened.Load() == 0 {
+		t.Fatal("a DB that wrote nothing read deltas without opening them")
+	}
+	for i := range mine {
+		if !sameChunk(mine[i], theirs[i]) {
+			t.Fatalf("read %d: the writer's cache gives %+v, the store %+v", i, mine[i], theirs[i])
+		}
+	}
+	// Compacted deltas leave the cache; so do a deleted series'.
+	if err := db.Compact(ctx, v, series[0]); err != nil {
+		t.Fatal(err)
+	}
+	for k := range db.deltas.views[string(v.ID())] {
+		if strings.HasPrefix(k, string(series[0].prefix())) {
+			t.Fatalf("delta %x of a compacted series is still cached", k)
+		}
+	}
+	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, series[1]) }); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for k, c := range db.deltas.views[string(v.ID())] {
+		if strings.HasPrefix(k, string(series[1].prefix())) {
+			t.Fatalf("delta %x of a deleted series is still cached", k)
+		}
+		want += c.Len()
+	}
+	if db.deltas.points != want {
+		t.Fatalf("the cache counts %d points and holds %d", db.deltas.points, want)
+	}
+}
+
+// sameChunk compares chunks bit for bit (NaN equals NaN, -0 differs from 0).
+func sameChunk(a, b *chunkenc.Chunk) bool {
+	if a.Len() != b.Len() || a.Len() > 0 && a.Kind != b.Kind || !slices.Equal(a.Times, b.Times) {
+		return false
+	}
+	for i := range a.Doubles {
+		if math.Float64bits(a.Doubles[i]) != math.Float64bits(b.Doubles[i]) {
+			return false
+		}
+	}
+	return slices.Equal(a.Ints, b.Ints) && slices.Equal(a.Bools, b.Bools) && slices.Equal(a.Strings, b.Strings)
 }
