@@ -674,8 +674,10 @@ func (tx *Tx) ScanChecked(v *View, r kv.Range, fn func(key, value []byte, err er
 
 // ScanSealed is Scan for a caller that may already know what some values
 // say: fn gets each key with its value still sealed, to open or not. A
-// value not opened is not checked either, so only a value the caller
-// itself wrote, under a key never written twice, may be left sealed.
+// value not opened is not checked either: only a value the caller itself
+// wrote, under a key whose plaintext never changes, may be left sealed,
+// and a stored copy damaged or replaced under that key then goes
+// unreported (what the caller uses is still what it wrote).
 func (tx *Tx) ScanSealed(v *View, r kv.Range, fn func(key []byte, val Sealed) error) error {
 	k, err := tx.use(v)
 	if err != nil {

@@ -187,6 +187,13 @@ type refKey struct {
 	path, prop string
 }
 
+// clone copies k's strings, which may share a request's body.
+func (k refKey) clone() refKey {
+	k.entity, k.external = strings.Clone(k.entity), strings.Clone(k.external)
+	k.path, k.prop = strings.Clone(k.path), strings.Clone(k.prop)
+	return k
+}
+
 func (c *refCache) get(gen uint64, k refKey) *seriesRef {
 	c.mu.Lock()
 	defer c.mu.Unlock()

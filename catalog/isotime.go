@@ -3,7 +3,7 @@ package catalog
 // utcNano reads the form the SDKs and devices send, "2006-01-02T15:04:05Z"
 // with an optional fraction of 1 to 9 digits, in Unix nanoseconds. Anything
 // else (a zone offset, a lowercase letter, a leap second, a year outside
-// 1678–2261, where nanoseconds overflow) it declines, and the caller parses
+// 1678–2261, the store's range) it declines, and the caller parses
 // with the time package, whose result it equals whenever it accepts
 // (FuzzUTCNano). time.Parse took a tenth of a BatchPut's property checks.
 func utcNano(s string) (int64, bool) {

@@ -139,7 +139,10 @@ func (p *propResolver) resolve(ref *model.EntityPropertyReference) (*seriesRef, 
 	}
 	r, err := p.resolveAt(ref, path, prop)
 	if err == nil && cacheable {
-		p.refs.put(p.gen, k, r)
+		// The names share the request's body: the cache keeps copies.
+		own := *r
+		own.path, own.prop = strings.Clone(r.path), strings.Clone(r.prop)
+		p.refs.put(p.gen, k.clone(), &own)
 	}
 	return r, err
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/model"
@@ -316,6 +317,16 @@ func TestRefCache(t *testing.T) {
 		}
 		if code := put(byExt("A"), 10+i, 1); code != "" {
 			t.Fatalf("by external ID: %s", code)
+		}
+	}
+	if n := len(s.refs.m); n != 2 {
+		t.Fatalf("the reference cache holds %d references; want the 2 written to", n)
+	}
+	// Its names are its own: a request's strings share the request's body.
+	for k, r := range s.refs.m {
+		if !k.byExternal && (unsafe.StringData(k.entity) == unsafe.StringData(*byID.EntityId) ||
+			unsafe.StringData(r.path) == unsafe.StringData(*byID.ComponentName)) {
+			t.Fatal("the reference cache keeps a request's strings")
 		}
 	}
 	// The external ID changes: A names no entity, B names e.

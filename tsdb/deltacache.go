@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
@@ -9,39 +10,54 @@ import (
 // deltaCache keeps the points of the deltas this DB wrote, until their
 // compaction: the compactor, and reads of series still being written,
 // meet every delta again, and opening and decoding them cost as much as
-// the rest of the compaction. A delta's key is never written twice (its
-// sequence number is never drawn again, and over a shared store it ends
-// with the node's own suffix), so what the cache holds for a key is what
-// the store holds under it, for as long as the key is there. Chunks are
-// shared and must not be modified.
+// the rest of the compaction. A delta's key is never given a second value
+// (its sequence number is never drawn again, and over a shared store it
+// ends with the node's own suffix), so what the cache holds for a key is
+// what the store holds under it, for as long as the key is there.
+//
+// A compaction that removes deltas takes them out. Those it cannot know
+// of (another node's compaction of the same series, a workspace deleted)
+// age out: the cache keeps two generations, and every deltaLifetime the
+// older one goes. A delta lives until its series' next compaction, seconds
+// at most; one read after it left the cache is opened and decoded.
+// Chunks are shared and must not be modified.
 type deltaCache struct {
-	mu     sync.Mutex
-	views  map[string]map[string]*chunkenc.Chunk // view ID → delta key → points
-	points int
+	mu       sync.Mutex
+	cur, old deltaGen
 }
 
-// maxDeltaPoints bounds the points the cache holds: about 16 MiB of
-// doubles, the pending deltas of some 3,000 series written at full rate.
-const maxDeltaPoints = 1 << 20
+type deltaGen struct {
+	views map[string]map[string]*chunkenc.Chunk // view ID → delta key → points
+	bytes int
+}
+
+// maxDeltaBytes bounds the memory the cache holds: the pending deltas of
+// some 3,000 series of doubles written at full rate.
+const maxDeltaBytes = 32 << 20
+
+// deltaLifetime is how many compactor ticks a generation lasts.
+const deltaLifetime = 60
 
 func (c *deltaCache) put(view string, key []byte, ch *chunkenc.Chunk) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.views == nil || c.points+ch.Len() > maxDeltaPoints {
-		// A crude bound: start over. Deltas compacted leave the cache;
-		// only those of series deleted or compactions failed linger.
-		c.views, c.points = map[string]map[string]*chunkenc.Chunk{}, 0
+	n := chunkBytes(ch)
+	if c.cur.bytes+c.old.bytes+n > maxDeltaBytes {
+		// A crude bound: start over.
+		c.cur, c.old = deltaGen{}, deltaGen{}
 	}
-	m := c.views[view]
+	c.cur.remove(view, string(key))
+	c.old.remove(view, string(key))
+	if c.cur.views == nil {
+		c.cur.views = map[string]map[string]*chunkenc.Chunk{}
+	}
+	m := c.cur.views[view]
 	if m == nil {
 		m = map[string]*chunkenc.Chunk{}
-		c.views[view] = m
-	}
-	if old := m[string(key)]; old != nil {
-		c.points -= old.Len()
+		c.cur.views[view] = m
 	}
 	m[string(key)] = ch
-	c.points += ch.Len()
+	c.cur.bytes += n
 }
 
 // get returns the points of the delta at key, or nil when the cache does
@@ -49,19 +65,20 @@ func (c *deltaCache) put(view string, key []byte, ch *chunkenc.Chunk) {
 func (c *deltaCache) get(view string, key []byte) *chunkenc.Chunk {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.views[view][string(key)]
+	if ch := c.cur.views[view][string(key)]; ch != nil {
+		return ch
+	}
+	return c.old.views[view][string(key)]
 }
 
-// drop takes deltas out, once a compaction removed them.
+// drop takes deltas out: a compaction removed them, or a write of them
+// failed.
 func (c *deltaCache) drop(view string, keys [][]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := c.views[view]
 	for _, k := range keys {
-		if ch := m[string(k)]; ch != nil {
-			c.points -= ch.Len()
-			delete(m, string(k))
-		}
+		c.cur.remove(view, string(k))
+		c.old.remove(view, string(k))
 	}
 }
 
@@ -69,16 +86,46 @@ func (c *deltaCache) drop(view string, keys [][]byte) {
 func (c *deltaCache) forget(view string, prefix []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := c.views[view]
-	for k, ch := range m {
-		if len(k) >= len(prefix) && k[:len(prefix)] == string(prefix) {
-			c.points -= ch.Len()
-			delete(m, k)
+	for _, g := range []*deltaGen{&c.cur, &c.old} {
+		for k := range g.views[view] {
+			if strings.HasPrefix(k, string(prefix)) {
+				g.remove(view, k)
+			}
 		}
 	}
 }
 
-// clone copies c's columns, so the cache's copy is its own.
+// age starts a new generation, letting the older one go.
+func (c *deltaCache) age() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.old, c.cur = c.cur, deltaGen{}
+}
+
+func (g *deltaGen) remove(view, key string) {
+	m := g.views[view]
+	ch := m[key]
+	if ch == nil {
+		return
+	}
+	g.bytes -= chunkBytes(ch)
+	delete(m, key)
+	if len(m) == 0 {
+		delete(g.views, view)
+	}
+}
+
+// chunkBytes is about the memory c's columns take.
+func chunkBytes(c *chunkenc.Chunk) int {
+	n := 8*len(c.Times) + 8*len(c.Doubles) + 8*len(c.Ints) + len(c.Bools)
+	for _, s := range c.Strings {
+		n += 16 + len(s)
+	}
+	return n
+}
+
+// clone copies c, strings included: the cache's copy holds no memory of
+// the request the points came in.
 func clone(c *chunkenc.Chunk) *chunkenc.Chunk {
 	out := &chunkenc.Chunk{Kind: c.Kind, Times: append([]int64(nil), c.Times...)}
 	switch c.Kind {
@@ -89,7 +136,10 @@ func clone(c *chunkenc.Chunk) *chunkenc.Chunk {
 	case chunkenc.KindBool:
 		out.Bools = append([]bool(nil), c.Bools...)
 	default:
-		out.Strings = append([]string(nil), c.Strings...)
+		out.Strings = make([]string, len(c.Strings))
+		for i, s := range c.Strings {
+			out.Strings[i] = strings.Clone(s)
+		}
 	}
 	return out
 }

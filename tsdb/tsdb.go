@@ -223,12 +223,18 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 	}
 	db.started.Add(1)
 	defer db.ended.Add(1)
-	if err := v.Batch(ctx, writes); err != nil {
-		return nil, err
-	}
+	// Cached before they commit, so no compaction can remove them first.
 	vid := string(v.ID())
 	for i, w := range writes {
 		db.deltas.put(vid, w.Key, clone(chunks[i]))
+	}
+	if err := v.Batch(ctx, writes); err != nil {
+		keys := make([][]byte, len(writes))
+		for i, w := range writes {
+			keys[i] = w.Key
+		}
+		db.deltas.drop(vid, keys)
+		return nil, err
 	}
 	return series, nil
 }
@@ -665,7 +671,7 @@ func (db *DB) compactor() {
 	defer close(db.done)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
+	for ticks := 1; ; {
 		ticked := false
 		select {
 		case <-db.stop:
@@ -673,6 +679,9 @@ func (db *DB) compactor() {
 		case <-db.wake:
 		case <-tick.C:
 			ticked = true
+			if ticks++; ticks%deltaLifetime == 0 {
+				db.deltas.age()
+			}
 		}
 		for _, d := range db.due(ticked) {
 			select {

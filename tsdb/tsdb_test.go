@@ -824,12 +824,15 @@ func TestDeltaCache(t *testing.T) {
 		}
 		return out
 	}
+	// Stop the compactors: they would compact the series after two quiet
+	// ticks. Reads and Compact work without them.
+	db.Close()
 	mine := readAll(db)
 	if n := db.opened.Load(); n != 0 {
 		t.Fatalf("the writer opened %d deltas it wrote; want them all from its cache", n)
 	}
 	fresh := Open(b, nil)
-	defer fresh.Close()
+	fresh.Close()
 	theirs := readAll(fresh)
 	if fresh.opened.Load() == 0 {
 		t.Fatal("a DB that wrote nothing read deltas without opening them")
@@ -843,24 +846,65 @@ func TestDeltaCache(t *testing.T) {
 	if err := db.Compact(ctx, v, series[0]); err != nil {
 		t.Fatal(err)
 	}
-	for k := range db.deltas.views[string(v.ID())] {
-		if strings.HasPrefix(k, string(series[0].prefix())) {
-			t.Fatalf("delta %x of a compacted series is still cached", k)
+	cached := func(s Series) int {
+		db.deltas.mu.Lock()
+		defer db.deltas.mu.Unlock()
+		n := 0
+		for k := range db.deltas.cur.views[string(v.ID())] {
+			if strings.HasPrefix(k, string(s.prefix())) {
+				n++
+			}
 		}
+		return n
+	}
+	if n := cached(series[0]); n != 0 {
+		t.Fatalf("%d deltas of a compacted series are still cached", n)
 	}
 	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, series[1]) }); err != nil {
 		t.Fatal(err)
 	}
+	if n := cached(series[1]); n != 0 {
+		t.Fatalf("%d deltas of a deleted series are still cached", n)
+	}
+	if n := cached(series[2]); n != compactAfter-1 {
+		t.Fatalf("%d deltas of the third series cached; want %d", n, compactAfter-1)
+	}
+	// The accounting matches what is held; a generation ages out in two
+	// steps.
+	db.deltas.mu.Lock()
 	want := 0
-	for k, c := range db.deltas.views[string(v.ID())] {
-		if strings.HasPrefix(k, string(series[1].prefix())) {
-			t.Fatalf("delta %x of a deleted series is still cached", k)
-		}
-		want += c.Len()
+	for _, c := range db.deltas.cur.views[string(v.ID())] {
+		want += chunkBytes(c)
 	}
-	if db.deltas.points != want {
-		t.Fatalf("the cache counts %d points and holds %d", db.deltas.points, want)
+	got := db.deltas.cur.bytes
+	db.deltas.mu.Unlock()
+	if got != want {
+		t.Fatalf("the cache counts %d bytes and holds %d", got, want)
 	}
+	db.deltas.age()
+	if n := cached(series[2]); n != 0 || db.deltas.get(string(v.ID()), firstDelta(t, b, v, series[2])) == nil {
+		t.Fatal("after one ageing, the deltas left the current generation or the cache")
+	}
+	db.deltas.age()
+	if db.deltas.get(string(v.ID()), firstDelta(t, b, v, series[2])) != nil {
+		t.Fatal("after two, a delta is still cached")
+	}
+}
+
+// firstDelta returns the key of s's first delta.
+func firstDelta(t *testing.T, b *barrier.Barrier, v *barrier.View, s Series) []byte {
+	t.Helper()
+	var k []byte
+	err := b.Read(context.Background(), func(tx *barrier.Tx) error {
+		return tx.Scan(v, kv.Prefix(append(s.prefix(), 'a', '/')), func(key, _ []byte) error {
+			k = bytes.Clone(key)
+			return kv.Stop
+		})
+	})
+	if err != nil || k == nil {
+		t.Fatalf("first delta: %v, %x", err, k)
+	}
+	return k
 }
 
 // sameChunk compares chunks bit for bit (NaN equals NaN, -0 differs from 0).
