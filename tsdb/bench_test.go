@@ -274,3 +274,57 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkReadHot reads the newest 25 points of a series still being
+// written: a compacted block behind up to compactAfter-1 deltas of 10
+// points, which every read merges. "cached" reads them as the node that
+// wrote them does (deltaCache); "opened", as another node or a restarted
+// one, decrypting and decoding each.
+func BenchmarkReadHot(b *testing.B) {
+	db, bar, v, _ := onDisk(b)
+	ctx := context.Background()
+	var s Series
+	s.Entity[0] = 1
+	next := int64(0)
+	points := func(n int) *chunkenc.Chunk {
+		c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
+		for range n {
+			c.Times = append(c.Times, next*1e9)
+			c.Doubles = append(c.Doubles, 20+float64(next%600)/10)
+			next++
+		}
+		return c
+	}
+	if _, err := db.put(ctx, v, []Item{{s, points(1000)}}); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Compact(ctx, v, s); err != nil {
+		b.Fatal(err)
+	}
+	for range compactAfter - 1 {
+		if _, err := db.put(ctx, v, []Item{{s, points(10)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	other := Open(bar, nil)
+	b.Cleanup(other.Close)
+	for _, c := range []struct {
+		name string
+		db   *DB
+	}{{"cached", db}, {"opened", other}} {
+		b.Run(fmt.Sprintf("deltas=%d/%s", compactAfter-1, c.name), func(b *testing.B) {
+			for b.Loop() {
+				err := bar.Read(ctx, func(tx *barrier.Tx) error {
+					out, _, err := c.db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Desc: true, Limit: 25})
+					if err == nil && out.Len() != 25 {
+						err = fmt.Errorf("%d points", out.Len())
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

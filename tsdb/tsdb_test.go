@@ -409,7 +409,7 @@ func TestBlockCacheKeepsNoDeletedBlock(t *testing.T) {
 // A series is due at compactAfter deltas, or at a tick when no delta came
 // since the tick before; one still written to waits.
 func TestDue(t *testing.T) {
-	db := &DB{pending: map[dirty]pending{}}
+	db := &DB{pending: map[dirty]pending{}, after: compactAfter}
 	var a, b, c Series
 	a.Entity[0], b.Entity[0], c.Entity[0] = 1, 2, 3
 	add := func(s Series, n int) {
