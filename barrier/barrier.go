@@ -658,17 +658,9 @@ func (tx *Tx) Scan(v *View, r kv.Range, fn func(key, value []byte) error) error 
 // moved to another key, or not sealed by this barrier) reaches fn with its
 // error instead of ending the scan.
 func (tx *Tx) ScanChecked(v *View, r kv.Range, fn func(key, value []byte, err error) error) error {
-	k, err := tx.use(v)
-	if err != nil {
-		return err
-	}
-	sr := v.rng(r)
-	return tx.kv.Scan(tx.ctx, sr, func(sk, val []byte) error {
-		if !inRange(sk, sr) {
-			return errOutOfRange
-		}
-		pt, err := k.open(sk, val)
-		return fn(sk[len(v.prefix):], pt, err)
+	return tx.ScanSealed(v, r, func(key []byte, val Sealed) error {
+		pt, err := val.Open()
+		return fn(key, pt, err)
 	})
 }
 

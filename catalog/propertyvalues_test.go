@@ -93,13 +93,9 @@ func TestPlainPoint(t *testing.T) {
 // it has read without reading them again until a catalog write ends; after
 // one, it reads what the store holds.
 func TestDataPlaneCache(t *testing.T) {
-	s := newTestService(t)
+	s, must := typedWorkspace(t, map[string]model.PropertyDefinitionRequest{
+		"p": {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(true)}})
 	ctx := context.Background()
-	must := mustOK(t)
-	must(s.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "w"}))
-	must(s.CreateComponentType(ctx, &model.CreateComponentTypeInput{WorkspaceId: "w", ComponentTypeId: "com.example.t",
-		PropertyDefinitions: map[string]model.PropertyDefinitionRequest{
-			"p": {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(true)}}}))
 	for _, id := range []string{"e", "f"} {
 		must(s.CreateEntity(ctx, &model.CreateEntityInput{WorkspaceId: "w", EntityId: model.String(id), EntityName: model.String(id),
 			Components: map[string]model.ComponentRequest{"c": {ComponentTypeId: model.String("com.example.t")}}}))
@@ -276,14 +272,10 @@ func TestHistoryTokenAcrossUpgrade(t *testing.T) {
 // until a catalog write ends; after one, by entity ID or by external ID,
 // it resolves to what the catalog holds.
 func TestRefCache(t *testing.T) {
-	s := newTestService(t)
+	s, must := typedWorkspace(t, map[string]model.PropertyDefinitionRequest{
+		"id": {DataType: &model.DataType{Type: model.TypeString}, IsExternalId: model.Bool(true), IsStoredExternally: model.Bool(false)},
+		"p":  {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(true)}})
 	ctx := context.Background()
-	must := mustOK(t)
-	must(s.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "w"}))
-	must(s.CreateComponentType(ctx, &model.CreateComponentTypeInput{WorkspaceId: "w", ComponentTypeId: "com.example.t",
-		PropertyDefinitions: map[string]model.PropertyDefinitionRequest{
-			"id": {DataType: &model.DataType{Type: model.TypeString}, IsExternalId: model.Bool(true), IsStoredExternally: model.Bool(false)},
-			"p":  {DataType: &model.DataType{Type: model.TypeDouble}, IsTimeSeries: model.Bool(true)}}}))
 	create := func(id, ext string) {
 		t.Helper()
 		must(s.CreateEntity(ctx, &model.CreateEntityInput{WorkspaceId: "w", EntityId: model.String(id), EntityName: model.String(id),
@@ -353,4 +345,17 @@ func TestRefCache(t *testing.T) {
 	if len(out.PropertyValues) != 1 || len(out.PropertyValues[0].Values) != 1 || float64(*out.PropertyValues[0].Values[0].Value.DoubleValue) != 2 {
 		t.Fatalf("history of the entity made again: %+v", out.PropertyValues)
 	}
+}
+
+// typedWorkspace returns a service holding workspace w and, in it,
+// component type com.example.t with the given properties, and a check
+// that fails t on a call's error.
+func typedWorkspace(t *testing.T, props map[string]model.PropertyDefinitionRequest) (*Service, func(any, error)) {
+	t.Helper()
+	s := newTestService(t)
+	ctx := context.Background()
+	must := mustOK(t)
+	must(s.CreateWorkspace(ctx, &model.CreateWorkspaceInput{WorkspaceId: "w"}))
+	must(s.CreateComponentType(ctx, &model.CreateComponentTypeInput{WorkspaceId: "w", ComponentTypeId: "com.example.t", PropertyDefinitions: props}))
+	return s, must
 }
