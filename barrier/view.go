@@ -40,6 +40,7 @@ const (
 type View struct {
 	b      *Barrier
 	id     []byte
+	name   string // id, for map keys
 	rec    []byte // storage key of the key record
 	prefix []byte // storage key prefix of the values: "v" | len | id | gen
 	gen    [genSize]byte
@@ -238,6 +239,7 @@ func newView(b *Barrier, id []byte, r *record) *View {
 	return &View{
 		b:      b,
 		id:     id,
+		name:   string(id),
 		rec:    recordKey(id),
 		prefix: append(idPrefix(id), r.gen[:]...),
 		gen:    r.gen,
@@ -252,6 +254,10 @@ func (v *View) same(r *record) bool {
 
 // ID returns a copy of the view's id; the system view's id is empty.
 func (v *View) ID() []byte { return slices.Clone(v.id) }
+
+// Name returns the view's id as a string, for map keys: the data plane
+// keys its caches on it, call after call, and ID copies.
+func (v *View) Name() string { return v.name }
 
 // Index returns the blind index of name: HMAC-SHA256 under the view's
 // index key, truncated to IndexSize bytes. Look-ups by user-supplied names

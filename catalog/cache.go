@@ -38,7 +38,7 @@ func (c *recordCache[T]) load(tx *barrier.Tx, v *barrier.View, k []byte) (*T, er
 // generation gen (0: none): a record cached at that generation is served
 // without a read (see Service.gen).
 func (c *recordCache[T]) loadAt(tx *barrier.Tx, v *barrier.View, k []byte, gen uint64) (*T, error) {
-	ck := string(v.ID()) + "\x00" + string(k)
+	ck := v.Name() + "\x00" + string(k)
 	c.mu.Lock()
 	hit, ok := c.m[ck]
 	c.mu.Unlock()
@@ -147,7 +147,7 @@ func (c *typeCache) effectiveOf(res *resolved, comp *component) map[string]effec
 // seriesOf returns seriesOf(v, e, path, prop, dt), sparing the blind-index
 // HMACs for series seen before.
 func (c *typeCache) seriesOf(v *barrier.View, e *entity, path, prop string, dt *model.DataType) tsdb.Series {
-	k := seriesKey{string(v.ID()), e.ID, e.Created.UnixNano(), path, prop, kindOf(dt)}
+	k := seriesKey{v.Name(), e.ID, e.Created.UnixNano(), path, prop, kindOf(dt)}
 	c.mu.Lock()
 	s, ok := c.series[k]
 	c.mu.Unlock()

@@ -117,7 +117,7 @@ func (r *resolver) resolve(id string) (*resolved, error) {
 	if res, ok := r.cache[id]; ok {
 		return res, nil
 	}
-	k := string(r.v.ID()) + "\x00" + id
+	k := r.v.Name() + "\x00" + id
 	if s, ok := r.shared.getResolved(k); ok {
 		if r.gen != 0 && s.gen == r.gen {
 			r.cache[id] = s.res

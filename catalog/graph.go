@@ -51,7 +51,7 @@ func (s *Service) ReadGraph(ctx context.Context, workspaceID string, fn func(g *
 		switch {
 		case err == nil:
 			g.version = string(version)
-			g.memo = s.graphs.memo(string(v.ID()), g.version)
+			g.memo = s.graphs.memo(v.Name(), g.version)
 		case !isNotFound(err):
 			return err
 		}
@@ -89,7 +89,7 @@ func bumpGraph(tx *barrier.Tx, v *barrier.View, d *graphDelta) error {
 	if err := tx.Set(v, graphVersionKey, version); err != nil {
 		return err
 	}
-	d.view, d.old, d.new = string(v.ID()), old, version
+	d.view, d.old, d.new = v.Name(), old, version
 	return nil
 }
 

@@ -98,7 +98,7 @@ type propResolver struct {
 func (s *Service) newPropResolver(tx *barrier.Tx, v *barrier.View, gen uint64) *propResolver {
 	r := newResolver(tx, v)
 	r.shared, r.gen = &s.types, gen
-	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, gen: gen, refs: &s.refs, view: string(v.ID()), entities: map[string]*entity{},
+	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, gen: gen, refs: &s.refs, view: v.Name(), entities: map[string]*entity{},
 		effect: map[*component]map[string]effectiveProp{}}
 }
 

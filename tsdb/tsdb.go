@@ -237,7 +237,7 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 	db.started.Add(1)
 	defer db.ended.Add(1)
 	// Cached before they commit, so no compaction can remove them first.
-	vid := string(v.ID())
+	vid := v.Name()
 	for i, w := range writes {
 		db.deltas.put(vid, w.Key, clone(chunks[i]))
 	}
@@ -259,7 +259,7 @@ func (db *DB) Written(v *barrier.View, series ...Series) {
 	if db.closed {
 		return
 	}
-	id := string(v.ID())
+	id := v.Name()
 	for _, s := range series {
 		p := db.pending[dirty{id, s}]
 		p.n++
@@ -278,7 +278,7 @@ func (db *DB) schedule(v *barrier.View, s Series) {
 	if db.closed {
 		return
 	}
-	d := dirty{string(v.ID()), s}
+	d := dirty{v.Name(), s}
 	p := db.pending[d]
 	p.n = max(p.n, db.after)
 	db.pending[d] = p
@@ -291,16 +291,16 @@ func (db *DB) schedule(v *barrier.View, s Series) {
 // DeleteEntity removes every series of an entity within tx, and its
 // decoded blocks from memory.
 func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) error {
-	db.blocks.forget(string(v.ID()) + string(EntityPrefix(entity)))
-	db.deltas.forget(string(v.ID()), EntityPrefix(entity))
+	db.blocks.forget(v.Name() + string(EntityPrefix(entity)))
+	db.deltas.forget(v.Name(), EntityPrefix(entity))
 	return deleteRange(tx, v, kv.Prefix(EntityPrefix(entity)))
 }
 
 // DeleteSeries removes one series within tx, and its decoded blocks from
 // memory.
 func (db *DB) DeleteSeries(tx *barrier.Tx, v *barrier.View, s Series) error {
-	db.blocks.forget(string(v.ID()) + string(s.prefix()))
-	db.deltas.forget(string(v.ID()), s.prefix())
+	db.blocks.forget(v.Name() + string(s.prefix()))
+	db.deltas.forget(v.Name(), s.prefix())
 	return deleteRange(tx, v, kv.Prefix(s.prefix()))
 }
 
@@ -352,7 +352,7 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	var sh shape
 	known := false
 	if q.Stamp != 0 {
-		d = dirty{string(v.ID()), s}
+		d = dirty{v.Name(), s}
 		sh, known = db.shapes.get(q.Stamp, d)
 	}
 	if !known {
@@ -437,7 +437,7 @@ func checkKind(acc, c *chunkenc.Chunk) error {
 // readDeltas merges every delta of s in write order, sliced to [from, to).
 func (db *DB) readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, int, error) {
 	var deltas []*chunkenc.Chunk
-	vid := string(v.ID())
+	vid := v.Name()
 	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(k []byte, val barrier.Sealed) error {
 		c, err := db.delta(vid, k, val, deltas)
 		deltas = append(deltas, c)
@@ -548,7 +548,7 @@ func (db *DB) readBlocks(tx *barrier.Tx, v *barrier.View, s Series, q Query, nee
 		if !q.Desc && first >= q.To || q.Desc && last < q.From {
 			return true, nil
 		}
-		c, err := db.blocks.decode(string(v.ID())+string(key), val)
+		c, err := db.blocks.decode(v.Name()+string(key), val)
 		if err != nil {
 			return false, fmt.Errorf("tsdb: block: %w", err)
 		}
@@ -735,7 +735,7 @@ func (db *DB) due(tick bool) []dirty {
 // (writes that go on meanwhile can keep it busy).
 func (db *DB) Compact(ctx context.Context, v *barrier.View, s Series) error {
 	for {
-		more, err := db.compactOnce(ctx, dirty{string(v.ID()), s})
+		more, err := db.compactOnce(ctx, dirty{v.Name(), s})
 		if err != nil || !more {
 			return err
 		}
@@ -870,7 +870,7 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	p := &plan{}
 	dp := append(s.prefix(), 'a', '/')
 	var parts []*chunkenc.Chunk
-	vid := string(v.ID())
+	vid := v.Name()
 	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k []byte, val barrier.Sealed) error {
 		c, err := db.delta(vid, k, val, parts)
 		if err != nil {
