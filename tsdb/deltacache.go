@@ -38,16 +38,19 @@ const maxDeltaBytes = 32 << 20
 // deltaLifetime is how many compactor ticks a generation lasts.
 const deltaLifetime = 60
 
-func (c *deltaCache) put(view string, key []byte, ch *chunkenc.Chunk) {
+// put caches the points of deltas a batch writes: chunks[i] under
+// keys[i]. A key is never put twice (see deltaCache).
+func (c *deltaCache) put(view string, keys [][]byte, chunks []*chunkenc.Chunk) {
+	n := 0
+	for _, ch := range chunks {
+		n += chunkBytes(ch)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := chunkBytes(ch)
 	if c.cur.bytes+c.old.bytes+n > maxDeltaBytes {
 		// A crude bound: start over.
 		c.cur, c.old = deltaGen{}, deltaGen{}
 	}
-	c.cur.remove(view, string(key))
-	c.old.remove(view, string(key))
 	if c.cur.views == nil {
 		c.cur.views = map[string]map[string]*chunkenc.Chunk{}
 	}
@@ -56,7 +59,9 @@ func (c *deltaCache) put(view string, key []byte, ch *chunkenc.Chunk) {
 		m = map[string]*chunkenc.Chunk{}
 		c.cur.views[view] = m
 	}
-	m[string(key)] = ch
+	for i, k := range keys {
+		m[string(k)] = chunks[i]
+	}
 	c.cur.bytes += n
 }
 

@@ -238,14 +238,12 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 	defer db.ended.Add(1)
 	// Cached before they commit, so no compaction can remove them first.
 	vid := v.Name()
+	keys := make([][]byte, len(writes))
 	for i, w := range writes {
-		db.deltas.put(vid, w.Key, clone(chunks[i]))
+		keys[i], chunks[i] = w.Key, clone(chunks[i])
 	}
+	db.deltas.put(vid, keys, chunks)
 	if err := v.Batch(ctx, writes); err != nil {
-		keys := make([][]byte, len(writes))
-		for i, w := range writes {
-			keys[i] = w.Key
-		}
 		db.deltas.drop(vid, keys)
 		return nil, err
 	}
