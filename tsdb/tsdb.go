@@ -286,16 +286,16 @@ func (db *DB) schedule(v *barrier.View, s Series) {
 	}
 }
 
-// DeleteEntity removes every series of an entity within tx, and its
-// decoded blocks from memory.
+// DeleteEntity removes every series of an entity within tx, and their
+// blocks and deltas from memory.
 func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) error {
 	db.blocks.forget(v.Name() + string(EntityPrefix(entity)))
 	db.deltas.forget(v.Name(), EntityPrefix(entity))
 	return deleteRange(tx, v, kv.Prefix(EntityPrefix(entity)))
 }
 
-// DeleteSeries removes one series within tx, and its decoded blocks from
-// memory.
+// DeleteSeries removes one series within tx, and its blocks and deltas
+// from memory.
 func (db *DB) DeleteSeries(tx *barrier.Tx, v *barrier.View, s Series) error {
 	db.blocks.forget(v.Name() + string(s.prefix()))
 	db.deltas.forget(v.Name(), s.prefix())
