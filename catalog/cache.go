@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/internal/genmap"
 	"github.com/twinvault/twinvault/model"
 	"github.com/twinvault/twinvault/tsdb"
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
@@ -167,14 +168,9 @@ func (c *typeCache) seriesOf(v *barrier.View, e *entity, path, prop string, dt *
 
 // refCache keeps what the data plane's property references resolved to at
 // the newest catalog generation seen (see Service.gen): BatchPut names the
-// same properties call after call. An entry serves only readers at the
-// generation it was made at; a newer one starts the cache afresh. Entries
-// are shared and must not be modified.
-type refCache struct {
-	mu  sync.Mutex
-	gen uint64
-	m   map[refKey]*seriesRef
-}
+// same properties call after call. Entries are shared and must not be
+// modified.
+type refCache = genmap.Map[refKey, *seriesRef]
 
 // refKey is what a reference resolves from: the entity's ID, or one
 // external ID's name and value; the component path (or name) as given, ""
@@ -192,26 +188,4 @@ func (k refKey) clone() refKey {
 	k.entity, k.external = strings.Clone(k.entity), strings.Clone(k.external)
 	k.path, k.prop = strings.Clone(k.path), strings.Clone(k.prop)
 	return k
-}
-
-func (c *refCache) get(gen uint64, k refKey) *seriesRef {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return nil
-	}
-	return c.m[k]
-}
-
-func (c *refCache) put(gen uint64, k refKey, r *seriesRef) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case gen < c.gen:
-		return // an older generation's
-	case gen > c.gen || c.m == nil:
-		c.gen, c.m = gen, map[refKey]*seriesRef{}
-	}
-	c.m = bound(c.m)
-	c.m[k] = r
 }

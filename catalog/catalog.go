@@ -90,7 +90,7 @@ type Service struct {
 	workspaces recordCache[workspace]
 	entities   recordCache[entity]
 	types      typeCache
-	refs       refCache
+	refs       refCache   // Max set by New
 	graphs     graphMemos // what queries learned of each workspace's graph
 }
 
@@ -102,7 +102,8 @@ func New(b *barrier.Barrier, cfg Config) *Service {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	return &Service{b: b, ts: cfg.TS, region: cfg.Region, now: cfg.Now, buckets: cfg.Buckets, connectors: cfg.Connectors}
+	return &Service{b: b, ts: cfg.TS, region: cfg.Region, now: cfg.Now, buckets: cfg.Buckets, connectors: cfg.Connectors,
+		refs: refCache{Max: recordCacheSize}}
 }
 
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

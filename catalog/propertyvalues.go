@@ -88,7 +88,6 @@ type propResolver struct {
 	cache    *recordCache[entity]
 	gen      uint64
 	refs     *refCache
-	view     string // the view's ID, for refs
 	entities map[string]*entity
 	effect   map[*component]map[string]effectiveProp
 }
@@ -98,7 +97,7 @@ type propResolver struct {
 func (s *Service) newPropResolver(tx *barrier.Tx, v *barrier.View, gen uint64) *propResolver {
 	r := newResolver(tx, v)
 	r.shared, r.gen = &s.types, gen
-	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, gen: gen, refs: &s.refs, view: v.Name(), entities: map[string]*entity{},
+	return &propResolver{tx: tx, v: v, r: r, cache: &s.entities, gen: gen, refs: &s.refs, entities: map[string]*entity{},
 		effect: map[*component]map[string]effectiveProp{}}
 }
 
@@ -133,7 +132,7 @@ func (p *propResolver) resolve(ref *model.EntityPropertyReference) (*seriesRef, 
 	}
 	k, cacheable := p.refKey(ref, path, prop)
 	if cacheable {
-		if r := p.refs.get(p.gen, k); r != nil {
+		if r, ok := p.refs.Get(p.gen, k); ok {
 			return r, nil
 		}
 	}
@@ -142,7 +141,7 @@ func (p *propResolver) resolve(ref *model.EntityPropertyReference) (*seriesRef, 
 		// The names share the request's body: the cache keeps copies.
 		own := *r
 		own.path, own.prop = strings.Clone(r.path), strings.Clone(r.prop)
-		p.refs.put(p.gen, k.clone(), &own)
+		p.refs.Put(p.gen, k.clone(), &own)
 	}
 	return r, err
 }
@@ -152,7 +151,7 @@ func (p *propResolver) resolve(ref *model.EntityPropertyReference) (*seriesRef, 
 // catalog write end (generation 0), or a reference by several external
 // IDs.
 func (p *propResolver) refKey(ref *model.EntityPropertyReference, path, prop string) (k refKey, ok bool) {
-	k = refKey{view: p.view, path: path, prop: prop}
+	k = refKey{view: p.v.Name(), path: path, prop: prop}
 	switch {
 	case p.gen == 0:
 		return k, false

@@ -311,16 +311,16 @@ func TestRefCache(t *testing.T) {
 			t.Fatalf("by external ID: %s", code)
 		}
 	}
-	if n := len(s.refs.m); n != 2 {
+	if n := s.refs.Len(); n != 2 {
 		t.Fatalf("the reference cache holds %d references; want the 2 written to", n)
 	}
 	// Its names are its own: a request's strings share the request's body.
-	for k, r := range s.refs.m {
+	s.refs.Each(func(k refKey, r *seriesRef) {
 		if !k.byExternal && (unsafe.StringData(k.entity) == unsafe.StringData(*byID.EntityId) ||
 			unsafe.StringData(r.path) == unsafe.StringData(*byID.ComponentName)) {
-			t.Fatal("the reference cache keeps a request's strings")
+			t.Error("the reference cache keeps a request's strings")
 		}
-	}
+	})
 	// The external ID changes: A names no entity, B names e.
 	must(s.UpdateEntity(ctx, &model.UpdateEntityInput{WorkspaceId: "w", EntityId: "e", ComponentUpdates: map[string]model.ComponentUpdateRequest{
 		"c": {UpdateType: model.ComponentUpdateTypeUpdate, PropertyUpdates: map[string]model.PropertyRequest{"id": {Value: &model.DataValue{StringValue: model.String("B")}}}}}}))

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/internal/genmap"
 	"github.com/twinvault/twinvault/kv"
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
 )
@@ -148,7 +149,7 @@ func Open(b *barrier.Barrier, log *slog.Logger) *DB {
 	if log == nil {
 		log = slog.Default()
 	}
-	db := &DB{b: b, log: log, blocks: newBlockCache(defaultBlockCache), pending: map[dirty]pending{}, inflight: map[uint64]struct{}{}, wake: make(chan struct{}, 1),
+	db := &DB{b: b, log: log, blocks: newBlockCache(defaultBlockCache), shapes: shapeCache{Max: maxShapes}, pending: map[dirty]pending{}, inflight: map[uint64]struct{}{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	// Sequence numbers only order a series' deltas; starting from the clock
 	// keeps them increasing across restarts without a stored counter.
@@ -351,7 +352,7 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	known := false
 	if q.Stamp != 0 {
 		d = dirty{v.Name(), s}
-		sh, known = db.shapes.get(q.Stamp, d)
+		sh, known = db.shapes.Get(uint64(q.Stamp), d)
 	}
 	if !known {
 		if sh.start, err = deltaStart(tx, v, s); err != nil {
@@ -373,7 +374,7 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	}
 	if !known && q.Stamp != 0 {
 		sh.start = slices.Clip(sh.start) // shared: an append must copy
-		db.shapes.put(q.Stamp, d, sh)
+		db.shapes.Put(uint64(q.Stamp), d, sh)
 	}
 	need := q.Limit
 	if need > 0 {
@@ -435,9 +436,8 @@ func checkKind(acc, c *chunkenc.Chunk) error {
 // readDeltas merges every delta of s in write order, sliced to [from, to).
 func (db *DB) readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, int, error) {
 	var deltas []*chunkenc.Chunk
-	vid := v.Name()
 	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(k []byte, val barrier.Sealed) error {
-		c, err := db.delta(vid, k, val, deltas)
+		c, err := db.delta(v, k, val, deltas)
 		deltas = append(deltas, c)
 		return err
 	})
@@ -450,10 +450,10 @@ func (db *DB) readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte
 	return chunkenc.MergeAll(deltas).Slice(from, to), n, nil
 }
 
-// delta returns the points of the delta at key k of view vid, which
-// follows deltas in a series: from the cache, or opened and decoded.
-func (db *DB) delta(vid string, k []byte, val barrier.Sealed, deltas []*chunkenc.Chunk) (*chunkenc.Chunk, error) {
-	c := db.deltas.get(vid, k)
+// delta returns the points of the delta at key k of v, which follows
+// deltas in a series: from the cache, or opened and decoded.
+func (db *DB) delta(v *barrier.View, k []byte, val barrier.Sealed, deltas []*chunkenc.Chunk) (*chunkenc.Chunk, error) {
+	c := db.deltas.get(v.Name(), k)
 	if c == nil {
 		db.opened.Add(1)
 		plain, err := val.Open()
@@ -870,7 +870,7 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	var parts []*chunkenc.Chunk
 	vid := v.Name()
 	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k []byte, val barrier.Sealed) error {
-		c, err := db.delta(vid, k, val, parts)
+		c, err := db.delta(v, k, val, parts)
 		if err != nil {
 			return err
 		}
@@ -1008,39 +1008,11 @@ type shape struct {
 	noDeltas bool
 }
 
-// shapeCache keeps the shapes reads found in snapshots of the newest stamp
-// seen; a newer stamp starts it afresh. A shape's start is never changed.
-// Stamps given to it are never zero (Read asks only with one).
-type shapeCache struct {
-	mu    sync.Mutex
-	stamp Stamp
-	m     map[dirty]shape
-}
+// shapes keeps the shapes reads found in snapshots of the newest stamp
+// seen, keyed by the stamp (never zero: Read asks only with one). A
+// shape's start is never changed.
+type shapeCache = genmap.Map[dirty, shape]
 
 // maxShapes bounds the series a shapeCache holds; past it, reads of other
 // series read their floors as before.
 const maxShapes = 1 << 16
-
-func (c *shapeCache) get(st Stamp, d dirty) (shape, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st != c.stamp {
-		return shape{}, false
-	}
-	sh, ok := c.m[d]
-	return sh, ok
-}
-
-func (c *shapeCache) put(st Stamp, d dirty, sh shape) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case st < c.stamp:
-		return // an older state's
-	case st > c.stamp || c.m == nil:
-		c.stamp, c.m = st, map[dirty]shape{}
-	case len(c.m) >= maxShapes:
-		return
-	}
-	c.m[d] = sh
-}

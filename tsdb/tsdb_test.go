@@ -721,7 +721,7 @@ func TestStampedReads(t *testing.T) {
 	if n != 100 || st == 0 {
 		t.Fatalf("%d points, stamp %d; want 100 and a stamp", n, st)
 	}
-	if sh, ok := db.shapes.get(st, d); !ok || !sh.noDeltas {
+	if sh, ok := db.shapes.Get(uint64(st), d); !ok || !sh.noDeltas {
 		t.Fatalf("the read left no shape (%v) or one with deltas", ok)
 	}
 	if n, st2 := read(); n != 100 || st2 != st {
@@ -733,7 +733,7 @@ func TestStampedReads(t *testing.T) {
 	if n != 101 || st3 == st {
 		t.Fatalf("after a write: %d points, stamp %d (before: %d); want 101 and a new stamp", n, st3, st)
 	}
-	if _, ok := db.shapes.get(st, d); ok {
+	if _, ok := db.shapes.Get(uint64(st), d); ok {
 		t.Error("an older stamp's shape is still served")
 	}
 	// across runs change in a snapshot taken before it, then checks that a
