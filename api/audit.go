@@ -74,6 +74,11 @@ type RequestParams struct {
 	// Valid reports that Body was decoded before these were made, and so
 	// is valid JSON: what the auditor hides it may pass over unread.
 	Valid bool
+	// Usual is the input decoded from Body when Body had the input's usual
+	// form (its DecodeUsual took it), and so holds every member of Body:
+	// the auditor may write the record from it instead of reading Body
+	// again. Nil otherwise.
+	Usual any
 }
 
 func auditParams(body []byte, labels map[string]string, query url.Values) *RequestParams {

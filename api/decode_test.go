@@ -64,7 +64,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, opIndex uint8, body []byte, label, query string) {
 		op := model.Operations[int(opIndex)%len(model.Operations)]
 		in := op.Input()
-		err := decodeBody(body, in)
+		_, err := decodeBody(body, in)
 		if err == nil {
 			for _, seg := range splitPath(op.Path) {
 				if isLabel(seg) {

@@ -400,10 +400,14 @@ func (s *Server) serve(r *http.Request, req *Request) (any, error) {
 	req.Operation, req.Service = rt.op.Name, twinmakerService
 	req.ReadOnly, req.Data = readOnly(twinmakerService, rt.op.Name), dataOperations[rt.op.Name]
 	in := rt.op.Input()
-	if err := decodeBody(body, in); err != nil {
+	usual, err := decodeBody(body, in)
+	if err != nil {
 		return nil, err
 	}
 	params := auditParams(body, labels, r.URL.Query())
+	if usual {
+		params.Usual = in
+	}
 	req.params = params
 	for name, v := range labels {
 		if err := in.SetLabel(name, v); err != nil {
@@ -466,20 +470,21 @@ func tooLarge(max int64) error {
 
 // decodeBody fills in from a JSON object. An empty body is an empty object
 // (GET and DELETE requests carry none). Member names match exactly, as
-// TwinMaker's do, and a name given twice is refused.
-func decodeBody(body []byte, in any) error {
+// TwinMaker's do, and a name given twice is refused. It reports whether
+// the input's DecodeUsual read the body.
+func decodeBody(body []byte, in any) (usual bool, err error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
+		return false, nil
 	}
 	// An input that reads its usual form itself declines anything else,
 	// which encoding/json/v2 then decodes, or refuses with its error.
 	if u, ok := in.(interface{ DecodeUsual([]byte) bool }); ok && u.DecodeUsual(body) {
-		return nil
+		return true, nil
 	}
 	if err := jsonv2.Unmarshal(body, in); err != nil {
-		return twinvault.Errorf(twinvault.ValidationException, "malformed request body: %s", jsonProblem(err))
+		return false, twinvault.Errorf(twinvault.ValidationException, "malformed request body: %s", jsonProblem(err))
 	}
-	return nil
+	return false, nil
 }
 
 // jsonProblem describes a decoding error without echoing the input.

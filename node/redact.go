@@ -6,6 +6,7 @@ import (
 	"encoding/json/jsontext"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/twinvault/twinvault/api"
@@ -18,12 +19,117 @@ import (
 // The document is copied token by token, never decoded into a tree: a
 // request's parameters are redacted on the path of every call.
 func redacted(v any, data bool) json.RawMessage {
-	if p, ok := v.(*api.RequestParams); ok {
-		if b, ok := redactPlain(p, data); ok {
+	switch v := v.(type) {
+	case *api.RequestParams:
+		if in, ok := v.Usual.(*model.BatchPutPropertyValuesInput); ok && data {
+			if b, ok := redactBatchPut(in, v); ok {
+				return b
+			}
+		}
+		if b, ok := redactPlain(v, data); ok {
 			return b
+		}
+	case *model.BatchPutPropertyValuesOutput:
+		// A whole batch written, the usual answer.
+		if v.ErrorEntries != nil && len(v.ErrorEntries) == 0 {
+			return json.RawMessage(`{"errorEntries":[]}`)
 		}
 	}
 	return redactTokens(v, data)
+}
+
+// batchPutNames are the members of a BatchPut body in its usual form
+// (model.BatchPutPropertyValuesInput.DecodeUsual) that redactBatchPut
+// writes as they are.
+var batchPutNames = []string{"entries", "entityPropertyReference", "componentName", "componentPath", "entityId", "propertyName"}
+
+// batchPutShown: a data event hides a BatchPut's values and shows the
+// rest of its usual form, as redactBatchPut assumes.
+var batchPutShown = sync.OnceValue(func() bool {
+	for _, k := range batchPutNames {
+		if hiddenMember(k, true) || member(urlMember, k) {
+			return false
+		}
+	}
+	return hiddenMember("propertyValues", true)
+})
+
+// redactBatchPut is redactPlain for a BatchPut whose body had its usual
+// form, written from the input decoded from it: the values hidden, the
+// references' strings plain ASCII without escapes (DecodeUsual took no
+// other), so the body is not read again. Members come in the model's
+// order, which is the SDKs'.
+func redactBatchPut(in *model.BatchPutPropertyValuesInput, p *api.RequestParams) (json.RawMessage, bool) {
+	if _, ok := p.Extra["entries"]; ok || !batchPutShown() {
+		return nil, false
+	}
+	out := make([]byte, 0, 64+len(in.Entries)*128)
+	out = append(out, '{')
+	n := 0 // members written
+	if in.Entries != nil {
+		out = append(out, `"entries":[`...)
+		for i, e := range in.Entries {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, '{')
+			if r := e.EntityPropertyReference; r != nil {
+				if r.ExternalIdProperty != nil {
+					return nil, false
+				}
+				out = append(out, `"entityPropertyReference":{`...)
+				m := 0
+				for _, f := range [...]struct {
+					k string
+					v *string
+				}{{"componentName", r.ComponentName}, {"componentPath", r.ComponentPath}, {"entityId", r.EntityId}, {"propertyName", r.PropertyName}} {
+					if f.v == nil {
+						continue
+					}
+					if m > 0 {
+						out = append(out, ',')
+					}
+					m++
+					out = append(out, '"')
+					out = append(out, f.k...)
+					out = append(out, `":"`...)
+					out = append(out, *f.v...)
+					out = append(out, '"')
+				}
+				out = append(out, '}')
+			}
+			if e.PropertyValues != nil {
+				if e.EntityPropertyReference != nil {
+					out = append(out, ',')
+				}
+				out = append(out, `"propertyValues":"`+audit.Hidden+`"`...)
+			}
+			out = append(out, '}')
+		}
+		out = append(out, ']')
+		n++
+	}
+	return appendExtra(out, p, true, n)
+}
+
+// appendExtra ends an object of n members written to out with the path
+// labels and query parameters of p (extraParams).
+func appendExtra(out []byte, p *api.RequestParams, data bool, n int) ([]byte, bool) {
+	var err error
+	for _, kv := range extraParams(p, data) {
+		if n > 0 {
+			out = append(out, ',')
+		}
+		n++
+		if out, err = jsontext.AppendQuote(out, kv[0]); err != nil {
+			return nil, false
+		}
+		out = append(out, ':')
+		if out, err = jsontext.AppendQuote(out, kv[1]); err != nil {
+			return nil, false
+		}
+	}
+	return append(out, '}'), true
 }
 
 // redactTokens is redacted, copying token by token.
@@ -336,22 +442,7 @@ func redactPlain(p *api.RequestParams, data bool) (json.RawMessage, bool) {
 			return nil, false
 		}
 	}
-	var err error
-	for _, kv := range extraParams(p, data) {
-		k, v := kv[0], kv[1]
-		if n > 0 {
-			w.out = append(w.out, ',')
-		}
-		n++
-		if w.out, err = jsontext.AppendQuote(w.out, k); err != nil {
-			return nil, false
-		}
-		w.out = append(w.out, ':')
-		if w.out, err = jsontext.AppendQuote(w.out, v); err != nil {
-			return nil, false
-		}
-	}
-	return append(w.out, '}'), true
+	return appendExtra(w.out, p, data, n)
 }
 
 // plainCopy copies plain JSON to out, hiding what redactMember hides.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/audit"
+	"github.com/twinvault/twinvault/model"
 )
 
 // tree is the redaction done on a decoded document: what the streaming
@@ -213,4 +214,70 @@ func TestRedactSkip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// usualBatchPuts are BatchPut bodies in their usual form, members in the
+// SDKs' order.
+var usualBatchPuts = []string{
+	`{"entries":[{"entityPropertyReference":{"componentName":"c","entityId":"e","propertyName":"p"},"propertyValues":[{"time":"2026-01-01T00:00:00Z","value":{"doubleValue":1}}]}]}`,
+	`{"entries":[{"entityPropertyReference":{"componentName":"c","componentPath":"c/d","entityId":"e","propertyName":"p"},"propertyValues":[]},{"entityPropertyReference":{}},{"propertyValues":[{"time":"t","value":{"stringValue":"<&>"}}]},{}]}`,
+	`{"entries":[]}`, `{}`,
+}
+
+// TestRedactBatchPut: a BatchPut in its usual form is written from its
+// decoded input, in the bytes its body gives; a query parameter named
+// after a member leaves it to the body's copy.
+func TestRedactBatchPut(t *testing.T) {
+	for _, body := range usualBatchPuts {
+		var in model.BatchPutPropertyValuesInput
+		if !in.DecodeUsual([]byte(body)) {
+			t.Fatalf("DecodeUsual declined %s", body)
+		}
+		p := &api.RequestParams{Body: []byte(body), Extra: map[string]string{"workspaceId": "w"}, Valid: true, Usual: &in}
+		if _, ok := redactBatchPut(&in, p); !ok {
+			t.Errorf("redactBatchPut declined %s", body)
+		}
+		got := redacted(p, true)
+		want, ok := redactPlain(p, true)
+		if !ok || string(got) != string(want) {
+			t.Errorf("redacted(%s) = %s; want %s", body, got, want)
+		}
+		p.Extra["entries"] = "x"
+		if _, ok := redactBatchPut(&in, p); ok {
+			t.Errorf("redactBatchPut took %s with a query parameter named entries", body)
+		}
+	}
+	for _, out := range []*model.BatchPutPropertyValuesOutput{{ErrorEntries: []model.BatchPutPropertyErrorEntry{}}, {},
+		{ErrorEntries: []model.BatchPutPropertyErrorEntry{{Errors: []model.BatchPutPropertyError{{ErrorCode: model.String("c"), ErrorMessage: model.String("m"),
+			Entry: &model.PropertyValueEntry{PropertyValues: []model.PropertyValue{{Time: model.String("t")}}}}}}}}} {
+		if got, want := redacted(out, false), redactTokens(out, false); string(got) != string(want) {
+			t.Errorf("redacted(%+v) = %s; want %s", out, got, want)
+		}
+	}
+}
+
+// FuzzRedactBatchPut holds redactBatchPut to the token-level copy of the
+// body: whatever body DecodeUsual takes, the two give the same document
+// (members may come in another order).
+func FuzzRedactBatchPut(f *testing.F) {
+	for _, s := range usualBatchPuts {
+		f.Add(s, "workspaceId", "w")
+	}
+	f.Add(`{"entries":[{"propertyValues":[],"entityPropertyReference":{"propertyName":"p","entityId":"e"}}]}`, "entries", "x")
+	f.Add(`{"entries":[{"entityPropertyReference":{"entityId":"e"}}]}`, "password", "p")
+	f.Fuzz(func(t *testing.T, body, k, v string) {
+		var in model.BatchPutPropertyValuesInput
+		if !in.DecodeUsual([]byte(body)) {
+			return
+		}
+		p := &api.RequestParams{Body: []byte(body), Extra: map[string]string{k: v}, Valid: true, Usual: &in}
+		got, ok := redactBatchPut(&in, p)
+		if !ok {
+			return
+		}
+		want := redactTokens(p, true)
+		if !reflect.DeepEqual(decode(t, got), decode(t, want)) {
+			t.Fatalf("redactBatchPut(%q, %q=%q) = %s\nthe token-level copy writes %s", body, k, v, got, want)
+		}
+	})
 }
