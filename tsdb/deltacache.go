@@ -32,7 +32,7 @@ type deltaGen struct {
 }
 
 // maxDeltaBytes bounds the memory the cache holds: the pending deltas of
-// some 3,000 series of doubles written at full rate.
+// some 1,500 series of doubles written at full rate.
 const maxDeltaBytes = 32 << 20
 
 // deltaLifetime is how many compactor ticks a generation lasts.
