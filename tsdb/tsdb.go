@@ -389,6 +389,17 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if deltas != nil && covered.valid {
 		deltas = deltas.Slice(max(q.From, covered.from), min(q.To, covered.to))
 	}
+	// So do all but their first need points in q's order: each of the
+	// page's points that the deltas hold is among them (the deltas' times
+	// are distinct, and every one before it comes before it in the page).
+	// A series still being written has many more.
+	if need > 0 && deltas.Len() > need {
+		if q.Desc {
+			deltas = deltas.Slice(deltas.Times[deltas.Len()-need], MaxTime)
+		} else {
+			deltas = deltas.Slice(MinTime, deltas.Times[need])
+		}
+	}
 	if err := checkKind(blocks, deltas); err != nil {
 		return nil, false, err
 	}
