@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // The SDKs write a BatchPutPropertyValues body in one form: entries of a
@@ -130,6 +131,9 @@ type point struct {
 }
 
 func (p *PlainJSON) value(v *PropertyValue, pt *point) bool {
+	if p.sdkDouble(v, pt) {
+		return true
+	}
 	var seen uint8
 	return p.members(func(name string) bool {
 		switch name {
@@ -146,6 +150,31 @@ func (p *PlainJSON) value(v *PropertyValue, pt *point) bool {
 		}
 		return false
 	})
+}
+
+// sdkDouble reads a double as the SDKs write it, {"time":"…","value":
+// {"doubleValue":…}} without spaces, in a few comparisons where value
+// reads member by member. Anything else it leaves unread, reporting false.
+func (p *PlainJSON) sdkDouble(v *PropertyValue, pt *point) bool {
+	const open, mid, end = `{"time":`, `,"value":{"doubleValue":`, `}}`
+	start := p.I
+	if !strings.HasPrefix(p.S[p.I:], open) {
+		return false
+	}
+	p.I += len(open)
+	if t, ok := p.Str(); ok && strings.HasPrefix(p.S[p.I:], mid) {
+		p.I += len(mid)
+		tok, ok := p.Number()
+		if f, err := strconv.ParseFloat(tok, 64); ok && err == nil && !math.IsInf(f, 0) && strings.HasPrefix(p.S[p.I:], end) {
+			p.I += len(end)
+			pt.time, v.Time = t, &pt.time
+			pt.d, pt.dv.DoubleValue = Double(f), &pt.d
+			v.Value = &pt.dv
+			return true
+		}
+	}
+	p.I = start
+	return false
 }
 
 // dataValue reads a value of one scalar member.
