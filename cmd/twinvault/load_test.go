@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The load tool runs its three phases against a real server and reports
@@ -37,5 +38,24 @@ func TestLoad(t *testing.T) {
 	}
 	if code := load([]string{"--entries", "11"}, &out, &errOut); code != 2 {
 		t.Errorf("--entries 11: exit %d", code)
+	}
+}
+
+// TestAppendSecond: whole seconds are written as AppendFormat writes them,
+// across days, months, leap years and the ends of the four-digit years.
+func TestAppendSecond(t *testing.T) {
+	check := func(tm time.Time) {
+		t.Helper()
+		if got, want := string(appendSecond([]byte("x"), tm)), "x"+tm.UTC().Format(time.RFC3339Nano); got != want {
+			t.Fatalf("appendSecond(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	start := time.Date(2023, 12, 31, 23, 59, 50, 0, time.FixedZone("x", 5*3600))
+	for i := range 400 * 24 {
+		check(start.Add(time.Duration(i) * 61 * time.Minute))
+	}
+	for _, tm := range []time.Time{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 2, 3, 4, 5, 6, 7, time.UTC)} {
+		check(tm)
 	}
 }
