@@ -396,8 +396,6 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	return nil
 }
 
-// growDeep writes series 0 up to c.deep points, 100 a request, from
-// c.concurrency clients.
 // appendSecond appends t, a whole second, as RFC 3339 in UTC: what
 // AppendFormat(time.RFC3339Nano) writes for it, without reading a layout.
 // The tool writes a hundred times a request, and its own work is taken
@@ -419,6 +417,8 @@ func appendSecond(dst []byte, t time.Time) []byte {
 	return append(dst, 'Z')
 }
 
+// growDeep writes series 0 up to c.deep points, 100 a request, from
+// c.concurrency clients.
 func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin time.Time, next, points *atomic.Int64) error {
 	e, p := seriesName(0)
 	var wg sync.WaitGroup
