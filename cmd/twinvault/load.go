@@ -50,7 +50,7 @@ func load(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.region, "region", node.DefaultRegion, "region")
 	fs.StringVar(&c.workspace, "workspace", "load", "workspace to create (if missing) and fill")
 	fs.IntVar(&c.series, "series", 100, "number of series written to")
-	fs.IntVar(&c.concurrency, "concurrency", 8, "concurrent clients")
+	fs.IntVar(&c.concurrency, "concurrency", 8, "concurrent clients, each with its own connection")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
 	fs.IntVar(&c.entries, "entries", 10, "entries per BatchPutPropertyValues request (1..10)")
 	fs.IntVar(&c.values, "values", 10, "values per entry (1..10)")
@@ -64,6 +64,10 @@ func load(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10, --page 1..200; --series, --concurrency and --duration must be positive")
 		return 2
 	}
+	// The tool shares the machine with the server it measures, and the SDK
+	// allocates for every call: the server's collector setting keeps the
+	// tool's own collections from taking the server's share of the CPU.
+	node.TuneGC(0)
 	if err := runLoad(context.Background(), c, stdout); err != nil {
 		fmt.Fprintf(stderr, "twinvault load: %v\n", err)
 		return 1
@@ -96,6 +100,28 @@ func loadClient(ctx context.Context, c loadConfig) (*iottwinmaker.Client, error)
 				}), middleware.Before)
 		})
 	}), nil
+}
+
+// loadClients returns the SDK clients of each concurrent client, one per
+// node; each call goes to the next node, so writes land on every node and
+// reads see them through the others. Each concurrent client has its own
+// connections, as separate devices and applications do: over one shared
+// HTTP/2 connection, every call would queue behind the others' frames in
+// one reader and one writer on each side.
+func loadClients(ctx context.Context, c loadConfig) ([][]*iottwinmaker.Client, error) {
+	clients := make([][]*iottwinmaker.Client, c.concurrency)
+	for w := range clients {
+		for _, ep := range strings.Split(c.endpoint, ",") {
+			cc := c
+			cc.endpoint = strings.TrimSpace(ep)
+			cl, err := loadClient(ctx, cc)
+			if err != nil {
+				return nil, err
+			}
+			clients[w] = append(clients[w], cl)
+		}
+	}
+	return clients, nil
 }
 
 const loadEntities = 10 // series are spread over this many entities
@@ -157,9 +183,9 @@ func (l *latencies) sort() {
 // rate is the phase's calls per second.
 func (l *latencies) rate() float64 { return float64(len(l.client)) / max(l.elapsed.Seconds(), 1e-9) }
 
-// call is one request of a phase; it returns the server's time for it,
+// call is one request of a phase from concurrent client w; it returns the server's time for it,
 // or errNoCall when it made none.
-type call func(ctx context.Context) (time.Duration, error)
+type call func(ctx context.Context, w int) (time.Duration, error)
 
 // errNoCall is a call's answer when it had nothing to ask: nothing is
 // counted.
@@ -200,14 +226,14 @@ func phase(ctx context.Context, c loadConfig, d time.Duration, fn call, lat *lat
 	var mu sync.Mutex
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	for range c.concurrency {
+	for w := range c.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine latencies
 			for ctx.Err() == nil {
 				start := time.Now()
-				srv, err := fn(context.Background())
+				srv, err := fn(context.Background(), w)
 				if err == errNoCall {
 					continue
 				}
@@ -253,21 +279,13 @@ func pct(lat []time.Duration, p float64) time.Duration {
 }
 
 func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
-	// One client per node, each call to the next: writes land on every
-	// node and reads see them through the others.
-	var clients []*iottwinmaker.Client
-	for _, ep := range strings.Split(c.endpoint, ",") {
-		cc := c
-		cc.endpoint = strings.TrimSpace(ep)
-		cl, err := loadClient(ctx, cc)
-		if err != nil {
-			return err
-		}
-		clients = append(clients, cl)
+	clients, err := loadClients(ctx, c)
+	if err != nil {
+		return err
 	}
-	var turnClient atomic.Int64
-	pick := func() *iottwinmaker.Client { return clients[int(turnClient.Add(1)-1)%len(clients)] }
-	tm := clients[0]
+	var turnNode atomic.Int64
+	pick := func(w int) *iottwinmaker.Client { return clients[w][int(turnNode.Add(1)-1)%len(clients[w])] }
+	tm := clients[0][0]
 	if err := setup(ctx, tm, c); err != nil {
 		return fmt.Errorf("set up the workspace: %w", err)
 	}
@@ -275,8 +293,8 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	fmt.Fprintf(out, "twinvault load: %s, %d clients, %s per phase, %d series, %d×%d values per request\n\n",
 		c.endpoint, c.concurrency, c.duration, c.series, c.entries, c.values)
 
-	base := func(ctx context.Context) (time.Duration, error) {
-		out, err := pick().GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
+	base := func(ctx context.Context, w int) (time.Duration, error) {
+		out, err := pick(w).GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: ws})
 		if err != nil {
 			return 0, fmt.Errorf("baseline: %w", err)
 		}
@@ -298,7 +316,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		e, p := seriesName(i)
 		refs[i] = types.EntityPropertyReference{EntityId: aws.String(e), ComponentName: aws.String("load"), PropertyName: aws.String(p)}
 	}
-	ingest, ingestBase, err := paired(ctx, c, func(ctx context.Context) (time.Duration, error) {
+	ingest, ingestBase, err := paired(ctx, c, func(ctx context.Context, w int) (time.Duration, error) {
 		entries := make([]types.PropertyValueEntry, c.entries)
 		n := c.entries * c.values
 		vals, dvs, fs := make([]types.PropertyValue, n), make([]types.DataValue, n), make([]float64, n)
@@ -323,7 +341,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 			ts[x], start = all[start:ends[x]], ends[x]
 			vals[x].Time = &ts[x]
 		}
-		res, err := pick().BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: entries})
+		res, err := pick(w).BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: ws, Entries: entries})
 		if err != nil {
 			return 0, err
 		}
@@ -346,7 +364,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "history pages read at random depths of a series of %d points\n", next[0].Load())
 	}
-	history, historyBase, err := paired(ctx, c, func(ctx context.Context) (time.Duration, error) {
+	history, historyBase, err := paired(ctx, c, func(ctx context.Context, w int) (time.Duration, error) {
 		i := rand.IntN(c.series)
 		if c.deep > 0 {
 			i = 0
@@ -357,7 +375,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		}
 		e, p := seriesName(i)
 		from := origin.Add(time.Duration(rand.Int64N(n)) * time.Second)
-		out, err := pick().GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
+		out, err := pick(w).GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: ws, EntityId: aws.String(e),
 			ComponentName: aws.String("load"), SelectedProperties: []string{p}, MaxResults: aws.Int32(int32(c.page)),
 			StartTime: aws.String(from.UTC().Format(time.RFC3339Nano)), EndTime: aws.String(origin.Add(time.Duration(n) * time.Second).UTC().Format(time.RFC3339Nano))})
 		if err != nil {

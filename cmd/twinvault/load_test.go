@@ -1,10 +1,21 @@
 package main
 
 import (
+	"context"
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 )
 
 // The load tool runs its three phases against a real server and reports
@@ -57,5 +68,48 @@ func TestAppendSecond(t *testing.T) {
 	for _, tm := range []time.Time{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 2, 3, 4, 5, 6, 7, time.UTC)} {
 		check(tm)
+	}
+}
+
+// TestLoadClientsConnections: each concurrent client calls over its own
+// connection, not one HTTP/2 connection shared by all.
+func TestLoadClientsConnections(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 {
+			t.Errorf("call over %s", r.Proto)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"workspaceId":"load","arn":"arn:aws:iottwinmaker:us-east-1:000000000000:workspace/load"}`)
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	clients, err := loadClients(context.Background(), loadConfig{endpoint: srv.URL, caBundle: ca, region: "us-east-1", concurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for w := range clients {
+		for range 2 {
+			if _, err := clients[w][0].GetWorkspace(context.Background(), &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("load")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := conns.Load(); got != 3 {
+		t.Errorf("3 clients, 2 calls each, opened %d connections; want one each", got)
 	}
 }
