@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +34,7 @@ type loadConfig struct {
 	endpoint, caBundle, profile, region, workspace, dataDir string
 	series, concurrency, entries, values                    int
 	deep                                                    int
+	serverPID                                               int
 	duration                                                time.Duration
 	page                                                    int
 }
@@ -57,6 +60,7 @@ func load(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.page, "page", 25, "values per history page (maxResults, 1..200; TwinMaker's default is 25)")
 	fs.IntVar(&c.deep, "deep-series", 0, "before the history phase, grow one series to this many points and read pages at random depths of it")
 	fs.StringVar(&c.dataDir, "data-dir", "", "the server's data directory, to report bytes on disk per point")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process ID, when it runs on this machine: report the CPU time it and the tool spent per call")
 	if code, ok := parseArgs(fs, args); !ok {
 		return code
 	}
@@ -173,6 +177,16 @@ func setup(ctx context.Context, tm *iottwinmaker.Client, c loadConfig) error {
 type latencies struct {
 	client, server []time.Duration
 	elapsed        time.Duration
+	// toolCPU and serverCPU are the CPU time the tool and the server
+	// (--server-pid) spent while the phase ran; cpu, whether they are known.
+	toolCPU, serverCPU time.Duration
+	cpu                bool
+}
+
+// cpuPerCall is the CPU time per call of the tool and of the server.
+func (l *latencies) cpuPerCall() (tool, server time.Duration) {
+	n := time.Duration(max(len(l.client), 1))
+	return l.toolCPU / n, l.serverCPU / n
 }
 
 func (l *latencies) sort() {
@@ -220,7 +234,16 @@ func paired(ctx context.Context, c loadConfig, fn, base call) (got, baseline *la
 // measured to lat.
 func phase(ctx context.Context, c loadConfig, d time.Duration, fn call, lat *latencies) error {
 	start := time.Now()
-	defer func() { lat.elapsed += time.Since(start) }()
+	tool0, server0, cpuErr := cpuTimes(c.serverPID)
+	defer func() {
+		lat.elapsed += time.Since(start)
+		tool1, server1, err := cpuTimes(c.serverPID)
+		if cpuErr == nil && err == nil {
+			lat.cpu = true
+			lat.toolCPU += tool1 - tool0
+			lat.serverCPU += server1 - server0
+		}
+	}()
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var mu sync.Mutex
@@ -403,6 +426,17 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency as the client sees it; server time p50 %.2f×, p99 %.2f× the baseline's\n",
 		ratio(pct(history.client, .5), pct(historyBase.client, .5)), ratio(pct(history.client, .99), pct(historyBase.client, .99)),
 		ratio(pct(history.server, .5), pct(historyBase.server, .5)), ratio(pct(history.server, .99), pct(historyBase.server, .99)))
+	if c.serverPID != 0 && ingest.cpu && ingestBase.cpu && history.cpu && historyBase.cpu {
+		fmt.Fprintf(out, "CPU per call, tool + server:\n")
+		cpuRow := func(name string, l *latencies) (server time.Duration) {
+			tool, server := l.cpuPerCall()
+			fmt.Fprintf(out, "  %-30s %6d + %6d µs\n", name, tool.Microseconds(), server.Microseconds())
+			return server
+		}
+		ib, i := cpuRow("baseline: GetWorkspace", ingestBase), cpuRow("ingest: BatchPutPropertyValues", ingest)
+		hb, h := cpuRow("baseline: GetWorkspace", historyBase), cpuRow("history pages", history)
+		fmt.Fprintf(out, "server CPU per call: a BatchPutPropertyValues %.2f×, a history page %.2f× a GetWorkspace\n", ratio(i, ib), ratio(h, hb))
+	}
 	if c.dataDir != "" {
 		size, err := dirSize(filepath.Join(c.dataDir, "kv"))
 		if err != nil {
@@ -476,6 +510,49 @@ func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin
 	}
 	time.Sleep(3 * time.Second) // let the compactor settle, as a quiet server would
 	return nil
+}
+
+// cpuTimes returns the CPU time, user and system, that this process and
+// the process pid (none when 0) have used, from Linux's /proc.
+func cpuTimes(pid int) (tool, server time.Duration, err error) {
+	if tool, err = procCPU("self"); err != nil || pid == 0 {
+		return tool, 0, err
+	}
+	server, err = procCPU(strconv.Itoa(pid))
+	return tool, server, err
+}
+
+// procCPU reads utime and stime, the 14th and 15th fields of
+// /proc/<pid>/stat, in clock ticks, which Linux shows at 100 a second.
+func procCPU(pid string) (time.Duration, error) {
+	data, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStat(data)
+}
+
+// parseProcStat reads the CPU time out of a /proc/<pid>/stat line. The
+// second field, the command name in parentheses, may hold spaces and
+// parentheses itself, so the fields are counted from the last ')'.
+func parseProcStat(data []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // fields 14 and 15
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return 0, errors.New("malformed /proc stat")
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / 100), nil
 }
 
 func dirSize(dir string) (int64, error) {

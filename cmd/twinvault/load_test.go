@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,11 +30,11 @@ func TestLoad(t *testing.T) {
 	var out, errOut strings.Builder
 	code := load([]string{"--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"),
 		"--profile", "twinvault", "--duration", "700ms", "--concurrency", "2", "--series", "20",
-		"--data-dir", filepath.Join(dir, "twinvault-data")}, &out, &errOut)
+		"--data-dir", filepath.Join(dir, "twinvault-data"), "--server-pid", strconv.Itoa(p.cmd.Process.Pid)}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("load exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"baseline: GetWorkspace", "ingest: BatchPutPropertyValues", "history: 25-value pages", "values/s", "bytes per point"} {
+	for _, want := range []string{"baseline: GetWorkspace", "ingest: BatchPutPropertyValues", "history: 25-value pages", "values/s", "bytes per point", "server CPU per call: a BatchPutPropertyValues"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -111,5 +112,33 @@ func TestLoadClientsConnections(t *testing.T) {
 	}
 	if got := conns.Load(); got != 3 {
 		t.Errorf("3 clients, 2 calls each, opened %d connections; want one each", got)
+	}
+}
+
+func TestParseProcStat(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want time.Duration // -1: an error
+	}{
+		{"1234 (twinvault) S 1 1234 1234 0 -1 4194560 2000 0 0 0 250 31 0 0 20 0 12 0 100 0 0", 2810 * time.Millisecond},
+		{"77 (a b) c)) R 1 77 77 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 5 0 0", 100 * time.Millisecond},
+		{"77 (x) R 1 77 77 0 -1 0 0 0 0 0 7", -1},
+		{"77 (x) R 1 77 77 0 -1 0 0 0 0 0 7 -3 0", -1},
+		{"77 (x) R 1 77 77 0 -1 0 0 0 0 0 seven 3 0", -1},
+		{"no parenthesis", -1},
+	} {
+		got, err := parseProcStat([]byte(tc.line))
+		if tc.want < 0 {
+			if err == nil {
+				t.Errorf("%q: %v, want an error", tc.line, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %v, %v; want %v", tc.line, got, err, tc.want)
+		}
+	}
+	if _, err := procCPU("self"); err != nil {
+		t.Errorf("own CPU time: %v", err)
 	}
 }
