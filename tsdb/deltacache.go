@@ -18,8 +18,10 @@ import (
 // A compaction that removes deltas takes them out. Those it cannot know
 // of (another node's compaction of the same series, a workspace deleted)
 // age out: the cache keeps two generations, and every deltaLifetime the
-// older one goes. A delta lives until its series' next compaction, seconds
-// at most; one read after it left the cache is opened and decoded.
+// older one goes. A delta lives until its series' next compaction: a
+// series written at least once a tick is compacted after compactAfter
+// deltas, which may take compactAfter ticks, so a generation outlasts
+// that; one read after a delta left the cache is opened and decoded.
 // Chunks are shared and must not be modified.
 type deltaCache struct {
 	mu       sync.Mutex
@@ -35,8 +37,10 @@ type deltaGen struct {
 // some 1,500 series of doubles written at full rate.
 const maxDeltaBytes = 32 << 20
 
-// deltaLifetime is how many compactor ticks a generation lasts.
-const deltaLifetime = 60
+// deltaLifetime is how many compactor ticks a generation lasts: longer
+// than a series written once a tick (a sensor at 1 Hz) takes to collect
+// compactAfter deltas, so its deltas are still here when it is compacted.
+const deltaLifetime = 2 * compactAfter
 
 // put caches the points of deltas a batch writes: chunks[i] under
 // keys[i]. A key is never put twice (see deltaCache).

@@ -919,3 +919,25 @@ func sameChunk(a, b *chunkenc.Chunk) bool {
 	}
 	return slices.Equal(a.Ints, b.Ints) && slices.Equal(a.Bools, b.Bools) && slices.Equal(a.Strings, b.Strings)
 }
+
+// TestDeltaCacheOutlastsCompaction: a series written once a compactor tick
+// (a 1 Hz sensor) is compacted only after compactAfter deltas; its first
+// delta, written just before the cache ages, is still cached by then,
+// whatever tick it was written at, as the compactor ages the cache.
+func TestDeltaCacheOutlastsCompaction(t *testing.T) {
+	for written := range deltaLifetime {
+		var c deltaCache
+		key := []byte("ts/first")
+		for tick := 0; tick <= written+compactAfter; tick++ {
+			if tick == written {
+				c.put("v", [][]byte{key}, []*chunkenc.Chunk{{Kind: chunkenc.KindDouble, Times: []int64{1}, Doubles: []float64{1}}})
+			}
+			if tick > 0 && tick%deltaLifetime == 0 {
+				c.age()
+			}
+		}
+		if c.get("v", key) == nil {
+			t.Fatalf("a delta written at tick %d left the cache before its series' compaction at tick %d", written, written+compactAfter)
+		}
+	}
+}
