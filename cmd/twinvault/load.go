@@ -68,10 +68,6 @@ func load(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "twinvault load: --entries and --values take 1..10, --page 1..200; --series, --concurrency and --duration must be positive")
 		return 2
 	}
-	// The tool shares the machine with the server it measures, and the SDK
-	// allocates for every call: the server's collector setting keeps the
-	// tool's own collections from taking the server's share of the CPU.
-	node.TuneGC(0)
 	if err := runLoad(context.Background(), c, stdout); err != nil {
 		fmt.Fprintf(stderr, "twinvault load: %v\n", err)
 		return 1
@@ -178,9 +174,10 @@ type latencies struct {
 	client, server []time.Duration
 	elapsed        time.Duration
 	// toolCPU and serverCPU are the CPU time the tool and the server
-	// (--server-pid) spent while the phase ran; cpu, whether they are known.
+	// (--server-pid) spent while the phase ran, unless cpuLost: a turn's
+	// could not be read.
 	toolCPU, serverCPU time.Duration
-	cpu                bool
+	cpuLost            bool
 }
 
 // cpuPerCall is the CPU time per call of the tool and of the server.
@@ -238,11 +235,12 @@ func phase(ctx context.Context, c loadConfig, d time.Duration, fn call, lat *lat
 	defer func() {
 		lat.elapsed += time.Since(start)
 		tool1, server1, err := cpuTimes(c.serverPID)
-		if cpuErr == nil && err == nil {
-			lat.cpu = true
-			lat.toolCPU += tool1 - tool0
-			lat.serverCPU += server1 - server0
+		if cpuErr != nil || err != nil {
+			lat.cpuLost = true // a turn's calls without its CPU time
+			return
 		}
+		lat.toolCPU += tool1 - tool0
+		lat.serverCPU += server1 - server0
 	}()
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -382,7 +380,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	}
 
 	if c.deep > 0 {
-		if err := growDeep(ctx, tm, c, origin, &next[0], &points); err != nil {
+		if err := growDeep(ctx, clients, c, origin, &next[0], &points); err != nil {
 			return fmt.Errorf("deep series: %w", err)
 		}
 		fmt.Fprintf(out, "history pages read at random depths of a series of %d points\n", next[0].Load())
@@ -426,7 +424,7 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 	fmt.Fprintf(out, "history: p50 %.2f× and p99 %.2f× the baseline's latency as the client sees it; server time p50 %.2f×, p99 %.2f× the baseline's\n",
 		ratio(pct(history.client, .5), pct(historyBase.client, .5)), ratio(pct(history.client, .99), pct(historyBase.client, .99)),
 		ratio(pct(history.server, .5), pct(historyBase.server, .5)), ratio(pct(history.server, .99), pct(historyBase.server, .99)))
-	if c.serverPID != 0 && ingest.cpu && ingestBase.cpu && history.cpu && historyBase.cpu {
+	if c.serverPID != 0 && !ingest.cpuLost && !ingestBase.cpuLost && !history.cpuLost && !historyBase.cpuLost {
 		fmt.Fprintf(out, "CPU per call, tool + server:\n")
 		cpuRow := func(name string, l *latencies) (server time.Duration) {
 			tool, server := l.cpuPerCall()
@@ -470,16 +468,17 @@ func appendSecond(dst []byte, t time.Time) []byte {
 }
 
 // growDeep writes series 0 up to c.deep points, 100 a request, from
-// c.concurrency clients.
-func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin time.Time, next, points *atomic.Int64) error {
+// c.concurrency clients, each over its own connections, to the nodes in
+// turn.
+func growDeep(ctx context.Context, clients [][]*iottwinmaker.Client, c loadConfig, origin time.Time, next, points *atomic.Int64) error {
 	e, p := seriesName(0)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
-	for range c.concurrency {
+	for w := range c.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for firstErr.Load() == nil {
+			for i := 0; firstErr.Load() == nil; i++ {
 				first := next.Add(100) - 100
 				if first >= int64(c.deep) {
 					next.Add(-100)
@@ -496,6 +495,7 @@ func growDeep(ctx context.Context, tm *iottwinmaker.Client, c loadConfig, origin
 					entries = append(entries, types.PropertyValueEntry{EntityPropertyReference: &types.EntityPropertyReference{
 						EntityId: aws.String(e), ComponentName: aws.String("load"), PropertyName: aws.String(p)}, PropertyValues: vals})
 				}
+				tm := clients[w][i%len(clients[w])]
 				if _, err := tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String(c.workspace), Entries: entries}); err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return

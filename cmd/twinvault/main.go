@@ -76,6 +76,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
 	case "load":
+		// The tool shares the machine with the server it measures, and the
+		// SDK allocates for every call: the server's collector setting keeps
+		// the tool's own collections from taking the server's share.
+		node.TuneGC(0)
 		return load(args[1:], stdout, stderr)
 	case "security-check":
 		return securityCheck(args[1:], stdout, stderr)
