@@ -433,7 +433,7 @@ func (n *Node) open(ctx context.Context) error {
 	bindScan(n.api, n.scanner)
 	bindConnectors(n.api, conns, n.catalog, cfg.Region)
 
-	n.ln, err = net.Listen("tcp", cfg.Listen)
+	n.ln, err = listen(cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
