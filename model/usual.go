@@ -153,8 +153,9 @@ func (p *PlainJSON) value(v *PropertyValue, pt *point) bool {
 }
 
 // sdkDouble reads a double as the SDKs write it, {"time":"…","value":
-// {"doubleValue":…}} without spaces, in a few comparisons where value
-// reads member by member. Anything else it leaves unread, reporting false.
+// {"doubleValue":…}}, its punctuation with no spaces between, in a few
+// comparisons where value reads member by member. Anything else it leaves
+// unread, reporting false.
 func (p *PlainJSON) sdkDouble(v *PropertyValue, pt *point) bool {
 	const open, mid, end = `{"time":`, `,"value":{"doubleValue":`, `}}`
 	start := p.I
