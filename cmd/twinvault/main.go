@@ -31,6 +31,9 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		reexecHugeTLB()
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
