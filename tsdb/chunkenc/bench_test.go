@@ -171,6 +171,38 @@ func BenchmarkMerge(b *testing.B) {
 	}
 }
 
+// BenchmarkMergeAll merges what a compaction meets: 128 deltas of 10
+// points, appended in time order ("ordered") or, as concurrent writers
+// commit them, with every other neighbouring pair swapped ("swapped").
+func BenchmarkMergeAll(b *testing.B) {
+	for _, swap := range []bool{false, true} {
+		name := "ordered"
+		if swap {
+			name = "swapped"
+		}
+		b.Run(name, func(b *testing.B) {
+			var cs []*Chunk
+			for d := range 128 {
+				c := &Chunk{Kind: KindDouble}
+				for i := range 10 {
+					c.Times = append(c.Times, int64(d*10+i)*1e9)
+					c.Doubles = append(c.Doubles, float64(d*10+i)/10)
+				}
+				cs = append(cs, c)
+			}
+			if swap {
+				for d := 0; d+1 < len(cs); d += 4 {
+					cs[d], cs[d+1] = cs[d+1], cs[d]
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				MergeAll(cs)
+			}
+		})
+	}
+}
+
 // gorillaOnlySize is the size of a double chunk in this format if it had
 // only Gorilla's encodings: delta-of-delta times (in units) and XOR values.
 func gorillaOnlySize(c *Chunk) int {

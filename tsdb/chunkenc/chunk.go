@@ -182,69 +182,48 @@ func Merge(a, b *Chunk) *Chunk {
 	if b.Len() == 0 {
 		kind = a.kindOr(kind)
 	}
+	if a == nil {
+		a = &Chunk{}
+	}
+	if b == nil {
+		b = &Chunk{}
+	}
 	// Count the union first, so that every column is allocated once.
-	na, nb := a.Len(), b.Len()
 	n := 0
-	for i, j := 0, 0; i < na || j < nb; n++ {
+	for i, j := 0, 0; i < len(a.Times) || j < len(b.Times); n++ {
 		switch {
-		case j == nb || (i < na && a.Times[i] < b.Times[j]):
+		case j == len(b.Times) || (i < len(a.Times) && a.Times[i] < b.Times[j]):
 			i++
-		case i == na || b.Times[j] < a.Times[i]:
+		case i == len(a.Times) || b.Times[j] < a.Times[i]:
 			j++
 		default:
 			i++
 			j++
 		}
 	}
-	out := &Chunk{Kind: kind, Times: make([]int64, n)}
-	switch kind {
-	case KindDouble:
-		out.Doubles = make([]float64, n)
-	case KindInt:
-		out.Ints = make([]int64, n)
-	case KindBool:
-		out.Bools = make([]bool, n)
-	default:
-		out.Strings = make([]string, n)
-	}
-	for i, j, k := 0, 0, 0; k < n; k++ {
-		src, at := b, j
-		switch {
-		case j == nb || (i < na && a.Times[i] < b.Times[j]):
-			src, at = a, i
-			i++
-		case i == na || b.Times[j] < a.Times[i]:
-			j++
-		default: // the same time: b wins
-			i++
-			j++
-		}
-		out.Times[k] = src.Times[at]
-		switch kind {
-		case KindDouble:
-			out.Doubles[k] = src.Doubles[at]
-		case KindInt:
-			out.Ints[k] = src.Ints[at]
-		case KindBool:
-			out.Bools[k] = src.Bools[at]
-		default:
-			out.Strings[k] = src.Strings[at]
-		}
-	}
+	out := alloc(kind, n)
+	out.appendMerge(a, b)
 	return out
 }
 
 // MergeAll merges chunks in order, a later chunk's value winning on equal
 // times, as folding Merge over them would, in fresh memory; nil when none
-// holds a point. A chunk that starts after the points before it end (the
-// usual run of appends) is copied on, not merged again: folding Merge over
-// n such chunks would copy the points gathered so far n times. Kinds as
-// for Merge.
+// holds a point. Kinds as for Merge.
+//
+// It merges in place, in one allocation: a chunk that starts after the
+// points before it end (the usual run of appends) is copied on, and one
+// that starts earlier is merged with only the points from its first time
+// on. Deltas written by concurrent requests often commit a little out of
+// order, and folding Merge over them copied everything gathered so far at
+// each one.
 func MergeAll(cs []*Chunk) *Chunk {
 	n := 0
 	var kind Kind
 	for _, c := range cs {
 		if c.Len() > 0 {
+			if n > 0 && c.Kind != kind {
+				panic(fmt.Sprintf("chunkenc: MergeAll of a %s chunk and a %s chunk", kind, c.Kind))
+			}
 			n += c.Len()
 			kind = c.Kind
 		}
@@ -252,39 +231,91 @@ func MergeAll(cs []*Chunk) *Chunk {
 	if n == 0 {
 		return nil
 	}
-	acc := &Chunk{Kind: kind, Times: make([]int64, 0, n)}
-	switch kind {
-	case KindDouble:
-		acc.Doubles = make([]float64, 0, n)
-	case KindInt:
-		acc.Ints = make([]int64, 0, n)
-	case KindBool:
-		acc.Bools = make([]bool, 0, n)
-	default:
-		acc.Strings = make([]string, 0, n)
-	}
+	acc := alloc(kind, n) // the union holds at most n points: no append reallocates
+	tail := &Chunk{Kind: kind}
 	for _, c := range cs {
-		switch {
-		case c.Len() == 0:
-		case acc.Len() > 0 && c.Times[0] <= acc.Times[acc.Len()-1]:
-			acc = Merge(acc, c)
-		case acc.Kind != c.Kind:
-			panic(fmt.Sprintf("chunkenc: MergeAll of a %s chunk and a %s chunk", acc.Kind, c.Kind))
-		default:
-			acc.Times = append(acc.Times, c.Times...)
-			switch kind {
-			case KindDouble:
-				acc.Doubles = append(acc.Doubles, c.Doubles...)
-			case KindInt:
-				acc.Ints = append(acc.Ints, c.Ints...)
-			case KindBool:
-				acc.Bools = append(acc.Bools, c.Bools...)
-			default:
-				acc.Strings = append(acc.Strings, c.Strings...)
-			}
+		if c.Len() == 0 {
+			continue
 		}
+		if k := len(acc.Times); k == 0 || c.Times[0] > acc.Times[k-1] {
+			acc.appendMerge(c, &Chunk{})
+			continue
+		}
+		p, _ := slices.BinarySearch(acc.Times, c.Times[0])
+		tail.truncate(0).appendMerge(acc.sub(p, len(acc.Times)), &Chunk{})
+		acc.truncate(p).appendMerge(tail, c)
 	}
 	return acc
+}
+
+// alloc returns a chunk of kind without points and with room for n.
+func alloc(kind Kind, n int) *Chunk {
+	c := &Chunk{Kind: kind, Times: make([]int64, 0, n)}
+	switch kind {
+	case KindDouble:
+		c.Doubles = make([]float64, 0, n)
+	case KindInt:
+		c.Ints = make([]int64, 0, n)
+	case KindBool:
+		c.Bools = make([]bool, 0, n)
+	default:
+		c.Strings = make([]string, 0, n)
+	}
+	return c
+}
+
+// truncate keeps c's first n points and returns c.
+func (c *Chunk) truncate(n int) *Chunk {
+	c.Times = c.Times[:n]
+	switch c.Kind {
+	case KindDouble:
+		c.Doubles = c.Doubles[:n]
+	case KindInt:
+		c.Ints = c.Ints[:n]
+	case KindBool:
+		c.Bools = c.Bools[:n]
+	default:
+		c.Strings = c.Strings[:n]
+	}
+	return c
+}
+
+// appendMerge appends to c the union of a and b by time, b winning on
+// equal times. a and b must be sorted, of c's kind or empty, and share no
+// memory with what c appends to.
+func (c *Chunk) appendMerge(a, b *Chunk) {
+	switch c.Kind {
+	case KindDouble:
+		c.Times, c.Doubles = mergeColumns(c.Times, c.Doubles, a.Times, a.Doubles, b.Times, b.Doubles)
+	case KindInt:
+		c.Times, c.Ints = mergeColumns(c.Times, c.Ints, a.Times, a.Ints, b.Times, b.Ints)
+	case KindBool:
+		c.Times, c.Bools = mergeColumns(c.Times, c.Bools, a.Times, a.Bools, b.Times, b.Bools)
+	default:
+		c.Times, c.Strings = mergeColumns(c.Times, c.Strings, a.Times, a.Strings, b.Times, b.Strings)
+	}
+}
+
+// mergeColumns appends to (ts, vs) the union of the points (at, av) and
+// (bt, bv) by time, b's value winning on equal times.
+func mergeColumns[V any](ts []int64, vs []V, at []int64, av []V, bt []int64, bv []V) ([]int64, []V) {
+	i, j := 0, 0
+	for i < len(at) && j < len(bt) {
+		switch {
+		case at[i] < bt[j]:
+			ts, vs = append(ts, at[i]), append(vs, av[i])
+			i++
+		case bt[j] < at[i]:
+			ts, vs = append(ts, bt[j]), append(vs, bv[j])
+			j++
+		default:
+			ts, vs = append(ts, bt[j]), append(vs, bv[j])
+			i++
+			j++
+		}
+	}
+	ts, vs = append(ts, at[i:]...), append(vs, av[i:]...)
+	return append(ts, bt[j:]...), append(vs, bv[j:]...)
 }
 
 func (c *Chunk) kindOr(k Kind) Kind {
