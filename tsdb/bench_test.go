@@ -3,6 +3,7 @@ package tsdb
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
@@ -326,5 +327,48 @@ func BenchmarkReadHot(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDeltaCache is the cache's part of one compaction in a server
+// writing 100 series: the compacted series' 128 deltas looked up one by
+// one and dropped, among the other series' pending deltas. Each op is one
+// compaction, with the puts of the deltas it compacts.
+func BenchmarkDeltaCache(b *testing.B) {
+	const series = 100
+	var c deltaCache
+	key := func(s int, seq uint64) []byte {
+		var sr Series
+		sr.Entity[0], sr.Prop[0] = byte(s), byte(s>>8)
+		return binary.BigEndian.AppendUint64(append(sr.prefix(), 'a', '/'), seq)
+	}
+	points := &chunkenc.Chunk{Kind: chunkenc.KindDouble, Times: make([]int64, 10), Doubles: make([]float64, 10)}
+	seq := uint64(0)
+	fill := func(s int) [][]byte {
+		keys := make([][]byte, compactAfter)
+		for i := range keys {
+			seq++
+			keys[i] = key(s, seq)
+			c.put("view", keys[i:i+1], []*chunkenc.Chunk{points})
+		}
+		return keys
+	}
+	pending := make([][][]byte, series)
+	for s := range series {
+		pending[s] = fill(s)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		s := i % series
+		for _, k := range pending[s] {
+			if c.get("view", k) == nil {
+				b.Fatal("a pending delta is not cached")
+			}
+		}
+		c.drop("view", pending[s])
+		pending[s] = fill(s)
+		if i%(series*2) == 0 {
+			c.age()
+		}
 	}
 }

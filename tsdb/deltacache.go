@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 
@@ -29,8 +30,39 @@ type deltaCache struct {
 }
 
 type deltaGen struct {
-	views map[string]map[string]*chunkenc.Chunk // view ID → delta key → points
+	views map[string]map[seriesKey]deltaRun // view ID → series → its deltas
 	bytes int
+}
+
+// A delta key, as the cache splits it: its series' part, "ts/", entity,
+// property, "/a/", and its own, a sequence number followed, over a shared
+// store, by the node's suffix.
+type (
+	seriesKey [seriesKeyLen]byte
+	deltaID   struct {
+		n uint8
+		b [16]byte
+	}
+)
+
+const seriesKeyLen = 3 + 32 + 3
+
+// deltaRun holds the cached deltas of one series. The cache keeps one per
+// series, not one map of every delta: a compaction takes out 128 deltas
+// and the writes put as many back, and in one large map the slots they
+// leave (tombstones, until the map is rebuilt) made every lookup probe
+// far; that took a quarter of the compactor's time.
+type deltaRun map[deltaID]*chunkenc.Chunk
+
+// splitKey splits a delta key; false if k is not shaped like one, which
+// the cache then neither holds nor finds.
+func splitKey(k []byte) (s seriesKey, d deltaID, ok bool) {
+	if len(k) < seriesKeyLen || len(k) > seriesKeyLen+len(d.b) {
+		return s, d, false
+	}
+	copy(s[:], k)
+	d.n = uint8(copy(d.b[:], k[seriesKeyLen:]))
+	return s, d, true
 }
 
 // maxDeltaBytes bounds the memory the cache holds: the pending deltas of
@@ -56,28 +88,41 @@ func (c *deltaCache) put(view string, keys [][]byte, chunks []*chunkenc.Chunk) {
 		c.cur, c.old = deltaGen{}, deltaGen{}
 	}
 	if c.cur.views == nil {
-		c.cur.views = map[string]map[string]*chunkenc.Chunk{}
+		c.cur.views = map[string]map[seriesKey]deltaRun{}
 	}
 	m := c.cur.views[view]
 	if m == nil {
-		m = map[string]*chunkenc.Chunk{}
+		m = map[seriesKey]deltaRun{}
 		c.cur.views[view] = m
 	}
 	for i, k := range keys {
-		m[string(k)] = chunks[i]
+		s, d, ok := splitKey(k)
+		if !ok {
+			continue
+		}
+		run := m[s]
+		if run == nil {
+			run = deltaRun{}
+			m[s] = run
+		}
+		run[d] = chunks[i]
+		c.cur.bytes += chunkBytes(chunks[i])
 	}
-	c.cur.bytes += n
 }
 
 // get returns the points of the delta at key, or nil when the cache does
 // not hold them.
 func (c *deltaCache) get(view string, key []byte) *chunkenc.Chunk {
+	s, d, ok := splitKey(key)
+	if !ok {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ch := c.cur.views[view][string(key)]; ch != nil {
+	if ch := c.cur.views[view][s][d]; ch != nil {
 		return ch
 	}
-	return c.old.views[view][string(key)]
+	return c.old.views[view][s][d]
 }
 
 // drop takes deltas out: a compaction removed them, or a write of them
@@ -85,21 +130,78 @@ func (c *deltaCache) get(view string, key []byte) *chunkenc.Chunk {
 func (c *deltaCache) drop(view string, keys [][]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, k := range keys {
-		c.cur.remove(view, string(k))
-		c.old.remove(view, string(k))
+	for _, g := range []*deltaGen{&c.cur, &c.old} {
+		m := g.views[view]
+		if m == nil {
+			continue
+		}
+		var (
+			s    seriesKey
+			run  deltaRun
+			gone int
+		)
+		for _, k := range keys {
+			ks, d, ok := splitKey(k)
+			if !ok {
+				continue
+			}
+			if run == nil || ks != s {
+				g.settle(m, s, run, gone)
+				s, run, gone = ks, m[ks], 0
+			}
+			if ch := run[d]; ch != nil {
+				g.bytes -= chunkBytes(ch)
+				delete(run, d)
+				gone++
+			}
+		}
+		g.settle(m, s, run, gone)
+		if len(m) == 0 {
+			delete(g.views, view)
+		}
 	}
 }
 
-// forget takes out the deltas of a view whose keys start with prefix.
+// settle tidies the run of series s in m after gone of its deltas were
+// taken out: an empty run goes; one that lost many is copied afresh,
+// without the slots they left.
+func (g *deltaGen) settle(m map[seriesKey]deltaRun, s seriesKey, run deltaRun, gone int) {
+	switch {
+	case run == nil:
+	case len(run) == 0:
+		delete(m, s)
+	case gone >= 32:
+		fresh := make(deltaRun, len(run))
+		for d, ch := range run {
+			fresh[d] = ch
+		}
+		m[s] = fresh
+	}
+}
+
+// forget takes out the deltas of a view whose keys start with prefix, a
+// series' or an entity's.
 func (c *deltaCache) forget(view string, prefix []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, g := range []*deltaGen{&c.cur, &c.old} {
-		for k := range g.views[view] {
-			if strings.HasPrefix(k, string(prefix)) {
-				g.remove(view, k)
+		m := g.views[view]
+		for s, run := range m {
+			if !bytes.HasPrefix(s[:], prefix) && !bytes.HasPrefix(prefix, s[:]) {
+				continue
 			}
+			for d, ch := range run {
+				if bytes.HasPrefix(append(s[:], d.b[:d.n]...), prefix) {
+					g.bytes -= chunkBytes(ch)
+					delete(run, d)
+				}
+			}
+			if len(run) == 0 {
+				delete(m, s)
+			}
+		}
+		if m != nil && len(m) == 0 {
+			delete(g.views, view)
 		}
 	}
 }
@@ -109,19 +211,6 @@ func (c *deltaCache) age() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.old, c.cur = c.cur, deltaGen{}
-}
-
-func (g *deltaGen) remove(view, key string) {
-	m := g.views[view]
-	ch := m[key]
-	if ch == nil {
-		return
-	}
-	g.bytes -= chunkBytes(ch)
-	delete(m, key)
-	if len(m) == 0 {
-		delete(g.views, view)
-	}
 }
 
 // chunkBytes is about the memory c's columns take.

@@ -850,9 +850,9 @@ func TestDeltaCache(t *testing.T) {
 		db.deltas.mu.Lock()
 		defer db.deltas.mu.Unlock()
 		n := 0
-		for k := range db.deltas.cur.views[string(v.ID())] {
-			if strings.HasPrefix(k, string(s.prefix())) {
-				n++
+		for sk, run := range db.deltas.cur.views[string(v.ID())] {
+			if bytes.HasPrefix(sk[:], s.prefix()) {
+				n += len(run)
 			}
 		}
 		return n
@@ -873,8 +873,10 @@ func TestDeltaCache(t *testing.T) {
 	// steps.
 	db.deltas.mu.Lock()
 	want := 0
-	for _, c := range db.deltas.cur.views[string(v.ID())] {
-		want += chunkBytes(c)
+	for _, run := range db.deltas.cur.views[string(v.ID())] {
+		for _, c := range run {
+			want += chunkBytes(c)
+		}
 	}
 	got := db.deltas.cur.bytes
 	db.deltas.mu.Unlock()
@@ -927,7 +929,7 @@ func sameChunk(a, b *chunkenc.Chunk) bool {
 func TestDeltaCacheOutlastsCompaction(t *testing.T) {
 	for written := range deltaLifetime {
 		var c deltaCache
-		key := []byte("ts/first")
+		key := append(Series{}.prefix(), "a/\x00\x00\x00\x00\x00\x00\x00\x01"...)
 		for tick := 0; tick <= written+compactAfter; tick++ {
 			if tick == written {
 				c.put("v", [][]byte{key}, []*chunkenc.Chunk{{Kind: chunkenc.KindDouble, Times: []int64{1}, Doubles: []float64{1}}})
