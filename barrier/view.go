@@ -259,6 +259,11 @@ func (v *View) ID() []byte { return slices.Clone(v.id) }
 // keys its caches on it, call after call, and ID copies.
 func (v *View) Name() string { return v.name }
 
+// Incarnation tells this incarnation of the view's id from the others the
+// id had or will have: in-memory state kept per view (the time-series
+// head) keys on it, so that none outlives a dropped view into a new one.
+func (v *View) Incarnation() string { return v.name + "\x00" + string(v.gen[:]) }
+
 // Index returns the blind index of name: HMAC-SHA256 under the view's
 // index key, truncated to IndexSize bytes. Look-ups by user-supplied names
 // or tags key on it, so storage keys never contain the name itself. It is

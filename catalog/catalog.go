@@ -174,6 +174,9 @@ func (s *Service) update(ctx context.Context, fn func(tx *barrier.Tx) error) err
 
 // view runs fn over a consistent snapshot; readers never wait for writers.
 func (s *Service) view(ctx context.Context, fn func(tx *barrier.Tx) error) error {
+	if s.ts != nil {
+		defer s.ts.Pin()() // see tsdb.DB.Pin
+	}
 	return s.b.Read(ctx, fn)
 }
 
@@ -188,6 +191,7 @@ func (s *Service) viewAt(ctx context.Context, fn func(tx *barrier.Tx, gen uint64
 	gen := s.gen.Load() + 1
 	var ts tsdb.Stamp
 	if s.ts != nil {
+		defer s.ts.Pin()() // see tsdb.DB.Pin
 		ts = s.ts.Stamp()
 	}
 	return s.b.Read(ctx, func(tx *barrier.Tx) error {

@@ -112,6 +112,11 @@ type DB struct {
 	deltas deltaCache
 	// opened counts the deltas read from the store, not the cache.
 	opened atomic.Int64
+	// head holds, alone on its store, the points not yet compacted.
+	head head
+	// tidying names the views whose heads have records or markers to
+	// remove (see tidy).
+	tidying map[string]bool
 
 	// compacting makes this node's compactions take turns.
 	compacting sync.Mutex
@@ -155,6 +160,7 @@ func Open(b *barrier.Barrier, log *slog.Logger) *DB {
 	// Sequence numbers only order a series' deltas; starting from the clock
 	// keeps them increasing across restarts without a stored counter.
 	db.seq.Store(uint64(time.Now().UnixNano()))
+	db.head.views, db.head.pins = map[string]*viewHead{}, map[uint64]int{}
 	db.after = compactAfter
 	if b.Shared() {
 		db.after = compactAfterShared
@@ -210,6 +216,9 @@ func (db *DB) Write(ctx context.Context, v *barrier.View, items []Item) error {
 // put stores items as deltas, returning their series, without telling
 // the compactor.
 func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series, error) {
+	if !db.b.Shared() {
+		return db.putHead(ctx, v, items)
+	}
 	writes := make([]kv.Write, 0, len(items))
 	series := make([]Series, 0, len(items))
 	chunks := make([]*chunkenc.Chunk, 0, len(items))
@@ -293,7 +302,10 @@ func (db *DB) schedule(v *barrier.View, s Series) {
 func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) error {
 	db.blocks.forget(v.Name() + string(EntityPrefix(entity)))
 	db.deltas.forget(v.Name(), EntityPrefix(entity))
-	return deleteRange(tx, v, kv.Prefix(EntityPrefix(entity)))
+	if err := deleteRange(tx, v, kv.Prefix(EntityPrefix(entity))); err != nil || tx.Shared() {
+		return err
+	}
+	return db.markDeleted(tx, v, func(s Series) bool { return s.Entity == entity })
 }
 
 // DeleteSeries removes one series within tx, and its blocks and deltas
@@ -301,7 +313,10 @@ func (db *DB) DeleteEntity(tx *barrier.Tx, v *barrier.View, entity [16]byte) err
 func (db *DB) DeleteSeries(tx *barrier.Tx, v *barrier.View, s Series) error {
 	db.blocks.forget(v.Name() + string(s.prefix()))
 	db.deltas.forget(v.Name(), s.prefix())
-	return deleteRange(tx, v, kv.Prefix(s.prefix()))
+	if err := deleteRange(tx, v, kv.Prefix(s.prefix())); err != nil || tx.Shared() {
+		return err
+	}
+	return db.markDeleted(tx, v, func(x Series) bool { return x == s })
 }
 
 func deleteRange(tx *barrier.Tx, v *barrier.View, r kv.Range) error {
@@ -355,13 +370,27 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 		d = dirty{v.Name(), s}
 		sh, known = db.shapes.Get(uint64(q.Stamp), d)
 	}
-	if !known {
+	var deltas *chunkenc.Chunk
+	if !tx.Shared() {
+		// Alone on the store: the deltas are in memory, above the floor.
+		vh, err := db.loadHead(context.Background(), v)
+		if err != nil {
+			return nil, false, err
+		}
+		if !known {
+			if sh.floor, err = floorOf(tx, v, s); err != nil {
+				return nil, false, err
+			}
+		}
+		if deltas, err = db.headDeltas(vh, s, sh.floor, q.From, q.To); err != nil {
+			return nil, false, err
+		}
+	} else if !known {
 		if sh.start, err = deltaStart(tx, v, s); err != nil {
 			return nil, false, err
 		}
 	}
-	var deltas *chunkenc.Chunk
-	if !known || !sh.noDeltas {
+	if tx.Shared() && (!known || !sh.noDeltas) {
 		var n int
 		if deltas, n, err = db.readDeltas(tx, v, s, sh.start, q.From, q.To); err != nil {
 			return nil, false, err
@@ -411,7 +440,7 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 		out = reverse(out)
 	}
 	if q.Limit > 0 && out.Len() > q.Limit {
-		out = head(out, q.Limit)
+		out = firstN(out, q.Limit)
 		more = true
 	}
 	return out, more, nil
@@ -671,8 +700,8 @@ func reverse(c *chunkenc.Chunk) *chunkenc.Chunk {
 	return out
 }
 
-// head returns the first n points of c.
-func head(c *chunkenc.Chunk, n int) *chunkenc.Chunk {
+// firstN returns the first n points of c.
+func firstN(c *chunkenc.Chunk, n int) *chunkenc.Chunk {
 	out := &chunkenc.Chunk{Kind: c.Kind, Times: c.Times[:n]}
 	switch c.Kind {
 	case chunkenc.KindDouble:
@@ -705,6 +734,7 @@ func (db *DB) compactor() {
 			if ticks++; ticks%deltaLifetime == 0 {
 				db.deltas.age()
 			}
+			db.tidyViews(context.Background())
 		}
 		for _, d := range db.due(ticked) {
 			select {
@@ -762,6 +792,9 @@ func (db *DB) compact(ctx context.Context, d dirty) error {
 // writers; only the swap of old chunks for new ones is a transaction.
 func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) {
 	shared := db.b.Shared()
+	if !shared {
+		return db.compactHead(ctx, d)
+	}
 	if !shared {
 		db.compacting.Lock()
 		defer db.compacting.Unlock()
@@ -880,7 +913,6 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	p := &plan{}
 	dp := append(s.prefix(), 'a', '/')
 	var parts []*chunkenc.Chunk
-	vid := v.Name()
 	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k []byte, val barrier.Sealed) error {
 		c, err := db.delta(v, k, val, parts)
 		if err != nil {
@@ -890,13 +922,19 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 		parts = append(parts, c)
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(parts) == 0 {
 		return nil, err
 	}
-	deltas := chunkenc.MergeAll(parts)
+	return p, db.planMerge(tx, v, s, p, chunkenc.MergeAll(parts))
+}
+
+// planMerge completes p with the blocks that merging deltas, the points
+// the compaction takes in (nil: none), into s's blocks makes.
+func (db *DB) planMerge(tx *barrier.Tx, v *barrier.View, s Series, p *plan, deltas *chunkenc.Chunk) error {
 	if deltas == nil {
-		return nil, nil
+		return nil
 	}
+	vid := v.Name()
 	first, last := deltas.Times[0], deltas.Times[deltas.Len()-1]
 	bp := append(s.prefix(), 'b', '/')
 	var blocks *chunkenc.Chunk
@@ -926,7 +964,7 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 	}
 	// Appends in time order, the usual case, meet only the newest block.
 	newest, appended := false, false
-	err = tx.Scan(v, kv.Range{Start: bp, End: kv.PrefixEnd(bp), Reverse: true, Limit: 1}, func(k, val []byte) error {
+	err := tx.Scan(v, kv.Range{Start: bp, End: kv.PrefixEnd(bp), Reverse: true, Limit: 1}, func(k, val []byte) error {
 		_, l, ok := blockSpan(k)
 		if !ok {
 			return errors.New("tsdb: malformed block key")
@@ -938,7 +976,7 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if newest && !appended {
 		// Blocks the deltas overlap are rewritten with them.
@@ -957,23 +995,23 @@ func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []
 			err = tx.Scan(v, kv.Range{Start: bp, End: timeKey(bp, first), Reverse: true, Limit: 1}, extend)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if blocks != nil && blocks.Kind != deltas.Kind {
-		return nil, fmt.Errorf("tsdb: deltas of kind %v over blocks of kind %v", deltas.Kind, blocks.Kind)
+		return fmt.Errorf("tsdb: deltas of kind %v over blocks of kind %v", deltas.Kind, blocks.Kind)
 	}
 	all := merge(blocks, deltas) // deltas win on equal times
 	p.oldKeys = append(p.oldKeys, p.deltaKeys...)
 	for _, c := range chunkenc.Split(all, BlockPoints) {
 		data, err := chunkenc.Encode(nil, c)
 		if err != nil {
-			return nil, fmt.Errorf("tsdb: encode: %w", err)
+			return fmt.Errorf("tsdb: encode: %w", err)
 		}
 		p.blocks = append(p.blocks, kv.Write{Key: blockKey(s, c), Value: data})
 		p.last = c
 	}
-	return p, nil
+	return nil
 }
 
 // A Stamp names the state of a DB between two writes (or compactions): a
@@ -1018,6 +1056,7 @@ func (db *DB) Check(st Stamp) Stamp {
 type shape struct {
 	start    []byte
 	noDeltas bool
+	floor    uint64 // alone on the store: the floor (deltas are in memory)
 }
 
 // shapes keeps the shapes reads found in snapshots of the newest stamp

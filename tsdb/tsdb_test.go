@@ -37,6 +37,23 @@ func newTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View, *kvtest.Mem)
 	return db, b, v, store
 }
 
+// newSharedTestDB is newTestDB over a store that claims to be shared.
+func newSharedTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View) {
+	t.Helper()
+	b := barriertest.Open(t, sharedMem{kvtest.NewMem()})
+	var v *barrier.View
+	var err error
+	if err := b.Update(context.Background(), func(tx *barrier.Tx) error {
+		v, err = tx.CreateView([]byte("ws"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db := Open(b, nil)
+	t.Cleanup(db.Close)
+	return db, b, v
+}
+
 func doubles(ts []int64, vs []float64) *chunkenc.Chunk {
 	return &chunkenc.Chunk{Kind: chunkenc.KindDouble, Times: ts, Doubles: vs}
 }
@@ -52,6 +69,7 @@ func (db *DB) read(t testing.TB, b *barrier.Barrier, v *barrier.View, s Series, 
 	t.Helper()
 	var c *chunkenc.Chunk
 	var more bool
+	defer db.Pin()()
 	err := b.Read(context.Background(), func(tx *barrier.Tx) error {
 		var err error
 		c, more, err = db.Read(tx, v, s, q)
@@ -700,6 +718,7 @@ func TestStampedReads(t *testing.T) {
 	// does, and returns how many points it found and the stamp.
 	read := func() (int, Stamp) {
 		t.Helper()
+		defer db.Pin()()
 		st := db.Stamp()
 		var n int
 		err := b.Read(ctx, func(tx *barrier.Tx) error {
@@ -721,8 +740,8 @@ func TestStampedReads(t *testing.T) {
 	if n != 100 || st == 0 {
 		t.Fatalf("%d points, stamp %d; want 100 and a stamp", n, st)
 	}
-	if sh, ok := db.shapes.Get(uint64(st), d); !ok || !sh.noDeltas {
-		t.Fatalf("the read left no shape (%v) or one with deltas", ok)
+	if sh, ok := db.shapes.Get(uint64(st), d); !ok || sh.floor == 0 {
+		t.Fatalf("the read left no shape (%v) or one without the floor", ok)
 	}
 	if n, st2 := read(); n != 100 || st2 != st {
 		t.Fatalf("a second read: %d points, stamp %d; want 100, %d", n, st2, st)
@@ -741,6 +760,7 @@ func TestStampedReads(t *testing.T) {
 	// older snapshot, read then, still finds want: its own.
 	across := func(what string, change func() error, after, want int) {
 		t.Helper()
+		defer db.Pin()()
 		old := db.Stamp()
 		err := b.Read(ctx, func(tx *barrier.Tx) error {
 			old = db.Check(old)
@@ -788,7 +808,7 @@ func TestStampedReads(t *testing.T) {
 // them (a restart, another node) opens them and reads the same points.
 // Compactions and deletions take them out of the cache.
 func TestDeltaCache(t *testing.T) {
-	db, b, v, _ := newTestDB(t)
+	db, b, v := newSharedTestDB(t) // alone on its store, a DB keeps no deltas but its head
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(7, 7))
 	series := make([]Series, 3)
@@ -796,7 +816,7 @@ func TestDeltaCache(t *testing.T) {
 		series[i].Entity[0] = byte(i + 1)
 	}
 	kinds := []chunkenc.Kind{chunkenc.KindDouble, chunkenc.KindInt, chunkenc.KindString}
-	for range compactAfter - 1 { // below compactAfter: no compaction runs
+	for range db.after - 1 { // below db.after: no compaction runs
 		for i, s := range series {
 			c := &chunkenc.Chunk{Kind: kinds[i]}
 			for t := r.Int64N(50); t < 200 && c.Len() < 8; t += 1 + r.Int64N(30) {
@@ -866,8 +886,8 @@ func TestDeltaCache(t *testing.T) {
 	if n := cached(series[1]); n != 0 {
 		t.Fatalf("%d deltas of a deleted series are still cached", n)
 	}
-	if n := cached(series[2]); n != compactAfter-1 {
-		t.Fatalf("%d deltas of the third series cached; want %d", n, compactAfter-1)
+	if n := cached(series[2]); n != db.after-1 {
+		t.Fatalf("%d deltas of the third series cached; want %d", n, db.after-1)
 	}
 	// The accounting matches what is held; a generation ages out in two
 	// steps.

@@ -1,0 +1,782 @@
+package tsdb
+
+// The head: the points a node alone on its store (not shared) wrote since
+// their series' last compaction.
+//
+// Such a node stores a write's points, whatever series they belong to, as
+// one record, and keeps them in memory per series until the compactor
+// merges them into blocks. Reads merge a series' blocks with what memory
+// holds of it above its floor. A record is deleted once every series it
+// holds points of has been compacted past it; after a restart, the records
+// left are read back into memory (but for points under their series'
+// floor) the first time their workspace is used. One key per write, not
+// one per series, and no deltas to delete one by one: a write of ten
+// series costs the store a tenth of the keys.
+//
+// Over a shared store the other nodes must read what this one wrote, so a
+// write keeps one delta per series there (see the package comment).
+//
+// Keys, inside a workspace's view:
+//
+//	tl/<seq 8>                        record: n × ([entity 16][prop 16][uvarint len][chunk])
+//	td/<seq 8><entity 16><prop 16>    a series deleted at seq, whose floor
+//	                                  (raised to seq) must outlive every
+//	                                  record that may hold its points
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/kv"
+	"github.com/twinvault/twinvault/tsdb/chunkenc"
+)
+
+var (
+	recordPrefix = []byte("tl/")
+	deadPrefix   = []byte("td/")
+)
+
+func recordKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(bytes.Clone(recordPrefix), seq) }
+
+func deadKey(seq uint64, s Series) []byte {
+	k := binary.BigEndian.AppendUint64(bytes.Clone(deadPrefix), seq)
+	k = append(k, s.Entity[:]...)
+	return append(k, s.Prop[:]...)
+}
+
+// appendRecord appends one series' points to a record.
+func appendRecord(rec []byte, s Series, c *chunkenc.Chunk) ([]byte, error) {
+	rec = append(rec, s.Entity[:]...)
+	rec = append(rec, s.Prop[:]...)
+	data, err := chunkenc.EncodeQuick(nil, c)
+	if err != nil {
+		return rec, err
+	}
+	rec = binary.AppendUvarint(rec, uint64(len(data)))
+	return append(rec, data...), nil
+}
+
+// errRecord wraps the errors of parseRecord.
+var errRecord = errors.New("tsdb: corrupt record")
+
+// parseRecord calls fn for each series' points in a record, in order. It
+// fails, without panicking, on anything appendRecord cannot have made.
+func parseRecord(rec []byte, fn func(s Series, c *chunkenc.Chunk) error) error {
+	for len(rec) > 0 {
+		var s Series
+		if len(rec) < len(s.Entity)+len(s.Prop) {
+			return fmt.Errorf("%w: %d bytes left, short of a series", errRecord, len(rec))
+		}
+		rec = rec[copy(s.Entity[:], rec):]
+		rec = rec[copy(s.Prop[:], rec):]
+		n, w := binary.Uvarint(rec)
+		if w <= 0 || n > uint64(len(rec)-w) {
+			return fmt.Errorf("%w: bad chunk length", errRecord)
+		}
+		c, err := chunkenc.Decode(rec[w : w+int(n)])
+		if err != nil {
+			return fmt.Errorf("%w: %w", errRecord, err)
+		}
+		if c.Len() == 0 {
+			return fmt.Errorf("%w: a series without points", errRecord)
+		}
+		if err := fn(s, c); err != nil {
+			return err
+		}
+		rec = rec[w+int(n):]
+	}
+	return nil
+}
+
+// headDelta is one write's points of one series.
+type headDelta struct {
+	seq    uint64
+	points *chunkenc.Chunk
+}
+
+// headSeries holds a series' deltas in memory, by sequence number.
+type headSeries struct {
+	deltas []headDelta
+	// done: every delta numbered up to done has been compacted, or dropped
+	// with a deletion; the compaction that did it raised the floor to done.
+	// They stay in memory, for the reads that pinned an epoch before it,
+	// until cut: a read whose snapshot holds a floor below cut cannot be
+	// answered from memory (Pin prevents that).
+	done, cut uint64
+}
+
+// viewHead is the head of one incarnation of a view.
+type viewHead struct {
+	name  string        // the view's id
+	inc   string        // its Incarnation
+	ready chan struct{} // closed once loaded (err set first)
+	err   error
+
+	series map[Series]*headSeries
+	// records counts, per stored record, the series whose points in it
+	// have been neither compacted nor dropped; a record leaves the store
+	// with its last one.
+	records map[uint64]int
+	// seen has, for each series, the newest record holding its points:
+	// deleting the series while a record may hold them leaves a marker.
+	seen map[Series]uint64
+	// dead are the markers of deleted series (td/ keys), and empty the
+	// records loaded with nothing left in them: both for the compactor to
+	// remove.
+	dead  map[uint64]Series
+	empty []uint64
+	bytes int
+}
+
+// head is the DB's memory of every loaded view, with the pins that keep
+// compacted deltas in memory while a read may still need them.
+type head struct {
+	mu    sync.Mutex
+	views map[string]*viewHead // by view id
+	bytes int
+
+	// epoch counts compactions; a reader pins the epoch it started in.
+	// Deltas a compaction removed stay in memory until no reader pinned
+	// an epoch before it.
+	epoch   uint64
+	pins    map[uint64]int
+	retired []retired
+}
+
+type retired struct {
+	vh    *viewHead
+	s     Series
+	upTo  uint64
+	epoch uint64
+}
+
+// Pin keeps the deltas that compactions remove from now on in memory
+// until release is called: a read calls it before taking its snapshot,
+// whose blocks may predate a compaction that ends meanwhile.
+func (db *DB) Pin() (release func()) {
+	h := &db.head
+	h.mu.Lock()
+	e := h.epoch
+	h.pins[e]++
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.pins[e]--; h.pins[e] == 0 {
+			delete(h.pins, e)
+			h.reclaim()
+		}
+	}
+}
+
+// reclaim drops from memory the deltas no pinned reader may need. The
+// caller holds h.mu.
+func (h *head) reclaim() {
+	oldest := h.epoch + 1
+	for e := range h.pins {
+		oldest = min(oldest, e)
+	}
+	keep := h.retired[:0]
+	for _, r := range h.retired {
+		if r.epoch > oldest {
+			keep = append(keep, r)
+			continue
+		}
+		hs := r.vh.series[r.s]
+		if hs == nil {
+			continue
+		}
+		i := 0
+		for i < len(hs.deltas) && hs.deltas[i].seq <= r.upTo {
+			n := chunkBytes(hs.deltas[i].points)
+			r.vh.bytes -= n
+			h.bytes -= n
+			i++
+		}
+		// An emptied series stays, for its cut: a read that did not pin
+		// then fails rather than miss points.
+		hs.deltas = slices.Delete(hs.deltas, 0, i)
+		hs.cut = max(hs.cut, r.upTo)
+	}
+	clear(h.retired[len(keep):])
+	h.retired = keep
+}
+
+// loadHead returns the head of v, reading its records first if this is
+// the view's first use since the DB opened.
+func (db *DB) loadHead(ctx context.Context, v *barrier.View) (*viewHead, error) {
+	h := &db.head
+	inc := v.Incarnation()
+	h.mu.Lock()
+	vh := h.views[v.Name()]
+	if vh != nil && vh.inc != inc {
+		// The view was dropped and its id used again.
+		h.forget(vh)
+		vh = nil
+	}
+	if vh == nil {
+		vh = &viewHead{name: v.Name(), inc: inc, ready: make(chan struct{}), series: map[Series]*headSeries{}, records: map[uint64]int{},
+			seen: map[Series]uint64{}, dead: map[uint64]Series{}}
+		h.views[v.Name()] = vh
+		h.mu.Unlock()
+		vh.err = db.replay(ctx, v, vh)
+		if vh.err != nil {
+			h.mu.Lock()
+			if h.views[v.Name()] == vh {
+				delete(h.views, v.Name())
+			}
+			h.mu.Unlock()
+		}
+		close(vh.ready)
+		return vh, vh.err
+	}
+	h.mu.Unlock()
+	select {
+	case <-vh.ready:
+		return vh, vh.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// forget drops a view's head. The caller holds h.mu.
+func (h *head) forget(vh *viewHead) {
+	if h.views[vh.name] == vh {
+		delete(h.views, vh.name)
+	}
+	h.bytes -= vh.bytes
+	vh.bytes = 0
+}
+
+// replay reads v's records into vh: the points above their series' floors,
+// which the compactor is then asked to merge.
+func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
+	var loaded []Series
+	var newest uint64
+	err := db.b.Read(ctx, func(tx *barrier.Tx) error {
+		err := tx.Scan(v, kv.Prefix(deadPrefix), func(k, _ []byte) error {
+			if len(k) != len(deadPrefix)+8+32 {
+				return errors.New("tsdb: malformed deletion marker")
+			}
+			var s Series
+			copy(s.Entity[:], k[len(deadPrefix)+8:])
+			copy(s.Prop[:], k[len(deadPrefix)+8+16:])
+			vh.dead[binary.BigEndian.Uint64(k[len(deadPrefix):])] = s
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		floors := map[Series]uint64{}
+		return tx.ScanSealed(v, kv.Prefix(recordPrefix), func(k []byte, val barrier.Sealed) error {
+			if len(k) != len(recordPrefix)+8 {
+				return errors.New("tsdb: malformed record key")
+			}
+			seq := binary.BigEndian.Uint64(k[len(recordPrefix):])
+			newest = max(newest, seq)
+			rec, err := val.Open()
+			if err != nil {
+				return err
+			}
+			live := 0
+			err = parseRecord(rec, func(s Series, c *chunkenc.Chunk) error {
+				f, ok := floors[s]
+				if !ok {
+					if f, err = floorOf(tx, v, s); err != nil {
+						return err
+					}
+					floors[s] = f
+				}
+				vh.seen[s] = max(vh.seen[s], seq)
+				if seq <= f {
+					return nil
+				}
+				hs := vh.series[s]
+				if hs == nil {
+					hs = &headSeries{}
+					vh.series[s] = hs
+					loaded = append(loaded, s)
+				}
+				hs.deltas = append(hs.deltas, headDelta{seq, c}) // records scan in order
+				vh.bytes += chunkBytes(c)
+				live++
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("record %d: %w", seq, err)
+			}
+			if live > 0 {
+				vh.records[seq] = live
+			} else {
+				vh.empty = append(vh.empty, seq)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("tsdb: load records: %w", err)
+	}
+	// Sequence numbers come from the clock; one set back must still draw
+	// numbers above the records'.
+	for {
+		cur := db.seq.Load()
+		if cur >= newest || db.seq.CompareAndSwap(cur, newest) {
+			break
+		}
+	}
+	db.head.mu.Lock()
+	db.head.bytes += vh.bytes
+	db.head.mu.Unlock()
+	for _, s := range loaded {
+		db.schedule(v, s)
+	}
+	if len(vh.empty) > 0 || len(vh.dead) > 0 {
+		db.tidy(v)
+	}
+	return nil
+}
+
+// floorOf reads a series' floor: every delta numbered up to it has been
+// compacted into its blocks, or belongs to a deletion.
+func floorOf(tx *barrier.Tx, v *barrier.View, s Series) (uint64, error) {
+	f, err := tx.Get(v, floorKey(s))
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(f) != 8 {
+		return 0, errors.New("tsdb: malformed floor")
+	}
+	return binary.BigEndian.Uint64(f), nil
+}
+
+// putHead stores items as one record and adds them to the head.
+func (db *DB) putHead(ctx context.Context, v *barrier.View, items []Item) ([]Series, error) {
+	vh, err := db.loadHead(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	// One chunk per series: a later item's point wins on equal times, as
+	// a later delta's would.
+	var series []Series
+	var chunks []*chunkenc.Chunk
+	size := 0
+	for _, it := range items {
+		if it.Points.Len() == 0 {
+			continue
+		}
+		if i := slices.Index(series, it.Series); i >= 0 {
+			chunks[i] = chunkenc.Merge(chunks[i], it.Points)
+			continue
+		}
+		series = append(series, it.Series)
+		chunks = append(chunks, it.Points)
+		size += 48 + 16*it.Points.Len()
+	}
+	if len(series) == 0 {
+		return nil, nil
+	}
+	rec := make([]byte, 0, size)
+	for i, s := range series {
+		if rec, err = appendRecord(rec, s, chunks[i]); err != nil {
+			return nil, fmt.Errorf("tsdb: encode: %w", err)
+		}
+		chunks[i] = clone(chunks[i])
+	}
+	seqs := db.begin(1)
+	defer db.end(seqs)
+	db.started.Add(1)
+	defer db.ended.Add(1)
+	if err := v.Batch(ctx, []kv.Write{{Key: recordKey(seqs[0]), Value: rec}}); err != nil {
+		return nil, err
+	}
+	db.head.add(vh, seqs[0], series, chunks)
+	return series, nil
+}
+
+// add puts a committed record's points in the head.
+func (h *head) add(vh *viewHead, seq uint64, series []Series, chunks []*chunkenc.Chunk) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for i, s := range series {
+		hs := vh.series[s]
+		if hs == nil {
+			hs = &headSeries{}
+			vh.series[s] = hs
+		}
+		// Writers that drew numbers in one order may commit in another.
+		j := len(hs.deltas)
+		for j > 0 && hs.deltas[j-1].seq > seq {
+			j--
+		}
+		hs.deltas = slices.Insert(hs.deltas, j, headDelta{seq, chunks[i]})
+		vh.seen[s] = max(vh.seen[s], seq)
+		n += chunkBytes(chunks[i])
+	}
+	vh.records[seq] = len(series)
+	vh.bytes += n
+	h.bytes += n
+}
+
+// headDeltas merges the deltas of s above floor, sliced to [from, to).
+func (db *DB) headDeltas(vh *viewHead, s Series, floor uint64, from, to int64) (*chunkenc.Chunk, error) {
+	var parts []*chunkenc.Chunk
+	db.head.mu.Lock()
+	hs := vh.series[s]
+	if hs != nil {
+		if hs.cut > floor {
+			db.head.mu.Unlock()
+			return nil, errStale
+		}
+		for _, d := range hs.deltas {
+			if d.seq > floor {
+				parts = append(parts, d.points)
+			}
+		}
+	}
+	db.head.mu.Unlock()
+	if len(parts) > 0 && parts[0].Kind != parts[len(parts)-1].Kind {
+		return nil, fmt.Errorf("tsdb: deltas of kinds %v and %v in one series", parts[0].Kind, parts[len(parts)-1].Kind)
+	}
+	// Slice after merging: a later delta may replace a point of an earlier
+	// one only inside the range, which slicing first would keep.
+	return chunkenc.MergeAll(parts).Slice(from, to), nil
+}
+
+// errStale is what a read gets whose snapshot is older than a compaction
+// whose deltas have left memory: one that did not Pin.
+var errStale = errors.New("tsdb: the read's snapshot is older than the points in memory; retry")
+
+// markDeleted leaves, in tx, the marker and floor that keep the points of
+// a deleted series in the records from coming back, if any record may
+// hold some.
+func (db *DB) markDeleted(tx *barrier.Tx, v *barrier.View, match func(Series) bool) error {
+	vh, err := db.loadHead(context.Background(), v)
+	if err != nil {
+		return err
+	}
+	db.head.mu.Lock()
+	oldest := vh.oldest(db.settled())
+	var hit []Series
+	for s, seq := range vh.seen {
+		if seq < oldest {
+			delete(vh.seen, s) // no record holds its points any more
+		}
+	}
+	for s, hs := range vh.series {
+		if !match(s) {
+			continue
+		}
+		if _, ok := vh.seen[s]; ok || len(hs.deltas) > 0 {
+			hit = append(hit, s)
+		} else {
+			// Nothing left of it: its floor is gone with it, and reads
+			// start from none.
+			hs.cut = 0
+		}
+	}
+	for s := range vh.seen {
+		if match(s) && vh.series[s] == nil {
+			hit = append(hit, s)
+		}
+	}
+	db.head.mu.Unlock()
+	for _, s := range hit {
+		seq := db.nextSeq()
+		if err := tx.Set(v, floorKey(s), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+			return err
+		}
+		if err := tx.Set(v, deadKey(seq, s), []byte{}); err != nil {
+			return err
+		}
+		db.head.mu.Lock()
+		vh.dead[seq] = s
+		db.head.mu.Unlock()
+		db.schedule(v, s) // its points leave memory at the next compaction
+	}
+	if len(hit) > 0 {
+		db.tidy(v)
+	}
+	return nil
+}
+
+// oldest is the lowest sequence number a stored record may have, now or
+// once the writes in flight commit. The caller holds the head's lock.
+func (vh *viewHead) oldest(settled uint64) uint64 {
+	low := settled
+	for seq := range vh.records {
+		low = min(low, seq)
+	}
+	return low
+}
+
+// tidy asks the compactor to remove what the view's head no longer needs:
+// empty records, and markers of deleted series no record can hold points
+// of any more.
+func (db *DB) tidy(v *barrier.View) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.tidying == nil {
+		db.tidying = map[string]bool{}
+	}
+	db.tidying[v.Name()] = true
+}
+
+// compactHead merges the deltas of a series that the head holds into its
+// blocks, and drops those under its floor (a deletion's). Compactions take
+// turns; writes go on meanwhile.
+func (db *DB) compactHead(ctx context.Context, d dirty) (found bool, err error) {
+	db.compacting.Lock()
+	defer db.compacting.Unlock()
+	h := &db.head
+	h.mu.Lock()
+	vh := h.views[d.view]
+	h.mu.Unlock()
+	if vh == nil {
+		return false, nil
+	}
+	select {
+	case <-vh.ready:
+		if vh.err != nil {
+			return false, nil
+		}
+	default:
+		return false, nil // still loading; it schedules its series itself
+	}
+	// Every delta numbered below settled that was written is in memory.
+	settled := db.settled()
+	cacheGen := db.blocks.generation()
+	var (
+		p     = &plan{}
+		floor uint64
+		take  []headDelta // in sequence order: those above floor are merged, the rest dropped
+		gone  bool
+	)
+	err = db.b.Read(ctx, func(tx *barrier.Tx) error {
+		v, err := tx.View([]byte(d.view))
+		if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
+			gone = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if floor, err = floorOf(tx, v, d.series); err != nil {
+			return err
+		}
+		h.mu.Lock()
+		if hs := vh.series[d.series]; hs != nil {
+			for _, x := range hs.deltas {
+				if x.seq > hs.done && x.seq < settled {
+					take = append(take, x)
+				}
+			}
+		}
+		h.mu.Unlock()
+		var parts []*chunkenc.Chunk
+		for _, x := range take {
+			if x.seq > floor {
+				if len(parts) > 0 && x.points.Kind != parts[0].Kind {
+					return fmt.Errorf("tsdb: deltas of kinds %v and %v in one series", parts[0].Kind, x.points.Kind)
+				}
+				parts = append(parts, x.points)
+			}
+		}
+		return db.planMerge(tx, v, d.series, p, chunkenc.MergeAll(parts))
+	})
+	if err != nil {
+		return false, err
+	}
+	if gone {
+		h.mu.Lock()
+		h.forget(vh)
+		h.mu.Unlock()
+		return false, nil
+	}
+	if len(take) == 0 {
+		return false, nil
+	}
+	upTo := take[len(take)-1].seq
+	// The records that hold points of no other series still to compact.
+	var drop []uint64
+	h.mu.Lock()
+	for _, x := range take {
+		if vh.records[x.seq] == 1 {
+			drop = append(drop, x.seq)
+		}
+	}
+	h.mu.Unlock()
+	db.started.Add(1)
+	defer db.ended.Add(1)
+	wrote := false
+	err = db.b.Update(ctx, func(tx *barrier.Tx) error {
+		wrote = false
+		v, err := tx.View([]byte(d.view))
+		if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Only compactions, which take turns, and deletions move a floor:
+		// one that moved since the plan is a deletion's, which the next
+		// compaction of the series honours.
+		if f, err := floorOf(tx, v, d.series); err != nil || f != floor {
+			return err
+		}
+		for _, k := range p.oldKeys {
+			if err := tx.Delete(v, k); err != nil {
+				return err
+			}
+		}
+		for _, w := range p.blocks {
+			if err := tx.Set(v, w.Key, w.Value); err != nil {
+				return err
+			}
+		}
+		for _, seq := range drop {
+			if err := tx.Delete(v, recordKey(seq)); err != nil {
+				return err
+			}
+		}
+		wrote = true
+		if upTo <= floor {
+			return nil
+		}
+		return tx.Set(v, floorKey(d.series), binary.BigEndian.AppendUint64(nil, upTo))
+	})
+	if err != nil || !wrote {
+		if err == nil {
+			db.reschedule(d)
+		}
+		return false, err
+	}
+	h.mu.Lock()
+	if hs := vh.series[d.series]; hs != nil {
+		hs.done = max(hs.done, upTo)
+	}
+	for _, x := range take {
+		if vh.records[x.seq]--; vh.records[x.seq] <= 0 {
+			delete(vh.records, x.seq)
+		}
+	}
+	h.epoch++
+	h.retired = append(h.retired, retired{vh, d.series, upTo, h.epoch})
+	h.reclaim()
+	h.mu.Unlock()
+	// As compactOnce does for the block cache.
+	for _, k := range p.oldKeys {
+		db.blocks.drop(d.view + string(k))
+	}
+	if len(p.blocks) == 1 {
+		w := p.blocks[0]
+		db.blocks.put(d.view+string(w.Key), w.Value, p.last, cacheGen)
+	}
+	return true, nil
+}
+
+// reschedule puts a series back in the pending set, to be compacted soon.
+func (db *DB) reschedule(d dirty) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return
+	}
+	p := db.pending[d]
+	p.n = max(p.n, db.after)
+	db.pending[d] = p
+}
+
+// tidyViews removes, in the views that tidy named, the records loaded
+// empty and the markers of deleted series that no record left can hold
+// points of, with the floors they raised.
+func (db *DB) tidyViews(ctx context.Context) {
+	db.mu.Lock()
+	names := make([]string, 0, len(db.tidying))
+	for name := range db.tidying {
+		names = append(names, name)
+	}
+	db.mu.Unlock()
+	h := &db.head
+	for _, name := range names {
+		h.mu.Lock()
+		vh := h.views[name]
+		h.mu.Unlock()
+		if vh == nil {
+			db.mu.Lock()
+			delete(db.tidying, name)
+			db.mu.Unlock()
+			continue
+		}
+		settled := db.settled()
+		h.mu.Lock()
+		oldest := vh.oldest(settled)
+		empty := slices.Clone(vh.empty)
+		dead := map[uint64]Series{}
+		for seq, s := range vh.dead {
+			// A marker goes once no record can hold the series' points
+			// from before it, and memory holds none of them.
+			hs := vh.series[s]
+			if seq < oldest && (hs == nil || len(hs.deltas) == 0 || hs.deltas[0].seq > seq) {
+				dead[seq] = s
+			}
+		}
+		left := len(vh.dead) - len(dead)
+		h.mu.Unlock()
+		if len(empty)+len(dead) > 0 {
+			err := db.b.Update(ctx, func(tx *barrier.Tx) error {
+				v, err := tx.View([]byte(name))
+				if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				for _, seq := range empty {
+					if err := tx.Delete(v, recordKey(seq)); err != nil {
+						return err
+					}
+				}
+				for seq, s := range dead {
+					if err := tx.Delete(v, deadKey(seq, s)); err != nil {
+						return err
+					}
+					f, err := floorOf(tx, v, s)
+					if err != nil {
+						return err
+					}
+					if f == seq {
+						if err := tx.Delete(v, floorKey(s)); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				db.log.Warn("tsdb: tidying the records failed; retrying later", "err", err)
+				continue
+			}
+			h.mu.Lock()
+			vh.empty = vh.empty[len(empty):]
+			for seq := range dead {
+				delete(vh.dead, seq)
+			}
+			h.mu.Unlock()
+		}
+		if left == 0 {
+			db.mu.Lock()
+			delete(db.tidying, name)
+			db.mu.Unlock()
+		}
+	}
+}
