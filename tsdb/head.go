@@ -42,7 +42,9 @@ var (
 	deadPrefix   = []byte("td/")
 )
 
-func recordKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(bytes.Clone(recordPrefix), seq) }
+func recordKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(bytes.Clone(recordPrefix), seq)
+}
 
 func deadKey(seq uint64, s Series) []byte {
 	k := binary.BigEndian.AppendUint64(bytes.Clone(deadPrefix), seq)
