@@ -283,6 +283,9 @@ func (s *Service) DeleteWorkspace(ctx context.Context, in *model.DeleteWorkspace
 	if err := s.b.DropView(ctx, viewID); err != nil {
 		return nil, err
 	}
+	if s.ts != nil {
+		s.ts.DroppedView(viewID)
+	}
 	// The message is the event's responseElements: the audit trail
 	// records the keys' destruction with the call.
 	return &model.DeleteWorkspaceOutput{Message: model.String("Workspace " + in.WorkspaceId + " deleted; its encryption keys were destroyed, so no copy of its data can be decrypted")}, nil

@@ -277,46 +277,57 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkReadHot reads the newest 25 points of a series still being
-// written: a compacted block behind up to compactAfter-1 deltas of 10
-// points, which every read merges. "cached" reads them as the node that
-// wrote them does (deltaCache); "opened", as another node or a restarted
-// one, decrypting and decoding each.
+// written: a compacted block behind as many deltas of 10 points as there
+// can be before a compaction, which every read merges. "head" reads
+// compactAfter-1 of them as a node alone on its store does, from memory;
+// over a shared store, compactAfterShared-1: "cached" as the node that
+// wrote them does (deltaCache), "opened" as another node, decrypting and
+// decoding each.
 func BenchmarkReadHot(b *testing.B) {
-	db, bar, v, _ := onDisk(b)
+	type reader struct {
+		name string
+		db   *DB
+		b    *barrier.Barrier
+		v    *barrier.View
+	}
+	var readers []reader
+	alone, bar, v, _ := onDisk(b)
+	readers = append(readers, reader{"head", alone, bar, v})
+	shared, sbar, sv := newSharedTestDB(b)
+	other := Open(sbar, nil)
+	b.Cleanup(other.Close)
+	readers = append(readers, reader{"cached", shared, sbar, sv}, reader{"opened", other, sbar, sv})
 	ctx := context.Background()
 	var s Series
 	s.Entity[0] = 1
-	next := int64(0)
-	points := func(n int) *chunkenc.Chunk {
-		c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
-		for range n {
-			c.Times = append(c.Times, next*1e9)
-			c.Doubles = append(c.Doubles, 20+float64(next%600)/10)
-			next++
+	for _, r := range readers[:2] {
+		next := int64(0)
+		points := func(n int) *chunkenc.Chunk {
+			c := &chunkenc.Chunk{Kind: chunkenc.KindDouble}
+			for range n {
+				c.Times = append(c.Times, next*1e9)
+				c.Doubles = append(c.Doubles, 20+float64(next%600)/10)
+				next++
+			}
+			return c
 		}
-		return c
-	}
-	if _, err := db.put(ctx, v, []Item{{s, points(1000)}}); err != nil {
-		b.Fatal(err)
-	}
-	if err := db.Compact(ctx, v, s); err != nil {
-		b.Fatal(err)
-	}
-	for range compactAfter - 1 {
-		if _, err := db.put(ctx, v, []Item{{s, points(10)}}); err != nil {
+		if _, err := r.db.put(ctx, r.v, []Item{{s, points(1000)}}); err != nil {
 			b.Fatal(err)
 		}
+		if err := r.db.Compact(ctx, r.v, s); err != nil {
+			b.Fatal(err)
+		}
+		for range r.db.after - 1 {
+			if _, err := r.db.put(ctx, r.v, []Item{{s, points(10)}}); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
-	other := Open(bar, nil)
-	b.Cleanup(other.Close)
-	for _, c := range []struct {
-		name string
-		db   *DB
-	}{{"cached", db}, {"opened", other}} {
-		b.Run(fmt.Sprintf("deltas=%d/%s", compactAfter-1, c.name), func(b *testing.B) {
+	for _, r := range readers {
+		b.Run(fmt.Sprintf("deltas=%d/%s", r.db.after-1, r.name), func(b *testing.B) {
 			for b.Loop() {
-				err := bar.Read(ctx, func(tx *barrier.Tx) error {
-					out, _, err := c.db.Read(tx, v, s, Query{From: MinTime, To: MaxTime, Desc: true, Limit: 25})
+				err := r.b.Read(ctx, func(tx *barrier.Tx) error {
+					out, _, err := r.db.Read(tx, r.v, s, Query{From: MinTime, To: MaxTime, Desc: true, Limit: 25})
 					if err == nil && out.Len() != 25 {
 						err = fmt.Errorf("%d points", out.Len())
 					}

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/kv"
@@ -96,6 +97,23 @@ func parseRecord(rec []byte, fn func(s Series, c *chunkenc.Chunk) error) error {
 	return nil
 }
 
+// deltaBytes is about the memory a delta in the head takes.
+func deltaBytes(c *chunkenc.Chunk) int { return 96 + chunkBytes(c) }
+
+// maxHeadBytes bounds the memory the head's deltas take: past it, the
+// compactor compacts every series with deltas at once (see due).
+const maxHeadBytes = 64 << 20
+
+// DroppedView forgets the head of a view just dropped.
+func (db *DB) DroppedView(id []byte) {
+	h := &db.head
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if vh := h.views[string(id)]; vh != nil {
+		h.forget(vh)
+	}
+}
+
 // headDelta is one write's points of one series.
 type headDelta struct {
 	seq    uint64
@@ -141,7 +159,9 @@ type viewHead struct {
 type head struct {
 	mu    sync.Mutex
 	views map[string]*viewHead // by view id
-	bytes int
+	// bytes is about the memory the deltas take, in all views: written
+	// under mu, read by the compactor's scheduling without it.
+	bytes atomic.Int64
 
 	// epoch counts compactions; a reader pins the epoch it started in.
 	// Deltas a compaction removed stay in memory until no reader pinned
@@ -196,9 +216,9 @@ func (h *head) reclaim() {
 		}
 		i := 0
 		for i < len(hs.deltas) && hs.deltas[i].seq <= r.upTo {
-			n := chunkBytes(hs.deltas[i].points)
+			n := deltaBytes(hs.deltas[i].points)
 			r.vh.bytes -= n
-			h.bytes -= n
+			h.bytes.Add(-int64(n))
 			i++
 		}
 		// An emptied series stays, for its cut: a read that did not pin
@@ -252,7 +272,7 @@ func (h *head) forget(vh *viewHead) {
 	if h.views[vh.name] == vh {
 		delete(h.views, vh.name)
 	}
-	h.bytes -= vh.bytes
+	h.bytes.Add(-int64(vh.bytes))
 	vh.bytes = 0
 }
 
@@ -306,7 +326,7 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 					loaded = append(loaded, s)
 				}
 				hs.deltas = append(hs.deltas, headDelta{seq, c}) // records scan in order
-				vh.bytes += chunkBytes(c)
+				vh.bytes += deltaBytes(c)
 				live++
 				return nil
 			})
@@ -332,9 +352,7 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 			break
 		}
 	}
-	db.head.mu.Lock()
-	db.head.bytes += vh.bytes
-	db.head.mu.Unlock()
+	db.head.bytes.Add(int64(vh.bytes))
 	for _, s := range loaded {
 		db.schedule(v, s)
 	}
@@ -422,11 +440,11 @@ func (h *head) add(vh *viewHead, seq uint64, series []Series, chunks []*chunkenc
 		}
 		hs.deltas = slices.Insert(hs.deltas, j, headDelta{seq, chunks[i]})
 		vh.seen[s] = max(vh.seen[s], seq)
-		n += chunkBytes(chunks[i])
+		n += deltaBytes(chunks[i])
 	}
 	vh.records[seq] = len(series)
 	vh.bytes += n
-	h.bytes += n
+	h.bytes.Add(int64(n))
 }
 
 // headDeltas merges the deltas of s above floor, sliced to [from, to).
@@ -466,8 +484,9 @@ func (db *DB) markDeleted(tx *barrier.Tx, v *barrier.View, match func(Series) bo
 	if err != nil {
 		return err
 	}
+	settled := db.settled()
 	db.head.mu.Lock()
-	oldest := vh.oldest(db.settled())
+	oldest := vh.oldest(settled)
 	var hit []Series
 	for s, seq := range vh.seen {
 		if seq < oldest {
@@ -719,6 +738,7 @@ func (db *DB) tidyViews(ctx context.Context) {
 			db.mu.Unlock()
 			continue
 		}
+		gone := false
 		settled := db.settled()
 		h.mu.Lock()
 		oldest := vh.oldest(settled)
@@ -738,6 +758,7 @@ func (db *DB) tidyViews(ctx context.Context) {
 			err := db.b.Update(ctx, func(tx *barrier.Tx) error {
 				v, err := tx.View([]byte(name))
 				if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
+					gone = true
 					return nil
 				}
 				if err != nil {
@@ -766,6 +787,15 @@ func (db *DB) tidyViews(ctx context.Context) {
 			})
 			if err != nil {
 				db.log.Warn("tsdb: tidying the records failed; retrying later", "err", err)
+				continue
+			}
+			if gone {
+				h.mu.Lock()
+				h.forget(vh)
+				h.mu.Unlock()
+				db.mu.Lock()
+				delete(db.tidying, name)
+				db.mu.Unlock()
 				continue
 			}
 			h.mu.Lock()

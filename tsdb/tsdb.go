@@ -2,20 +2,30 @@
 // so every chunk is sealed like any other value.
 //
 // A series holds the points of one property of one entity's component.
-// Writes append small "delta" chunks, one per series per write, as one
-// batch; a background compactor merges a series' deltas into
+// A write's points, one "delta" chunk per series, are durable when the
+// write returns; a background compactor merges a series' deltas into
 // "blocks" of up to BlockPoints points, sorted and non-overlapping. Reads
 // merge the blocks that cover the asked range with the few deltas not yet
 // compacted, the newer write winning on equal timestamps. Every write and
 // every compaction is one transaction, so a reader never sees half of
-// either, and an acknowledged write is durable before it is acknowledged.
+// either.
+//
+// Where the deltas live depends on whether other nodes share the store. A
+// node alone on it writes all of a write's deltas as one record and keeps
+// them in memory, the head, until they are compacted (see head.go). Over a
+// shared store, where other nodes read them, each delta is a key of its
+// own, and this node caches those it wrote (deltaCache).
 //
 // Key layout, inside a workspace's view (entity and property are blind
 // indexes, so no key shows a name):
 //
-//	ts/<entity 16><prop 16>/a/<seq 8>               delta chunk, seq increasing
 //	ts/<entity 16><prop 16>/b/<last 8><first 8>     block chunk; times big-endian
 //	                                                 with the sign bit flipped
+//	ts/<entity 16><prop 16>/f                       alone: floor, the highest delta
+//	                                                 sequence number compacted
+//	tl/<seq 8>                                      alone: a write's record
+//	td/<seq 8><entity 16><prop 16>                  alone: a deletion's marker
+//	ts/<entity 16><prop 16>/a/<seq 8>[<node 8>]     shared: delta chunk
 package tsdb
 
 import (
@@ -755,11 +765,13 @@ func (db *DB) compactor() {
 // however many ticks pass: compacting it at every tick would rewrite its
 // newest block more often for no gain.
 func (db *DB) due(tick bool) []dirty {
+	// A head grown past its bound is emptied.
+	full := db.head.bytes.Load() > maxHeadBytes
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	var out []dirty
 	for d, p := range db.pending {
-		if p.n >= db.after || tick && p.n == p.atTick {
+		if full || p.n >= db.after || tick && p.n == p.atTick {
 			out = append(out, d)
 			delete(db.pending, d)
 		} else if tick {
