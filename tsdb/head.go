@@ -272,8 +272,21 @@ func (h *head) forget(vh *viewHead) {
 	if h.views[vh.name] == vh {
 		delete(h.views, vh.name)
 	}
-	h.bytes.Add(-int64(vh.bytes))
-	vh.bytes = 0
+	if vh.loaded() { // a loading head counts its bytes once loaded, if still kept
+		h.bytes.Add(-int64(vh.bytes))
+		vh.bytes = 0
+	}
+}
+
+// loaded reports whether vh is loaded; until it is, only its loader
+// touches it.
+func (vh *viewHead) loaded() bool {
+	select {
+	case <-vh.ready:
+		return vh.err == nil
+	default:
+		return false
+	}
 }
 
 // replay reads v's records into vh: the points above their series' floors,
@@ -352,7 +365,11 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 			break
 		}
 	}
-	db.head.bytes.Add(int64(vh.bytes))
+	db.head.mu.Lock()
+	if db.head.views[vh.name] == vh {
+		db.head.bytes.Add(int64(vh.bytes))
+	}
+	db.head.mu.Unlock()
 	for _, s := range loaded {
 		db.schedule(v, s)
 	}
@@ -565,13 +582,9 @@ func (db *DB) compactHead(ctx context.Context, d dirty) (found bool, err error) 
 	if vh == nil {
 		return false, nil
 	}
-	select {
-	case <-vh.ready:
-		if vh.err != nil {
-			return false, nil
-		}
-	default:
-		return false, nil // still loading; it schedules its series itself
+	if !vh.loaded() {
+		db.reschedule(d) // still loading (or failed to: the next use loads again)
+		return false, nil
 	}
 	// Every delta numbered below settled that was written is in memory.
 	settled := db.settled()
@@ -736,6 +749,9 @@ func (db *DB) tidyViews(ctx context.Context) {
 			db.mu.Lock()
 			delete(db.tidying, name)
 			db.mu.Unlock()
+			continue
+		}
+		if !vh.loaded() {
 			continue
 		}
 		gone := false
