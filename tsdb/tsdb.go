@@ -58,10 +58,10 @@ const BlockPoints = 1024
 // rewrites the series' newest block and pays for its seeks and its commit
 // whatever it merges: 64 deltas took a quarter less compaction per point
 // than 32, and 128 a third less than 64 (BenchmarkCompact). Alone on its
-// store, a node reads the deltas it wrote from memory (deltaCache), so a
-// read of a series still being written merges 127 in less time than it
-// takes to open 63 (BenchmarkReadHot); over a shared store, the other
-// nodes open them, and compactAfterShared keeps that to 31.
+// store, a node holds the deltas in memory (its head), so a read of a
+// series still being written merges 127 cheaply (BenchmarkReadHot); over
+// a shared store, the other nodes open them, and compactAfterShared keeps
+// that to 31.
 const (
 	compactAfter       = 128
 	compactAfterShared = 32
