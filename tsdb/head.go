@@ -41,7 +41,35 @@ import (
 var (
 	recordPrefix = []byte("tl/")
 	deadPrefix   = []byte("td/")
+	// highKey holds the highest sequence number a floor or a marker of the
+	// view has held: with the records', where a restarted node's numbers
+	// start.
+	highKey = []byte("tn")
 )
+
+// highOf reads the view's highKey (0: none).
+func highOf(tx *barrier.Tx, v *barrier.View) (uint64, error) {
+	b, err := tx.Get(v, highKey)
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(b) != 8 {
+		return 0, errors.New("tsdb: malformed sequence mark")
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// raiseHigh raises the view's highKey to seq, within tx.
+func raiseHigh(tx *barrier.Tx, v *barrier.View, seq uint64) error {
+	high, err := highOf(tx, v)
+	if err != nil || high >= seq {
+		return err
+	}
+	return tx.Set(v, highKey, binary.BigEndian.AppendUint64(nil, seq))
+}
 
 func recordKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(bytes.Clone(recordPrefix), seq)
@@ -109,8 +137,10 @@ func (db *DB) DroppedView(id []byte) {
 	h := &db.head
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if vh := h.views[string(id)]; vh != nil {
-		h.forget(vh)
+	for _, vh := range h.views {
+		if vh.name == string(id) {
+			h.forget(vh)
+		}
 	}
 }
 
@@ -151,14 +181,17 @@ type viewHead struct {
 	// remove.
 	dead  map[uint64]Series
 	empty []uint64
-	bytes int
+	// bytes is what the deltas take; counted, whether the head's bytes
+	// include them (from its load until it is forgotten).
+	bytes   int
+	counted bool
 }
 
 // head is the DB's memory of every loaded view, with the pins that keep
 // compacted deltas in memory while a read may still need them.
 type head struct {
 	mu    sync.Mutex
-	views map[string]*viewHead // by view id
+	views map[string]*viewHead // by view Incarnation
 	// bytes is about the memory the deltas take, in all views: written
 	// under mu, read by the compactor's scheduling without it.
 	bytes atomic.Int64
@@ -216,9 +249,7 @@ func (h *head) reclaim() {
 		}
 		i := 0
 		for i < len(hs.deltas) && hs.deltas[i].seq <= r.upTo {
-			n := deltaBytes(hs.deltas[i].points)
-			r.vh.bytes -= n
-			h.bytes.Add(-int64(n))
+			h.count(r.vh, -deltaBytes(hs.deltas[i].points))
 			i++
 		}
 		// An emptied series stays, for its cut: a read that did not pin
@@ -236,27 +267,29 @@ func (db *DB) loadHead(ctx context.Context, v *barrier.View) (*viewHead, error) 
 	h := &db.head
 	inc := v.Incarnation()
 	h.mu.Lock()
-	vh := h.views[v.Name()]
-	if vh != nil && vh.inc != inc {
-		// The view was dropped and its id used again.
-		h.forget(vh)
-		vh = nil
-	}
+	vh := h.views[inc]
 	if vh == nil {
 		vh = &viewHead{name: v.Name(), inc: inc, ready: make(chan struct{}), series: map[Series]*headSeries{}, records: map[uint64]int{},
 			seen: map[Series]uint64{}, dead: map[uint64]Series{}}
-		h.views[v.Name()] = vh
+		h.views[inc] = vh
 		h.mu.Unlock()
-		vh.err = db.replay(ctx, v, vh)
-		if vh.err != nil {
-			h.mu.Lock()
-			if h.views[v.Name()] == vh {
-				delete(h.views, v.Name())
+		err := db.replay(ctx, v, vh)
+		h.mu.Lock()
+		vh.err = err
+		if err != nil {
+			if h.views[inc] == vh {
+				delete(h.views, inc)
 			}
-			h.mu.Unlock()
+		} else if h.views[inc] == vh {
+			h.bytes.Add(int64(vh.bytes))
+			vh.counted = true
 		}
 		close(vh.ready)
-		return vh, vh.err
+		h.mu.Unlock()
+		if err == nil {
+			db.afterReplay(v, vh)
+		}
+		return vh, err
 	}
 	h.mu.Unlock()
 	select {
@@ -269,12 +302,21 @@ func (db *DB) loadHead(ctx context.Context, v *barrier.View) (*viewHead, error) 
 
 // forget drops a view's head. The caller holds h.mu.
 func (h *head) forget(vh *viewHead) {
-	if h.views[vh.name] == vh {
-		delete(h.views, vh.name)
+	if h.views[vh.inc] == vh {
+		delete(h.views, vh.inc)
 	}
-	if vh.loaded() { // a loading head counts its bytes once loaded, if still kept
+	if vh.counted {
 		h.bytes.Add(-int64(vh.bytes))
-		vh.bytes = 0
+		vh.counted = false
+	}
+}
+
+// count adds n bytes to vh's size, and to the head's while vh is kept.
+// The caller holds h.mu.
+func (h *head) count(vh *viewHead, n int) {
+	vh.bytes += n
+	if vh.counted {
+		h.bytes.Add(int64(n))
 	}
 }
 
@@ -292,10 +334,13 @@ func (vh *viewHead) loaded() bool {
 // replay reads v's records into vh: the points above their series' floors,
 // which the compactor is then asked to merge.
 func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
-	var loaded []Series
-	var newest uint64
+	var high uint64 // the highest sequence number the view's keys hold
 	err := db.b.Read(ctx, func(tx *barrier.Tx) error {
-		err := tx.Scan(v, kv.Prefix(deadPrefix), func(k, _ []byte) error {
+		var err error
+		if high, err = highOf(tx, v); err != nil {
+			return err
+		}
+		err = tx.Scan(v, kv.Prefix(deadPrefix), func(k, _ []byte) error {
 			if len(k) != len(deadPrefix)+8+32 {
 				return errors.New("tsdb: malformed deletion marker")
 			}
@@ -314,7 +359,7 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 				return errors.New("tsdb: malformed record key")
 			}
 			seq := binary.BigEndian.Uint64(k[len(recordPrefix):])
-			newest = max(newest, seq)
+			high = max(high, seq)
 			rec, err := val.Open()
 			if err != nil {
 				return err
@@ -336,7 +381,6 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 				if hs == nil {
 					hs = &headSeries{}
 					vh.series[s] = hs
-					loaded = append(loaded, s)
 				}
 				hs.deltas = append(hs.deltas, headDelta{seq, c}) // records scan in order
 				vh.bytes += deltaBytes(c)
@@ -358,25 +402,35 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 		return fmt.Errorf("tsdb: load records: %w", err)
 	}
 	// Sequence numbers come from the clock; one set back must still draw
-	// numbers above the records'.
+	// numbers above every one the view holds, or a floor would hide the
+	// new points.
 	for {
 		cur := db.seq.Load()
-		if cur >= newest || db.seq.CompareAndSwap(cur, newest) {
+		if cur >= high || db.seq.CompareAndSwap(cur, high) {
 			break
 		}
 	}
+	return nil
+}
+
+// afterReplay asks the compactor to merge what a view's head loaded, and
+// to tidy what it found empty or deleted.
+func (db *DB) afterReplay(v *barrier.View, vh *viewHead) {
 	db.head.mu.Lock()
-	if db.head.views[vh.name] == vh {
-		db.head.bytes.Add(int64(vh.bytes))
+	var loaded []Series
+	for s, hs := range vh.series {
+		if len(hs.deltas) > 0 {
+			loaded = append(loaded, s)
+		}
 	}
+	tidy := len(vh.empty) > 0 || len(vh.dead) > 0
 	db.head.mu.Unlock()
 	for _, s := range loaded {
 		db.schedule(v, s)
 	}
-	if len(vh.empty) > 0 || len(vh.dead) > 0 {
+	if tidy {
 		db.tidy(v)
 	}
-	return nil
 }
 
 // floorOf reads a series' floor: every delta numbered up to it has been
@@ -460,8 +514,7 @@ func (h *head) add(vh *viewHead, seq uint64, series []Series, chunks []*chunkenc
 		n += deltaBytes(chunks[i])
 	}
 	vh.records[seq] = len(series)
-	vh.bytes += n
-	h.bytes.Add(int64(n))
+	h.count(vh, n)
 }
 
 // headDeltas merges the deltas of s above floor, sliced to [from, to).
@@ -481,8 +534,10 @@ func (db *DB) headDeltas(vh *viewHead, s Series, floor uint64, from, to int64) (
 		}
 	}
 	db.head.mu.Unlock()
-	if len(parts) > 0 && parts[0].Kind != parts[len(parts)-1].Kind {
-		return nil, fmt.Errorf("tsdb: deltas of kinds %v and %v in one series", parts[0].Kind, parts[len(parts)-1].Kind)
+	for _, c := range parts {
+		if c.Kind != parts[0].Kind {
+			return nil, fmt.Errorf("tsdb: deltas of kinds %v and %v in one series", parts[0].Kind, c.Kind)
+		}
 	}
 	// Slice after merging: a later delta may replace a point of an earlier
 	// one only inside the range, which slicing first would keep.
@@ -536,6 +591,9 @@ func (db *DB) markDeleted(tx *barrier.Tx, v *barrier.View, match func(Series) bo
 		if err := tx.Set(v, deadKey(seq, s), []byte{}); err != nil {
 			return err
 		}
+		if err := raiseHigh(tx, v, seq); err != nil {
+			return err
+		}
 		db.head.mu.Lock()
 		vh.dead[seq] = s
 		db.head.mu.Unlock()
@@ -554,6 +612,9 @@ func (vh *viewHead) oldest(settled uint64) uint64 {
 	for seq := range vh.records {
 		low = min(low, seq)
 	}
+	for _, seq := range vh.empty {
+		low = min(low, seq)
+	}
 	return low
 }
 
@@ -566,7 +627,7 @@ func (db *DB) tidy(v *barrier.View) {
 	if db.tidying == nil {
 		db.tidying = map[string]bool{}
 	}
-	db.tidying[v.Name()] = true
+	db.tidying[v.Incarnation()] = true
 }
 
 // compactHead merges the deltas of a series that the head holds into its
@@ -576,33 +637,35 @@ func (db *DB) compactHead(ctx context.Context, d dirty) (found bool, err error) 
 	db.compacting.Lock()
 	defer db.compacting.Unlock()
 	h := &db.head
-	h.mu.Lock()
-	vh := h.views[d.view]
-	h.mu.Unlock()
-	if vh == nil {
-		return false, nil
-	}
-	if !vh.loaded() {
-		db.reschedule(d) // still loading (or failed to: the next use loads again)
-		return false, nil
-	}
 	// Every delta numbered below settled that was written is in memory.
 	settled := db.settled()
 	cacheGen := db.blocks.generation()
 	var (
-		p     = &plan{}
-		floor uint64
-		take  []headDelta // in sequence order: those above floor are merged, the rest dropped
-		gone  bool
+		vh      *viewHead // of the view's incarnation in the snapshot
+		p       = &plan{}
+		floor   uint64
+		take    []headDelta // in sequence order: those above floor are merged, the rest dropped
+		gone    bool
+		loading bool
 	)
 	err = db.b.Read(ctx, func(tx *barrier.Tx) error {
 		v, err := tx.View([]byte(d.view))
-		if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
+		if errors.Is(err, barrier.ErrNoView) {
 			gone = true
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+		h.mu.Lock()
+		vh = h.views[v.Incarnation()]
+		h.mu.Unlock()
+		if vh == nil {
+			return nil // nothing of this incarnation in memory
+		}
+		if !vh.loaded() {
+			loading = true
+			return nil
 		}
 		if floor, err = floorOf(tx, v, d.series); err != nil {
 			return err
@@ -627,16 +690,16 @@ func (db *DB) compactHead(ctx context.Context, d dirty) (found bool, err error) 
 		}
 		return db.planMerge(tx, v, d.series, p, chunkenc.MergeAll(parts))
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return false, err
-	}
-	if gone {
-		h.mu.Lock()
-		h.forget(vh)
-		h.mu.Unlock()
+	case gone:
+		db.DroppedView([]byte(d.view))
 		return false, nil
-	}
-	if len(take) == 0 {
+	case loading:
+		db.reschedule(d) // once its load is done (or failed: the next use loads again)
+		return false, nil
+	case vh == nil || len(take) == 0:
 		return false, nil
 	}
 	upTo := take[len(take)-1].seq
@@ -685,6 +748,9 @@ func (db *DB) compactHead(ctx context.Context, d dirty) (found bool, err error) 
 		wrote = true
 		if upTo <= floor {
 			return nil
+		}
+		if err := raiseHigh(tx, v, upTo); err != nil {
+			return err
 		}
 		return tx.Set(v, floorKey(d.series), binary.BigEndian.AppendUint64(nil, upTo))
 	})
@@ -735,20 +801,23 @@ func (db *DB) reschedule(d dirty) {
 // points of, with the floors they raised.
 func (db *DB) tidyViews(ctx context.Context) {
 	db.mu.Lock()
-	names := make([]string, 0, len(db.tidying))
-	for name := range db.tidying {
-		names = append(names, name)
+	incs := make([]string, 0, len(db.tidying))
+	for inc := range db.tidying {
+		incs = append(incs, inc)
 	}
 	db.mu.Unlock()
 	h := &db.head
-	for _, name := range names {
+	done := func(inc string) {
+		db.mu.Lock()
+		defer db.mu.Unlock()
+		delete(db.tidying, inc)
+	}
+	for _, inc := range incs {
 		h.mu.Lock()
-		vh := h.views[name]
+		vh := h.views[inc]
 		h.mu.Unlock()
 		if vh == nil {
-			db.mu.Lock()
-			delete(db.tidying, name)
-			db.mu.Unlock()
+			done(inc)
 			continue
 		}
 		if !vh.loaded() {
@@ -768,11 +837,12 @@ func (db *DB) tidyViews(ctx context.Context) {
 				dead[seq] = s
 			}
 		}
-		left := len(vh.dead) - len(dead)
 		h.mu.Unlock()
+		var unfloored []Series // the series whose floor went with their marker
 		if len(empty)+len(dead) > 0 {
 			err := db.b.Update(ctx, func(tx *barrier.Tx) error {
-				v, err := tx.View([]byte(name))
+				unfloored = unfloored[:0]
+				v, err := tx.View([]byte(vh.name))
 				if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
 					gone = true
 					return nil
@@ -797,6 +867,7 @@ func (db *DB) tidyViews(ctx context.Context) {
 						if err := tx.Delete(v, floorKey(s)); err != nil {
 							return err
 						}
+						unfloored = append(unfloored, s)
 					}
 				}
 				return nil
@@ -809,9 +880,7 @@ func (db *DB) tidyViews(ctx context.Context) {
 				h.mu.Lock()
 				h.forget(vh)
 				h.mu.Unlock()
-				db.mu.Lock()
-				delete(db.tidying, name)
-				db.mu.Unlock()
+				done(inc)
 				continue
 			}
 			h.mu.Lock()
@@ -819,12 +888,23 @@ func (db *DB) tidyViews(ctx context.Context) {
 			for seq := range dead {
 				delete(vh.dead, seq)
 			}
+			// Reads start from no floor again: nothing is left in memory
+			// below the marker, so none is cut off.
+			for _, s := range unfloored {
+				if hs := vh.series[s]; hs != nil {
+					hs.cut = 0
+				}
+			}
 			h.mu.Unlock()
 		}
-		if left == 0 {
-			db.mu.Lock()
-			delete(db.tidying, name)
-			db.mu.Unlock()
+		// Done once nothing is left, checked under both locks: a deletion
+		// that adds a marker meanwhile asks again (tidy) after it.
+		db.mu.Lock()
+		h.mu.Lock()
+		if len(vh.dead) == 0 && len(vh.empty) == 0 {
+			delete(db.tidying, inc)
 		}
+		h.mu.Unlock()
+		db.mu.Unlock()
 	}
 }

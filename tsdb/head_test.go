@@ -3,9 +3,11 @@ package tsdb
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/twinvault/twinvault/barrier"
 	"github.com/twinvault/twinvault/kv"
@@ -308,5 +310,117 @@ func TestHeadReplayKeepsNewer(t *testing.T) {
 	defer fresh.Close()
 	if c, _ := fresh.read(t, b, v, s, Query{From: MinTime, To: MaxTime}); c.Len() != 1 || c.Doubles[0] != 2 {
 		t.Fatalf("after a restart the series reads %+v; want the later value, 2", c)
+	}
+}
+
+// A series deleted, compacted and tidied reads as empty, not as a stale
+// snapshot, and made again reads what is written since.
+func TestHeadTidiedSeriesReads(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	ctx := context.Background()
+	var s Series
+	s.Entity[0] = 1
+	db.write(t, b, v, s, doubles([]int64{1}, []float64{1}))
+	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Compact(ctx, v, s); err != nil {
+		t.Fatal(err)
+	}
+	db.tidyViews(ctx)
+	if n := countKeys(t, b, v, deadPrefix) + countKeys(t, b, v, s.prefix()); n != 0 {
+		t.Fatalf("%d keys left after tidying", n)
+	}
+	if c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime}); c.Len() != 0 {
+		t.Fatalf("the deleted series reads %d points", c.Len())
+	}
+	db.write(t, b, v, s, doubles([]int64{5}, []float64{5}))
+	if c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime}); c.Len() != 1 || c.Times[0] != 5 {
+		t.Fatalf("made again, the series reads %+v", c)
+	}
+}
+
+// A record a restart found empty (its points under a deletion's floor)
+// still counts: a second deletion of the series, by its entity, keeps the
+// floor up, and a restart before tidying brings nothing back.
+func TestHeadEmptyRecordKeepsDeletion(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	ctx := context.Background()
+	var s Series
+	s.Entity[0] = 1
+	db.write(t, b, v, s, doubles([]int64{1}, []float64{1}))
+	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close() // before the compaction and the tidying
+	db = Open(b, nil)
+	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteEntity(tx, v, s.Entity) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = Open(b, nil)
+	defer db.Close()
+	if c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime}); c.Len() != 0 {
+		t.Fatalf("after two deletions and restarts, the series reads %d points", c.Len())
+	}
+}
+
+// Sequence numbers after a restart start above every floor, even one
+// written when the clock was ahead: a new point is not hidden under it.
+func TestHeadSequenceAfterRestart(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	ctx := context.Background()
+	var s Series
+	s.Entity[0] = 1
+	db.write(t, b, v, s, doubles([]int64{1}, []float64{1}))
+	if err := db.Compact(ctx, v, s); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// What the compaction would have left with the clock an hour ahead.
+	ahead := uint64(time.Now().Add(time.Hour).UnixNano())
+	err := b.Update(ctx, func(tx *barrier.Tx) error {
+		if err := tx.Set(v, floorKey(s), binary.BigEndian.AppendUint64(nil, ahead)); err != nil {
+			return err
+		}
+		return raiseHigh(tx, v, ahead)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db = Open(b, nil)
+	defer db.Close()
+	db.write(t, b, v, s, doubles([]int64{2}, []float64{2}))
+	if c, _ := db.read(t, b, v, s, Query{From: MinTime, To: MaxTime}); c.Len() != 2 {
+		t.Fatalf("%d points after a restart below a floor from an hour ahead, want 2", c.Len())
+	}
+}
+
+// The head's byte count returns to zero once everything is compacted, and
+// a forgotten view takes its bytes with it, once.
+func TestHeadBytes(t *testing.T) {
+	db, b, v, _ := newTestDB(t)
+	ctx := context.Background()
+	var s Series
+	s.Entity[0] = 1
+	db.write(t, b, v, s, doubles([]int64{1, 2}, []float64{1, 2}))
+	if db.head.bytes.Load() <= 0 {
+		t.Fatal("the head counts no bytes for a delta it holds")
+	}
+	if err := db.Compact(ctx, v, s); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.head.bytes.Load(); n != 0 {
+		t.Fatalf("%d bytes counted with everything compacted", n)
+	}
+	db.write(t, b, v, s, doubles([]int64{3}, []float64{3}))
+	release := db.Pin() // keeps what the compaction removes in memory
+	if err := db.Compact(ctx, v, s); err != nil {
+		t.Fatal(err)
+	}
+	db.DroppedView(v.ID())
+	release() // reclaims from a forgotten view
+	if n := db.head.bytes.Load(); n != 0 {
+		t.Fatalf("%d bytes counted after the view was forgotten", n)
 	}
 }

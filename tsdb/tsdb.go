@@ -753,7 +753,8 @@ func (db *DB) compactor() {
 			default:
 			}
 			if err := db.compact(context.Background(), d); err != nil {
-				db.log.Warn("tsdb: compaction failed; the deltas stay readable", "err", err)
+				db.log.Warn("tsdb: compaction failed; the deltas stay readable, and it is tried again", "err", err)
+				db.reschedule(d)
 			}
 		}
 	}
