@@ -730,15 +730,8 @@ func (db *DB) compactHead(ctx context.Context, d dirty) (found bool, err error) 
 		if f, err := floorOf(tx, v, d.series); err != nil || f != floor {
 			return err
 		}
-		for _, k := range p.oldKeys {
-			if err := tx.Delete(v, k); err != nil {
-				return err
-			}
-		}
-		for _, w := range p.blocks {
-			if err := tx.Set(v, w.Key, w.Value); err != nil {
-				return err
-			}
+		if err := p.apply(tx, v); err != nil {
+			return err
 		}
 		for _, seq := range drop {
 			if err := tx.Delete(v, recordKey(seq)); err != nil {

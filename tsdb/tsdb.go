@@ -866,15 +866,8 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 				return err
 			}
 		}
-		for _, k := range p.oldKeys {
-			if err := tx.Delete(v, k); err != nil {
-				return err
-			}
-		}
-		for _, w := range p.blocks {
-			if err := tx.Set(v, w.Key, w.Value); err != nil {
-				return err
-			}
+		if err := p.apply(tx, v); err != nil {
+			return err
 		}
 		wrote = true
 		if tx.Shared() {
@@ -916,6 +909,21 @@ type plan struct {
 	oldKeys   [][]byte // deltas and blocks to delete
 	blocks    []kv.Write
 	last      *chunkenc.Chunk // what blocks[len(blocks)-1] holds
+}
+
+// apply swaps, within tx, the chunks p replaces for its blocks.
+func (p *plan) apply(tx *barrier.Tx, v *barrier.View) error {
+	for _, k := range p.oldKeys {
+		if err := tx.Delete(v, k); err != nil {
+			return err
+		}
+	}
+	for _, w := range p.blocks {
+		if err := tx.Set(v, w.Key, w.Value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // planCompaction works out the compaction of s's deltas from start on, in

@@ -21,26 +21,21 @@ import (
 
 func newTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View, *kvtest.Mem) {
 	t.Helper()
-	ctx := context.Background()
 	store := kvtest.NewMem()
-	b := barriertest.Open(t, store)
-	var v *barrier.View
-	var err error
-	if err := b.Update(ctx, func(tx *barrier.Tx) error {
-		v, err = tx.CreateView([]byte("ws"))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db := Open(b, nil)
-	t.Cleanup(db.Close)
+	db, b, v := openTestDB(t, store)
 	return db, b, v, store
 }
 
 // newSharedTestDB is newTestDB over a store that claims to be shared.
 func newSharedTestDB(t testing.TB) (*DB, *barrier.Barrier, *barrier.View) {
 	t.Helper()
-	b := barriertest.Open(t, sharedMem{kvtest.NewMem()})
+	return openTestDB(t, sharedMem{kvtest.NewMem()})
+}
+
+// openTestDB opens a DB over store, with one view, "ws".
+func openTestDB(t testing.TB, store kv.Store) (*DB, *barrier.Barrier, *barrier.View) {
+	t.Helper()
+	b := barriertest.Open(t, store)
 	var v *barrier.View
 	var err error
 	if err := b.Update(context.Background(), func(tx *barrier.Tx) error {
