@@ -320,6 +320,16 @@ func (h *head) count(vh *viewHead, n int) {
 	}
 }
 
+// viewIn returns vh's view as tx sees it; nil, with no error, once that
+// incarnation is gone.
+func (vh *viewHead) viewIn(tx *barrier.Tx) (*barrier.View, error) {
+	v, err := tx.View([]byte(vh.name))
+	if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
+		return nil, nil
+	}
+	return v, err
+}
+
 // loaded reports whether vh is loaded; until it is, only its loader
 // touches it.
 func (vh *viewHead) loaded() bool {
@@ -717,11 +727,8 @@ func (db *DB) compactHead(ctx context.Context, d dirty) (found bool, err error) 
 	wrote := false
 	err = db.b.Update(ctx, func(tx *barrier.Tx) error {
 		wrote = false
-		v, err := tx.View([]byte(d.view))
-		if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
-			return nil
-		}
-		if err != nil {
+		v, err := vh.viewIn(tx)
+		if v == nil {
 			return err
 		}
 		// Only compactions, which take turns, and deletions move a floor:
@@ -835,12 +842,9 @@ func (db *DB) tidyViews(ctx context.Context) {
 		if len(empty)+len(dead) > 0 {
 			err := db.b.Update(ctx, func(tx *barrier.Tx) error {
 				unfloored = unfloored[:0]
-				v, err := tx.View([]byte(vh.name))
-				if errors.Is(err, barrier.ErrNoView) || err == nil && v.Incarnation() != vh.inc {
-					gone = true
-					return nil
-				}
-				if err != nil {
+				v, err := vh.viewIn(tx)
+				if v == nil {
+					gone = err == nil
 					return err
 				}
 				for _, seq := range empty {

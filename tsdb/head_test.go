@@ -14,6 +14,25 @@ import (
 	"github.com/twinvault/twinvault/tsdb/chunkenc"
 )
 
+// compactAll compacts each of series, failing t on an error.
+func (db *DB) compactAll(t *testing.T, v *barrier.View, series ...Series) {
+	t.Helper()
+	for _, s := range series {
+		if err := db.Compact(context.Background(), v, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// deleteSeries deletes s as the catalog does, failing t on an error.
+func (db *DB) deleteSeries(t *testing.T, b *barrier.Barrier, v *barrier.View, s Series) {
+	t.Helper()
+	defer db.Changing()()
+	if err := b.Update(context.Background(), func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // countKeys counts v's keys under prefix.
 func countKeys(t *testing.T, b *barrier.Barrier, v *barrier.View, prefix []byte) int {
 	t.Helper()
@@ -75,15 +94,11 @@ func TestHeadReplay(t *testing.T) {
 	for range 40 {
 		write()
 	}
-	if err := db.Compact(ctx, v, series[0]); err != nil {
-		t.Fatal(err)
-	}
+	db.compactAll(t, v, series[0])
 	for range 20 {
 		write()
 	}
-	if err := db.Compact(ctx, v, series[1]); err != nil {
-		t.Fatal(err)
-	}
+	db.compactAll(t, v, series[1])
 	write()
 	db.Close()
 	before := readAll(t, db, b, v, series)
@@ -99,11 +114,7 @@ func TestHeadReplay(t *testing.T) {
 			t.Fatalf("read %d: before the restart %+v, after %+v", i, before[i], after[i])
 		}
 	}
-	for _, s := range series {
-		if err := fresh.Compact(ctx, v, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fresh.compactAll(t, v, series...)
 	fresh.tidyViews(ctx)
 	if n := countKeys(t, b, v, recordPrefix); n != 0 {
 		t.Fatalf("%d records left after every series was compacted", n)
@@ -131,17 +142,8 @@ func TestHeadDeletedSeries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.Compact(ctx, v, gone); err != nil { // its points in blocks; the records stay, for kept
-		t.Fatal(err)
-	}
-	del := func(db *DB) {
-		t.Helper()
-		defer db.Changing()()
-		if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, gone) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	del(db)
+	db.compactAll(t, v, gone) // its points in blocks; the records stay, for kept
+	db.deleteSeries(t, b, v, gone)
 	if c, _ := db.read(t, b, v, gone, Query{From: MinTime, To: MaxTime}); c.Len() != 0 {
 		t.Fatalf("a deleted series reads %d points", c.Len())
 	}
@@ -162,11 +164,7 @@ func TestHeadDeletedSeries(t *testing.T) {
 	if c, _ := db.read(t, b, v, kept, Query{From: MinTime, To: MaxTime}); c.Len() != 10 {
 		t.Fatalf("the other series reads %d points, want 10", c.Len())
 	}
-	for _, s := range []Series{gone, kept} {
-		if err := db.Compact(ctx, v, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db.compactAll(t, v, gone, kept)
 	db.tidyViews(ctx)
 	if n := countKeys(t, b, v, deadPrefix) + countKeys(t, b, v, recordPrefix); n != 0 {
 		t.Fatalf("%d markers and records left once every series was compacted", n)
@@ -175,7 +173,7 @@ func TestHeadDeletedSeries(t *testing.T) {
 		t.Fatalf("after tidying, the series reads %+v", c)
 	}
 	// Deleted again, with nothing left in any record: no marker needed.
-	del(db)
+	db.deleteSeries(t, b, v, gone)
 	if n := countKeys(t, b, v, deadPrefix) + countKeys(t, b, v, gone.prefix()); n != 0 {
 		t.Fatalf("%d keys left by the deletion of a compacted series", n)
 	}
@@ -302,9 +300,7 @@ func TestHeadReplayKeepsNewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.write(t, b, v, s, doubles([]int64{1}, []float64{2}))
-	if err := db.Compact(ctx, v, s); err != nil {
-		t.Fatal(err)
-	}
+	db.compactAll(t, v, s)
 	db.Close()
 	fresh := Open(b, nil)
 	defer fresh.Close()
@@ -321,12 +317,8 @@ func TestHeadTidiedSeriesReads(t *testing.T) {
 	var s Series
 	s.Entity[0] = 1
 	db.write(t, b, v, s, doubles([]int64{1}, []float64{1}))
-	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Compact(ctx, v, s); err != nil {
-		t.Fatal(err)
-	}
+	db.deleteSeries(t, b, v, s)
+	db.compactAll(t, v, s)
 	db.tidyViews(ctx)
 	if n := countKeys(t, b, v, deadPrefix) + countKeys(t, b, v, s.prefix()); n != 0 {
 		t.Fatalf("%d keys left after tidying", n)
@@ -349,9 +341,7 @@ func TestHeadEmptyRecordKeepsDeletion(t *testing.T) {
 	var s Series
 	s.Entity[0] = 1
 	db.write(t, b, v, s, doubles([]int64{1}, []float64{1}))
-	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteSeries(tx, v, s) }); err != nil {
-		t.Fatal(err)
-	}
+	db.deleteSeries(t, b, v, s)
 	db.Close() // before the compaction and the tidying
 	db = Open(b, nil)
 	if err := b.Update(ctx, func(tx *barrier.Tx) error { return db.DeleteEntity(tx, v, s.Entity) }); err != nil {
@@ -373,9 +363,7 @@ func TestHeadSequenceAfterRestart(t *testing.T) {
 	var s Series
 	s.Entity[0] = 1
 	db.write(t, b, v, s, doubles([]int64{1}, []float64{1}))
-	if err := db.Compact(ctx, v, s); err != nil {
-		t.Fatal(err)
-	}
+	db.compactAll(t, v, s)
 	db.Close()
 	// What the compaction would have left with the clock an hour ahead.
 	ahead := uint64(time.Now().Add(time.Hour).UnixNano())
@@ -400,24 +388,19 @@ func TestHeadSequenceAfterRestart(t *testing.T) {
 // a forgotten view takes its bytes with it, once.
 func TestHeadBytes(t *testing.T) {
 	db, b, v, _ := newTestDB(t)
-	ctx := context.Background()
 	var s Series
 	s.Entity[0] = 1
 	db.write(t, b, v, s, doubles([]int64{1, 2}, []float64{1, 2}))
 	if db.head.bytes.Load() <= 0 {
 		t.Fatal("the head counts no bytes for a delta it holds")
 	}
-	if err := db.Compact(ctx, v, s); err != nil {
-		t.Fatal(err)
-	}
+	db.compactAll(t, v, s)
 	if n := db.head.bytes.Load(); n != 0 {
 		t.Fatalf("%d bytes counted with everything compacted", n)
 	}
 	db.write(t, b, v, s, doubles([]int64{3}, []float64{3}))
 	release := db.Pin() // keeps what the compaction removes in memory
-	if err := db.Compact(ctx, v, s); err != nil {
-		t.Fatal(err)
-	}
+	db.compactAll(t, v, s)
 	db.DroppedView(v.ID())
 	release() // reclaims from a forgotten view
 	if n := db.head.bytes.Load(); n != 0 {
