@@ -370,51 +370,42 @@ func (db *DB) Read(tx *barrier.Tx, v *barrier.View, s Series, q Query) (c *chunk
 	if q.From >= q.To {
 		return nil, false, nil
 	}
-	// A read in a snapshot of the same stamp found where s's deltas start
-	// and whether it has any: neither the floor nor an empty range is read
-	// again.
-	var d dirty
-	var sh shape
-	known := false
-	if q.Stamp != 0 {
-		d = dirty{v.Name(), s}
-		sh, known = db.shapes.Get(uint64(q.Stamp), d)
-	}
 	var deltas *chunkenc.Chunk
 	if !tx.Shared() {
-		// Alone on the store: the deltas are in memory, above the floor.
+		// Alone on the store: the deltas are in memory, above the floor,
+		// which a read in a snapshot of the same stamp found already.
 		vh, err := db.loadHead(context.Background(), v)
 		if err != nil {
 			return nil, false, err
 		}
+		d := dirty{v.Name(), s}
+		var floor uint64
+		known := false
+		if q.Stamp != 0 {
+			floor, known = db.shapes.Get(uint64(q.Stamp), d)
+		}
 		if !known {
-			if sh.floor, err = floorOf(tx, v, s); err != nil {
+			if floor, err = floorOf(tx, v, s); err != nil {
 				return nil, false, err
 			}
+			if q.Stamp != 0 {
+				db.shapes.Put(uint64(q.Stamp), d, floor)
+			}
 		}
-		if deltas, err = db.headDeltas(vh, s, sh.floor, q.From, q.To); err != nil {
+		if deltas, err = db.headDeltas(vh, s, floor, q.From, q.To); err != nil {
 			return nil, false, err
 		}
-	} else if !known {
-		if sh.start, err = deltaStart(tx, v, s); err != nil {
-			return nil, false, err
-		}
-	}
-	if tx.Shared() && (!known || !sh.noDeltas) {
+	} else {
 		var n int
-		if deltas, n, err = db.readDeltas(tx, v, s, sh.start, q.From, q.To); err != nil {
+		if deltas, n, err = db.readDeltas(tx, v, s, q.From, q.To); err != nil {
 			return nil, false, err
 		}
 		if n >= db.after {
-			// Deltas left from before a restart, which the compactor has
-			// not heard of: the read that meets them gets them compacted.
+			// Deltas the compactor has not heard of (another node's, or
+			// left by a restart): the read that meets them gets them
+			// compacted.
 			db.schedule(v, s)
 		}
-		sh.noDeltas = n == 0
-	}
-	if !known && q.Stamp != 0 {
-		sh.start = slices.Clip(sh.start) // shared: an append must copy
-		db.shapes.Put(uint64(q.Stamp), d, sh)
 	}
 	need := q.Limit
 	if need > 0 {
@@ -485,9 +476,9 @@ func checkKind(acc, c *chunkenc.Chunk) error {
 }
 
 // readDeltas merges every delta of s in write order, sliced to [from, to).
-func (db *DB) readDeltas(tx *barrier.Tx, v *barrier.View, s Series, start []byte, from, to int64) (*chunkenc.Chunk, int, error) {
+func (db *DB) readDeltas(tx *barrier.Tx, v *barrier.View, s Series, from, to int64) (*chunkenc.Chunk, int, error) {
 	var deltas []*chunkenc.Chunk
-	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(append(s.prefix(), 'a', '/'))}, func(k []byte, val barrier.Sealed) error {
+	err := tx.ScanSealed(v, kv.Prefix(append(s.prefix(), 'a', '/')), func(k []byte, val barrier.Sealed) error {
 		c, err := db.delta(v, k, val, deltas)
 		deltas = append(deltas, c)
 		return err
@@ -553,32 +544,11 @@ func (db *DB) settled() uint64 {
 	return low
 }
 
-// Each series keeps a floor, ts/<series>/f: the highest delta sequence
-// number its compactions removed. Delta scans start above it, so they do not
-// wade through the tombstones of compacted deltas until the LSM drops them;
-// being stored, the floor is read from the same snapshot as the deltas.
+// Each series keeps a floor, ts/<series>/f, alone on its store: the
+// highest delta sequence number compacted into its blocks, or dropped by
+// its deletion. Being stored, it is read from the same snapshot as the
+// blocks.
 func floorKey(s Series) []byte { return append(s.prefix(), 'f') }
-
-// deltaStart is the first key a scan of s's deltas needs to visit. Over a
-// shared store it is the first delta: deltas of several nodes commit in no
-// order one node can bound, and a database keeps no tombstones to skip.
-func deltaStart(tx *barrier.Tx, v *barrier.View, s Series) ([]byte, error) {
-	k := append(s.prefix(), 'a', '/')
-	if tx.Shared() {
-		return k, nil
-	}
-	f, err := tx.Get(v, floorKey(s))
-	if errors.Is(err, kv.ErrNotFound) {
-		return k, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(f) != 8 {
-		return nil, errors.New("tsdb: malformed floor")
-	}
-	return binary.BigEndian.AppendUint64(k, binary.BigEndian.Uint64(f)+1), nil
-}
 
 // readBlocks reads the blocks overlapping q's range in q's direction until
 // they hold need points (0: all), and returns their points in ascending
@@ -804,17 +774,10 @@ func (db *DB) compact(ctx context.Context, d dirty) error {
 // decoding, merging, encoding — runs over a snapshot without holding up
 // writers; only the swap of old chunks for new ones is a transaction.
 func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) {
-	shared := db.b.Shared()
-	if !shared {
+	if !db.b.Shared() {
 		return db.compactHead(ctx, d)
 	}
-	if !shared {
-		db.compacting.Lock()
-		defer db.compacting.Unlock()
-	}
 	var p *plan
-	// Every delta numbered below settled is in the snapshot taken next.
-	settled := db.settled()
 	cacheGen := db.blocks.generation()
 	err = db.b.Read(ctx, func(tx *barrier.Tx) error {
 		v, err := tx.View([]byte(d.view))
@@ -824,11 +787,7 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		if err != nil {
 			return err
 		}
-		start, err := deltaStart(tx, v, d.series)
-		if err != nil {
-			return err
-		}
-		p, err = db.planCompaction(tx, v, d.series, start)
+		p, err = db.planCompaction(tx, v, d.series)
 		return err
 	})
 	if err != nil || p == nil {
@@ -849,16 +808,8 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 		// Only compactions remove deltas and blocks, and deleting a series
 		// removes them all: if one the plan replaces is gone, so is the
 		// series, or another compaction (another node's) did the work. The
-		// reads also make a concurrent one conflict with this one. Alone
-		// on its store, this node's compactions take turns, so only a
-		// deletion can interfere, and one key shows it: no key it removed
-		// can come back but through a compaction (a delta's sequence number
-		// is never drawn again).
-		check := p.oldKeys
-		if !shared {
-			check = check[:1]
-		}
-		for _, k := range check {
+		// reads also make a concurrent one conflict with this one.
+		for _, k := range p.oldKeys {
 			if _, err := tx.Get(v, k); err != nil {
 				if errors.Is(err, kv.ErrNotFound) {
 					return nil
@@ -870,18 +821,7 @@ func (db *DB) compactOnce(ctx context.Context, d dirty) (found bool, err error) 
 			return err
 		}
 		wrote = true
-		if tx.Shared() {
-			return nil // no floor (see deltaStart)
-		}
-		// Raise the floor to the last delta removed, but not past a
-		// delta that may still commit below it.
-		last := p.deltaKeys[len(p.deltaKeys)-1]
-		f := min(binary.BigEndian.Uint64(last[len(last)-8:]), settled-1)
-		old, err := tx.Get(v, floorKey(d.series))
-		if err == nil && len(old) == 8 && binary.BigEndian.Uint64(old) >= f {
-			return nil
-		}
-		return tx.Set(v, floorKey(d.series), binary.BigEndian.AppendUint64(nil, f))
+		return nil
 	})
 	if err == nil && wrote {
 		// The blocks replaced leave the cache. The series' next compaction
@@ -926,15 +866,14 @@ func (p *plan) apply(tx *barrier.Tx, v *barrier.View) error {
 	return nil
 }
 
-// planCompaction works out the compaction of s's deltas from start on, in
-// a snapshot. The blocks it meets are taken from the block cache, which
+// planCompaction works out the compaction of s's deltas (over a shared
+// store) in a snapshot. The blocks it meets are taken from the block cache, which
 // holds the newest block as the last compaction wrote it, and not added to
 // it: the compaction replaces them.
-func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series, start []byte) (*plan, error) {
+func (db *DB) planCompaction(tx *barrier.Tx, v *barrier.View, s Series) (*plan, error) {
 	p := &plan{}
-	dp := append(s.prefix(), 'a', '/')
 	var parts []*chunkenc.Chunk
-	err := tx.ScanSealed(v, kv.Range{Start: start, End: kv.PrefixEnd(dp)}, func(k []byte, val barrier.Sealed) error {
+	err := tx.ScanSealed(v, kv.Prefix(append(s.prefix(), 'a', '/')), func(k []byte, val barrier.Sealed) error {
 		c, err := db.delta(v, k, val, parts)
 		if err != nil {
 			return err
@@ -1072,18 +1011,9 @@ func (db *DB) Check(st Stamp) Stamp {
 	return st
 }
 
-// shape is what a read of a series found before its blocks: where its
-// deltas start (above the floor), and whether there are any.
-type shape struct {
-	start    []byte
-	noDeltas bool
-	floor    uint64 // alone on the store: the floor (deltas are in memory)
-}
-
-// shapes keeps the shapes reads found in snapshots of the newest stamp
-// seen, keyed by the stamp (never zero: Read asks only with one). A
-// shape's start is never changed.
-type shapeCache = genmap.Map[dirty, shape]
+// shapeCache keeps the floors reads found in snapshots of the newest stamp
+// seen, keyed by the stamp (never zero: Read asks only with one).
+type shapeCache = genmap.Map[dirty, uint64]
 
 // maxShapes bounds the series a shapeCache holds; past it, reads of other
 // series read their floors as before.

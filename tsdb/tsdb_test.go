@@ -735,7 +735,7 @@ func TestStampedReads(t *testing.T) {
 	if n != 100 || st == 0 {
 		t.Fatalf("%d points, stamp %d; want 100 and a stamp", n, st)
 	}
-	if sh, ok := db.shapes.Get(uint64(st), d); !ok || sh.floor == 0 {
+	if floor, ok := db.shapes.Get(uint64(st), d); !ok || floor == 0 {
 		t.Fatalf("the read left no shape (%v) or one without the floor", ok)
 	}
 	if n, st2 := read(); n != 100 || st2 != st {
