@@ -490,7 +490,9 @@ func (db *DB) putHead(ctx context.Context, v *barrier.View, items []Item) ([]Ser
 		if rec, err = appendRecord(rec, s, chunks[i]); err != nil {
 			return nil, fmt.Errorf("tsdb: encode: %w", err)
 		}
-		chunks[i] = clone(chunks[i])
+		if chunks[i].Kind == chunkenc.KindString || chunks[i].Kind == chunkenc.KindBytes {
+			chunks[i] = clone(chunks[i])
+		}
 	}
 	seqs := db.begin(1)
 	defer db.end(seqs)

@@ -214,6 +214,8 @@ type Item struct {
 // blind writes: it takes no writer's turn, so concurrent writers share one
 // log sync. The caller resolves the series beforehand; a series whose
 // entity is deleted meanwhile keeps the points under a name no one reads.
+// Write keeps the chunks' columns (their strings it copies, which may
+// share a request's body): the caller must not change them afterwards.
 func (db *DB) Write(ctx context.Context, v *barrier.View, items []Item) error {
 	series, err := db.put(ctx, v, items)
 	if err != nil || len(series) == 0 {
@@ -272,6 +274,10 @@ func (db *DB) put(ctx context.Context, v *barrier.View, items []Item) ([]Series,
 }
 
 // Written tells the compactor that deltas of these series have committed.
+// It wakes the compactor only when one of them is due, or the head has
+// outgrown its bound: waking it at every write cost a goroutine switch and
+// a pass over every pending series, for nothing most of the time (the
+// ticks see to series that stop being written).
 func (db *DB) Written(v *barrier.View, series ...Series) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -279,10 +285,15 @@ func (db *DB) Written(v *barrier.View, series ...Series) {
 		return
 	}
 	id := v.Name()
+	due := db.head.bytes.Load() > maxHeadBytes
 	for _, s := range series {
 		p := db.pending[dirty{id, s}]
 		p.n++
 		db.pending[dirty{id, s}] = p
+		due = due || p.n >= db.after
+	}
+	if !due {
+		return
 	}
 	select {
 	case db.wake <- struct{}{}:
