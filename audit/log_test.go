@@ -533,3 +533,40 @@ func TestReserveOrdered(t *testing.T) {
 		t.Fatalf("ordered reservation while writes fail: %v", err)
 	}
 }
+
+// TestReserveOrderedConcurrent: ordered reservations and events from many
+// callers make one unbroken chain, each reservation before its event,
+// none left open.
+func TestReserveOrderedConcurrent(t *testing.T) {
+	l := Open(barriertest.Open(t, kvtest.NewMem()), nil) // closed below
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				n := w*1000 + i
+				if err := l.ReserveOrdered(ctx, &Reservation{RequestID: fmt.Sprintf("req-%d", n), EventName: fmt.Sprintf("Op%d", n)}); err != nil {
+					t.Error(err)
+					return
+				}
+				if err := l.Append(ctx, event(n)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	n, problems, err := l.Verify(ctx)
+	if err != nil || len(problems) != 0 || n != 800 {
+		t.Fatalf("verify: %d entries, %v, %v; want 800 and no problems", n, problems, err)
+	}
+	open, _, err := l.OpenReservations(ctx, 0)
+	if err != nil || len(open) != 0 {
+		t.Fatalf("open reservations: %v, %v", open, err)
+	}
+	l.Close()
+	if err := l.ReserveOrdered(ctx, &Reservation{RequestID: "late"}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("an ordered reservation after Close: %v", err)
+	}
+}

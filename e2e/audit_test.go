@@ -241,11 +241,27 @@ func TestAuditFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	tm := srv.TwinMaker(twinvaulttest.NoHostPrefix)
 	mustWorkspace(t, tm, "guarded")
+	if _, err := tm.CreateComponentType(ctx, &iottwinmaker.CreateComponentTypeInput{WorkspaceId: aws.String("guarded"), ComponentTypeId: aws.String("com.example.m"),
+		PropertyDefinitions: map[string]types.PropertyDefinitionRequest{"t": {DataType: &types.DataType{Type: types.TypeDouble}, IsTimeSeries: aws.Bool(true)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("guarded"), EntityId: aws.String("m1"), EntityName: aws.String("m"),
+		Components: map[string]types.ComponentRequest{"c": {ComponentTypeId: aws.String("com.example.m")}}}); err != nil {
+		t.Fatal(err)
+	}
+	ref := &types.EntityPropertyReference{EntityId: aws.String("m1"), ComponentName: aws.String("c"), PropertyName: aws.String("t")}
 	log := srv.Node.AuditLog()
 	log.SetFailHook(func() error { return errors.New("the disk is full") })
 	_, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("guarded"), EntityId: aws.String("e1"), EntityName: aws.String("e")})
 	if apiCode(err) != "ServiceUnavailableException" {
 		t.Fatalf("a change while the log fails: %v", err)
+	}
+	// Its reservation is written while a BatchPut resolves its entries;
+	// the points wait for it, and are not written when it fails.
+	_, err = tm.BatchPutPropertyValues(ctx, &iottwinmaker.BatchPutPropertyValuesInput{WorkspaceId: aws.String("guarded"), Entries: []types.PropertyValueEntry{{
+		EntityPropertyReference: ref, PropertyValues: []types.PropertyValue{{Time: aws.String("2026-01-01T00:00:00Z"), Value: &types.DataValue{DoubleValue: aws.Float64(1)}}}}}})
+	if apiCode(err) != "ServiceUnavailableException" {
+		t.Fatalf("a BatchPut while the log fails: %v", err)
 	}
 	ws, err := tm.GetWorkspace(ctx, &iottwinmaker.GetWorkspaceInput{WorkspaceId: aws.String("guarded")})
 	if apiCode(err) != "ServiceUnavailableException" || ws != nil {
@@ -254,6 +270,11 @@ func TestAuditFailsClosed(t *testing.T) {
 	log.SetFailHook(nil)
 	if _, err := tm.GetEntity(ctx, &iottwinmaker.GetEntityInput{WorkspaceId: aws.String("guarded"), EntityId: aws.String("e1")}); apiCode(err) != "ResourceNotFoundException" {
 		t.Fatalf("the refused change happened: %v", err)
+	}
+	hist, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String("guarded"), EntityId: ref.EntityId,
+		ComponentName: ref.ComponentName, SelectedProperties: []string{"t"}, StartTime: aws.String("2025-01-01T00:00:00Z"), EndTime: aws.String("2027-01-01T00:00:00Z")})
+	if err != nil || len(hist.PropertyValues) != 0 {
+		t.Fatalf("the refused BatchPut wrote points: %v %+v", err, hist)
 	}
 	if _, err := tm.CreateEntity(ctx, &iottwinmaker.CreateEntityInput{WorkspaceId: aws.String("guarded"), EntityId: aws.String("e1"), EntityName: aws.String("e")}); err != nil {
 		t.Fatalf("after recovery: %v", err)
