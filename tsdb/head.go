@@ -49,7 +49,13 @@ var (
 
 // highOf reads the view's highKey (0: none).
 func highOf(tx *barrier.Tx, v *barrier.View) (uint64, error) {
-	b, err := tx.Get(v, highKey)
+	return markAt(tx, v, highKey, "sequence mark")
+}
+
+// markAt reads a sequence number stored at key, 0 when there is none;
+// what names it in the error for a malformed one.
+func markAt(tx *barrier.Tx, v *barrier.View, key []byte, what string) (uint64, error) {
+	b, err := tx.Get(v, key)
 	if errors.Is(err, kv.ErrNotFound) {
 		return 0, nil
 	}
@@ -57,7 +63,7 @@ func highOf(tx *barrier.Tx, v *barrier.View) (uint64, error) {
 		return 0, err
 	}
 	if len(b) != 8 {
-		return 0, errors.New("tsdb: malformed sequence mark")
+		return 0, fmt.Errorf("tsdb: malformed %s", what)
 	}
 	return binary.BigEndian.Uint64(b), nil
 }
@@ -446,17 +452,7 @@ func (db *DB) afterReplay(v *barrier.View, vh *viewHead) {
 // floorOf reads a series' floor: every delta numbered up to it has been
 // compacted into its blocks, or belongs to a deletion.
 func floorOf(tx *barrier.Tx, v *barrier.View, s Series) (uint64, error) {
-	f, err := tx.Get(v, floorKey(s))
-	if errors.Is(err, kv.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	if len(f) != 8 {
-		return 0, errors.New("tsdb: malformed floor")
-	}
-	return binary.BigEndian.Uint64(f), nil
+	return markAt(tx, v, floorKey(s), "floor")
 }
 
 // putHead stores items as one record and adds them to the head.
