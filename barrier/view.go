@@ -41,6 +41,7 @@ type View struct {
 	b      *Barrier
 	id     []byte
 	name   string // id, for map keys
+	inc    string // id and generation: Incarnation
 	rec    []byte // storage key of the key record
 	prefix []byte // storage key prefix of the values: "v" | len | id | gen
 	gen    [genSize]byte
@@ -240,6 +241,7 @@ func newView(b *Barrier, id []byte, r *record) *View {
 		b:      b,
 		id:     id,
 		name:   string(id),
+		inc:    string(id) + "\x00" + string(r.gen[:]),
 		rec:    recordKey(id),
 		prefix: append(idPrefix(id), r.gen[:]...),
 		gen:    r.gen,
@@ -262,7 +264,7 @@ func (v *View) Name() string { return v.name }
 // Incarnation tells this incarnation of the view's id from the others the
 // id had or will have: in-memory state kept per view (the time-series
 // head) keys on it, so that none outlives a dropped view into a new one.
-func (v *View) Incarnation() string { return v.name + "\x00" + string(v.gen[:]) }
+func (v *View) Incarnation() string { return v.inc }
 
 // Index returns the blind index of name: HMAC-SHA256 under the view's
 // index key, truncated to IndexSize bytes. Look-ups by user-supplied names
