@@ -694,6 +694,10 @@ type Sealed struct {
 // Open checks and decrypts the value.
 func (s Sealed) Open() ([]byte, error) { return s.k.open(s.sk, s.val) }
 
+// Size is what the pair takes in the store: its key, with the view's
+// prefix, and its sealed value.
+func (s Sealed) Size() int { return len(s.sk) + len(s.val) }
+
 // retry runs fn again, after a short growing wait, while it fails with
 // kv.ErrConflict, up to 20 times or until ctx ends: for a transaction that
 // is safe to redo whole (Update's, and the barrier's own on the store).

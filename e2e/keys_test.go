@@ -51,11 +51,16 @@ func keyCallWith(t *testing.T, srv *twinvaulttest.Server, op string, body []byte
 // closes the response.
 func keyRequest(t *testing.T, srv *twinvaulttest.Server, op string, body []byte) *http.Response {
 	t.Helper()
+	return keyRequestAs(t, srv, aws.Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, op, body)
+}
+
+// keyRequestAs is keyRequest signed with creds.
+func keyRequestAs(t *testing.T, srv *twinvaulttest.Server, creds aws.Credentials, op string, body []byte) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, srv.Endpoint+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "TwinVault_20261101."+op)
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), node.KeyService, srv.Region, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker/types"
 
+	"github.com/twinvault/twinvault/node"
 	"github.com/twinvault/twinvault/twinvaulttest"
 )
 
@@ -227,6 +229,28 @@ func TestTelemetryHistory(t *testing.T) {
 		}
 	}
 	t.Run("every series, both orders", check)
+
+	// What the series take once the compactor has merged them: the goal
+	// is at most 3 bytes a point, keys, nonces and tags included.
+	t.Run("storage usage", func(t *testing.T) {
+		var u node.StorageUsage
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if code := keyCallWith(t, srv, "GetStorageUsage", []byte(`{"workspaceId":"`+ws+`"}`), &u); code != http.StatusOK {
+				t.Fatalf("GetStorageUsage: %d", code)
+			}
+			if u.PendingPoints == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if u.Points != int64(total) || u.BlockPoints != int64(total) || u.Series != len(series) {
+			t.Fatalf("usage: %+v; want %d points in %d series, all compacted", u, total, len(series))
+		}
+		perPoint := float64(u.BlockBytes) / float64(u.BlockPoints)
+		t.Logf("%d points in %d series, %d blocks: %.2f bytes per point in blocks, %d bytes stored in all %+v", u.Points, u.Series, u.Blocks, perPoint, u.StoredBytes, u)
+		if perPoint > 3 {
+			t.Errorf("%.2f bytes per point", perPoint)
+		}
+	})
 
 	// Interpolation, checked against values computed here.
 	var mixer *telemetrySeries

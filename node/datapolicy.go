@@ -33,7 +33,7 @@ func bindDataPolicy(s *api.Server, c *catalog.Service, region string) {
 		if err != nil {
 			return []string{"*"}
 		}
-		return []string{twinvault.ARN{Partition: "aws", Service: "iottwinmaker", Region: region, Account: twinvault.Account, Resource: "workspace/" + in.WorkspaceID}.String()}
+		return []string{workspaceARN(region, in.WorkspaceID)}
 	}
 	api.HandleJSON(s, KeyService, keyTargets, "PutDataProtectionPolicy", workspace, func(ctx context.Context, body []byte) (any, error) {
 		in, err := decode(body)

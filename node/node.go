@@ -425,6 +425,7 @@ func (n *Node) open(ctx context.Context) error {
 	bindCloudTrail(n.api, n.audit)
 	bindKeys(n.api, n.keys, n.store, objs)
 	bindDataPolicy(n.api, n.catalog, cfg.Region)
+	bindUsage(n.api, n.catalog, cfg.Region)
 	now := cfg.Now
 	if now == nil {
 		now = time.Now

@@ -435,12 +435,18 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		hb, h := cpuRow("baseline: GetWorkspace", historyBase), cpuRow("history pages", history)
 		fmt.Fprintf(out, "server CPU per call: a BatchPutPropertyValues %.2f×, a history page %.2f× a GetWorkspace\n", ratio(i, ib), ratio(h, hb))
 	}
+	first, _, _ := strings.Cut(c.endpoint, ",")
+	u, err := storageUsage(ctx, &online{endpoint: strings.TrimSpace(first), caBundle: c.caBundle, profile: c.profile, region: c.region}, c.workspace)
+	if err != nil {
+		return fmt.Errorf("storage usage: %w", err)
+	}
+	printStorageUsage(out, u)
 	if c.dataDir != "" {
 		size, err := dirSize(filepath.Join(c.dataDir, "kv"))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "data directory: %d bytes, %.1f bytes per point written so far (includes the write-ahead log and everything else stored)\n",
+		fmt.Fprintf(out, "data directory: %d bytes, %.1f per point written so far: the time series with the audit trail of every call, the write-ahead log and all else\n",
 			size, float64(size)/float64(max(points.Load(), 1)))
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"net"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iottwinmaker"
+
+	"github.com/twinvault/twinvault/node"
 )
 
 // The load tool runs its three phases against a real server and reports
@@ -35,7 +38,7 @@ func TestLoad(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("load exited %d: %s", code, errOut.String())
 	}
-	wants := []string{"baseline: GetWorkspace", "ingest: BatchPutPropertyValues", "history: 25-value pages", "values/s", "bytes per point"}
+	wants := []string{"baseline: GetWorkspace", "ingest: BatchPutPropertyValues", "history: 25-value pages", "values/s", "time series of workspace load: 20 series", "bytes per point"}
 	if runtime.GOOS == "linux" { // CPU times come from /proc
 		wants = append(wants, "server CPU per call: a BatchPutPropertyValues")
 	}
@@ -44,6 +47,34 @@ func TestLoad(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
+	// `twinvault usage` counts every value the tool wrote: each series'
+	// times are all different.
+	var written int64
+	if i := strings.Index(out.String(), " values in all"); i < 0 {
+		t.Fatalf("no count of values written:\n%s", out.String())
+	} else {
+		written, _ = strconv.ParseInt(out.String()[strings.LastIndexByte(out.String()[:i], '(')+1:i], 10, 64)
+	}
+	online := []string{"--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"), "--profile", "twinvault"}
+	var usageOut strings.Builder
+	if code := run(append([]string{"usage", "--workspace", "load", "--json"}, online...), &usageOut, &errOut); code != 0 {
+		t.Fatalf("usage exited %d: %s", code, errOut.String())
+	}
+	var u node.StorageUsage
+	if err := json.Unmarshal([]byte(usageOut.String()), &u); err != nil {
+		t.Fatalf("usage --json: %v: %s", err, usageOut.String())
+	}
+	if written == 0 || u.Points != written || u.Series != 20 || u.StoredBytes < u.BlockBytes+u.PendingBytes {
+		t.Fatalf("usage: %+v; the tool wrote %d values", u, written)
+	}
+	errOut.Reset()
+	if code := run(append([]string{"usage", "--workspace", "nowhere"}, online...), &usageOut, &errOut); code != 1 || !strings.Contains(errOut.String(), "ResourceNotFoundException") {
+		t.Errorf("usage of a missing workspace: exit %d, %s", code, errOut.String())
+	}
+	if code := run([]string{"usage"}, &usageOut, &errOut); code != 2 {
+		t.Errorf("usage without --workspace: exit %d", code)
+	}
+
 	// A second run reuses the workspace, and reads a deep series.
 	out.Reset()
 	if code := load([]string{"--endpoint-url", endpoint, "--ca-bundle", filepath.Join(dir, "twinvault-data", "tls", "ca.pem"),

@@ -65,6 +65,8 @@ Usage:
   twinvault scan [--workspace ID] [--json] [flags]
                             find personal data and credentials in what workspaces hold (values,
                             histories, names, scene documents and objects); masked excerpts only
+  twinvault usage --workspace ID [--json] [flags]
+                            show what a workspace's time series take in a running server's store
   twinvault migrate --from pebble:DIR --to postgres[:SCHEMA] [--postgres-dsn-file F] [--objects s3 --s3-…]
                             copy a stopped server's embedded store into PostgreSQL, and verify it
   twinvault version         print the version
@@ -96,6 +98,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return auditCmd(args[1:], stdout, stderr)
 	case "scan":
 		return scanCmd(args[1:], stdout, stderr)
+	case "usage":
+		return storageUsageCmd(args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCmd(args[1:], stdout, stderr)
 	case "version", "--version":

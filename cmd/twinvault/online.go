@@ -27,6 +27,7 @@ import (
 // the standard chain (environment, --profile, shared files).
 type online struct {
 	endpoint, caBundle, profile string
+	region                      string // the server's; the default when empty
 }
 
 func onlineFlags(fs *flag.FlagSet) *online {
@@ -45,7 +46,11 @@ func (o *online) config(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("CA bundle: %w", err)
 	}
 	defer ca.Close()
-	opts := []func(*config.LoadOptions) error{config.WithRegion(node.DefaultRegion), config.WithCustomCABundle(ca)}
+	region := o.region
+	if region == "" {
+		region = node.DefaultRegion
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region), config.WithCustomCABundle(ca)}
 	if o.profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.profile))
 	}
