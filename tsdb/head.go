@@ -369,7 +369,7 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 		if err != nil {
 			return err
 		}
-		floors := map[Series]uint64{}
+		floors := floorMemo{}
 		return tx.ScanSealed(v, kv.Prefix(recordPrefix), func(k []byte, val barrier.Sealed) error {
 			if len(k) != len(recordPrefix)+8 {
 				return errors.New("tsdb: malformed record key")
@@ -382,12 +382,9 @@ func (db *DB) replay(ctx context.Context, v *barrier.View, vh *viewHead) error {
 			}
 			live := 0
 			err = parseRecord(rec, func(s Series, c *chunkenc.Chunk) error {
-				f, ok := floors[s]
-				if !ok {
-					if f, err = floorOf(tx, v, s); err != nil {
-						return err
-					}
-					floors[s] = f
+				f, err := floors.of(tx, v, s)
+				if err != nil {
+					return err
 				}
 				vh.seen[s] = max(vh.seen[s], seq)
 				if seq <= f {
@@ -453,6 +450,20 @@ func (db *DB) afterReplay(v *barrier.View, vh *viewHead) {
 // compacted into its blocks, or belongs to a deletion.
 func floorOf(tx *barrier.Tx, v *barrier.View, s Series) (uint64, error) {
 	return markAt(tx, v, floorKey(s), "floor")
+}
+
+// floorMemo remembers the floors a scan of records has read.
+type floorMemo map[Series]uint64
+
+func (m floorMemo) of(tx *barrier.Tx, v *barrier.View, s Series) (uint64, error) {
+	if f, ok := m[s]; ok {
+		return f, nil
+	}
+	f, err := floorOf(tx, v, s)
+	if err == nil {
+		m[s] = f
+	}
+	return f, err
 }
 
 // putHead stores items as one record and adds them to the head.

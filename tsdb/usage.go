@@ -44,7 +44,7 @@ func (u Usage) Bytes() int64 { return u.BlockBytes + u.PendingBytes + u.OtherByt
 func (db *DB) Usage(tx *barrier.Tx, v *barrier.View) (Usage, error) {
 	var u Usage
 	series := map[Series]bool{}
-	floors := map[Series]uint64{}
+	floors := floorMemo{}
 	err := tx.ScanSealed(v, kv.Prefix([]byte("ts/")), func(k []byte, val barrier.Sealed) error {
 		var s Series
 		if len(k) < 3+32+2 || k[3+32] != '/' {
@@ -53,30 +53,23 @@ func (db *DB) Usage(tx *barrier.Tx, v *barrier.View) (Usage, error) {
 		copy(s.Entity[:], k[3:])
 		copy(s.Prop[:], k[3+16:])
 		switch rest := k[3+32+1:]; {
-		case rest[0] == 'b':
+		case rest[0] == 'b' || rest[0] == 'a':
 			plain, err := val.Open()
 			if err != nil {
 				return err
 			}
 			h, err := chunkenc.ReadHeader(plain)
 			if err != nil {
-				return fmt.Errorf("tsdb: block: %w", err)
+				return fmt.Errorf("tsdb: chunk: %w", err)
 			}
-			u.Blocks++
-			u.BlockPoints += int64(h.Len)
-			u.BlockBytes += int64(val.Size())
-			series[s] = true
-		case rest[0] == 'a':
-			plain, err := val.Open()
-			if err != nil {
-				return err
+			if rest[0] == 'b' {
+				u.Blocks++
+				u.BlockPoints += int64(h.Len)
+				u.BlockBytes += int64(val.Size())
+			} else {
+				u.PendingPoints += int64(h.Len)
+				u.PendingBytes += int64(val.Size())
 			}
-			h, err := chunkenc.ReadHeader(plain)
-			if err != nil {
-				return fmt.Errorf("tsdb: delta: %w", err)
-			}
-			u.PendingPoints += int64(h.Len)
-			u.PendingBytes += int64(val.Size())
 			series[s] = true
 		case bytes.Equal(rest, []byte{'f'}):
 			u.OtherBytes += int64(val.Size())
@@ -99,12 +92,9 @@ func (db *DB) Usage(tx *barrier.Tx, v *barrier.View) (Usage, error) {
 		}
 		live := int64(0)
 		err = parseRecord(rec, func(s Series, c *chunkenc.Chunk) error {
-			f, ok := floors[s]
-			if !ok {
-				if f, err = floorOf(tx, v, s); err != nil {
-					return err
-				}
-				floors[s] = f
+			f, err := floors.of(tx, v, s)
+			if err != nil {
+				return err
 			}
 			if seq > f {
 				live += int64(c.Len())
