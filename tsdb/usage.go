@@ -103,7 +103,7 @@ func (db *DB) Usage(tx *barrier.Tx, v *barrier.View) (Usage, error) {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("record %d: %w", seq, err)
+			return fmt.Errorf("tsdb: record %d: %w", seq, err)
 		}
 		if live > 0 {
 			u.PendingPoints += live
