@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -189,6 +190,12 @@ func (l *latencies) cpuPerCall() (tool, server time.Duration) {
 func (l *latencies) sort() {
 	slices.Sort(l.client)
 	slices.Sort(l.server)
+}
+
+// busy is the share of the machine's CPUs the tool and the server used
+// while the phase ran: both run on it when --server-pid is given.
+func (l *latencies) busy() float64 {
+	return float64(l.toolCPU+l.serverCPU) / float64(max(l.elapsed, 1)) / float64(runtime.NumCPU())
 }
 
 // rate is the phase's calls per second.
@@ -434,6 +441,8 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		ib, i := cpuRow("baseline: GetWorkspace", ingestBase), cpuRow("ingest: BatchPutPropertyValues", ingest)
 		hb, h := cpuRow("baseline: GetWorkspace", historyBase), cpuRow("history pages", history)
 		fmt.Fprintf(out, "server CPU per call: a BatchPutPropertyValues %.2f×, a history page %.2f× a GetWorkspace\n", ratio(i, ib), ratio(h, hb))
+		bi, bh := ingestBase.busy(), historyBase.busy()
+		fmt.Fprintf(out, "CPUs busy with the tool and the server during the baseline: %.0f%% and %.0f%% of %d\n", 100*bi, 100*bh, runtime.NumCPU())
 	}
 	first, _, _ := strings.Cut(c.endpoint, ",")
 	u, err := storageUsage(ctx, &online{endpoint: strings.TrimSpace(first), caBundle: c.caBundle, profile: c.profile, region: c.region}, c.workspace)
