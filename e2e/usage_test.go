@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,6 +69,8 @@ func TestStorageUsage(t *testing.T) {
 		{`{"workspaceId":"nowhere"}`, http.StatusNotFound},
 		{`{}`, http.StatusBadRequest},
 		{`not json`, http.StatusBadRequest},
+		{`{"workspaceId":"` + strings.Repeat("w", 129) + `"}`, http.StatusBadRequest},
+		{`{"workspaceId":"bad id"}`, http.StatusBadRequest},
 	} {
 		if code := keyCallWith(t, srv, "GetStorageUsage", []byte(c.body), nil); code != c.code {
 			t.Errorf("GetStorageUsage %s: %d, want %d", c.body, code, c.code)

@@ -7,6 +7,7 @@ import (
 	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/catalog"
+	"github.com/twinvault/twinvault/model"
 )
 
 // GetStorageUsage, on the key service's JSON protocol, reports what a
@@ -40,6 +41,10 @@ func bindUsage(s *api.Server, c *catalog.Service, region string) {
 		}
 		if err := json.Unmarshal(body, &in); err != nil || in.WorkspaceID == "" {
 			return "", twinvault.Errorf(twinvault.ValidationException, "the request names no workspaceId")
+		}
+		// An ID as the workspace operations take it (not an ARN).
+		if err := (&model.DeleteWorkspaceInput{WorkspaceId: in.WorkspaceID}).Validate(); err != nil {
+			return "", err
 		}
 		return in.WorkspaceID, nil
 	}
