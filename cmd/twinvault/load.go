@@ -442,7 +442,8 @@ func runLoad(ctx context.Context, c loadConfig, out io.Writer) error {
 		hb, h := cpuRow("baseline: GetWorkspace", historyBase), cpuRow("history pages", history)
 		fmt.Fprintf(out, "server CPU per call: a BatchPutPropertyValues %.2f×, a history page %.2f× a GetWorkspace\n", ratio(i, ib), ratio(h, hb))
 		bi, bh := ingestBase.busy(), historyBase.busy()
-		fmt.Fprintf(out, "CPUs busy with the tool and the server during the baseline: %.0f%% and %.0f%% of %d\n", 100*bi, 100*bh, runtime.NumCPU())
+		fmt.Fprintf(out, "CPUs busy with the tool and the server during the baseline: %.0f%% of %d in the ingest phase's turns, %.0f%% in the history phase's\n",
+			100*bi, runtime.NumCPU(), 100*bh)
 	}
 	first, _, _ := strings.Cut(c.endpoint, ",")
 	u, err := storageUsage(ctx, &online{endpoint: strings.TrimSpace(first), caBundle: c.caBundle, profile: c.profile, region: c.region}, c.workspace)
