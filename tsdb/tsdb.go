@@ -74,17 +74,32 @@ type Series struct {
 	Prop   [16]byte
 }
 
+// seriesPrefix starts the keys of every series.
+const seriesPrefix = "ts/"
+
 func (s Series) prefix() []byte {
-	k := make([]byte, 0, 3+32+12)
-	k = append(k, "ts/"...)
+	k := make([]byte, 0, len(seriesPrefix)+32+12)
+	k = append(k, seriesPrefix...)
 	k = append(k, s.Entity[:]...)
 	k = append(k, s.Prop[:]...)
 	return append(k, '/')
 }
 
+// splitSeriesKey splits a key of a series into the series and what follows
+// its prefix; false if k is not shaped like one.
+func splitSeriesKey(k []byte) (s Series, rest []byte, ok bool) {
+	n := len(seriesPrefix) + len(s.Entity) + len(s.Prop)
+	if len(k) <= n+1 || string(k[:len(seriesPrefix)]) != seriesPrefix || k[n] != '/' {
+		return s, nil, false
+	}
+	copy(s.Entity[:], k[len(seriesPrefix):])
+	copy(s.Prop[:], k[len(seriesPrefix)+len(s.Entity):])
+	return s, k[n+1:], true
+}
+
 // EntityPrefix is the key prefix of every series of an entity.
 func EntityPrefix(entity [16]byte) []byte {
-	return append([]byte("ts/"), entity[:]...)
+	return append([]byte(seriesPrefix), entity[:]...)
 }
 
 // sortable maps a signed time to bytes that sort like the time.

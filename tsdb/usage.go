@@ -45,14 +45,12 @@ func (db *DB) Usage(tx *barrier.Tx, v *barrier.View) (Usage, error) {
 	var u Usage
 	series := map[Series]bool{}
 	floors := floorMemo{}
-	err := tx.ScanSealed(v, kv.Prefix([]byte("ts/")), func(k []byte, val barrier.Sealed) error {
-		var s Series
-		if len(k) < 3+32+2 || k[3+32] != '/' {
+	err := tx.ScanSealed(v, kv.Prefix([]byte(seriesPrefix)), func(k []byte, val barrier.Sealed) error {
+		s, rest, ok := splitSeriesKey(k)
+		if !ok {
 			return fmt.Errorf("tsdb: malformed series key")
 		}
-		copy(s.Entity[:], k[3:])
-		copy(s.Prop[:], k[3+16:])
-		switch rest := k[3+32+1:]; {
+		switch {
 		case rest[0] == 'b' || rest[0] == 'a':
 			plain, err := val.Open()
 			if err != nil {
