@@ -2,9 +2,7 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 
-	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/catalog"
 )
@@ -16,25 +14,19 @@ import (
 
 // dataPolicyRequest names a workspace and, to change it, the modes.
 type dataPolicyRequest struct {
-	WorkspaceID string `json:"workspaceId"`
+	workspaceRef
 	catalog.DataPolicy
 }
 
 func bindDataPolicy(s *api.Server, c *catalog.Service, region string) {
 	decode := func(body []byte) (*dataPolicyRequest, error) {
 		var in dataPolicyRequest
-		if err := json.Unmarshal(body, &in); err != nil || in.WorkspaceID == "" {
-			return nil, twinvault.Errorf(twinvault.ValidationException, "the request names no workspaceId")
+		if err := decodeWorkspaceRequest(body, &in, &in.workspaceRef); err != nil {
+			return nil, err
 		}
 		return &in, nil
 	}
-	workspace := func(body []byte, _ *api.Request) []string {
-		in, err := decode(body)
-		if err != nil {
-			return []string{"*"}
-		}
-		return []string{workspaceARN(region, in.WorkspaceID)}
-	}
+	workspace := workspaceResources(region)
 	api.HandleJSON(s, KeyService, keyTargets, "PutDataProtectionPolicy", workspace, func(ctx context.Context, body []byte) (any, error) {
 		in, err := decode(body)
 		if err != nil {
@@ -44,7 +36,7 @@ func bindDataPolicy(s *api.Server, c *catalog.Service, region string) {
 		if err != nil {
 			return nil, err
 		}
-		return dataPolicyRequest{in.WorkspaceID, p}, nil
+		return dataPolicyRequest{in.workspaceRef, p}, nil
 	})
 	api.HandleJSON(s, KeyService, keyTargets, "GetDataProtectionPolicy", workspace, func(ctx context.Context, body []byte) (any, error) {
 		in, err := decode(body)
@@ -55,6 +47,6 @@ func bindDataPolicy(s *api.Server, c *catalog.Service, region string) {
 		if err != nil {
 			return nil, err
 		}
-		return dataPolicyRequest{in.WorkspaceID, p}, nil
+		return dataPolicyRequest{in.workspaceRef, p}, nil
 	})
 }

@@ -2,12 +2,9 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 
-	"github.com/twinvault/twinvault"
 	"github.com/twinvault/twinvault/api"
 	"github.com/twinvault/twinvault/catalog"
-	"github.com/twinvault/twinvault/model"
 )
 
 // GetStorageUsage, on the key service's JSON protocol, reports what a
@@ -35,43 +32,17 @@ type StorageUsage struct {
 }
 
 func bindUsage(s *api.Server, c *catalog.Service, region string) {
-	decode := func(body []byte) (string, error) {
-		var in struct {
-			WorkspaceID string `json:"workspaceId"`
+	api.HandleJSON(s, KeyService, keyTargets, "GetStorageUsage", workspaceResources(region), func(ctx context.Context, body []byte) (any, error) {
+		var in workspaceRef
+		if err := decodeWorkspaceRequest(body, &in, &in); err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(body, &in); err != nil || in.WorkspaceID == "" {
-			return "", twinvault.Errorf(twinvault.ValidationException, "the request names no workspaceId")
-		}
-		// An ID as the workspace operations take it (not an ARN).
-		if err := (&model.DeleteWorkspaceInput{WorkspaceId: in.WorkspaceID}).Validate(); err != nil {
-			return "", err
-		}
-		return in.WorkspaceID, nil
-	}
-	workspace := func(body []byte, _ *api.Request) []string {
-		id, err := decode(body)
-		if err != nil {
-			return []string{"*"}
-		}
-		return []string{workspaceARN(region, id)}
-	}
-	api.HandleJSON(s, KeyService, keyTargets, "GetStorageUsage", workspace, func(ctx context.Context, body []byte) (any, error) {
-		id, err := decode(body)
+		u, err := c.StorageUsage(ctx, in.WorkspaceID)
 		if err != nil {
 			return nil, err
 		}
-		u, err := c.StorageUsage(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return StorageUsage{WorkspaceID: id, Series: u.Series, Points: u.Points(), StoredBytes: u.Bytes(),
+		return StorageUsage{WorkspaceID: in.WorkspaceID, Series: u.Series, Points: u.Points(), StoredBytes: u.Bytes(),
 			Blocks: u.Blocks, BlockPoints: u.BlockPoints, BlockBytes: u.BlockBytes,
 			PendingPoints: u.PendingPoints, PendingBytes: u.PendingBytes, OtherBytes: u.OtherBytes}, nil
 	})
-}
-
-// workspaceARN is the ARN of a workspace, the resource of the key
-// service's operations on one.
-func workspaceARN(region, id string) string {
-	return twinvault.ARN{Partition: "aws", Service: "iottwinmaker", Region: region, Account: twinvault.Account, Resource: "workspace/" + id}.String()
 }
