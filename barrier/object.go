@@ -261,13 +261,14 @@ func objectHeader(r io.ReaderAt, stored int64, customer []byte) (segLen, wlen in
 	if _, err := r.ReadAt(fixed[:], 0); err != nil || (string(fixed[:4]) != objectMagic && string(fixed[:4]) != customerMagic) {
 		return 0, 0, fmt.Errorf("%w: not a sealed object", ErrIntegrity)
 	}
-	if (string(fixed[:4]) == customerMagic) != (customer != nil) {
-		return 0, 0, ErrCustomerKey
-	}
 	segLen = int64(binary.BigEndian.Uint32(fixed[4:]))
 	wlen = int64(binary.BigEndian.Uint16(fixed[8:]))
 	if segLen != SegmentSize || 10+wlen > stored {
 		return 0, 0, fmt.Errorf("%w: bad object header", ErrIntegrity)
+	}
+	// Only a well-formed header speaks for how the object was sealed.
+	if (string(fixed[:4]) == customerMagic) != (customer != nil) {
+		return 0, 0, ErrCustomerKey
 	}
 	return segLen, wlen, nil
 }
