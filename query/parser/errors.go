@@ -29,25 +29,36 @@ func Errorf(pos Pos, format string, args ...any) *Error {
 }
 
 // snippetRunes is how many characters of user input an error message quotes
-// at most.
-const snippetRunes = 24
+// at most, and snippetBytes how long their escaped form may be: an escape
+// takes up to ten bytes for one character.
+const (
+	snippetRunes = 24
+	snippetBytes = 48
+)
 
 // quote renders user text for an error message: at most snippetRunes
-// characters, in double quotes, with non-ASCII and control characters
-// escaped.
+// characters and snippetBytes bytes between the double quotes, with
+// non-ASCII and control characters escaped, and "..." after a cut.
 func quote(s string) string {
-	if utf8.RuneCountInString(s) > snippetRunes {
-		n := 0
-		for i := range s {
-			if n == snippetRunes {
-				s = s[:i]
-				break
-			}
-			n++
+	cut := false
+	n := 0
+	for i := range s {
+		if n == snippetRunes {
+			s, cut = s[:i], true
+			break
 		}
-		return strconv.QuoteToASCII(s) + "..."
+		n++
 	}
-	return strconv.QuoteToASCII(s)
+	q := strconv.QuoteToASCII(s)
+	for len(q) > snippetBytes+2 {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s, cut = s[:len(s)-size], true
+		q = strconv.QuoteToASCII(s)
+	}
+	if cut {
+		q += "..."
+	}
+	return q
 }
 
 // quoteChar renders a one-character string the way the query writes it:

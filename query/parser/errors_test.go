@@ -222,6 +222,23 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestQuote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"abc", `"abc"`},
+		{strings.Repeat("a", 24), `"` + strings.Repeat("a", 24) + `"`},
+		{strings.Repeat("a", 25), `"` + strings.Repeat("a", 24) + `"...`},
+		{"é\x00", `"\u00e9\x00"`},
+		// Escapes of four and ten bytes: as many whole ones as fit in 48.
+		{strings.Repeat("\x03", 20), `"` + strings.Repeat(`\x03`, 12) + `"...`},
+		{strings.Repeat("\U0001F600", 6), `"` + strings.Repeat(`\U0001f600`, 4) + `"...`},
+		{string([]byte{0xff, 'a'}), `"\xffa"`},
+	} {
+		if got := quote(tc.in); got != tc.want {
+			t.Errorf("quote(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
 // checkErrorPosition checks that Pos, Line and Col agree and that the
 // message is short, printable ASCII.
 func checkErrorPosition(t *testing.T, query string, e *Error) {
