@@ -45,7 +45,7 @@ type (
 	}
 )
 
-const seriesKeyLen = 3 + 32 + 3
+const seriesKeyLen = len(seriesPrefix) + 32 + len("/a/")
 
 // deltaRun holds the cached deltas of one series. The cache keeps one per
 // series, not one map of every delta: a compaction takes out 128 deltas
