@@ -112,6 +112,10 @@ func checkOutsideAs(path, dataDir, what string) error {
 	return nil
 }
 
+// resolveRetries bounds how often resolve looks again at a path that
+// appeared while it was being resolved.
+const resolveRetries = 3
+
 // resolve returns the absolute form of p with every symbolic link in its
 // existing part resolved. Components that do not exist yet are appended as
 // they are, so a data directory that is still to be created resolves to
@@ -122,7 +126,7 @@ func resolve(p string) (string, error) {
 		return "", err
 	}
 	var rest []string
-	for {
+	for retries := 0; ; {
 		r, err := filepath.EvalSymlinks(p)
 		if err == nil {
 			return filepath.Join(append([]string{r}, rest...)...), nil
@@ -131,8 +135,14 @@ func resolve(p string) (string, error) {
 			return "", err
 		}
 		if _, lerr := os.Lstat(p); lerr == nil {
-			// p exists but cannot be resolved: a dangling link. Refuse
+			// p exists although EvalSymlinks found nothing there. Either
+			// another process created it in between (a concurrent first
+			// start), so look again, or it is a dangling link: refuse that
 			// rather than guess where it would lead once its target exists.
+			if retries < resolveRetries {
+				retries++
+				continue
+			}
 			return "", fmt.Errorf("%s: %w", p, err)
 		}
 		parent := filepath.Dir(p)
