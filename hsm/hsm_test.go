@@ -5,21 +5,29 @@ package hsm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
 // softHSM is Debian's SoftHSM 2 module, which .ci/run installs.
 const softHSM = "/usr/lib/softhsm/libsofthsm2.so"
 
-// SoftToken prepares a SoftHSM token for tests: its own configuration
-// (SoftHSM reads it once per process), a token labelled label with user
-// PIN pin. It skips when SoftHSM is missing, except in CI.
+// tokens numbers the tokens made in this process. A token outlives its
+// test (in the process, and on disk when SOFTHSM2_CONF is given), so a test
+// run again (-count, or another run) gets a label of its own.
+var tokens atomic.Int32
+
+// SoftToken prepares a fresh SoftHSM token for tests: its own configuration
+// (SoftHSM reads it once per process), a token labelled label (with a
+// process and a number) with user PIN pin. It skips when SoftHSM is missing, except in CI.
 func SoftToken(t *testing.T, label, pin string) Config {
 	t.Helper()
+	label = fmt.Sprintf("%s-%d-%d", label, os.Getpid(), tokens.Add(1))
 	if _, err := os.Stat(softHSM); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("SoftHSM is missing: %v", err)
@@ -37,7 +45,7 @@ func SoftToken(t *testing.T, label, pin string) Config {
 		os.Setenv("SOFTHSM2_CONF", conf)
 	}
 	out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", "so-"+pin).CombinedOutput()
-	if err != nil && !strings.Contains(string(out), "already") {
+	if err != nil {
 		t.Fatalf("softhsm2-util: %v: %s", err, out)
 	}
 	return Config{Module: softHSM, TokenLabel: label, PIN: pin}
