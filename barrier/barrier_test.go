@@ -742,14 +742,14 @@ func TestDropByOtherNode(t *testing.T) {
 	if got, err := fresh.Get(ctx, []byte("k")); err != nil || string(got) != "new" {
 		t.Fatalf("orphan batch reached the live view: %q, %v", got, err)
 	}
-	orphanKey := string(stale.key([]byte("k")))
-	if _, ok := s.Raw()[orphanKey]; !ok {
+	orphanKey := stale.key([]byte("k"))
+	if _, ok := s.Raw()[string(orphanKey)]; !ok {
 		t.Fatal("test setup: orphan not written")
 	}
 	if err := b1.sweep(ctx, []byte("shared")); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.Raw()[orphanKey]; ok {
+	if _, ok := s.Raw()[string(orphanKey)]; ok {
 		t.Fatal("sweep left the orphan")
 	}
 	if got, err := fresh.Get(ctx, []byte("k")); err != nil || string(got) != "new" {

@@ -72,7 +72,10 @@ func parseSeed(b []byte) ([]byte, error) {
 		return nil, errors.New("not a one-value corpus file")
 	}
 	q, ok := strings.CutPrefix(lines[1], "[]byte(")
-	if q, ok = strings.CutSuffix(q, ")"); !ok {
+	if ok {
+		q, ok = strings.CutSuffix(q, ")")
+	}
+	if !ok {
 		return nil, errors.New("not a []byte value")
 	}
 	s, err := strconv.Unquote(q)

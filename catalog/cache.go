@@ -30,14 +30,10 @@ type cachedRecord[T any] struct {
 
 const recordCacheSize = 4096
 
-// load reads the record at k in v, or returns nil when there is none.
-func (c *recordCache[T]) load(tx *barrier.Tx, v *barrier.View, k []byte) (*T, error) {
-	return c.loadAt(tx, v, k, 0)
-}
-
-// loadAt is load for a reader whose snapshot came after it read catalog
-// generation gen (0: none): a record cached at that generation is served
-// without a read (see Service.gen).
+// loadAt reads the record at k in v, or returns nil when there is none,
+// for a reader whose snapshot came after it read catalog generation gen
+// (0: none): a record cached at that generation is served without a read
+// (see Service.gen).
 func (c *recordCache[T]) loadAt(tx *barrier.Tx, v *barrier.View, k []byte, gen uint64) (*T, error) {
 	ck := v.Name() + "\x00" + string(k)
 	c.mu.Lock()

@@ -69,7 +69,7 @@ func (s *scanner) ipv6s() {
 		}
 		v := t[lo:hi]
 		// A digit is required: "Face::Add" parses, but is C++.
-		if len(v) > 45 || strings.Count(v, ":") < 2 || strings.IndexAny(v, "0123456789") < 0 {
+		if len(v) > 45 || strings.Count(v, ":") < 2 || !strings.ContainsAny(v, "0123456789") {
 			continue
 		}
 		a, err := netip.ParseAddr(v)

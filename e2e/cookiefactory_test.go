@@ -77,17 +77,6 @@ func loadSampleEntities(t *testing.T, dir, ws string) []*sampleEntity {
 	return out
 }
 
-func readJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
 // remarshal fills an SDK input from sample JSON; Go matches the sample's
 // camelCase member names to the SDK's field names.
 func remarshal(t *testing.T, from, to any) {

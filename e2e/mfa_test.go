@@ -103,7 +103,7 @@ func TestMFAAndSessions(t *testing.T) {
 		t.Fatalf("GetSessionToken with MFA: %v", err)
 	}
 	c := sess.Credentials
-	if !strings.HasPrefix(aws.ToString(c.AccessKeyId), "ASIA") || aws.ToString(c.SessionToken) == "" || c.Expiration.Sub(time.Now()) > 16*time.Minute {
+	if !strings.HasPrefix(aws.ToString(c.AccessKeyId), "ASIA") || aws.ToString(c.SessionToken) == "" || time.Until(*c.Expiration) > 16*time.Minute {
 		t.Fatalf("credentials: %s expiring %v", aws.ToString(c.AccessKeyId), c.Expiration)
 	}
 	mfaSession := srv.Credentials(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)

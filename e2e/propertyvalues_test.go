@@ -256,6 +256,7 @@ func TestHistoryFiltersAndLivePaging(t *testing.T) {
 			for j := s; j < min(s+10, to); j++ {
 				// The deprecated epoch timestamp, on every other point.
 				if j%2 == 0 {
+					//lint:ignore SA1019 the deprecated form is what is tested
 					vals = append(vals, types.PropertyValue{Timestamp: aws.Time(time.Unix(1700000000+int64(j), 0)), Value: &types.DataValue{DoubleValue: aws.Float64(float64(j))}})
 				} else {
 					vals = append(vals, types.PropertyValue{Time: at(j), Value: &types.DataValue{DoubleValue: aws.Float64(float64(j))}})
@@ -275,6 +276,7 @@ func TestHistoryFiltersAndLivePaging(t *testing.T) {
 	for {
 		out, err := tm.GetPropertyValueHistory(ctx, &iottwinmaker.GetPropertyValueHistoryInput{WorkspaceId: aws.String(ws), EntityId: aws.String("dev1"),
 			ComponentName: aws.String("sensor"), SelectedProperties: []string{"d"},
+			//lint:ignore SA1019 the deprecated form is what is tested
 			StartDateTime: aws.Time(time.Unix(1700000000, 0)), EndDateTime: aws.Time(time.Unix(1700000000+1000, 0)),
 			MaxResults: aws.Int32(15), NextToken: token})
 		if err != nil {

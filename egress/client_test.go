@@ -473,6 +473,7 @@ func TestClientConfig(t *testing.T) {
 	if b.Proxy != nil {
 		t.Error("Proxy is set")
 	}
+	//lint:ignore SA1019 the deprecated dialers must stay unset too
 	if b.DialContext == nil || b.DialTLSContext != nil || b.DialTLS != nil || b.Dial != nil {
 		t.Error("every connection must go through the guarded DialContext")
 	}

@@ -19,6 +19,7 @@ var (
 	ErrClosed = errors.New("kv: store closed")
 	// Stop may be returned by a Scan callback to end the scan early
 	// without an error.
+	//lint:ignore ST1012 a signal, not a failure, named like filepath.SkipAll
 	Stop = errors.New("kv: stop scan")
 )
 

@@ -213,13 +213,6 @@ func tags(f url.Values) []iam.Tag {
 	}
 }
 
-func callerName(ctx context.Context) string {
-	if req := api.FromContext(ctx); req != nil {
-		return req.UserName
-	}
-	return ""
-}
-
 // Result shapes, in IAM's XML.
 
 type xmlTag struct {

@@ -8,7 +8,6 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -527,5 +526,3 @@ func parseIP(s string) (netip.Prefix, bool) {
 	}
 	return netip.Prefix{}, false
 }
-
-var errNoVariable = errors.New("policy variable has no value")

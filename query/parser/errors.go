@@ -125,15 +125,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// plural gives "1 item" / "2 items".
-func plural(n int, what string) string {
-	s := strconv.Itoa(n) + " " + what
-	if n != 1 {
-		s += "s"
-	}
-	return s
-}
-
 // article-free list of alternatives, e.g. `"," or FROM`.
 func alternatives(alts ...string) string {
 	switch len(alts) {

@@ -117,11 +117,11 @@ func TestVars(t *testing.T) {
 }
 
 func TestColumnName(t *testing.T) {
-	q, err := Parse(`SELECT e, e.entityName, e.entityId AS id, COUNT(e), lower(e.x) FROM EntityGraph MATCH (e)`)
+	_, err := Parse(`SELECT e, e.entityName, e.entityId AS id, COUNT(e), lower(e.x) FROM EntityGraph MATCH (e)`)
 	if err == nil {
 		t.Fatal("mixing COUNT with plain fields was accepted")
 	}
-	q, err = Parse(`SELECT e, e.entityName, e.entityId AS id, lower(e.x), 'k' FROM EntityGraph MATCH (e)`)
+	q, err := Parse(`SELECT e, e.entityName, e.entityId AS id, lower(e.x), 'k' FROM EntityGraph MATCH (e)`)
 	if err != nil {
 		t.Fatal(err)
 	}
