@@ -994,7 +994,10 @@ func (s *Service) ListEntities(ctx context.Context, in *model.ListEntitiesInput)
 			prefix = []byte("en/")
 		}
 		next, err = scanPage(tx, v, prefix, after, pageSize(in.MaxResults, 25), func(_, val []byte) (bool, error) {
-			var e *entity
+			var (
+				e   *entity
+				err error
+			)
 			if string(prefix) == "en/" {
 				e = &entity{}
 				if err := decode(val, e); err != nil {

@@ -237,8 +237,11 @@ func (k *keys) pass(ctx context.Context) (err error) {
 			return err
 		}
 		versions, _, err := k.b.Versions(ctx, id)
-		if err != nil {
+		if errors.Is(err, barrier.ErrNoView) {
 			continue // dropped meanwhile
+		}
+		if err != nil {
+			return err
 		}
 		if len(versions) > 1 {
 			base := 0

@@ -208,9 +208,17 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		if _, err := upload(tx, v, key, id); err != nil {
 			return err // aborted or completed while the part streamed
 		}
-		if raw, err := tx.Get(v, partKey(v, id, n)); err == nil {
+		// The part it replaces, whose body is removed once this commits; a
+		// record that cannot be read fails the call rather than leave that
+		// body stored for good.
+		switch raw, err := tx.Get(v, partKey(v, id, n)); {
+		case err == nil:
 			old = &UploadedPart{}
-			json.Unmarshal(raw, old)
+			if err := json.Unmarshal(raw, old); err != nil {
+				return fmt.Errorf("part %d of upload %s: %w", n, id, err)
+			}
+		case !errors.Is(err, kv.ErrNotFound):
+			return err
 		}
 		data, err := json.Marshal(p)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +15,10 @@ import (
 	"time"
 
 	"github.com/twinvault/twinvault"
+	"github.com/twinvault/twinvault/barrier"
+	"github.com/twinvault/twinvault/internal/barriertest"
+	"github.com/twinvault/twinvault/kv/kvtest"
+	"github.com/twinvault/twinvault/objstore"
 )
 
 func bodies(t *testing.T, s *Service) int {
@@ -297,5 +302,49 @@ func TestCustomerKey(t *testing.T) {
 		t.Fatalf("the assembled object with the key: %v", err)
 	} else {
 		r.Close()
+	}
+}
+
+// TestUploadPartDamagedRecord: a part sent again over a record that no
+// longer decrypts fails, keeps the record and the body it names, and
+// leaves no new body behind.
+func TestUploadPartDamagedRecord(t *testing.T) {
+	ctx := context.Background()
+	mem := kvtest.NewMem()
+	store, err := objstore.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(barriertest.Open(t, mem), store, nil)
+	s.CreateBucket(ctx, "models")
+	u, err := s.CreateUpload(ctx, "models", "k", PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := mem.Raw()
+	if _, err := s.UploadPart(ctx, "models", "k", u.ID, 1, strings.NewReader("first"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var rec string
+	for k := range mem.Raw() {
+		if _, ok := before[k]; !ok {
+			if rec != "" {
+				t.Fatal("a part added more than one record")
+			}
+			rec = k
+		}
+	}
+	damaged := bytes.Clone(mem.Raw()[rec])
+	damaged[len(damaged)-1] ^= 1
+	mem.Put(rec, damaged)
+
+	if _, err := s.UploadPart(ctx, "models", "k", u.ID, 1, strings.NewReader("second"), nil); !errors.Is(err, barrier.ErrIntegrity) {
+		t.Fatalf("a part over a damaged record: %v", err)
+	}
+	if got := mem.Raw()[rec]; !bytes.Equal(got, damaged) {
+		t.Fatal("the damaged record was replaced")
+	}
+	if n := bodies(t, s); n != 1 {
+		t.Fatalf("%d bodies, want the first part's alone", n)
 	}
 }
