@@ -71,10 +71,11 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader) (int64, error) 
 		return 0, fmt.Errorf("objstore: %w", err)
 	}
 	done = true
-	// The rename is durable once the directory is.
-	if dir, err := os.Open(d.root); err == nil {
-		dir.Sync()
-		dir.Close()
+	// The rename is durable once the directory is: a body is not reported
+	// stored before then, and one that cannot be is not left behind.
+	if err := syncDir(d.root); err != nil {
+		os.Remove(d.path(name))
+		return 0, fmt.Errorf("objstore: sync %s: %w", d.root, err)
 	}
 	return n, nil
 }
@@ -189,4 +190,14 @@ func (d *Dir) List(ctx context.Context, prefix string, fn func(name string) erro
 		}
 	}
 	return nil
+}
+
+// syncDir makes the directory's entries durable.
+func syncDir(path string) error {
+	dir, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
