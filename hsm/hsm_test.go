@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,32 +18,46 @@ import (
 // softHSM is Debian's SoftHSM 2 module, which .ci/run installs.
 const softHSM = "/usr/lib/softhsm/libsofthsm2.so"
 
-// tokens numbers the tokens made in this process. A token outlives its
-// test (in the process, and on disk when SOFTHSM2_CONF is given), so a test
-// run again (-count, or another run) gets a label of its own.
-var tokens atomic.Int32
+// run tells this process's test tokens apart from those of other runs over
+// a kept SOFTHSM2_CONF; tokens numbers them within the process. A token
+// outlives its test, so each call gets a label of its own.
+var (
+	run    = rand.Uint32()
+	tokens atomic.Int32
+)
 
-// SoftToken prepares a fresh SoftHSM token for tests: its own configuration
-// (SoftHSM reads it once per process), a token labelled label (with a
-// process and a number) with user PIN pin. It skips when SoftHSM is missing, except in CI.
+// TestMain gives the tests a SoftHSM configuration of their own, removed
+// afterwards, unless SOFTHSM2_CONF names one (SoftHSM reads it once per
+// process).
+func TestMain(m *testing.M) {
+	if os.Getenv("SOFTHSM2_CONF") != "" {
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "softhsm")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Mkdir(filepath.Join(dir, "tokens"), 0o700)
+	conf := filepath.Join(dir, "softhsm2.conf")
+	os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600)
+	os.Setenv("SOFTHSM2_CONF", conf)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// SoftToken prepares a fresh SoftHSM token for tests: a token labelled
+// label (with the run and a number) with user PIN pin. It skips when
+// SoftHSM is missing, except in CI.
 func SoftToken(t *testing.T, label, pin string) Config {
 	t.Helper()
-	label = fmt.Sprintf("%s-%d-%d", label, os.Getpid(), tokens.Add(1))
+	label = fmt.Sprintf("%s-%08x-%d", label, run, tokens.Add(1))
 	if _, err := os.Stat(softHSM); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("SoftHSM is missing: %v", err)
 		}
 		t.Skip("SoftHSM is not installed (apt install softhsm2)")
-	}
-	if os.Getenv("SOFTHSM2_CONF") == "" {
-		dir, err := os.MkdirTemp("", "softhsm")
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.Mkdir(filepath.Join(dir, "tokens"), 0o700)
-		conf := filepath.Join(dir, "softhsm2.conf")
-		os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600)
-		os.Setenv("SOFTHSM2_CONF", conf)
 	}
 	out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", "so-"+pin).CombinedOutput()
 	if err != nil {
