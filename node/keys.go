@@ -259,6 +259,9 @@ func (k *keys) pass(ctx context.Context) (err error) {
 			// keeps one after Retire is re-sealed again, a few rounds at most.
 			for round := 0; round < 3; round++ {
 				n, err := k.b.Rewrap(ctx, id, func(n int) { k.set(func(s *RewrapStatus) { s.Values = base + n }) })
+				if errors.Is(err, barrier.ErrNoView) {
+					break // dropped meanwhile
+				}
 				if err != nil {
 					return err
 				}
@@ -267,6 +270,9 @@ func (k *keys) pass(ctx context.Context) (err error) {
 					break // a body's header still needs an older version
 				}
 				r, err := k.b.Retire(ctx, id)
+				if errors.Is(err, barrier.ErrNoView) {
+					break
+				}
 				if err != nil {
 					return err
 				}

@@ -215,7 +215,7 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		case err == nil:
 			old = &UploadedPart{}
 			if err := json.Unmarshal(raw, old); err != nil {
-				return fmt.Errorf("part %d of upload %s: %w", n, id, err)
+				return fmt.Errorf("objects: decode part %d: %w", n, err)
 			}
 		case !errors.Is(err, kv.ErrNotFound):
 			return err

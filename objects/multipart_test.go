@@ -316,7 +316,9 @@ func TestUploadPartDamagedRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(barriertest.Open(t, mem), store, nil)
-	s.CreateBucket(ctx, "models")
+	if _, err := s.CreateBucket(ctx, "models"); err != nil {
+		t.Fatal(err)
+	}
 	u, err := s.CreateUpload(ctx, "models", "k", PutOptions{})
 	if err != nil {
 		t.Fatal(err)

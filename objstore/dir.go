@@ -67,14 +67,19 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader) (int64, error) 
 	if err := f.Close(); err != nil {
 		return 0, fmt.Errorf("objstore: %w", err)
 	}
+	_, err = os.Lstat(d.path(name))
+	replacing := err == nil
 	if err := os.Rename(f.Name(), d.path(name)); err != nil {
 		return 0, fmt.Errorf("objstore: %w", err)
 	}
 	done = true
 	// The rename is durable once the directory is: a body is not reported
-	// stored before then, and one that cannot be is not left behind.
+	// stored before then, and a new one that cannot be is not left behind
+	// (one that replaced another stays, as the old one is gone).
 	if err := syncDir(d.root); err != nil {
-		os.Remove(d.path(name))
+		if !replacing {
+			os.Remove(d.path(name))
+		}
 		return 0, fmt.Errorf("objstore: sync %s: %w", d.root, err)
 	}
 	return n, nil
