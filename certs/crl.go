@@ -99,7 +99,7 @@ func parseCRLs(raw []byte) ([]*x509.RevocationList, error) {
 
 // Check fails a verified chain (leaf first) in which a certificate is on a
 // list its issuer signed, or whose issuer's list is out of date. It is
-// meant for tls.Config.VerifyPeerCertificate.
+// meant for a TLS server's certificate checks (see VerifyPeer).
 func (c *CRLs) Check(chain []*x509.Certificate) error {
 	lists, err := c.current()
 	if lists == nil {
@@ -125,9 +125,9 @@ func (c *CRLs) Check(chain []*x509.Certificate) error {
 	return nil
 }
 
-// VerifyPeer is Check for every verified chain, as
-// tls.Config.VerifyPeerCertificate calls it: one chain that passes
-// suffices.
+// VerifyPeer is Check for every verified chain, in the form of
+// tls.Config.VerifyPeerCertificate: one chain that passes suffices. A server
+// calls it from VerifyConnection, which runs on resumed sessions too.
 func (c *CRLs) VerifyPeer(_ [][]byte, chains [][]*x509.Certificate) error {
 	var first error
 	for _, chain := range chains {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -61,22 +62,32 @@ func (ca *testCA) issue(t *testing.T, cn string) tls.Certificate {
 // certCall makes an unsigned call over a connection with cert (nil: none)
 // and returns the status and error type.
 func certCall(srv *twinvaulttest.Server, cert *tls.Certificate, method, path string) (int, string, error) {
+	code, typ, _, err := certCallResuming(srv, cert, nil, method, path)
+	return code, typ, err
+}
+
+// certCallResuming is certCall on a new connection that resumes a TLS
+// session from sessions when it holds one (nil: none), and says whether it
+// did.
+func certCallResuming(srv *twinvaulttest.Server, cert *tls.Certificate, sessions tls.ClientSessionCache, method, path string) (int, string, bool, error) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(srv.CAPEM)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.Endpoint, "https://"))
-	cfg := &tls.Config{RootCAs: pool}
+	cfg := &tls.Config{RootCAs: pool, ClientSessionCache: sessions}
 	if cert != nil {
 		// Sent whatever CAs the server names, to test its checking.
 		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	}
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+	tr := &http.Transport{TLSClientConfig: cfg}
+	defer tr.CloseIdleConnections()
 	req, _ := http.NewRequest(method, "https://localhost:"+port+path, nil)
-	resp, err := c.Do(req)
+	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", false, err
 	}
 	defer resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), nil
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), resp.TLS.DidResume, nil
 }
 
 // TestClientCertificates: a device with a certificate from the client CA
@@ -165,8 +176,20 @@ func TestClientCertificateRevocation(t *testing.T) {
 	if _, _, err := certCall(srv, nil, http.MethodGet, "/workspaces/plant"); err == nil {
 		t.Fatal("a connection without a certificate was taken")
 	}
+	// A device that keeps its TLS sessions resumes them on new
+	// connections; once revoked, it cannot resume its way back in.
+	sessions := tls.NewLRUClientSessionCache(4)
+	for i := range 2 {
+		code, _, resumed, err := certCallResuming(srv, &device, sessions, http.MethodGet, "/workspaces/plant")
+		if err != nil || code != 403 || resumed != (i == 1) {
+			t.Fatalf("connection %d with a session cache: %d, resumed %v, %v", i+1, code, resumed, err)
+		}
+	}
 	writeCRL(2, revoked, device)
 	if _, _, err := certCall(srv, &device, http.MethodGet, "/workspaces/plant"); err == nil {
 		t.Fatal("a certificate revoked since the start was taken")
+	}
+	if _, _, resumed, err := certCallResuming(srv, &device, sessions, http.MethodGet, "/workspaces/plant"); err == nil {
+		t.Fatalf("a revoked certificate's session was resumed (resumed %v)", resumed)
 	}
 }

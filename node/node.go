@@ -457,7 +457,10 @@ func (n *Node) open(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			tlsCfg.VerifyPeerCertificate = crls.VerifyPeer
+			// VerifyConnection, unlike VerifyPeerCertificate, also runs on
+			// resumed sessions: a certificate revoked since cannot resume
+			// its way back in.
+			tlsCfg.VerifyConnection = func(cs tls.ConnectionState) error { return crls.VerifyPeer(nil, cs.VerifiedChains) }
 		}
 	} else if cfg.ClientCRLFile != "" || cfg.ClientCertRequired {
 		return errors.New("--client-crl and --client-auth require go with --client-ca")
