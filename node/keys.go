@@ -236,51 +236,8 @@ func (k *keys) pass(ctx context.Context) (err error) {
 		if err := k.renew(ctx); err != nil {
 			return err
 		}
-		versions, _, err := k.b.Versions(ctx, id)
-		if errors.Is(err, barrier.ErrNoView) {
-			continue // dropped meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		if len(versions) > 1 {
-			base := 0
-			k.mu.Lock()
-			base = k.status.Values
-			k.mu.Unlock()
-			retire := true
-			if bytes.HasPrefix(id, bucketViews) {
-				if retire, err = k.adopt(ctx, id); err != nil {
-					return err
-				}
-			}
-			// A write that read the view's keys just before a rotation can
-			// land behind the scan under the old version, so a view that
-			// keeps one after Retire is re-sealed again, a few rounds at most.
-			for round := 0; round < 3; round++ {
-				n, err := k.b.Rewrap(ctx, id, func(n int) { k.set(func(s *RewrapStatus) { s.Values = base + n }) })
-				if errors.Is(err, barrier.ErrNoView) {
-					break // dropped meanwhile
-				}
-				if err != nil {
-					return err
-				}
-				base += n
-				if !retire {
-					break // a body's header still needs an older version
-				}
-				r, err := k.b.Retire(ctx, id)
-				if errors.Is(err, barrier.ErrNoView) {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				k.set(func(s *RewrapStatus) { s.Retired += len(r) })
-				if vs, _, err := k.b.Versions(ctx, id); err != nil || len(vs) == 1 {
-					break
-				}
-			}
+		if err := k.passView(ctx, id); err != nil && !errors.Is(err, barrier.ErrNoView) {
+			return err // a view dropped meanwhile needs nothing more
 		}
 		k.set(func(s *RewrapStatus) { s.ViewsDone++ })
 	}
@@ -293,6 +250,46 @@ func (k *keys) pass(ctx context.Context) (err error) {
 		return err
 	}
 	k.set(func(s *RewrapStatus) { s.Records, s.Retired = n, s.Retired+len(r) })
+	return nil
+}
+
+// passView re-seals one view's values under its active DEK version and
+// retires the versions left unused.
+func (k *keys) passView(ctx context.Context, id []byte) error {
+	versions, _, err := k.b.Versions(ctx, id)
+	if err != nil || len(versions) < 2 {
+		return err
+	}
+	k.mu.Lock()
+	base := k.status.Values
+	k.mu.Unlock()
+	retire := true
+	if bytes.HasPrefix(id, bucketViews) {
+		if retire, err = k.adopt(ctx, id); err != nil {
+			return err
+		}
+	}
+	// A write that read the view's keys just before a rotation can land
+	// behind the scan under the old version, so a view that keeps one after
+	// Retire is re-sealed again, a few rounds at most.
+	for round := 0; round < 3; round++ {
+		n, err := k.b.Rewrap(ctx, id, func(n int) { k.set(func(s *RewrapStatus) { s.Values = base + n }) })
+		if err != nil {
+			return err
+		}
+		base += n
+		if !retire {
+			return nil // a body's header still needs an older version
+		}
+		r, err := k.b.Retire(ctx, id)
+		if err != nil {
+			return err
+		}
+		k.set(func(s *RewrapStatus) { s.Retired += len(r) })
+		if vs, _, err := k.b.Versions(ctx, id); err != nil || len(vs) == 1 {
+			return err
+		}
+	}
 	return nil
 }
 

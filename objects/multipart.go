@@ -96,6 +96,22 @@ func upload(tx *barrier.Tx, v *barrier.View, key, id string) (*Upload, error) {
 	return &u, nil
 }
 
+// uploadedPart reads part n of upload id, or returns nil when there is none.
+func uploadedPart(tx *barrier.Tx, v *barrier.View, id string, n int) (*UploadedPart, error) {
+	raw, err := tx.Get(v, partKey(v, id, n))
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p UploadedPart
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("objects: decode part: %w", err)
+	}
+	return &p, nil
+}
+
 func uploadedParts(tx *barrier.Tx, v *barrier.View, id string) ([]*UploadedPart, error) {
 	var out []*UploadedPart
 	err := tx.Scan(v, kv.Prefix(partsPrefix(v, id)), func(_, raw []byte) error {
@@ -200,7 +216,6 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 	p.Modified = s.now().UTC()
 	var old *UploadedPart
 	err = s.b.Update(ctx, func(tx *barrier.Tx) error {
-		old = nil
 		_, v, err := s.bucket(tx, bucket)
 		if err != nil {
 			return err
@@ -211,13 +226,7 @@ func (s *Service) UploadPart(ctx context.Context, bucket, key, id string, n int,
 		// The part it replaces, whose body is removed once this commits; a
 		// record that cannot be read fails the call rather than leave that
 		// body stored for good.
-		switch raw, err := tx.Get(v, partKey(v, id, n)); {
-		case err == nil:
-			old = &UploadedPart{}
-			if err := json.Unmarshal(raw, old); err != nil {
-				return fmt.Errorf("objects: decode part %d: %w", n, err)
-			}
-		case !errors.Is(err, kv.ErrNotFound):
+		if old, err = uploadedPart(tx, v, id, n); err != nil {
 			return err
 		}
 		data, err := json.Marshal(p)
